@@ -1,0 +1,189 @@
+"""Fixtures: every database test runs on SQLite and, when ``TRACKER_TEST_POSTGRES_URL`` is set,
+on PostgreSQL too (SPEC §9). Without that variable the PostgreSQL runs are skipped with a
+printed reason, never silently."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from tests.helpers import PASSWORD, Account, login
+from tracker import create_app
+from tracker.config import Config, PasswordHashing
+from tracker.db import Database
+from tracker.domain.codes import Role
+from tracker.schema import upgrade
+from tracker.services import accounts
+from tracker.services.seed import seed_defaults
+
+POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL run skipped: TRACKER_TEST_POSTGRES_URL is not set "
+    "(set it to a PostgreSQL database URL to run them; .ci/run always does)"
+)
+CHEAP_HASHING = PasswordHashing.cheap_for_tests()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return f"databases: SQLite and PostgreSQL ({_redact(POSTGRES_URL)})"
+    return f"databases: SQLite only. {POSTGRES_SKIP_REASON}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Say once, at the end, how many PostgreSQL runs were skipped and why (never silently)."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if POSTGRES_SKIP_REASON in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} skipped: {POSTGRES_SKIP_REASON}", yellow=True)
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, seeded SQLite file, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database.engine)
+    with database.session_scope() as session:
+        seed_defaults(session, actor="cli:test")
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    """Migrate the PostgreSQL test database once per run, from an empty schema."""
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    database = Database(POSTGRES_URL)
+    upgrade(database.engine)
+    database.dispose()
+    return POSTGRES_URL
+
+
+def reset_postgres(url: str) -> None:
+    """Empty every table and re-seed. ``session_replication_role`` bypasses the audit triggers,
+    as only a superuser can (the app's own role must not be one)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    database = Database(url)
+    with database.session_scope() as session:
+        seed_defaults(session, actor="cli:test")
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated and seeded database: a SQLite file, or the emptied PostgreSQL one."""
+    if request.param == "sqlite":
+        path = tmp_path / "tracker.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_ready")
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """Only PostgreSQL: for races that SQLite's single writer would hide."""
+    url: str = request.getfixturevalue("postgres_ready")
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+# --- the app -------------------------------------------------------------------------------
+
+
+def make_config(database_url: str, **changes: object) -> Config:
+    config = Config(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        password_hashing=CHEAP_HASHING,
+        testing=True,
+    )
+    return config.with_changes(**changes) if changes else config
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    application = create_app(make_config(database_url))
+    yield application
+    application.extensions["tracker.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask):  # type: ignore[no-untyped-def]
+    """Create an account directly through the service (audited like any other)."""
+    hasher = app.extensions["tracker.password_hasher"]
+
+    def make(role: Role, username: str | None = None, password: str = PASSWORD) -> Account:
+        name = username or f"{role.value.replace('_', '-')}1"
+        with app.extensions["tracker.db"].session_scope() as session:
+            accounts.create_user(
+                session, hasher, actor="cli:test", username=name, role=role, password=password
+            )
+        return Account(name, password, role)
+
+    return make
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, make_user):  # type: ignore[no-untyped-def]
+    """``logged_in(Role.CLERK)`` → a client logged in as a new user of that role."""
+
+    def as_role(role: Role) -> FlaskClient:
+        account = make_user(role)
+        response = login(client, account)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return as_role

@@ -1,0 +1,208 @@
+"""The audit chain (SPEC §8): append, verify, tamper detection, triggers, concurrency."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import DatabaseError
+
+from tracker.cli import main
+from tracker.db import Database
+from tracker.models import AuditEvent
+from tracker.services import audit
+
+
+def append_events(database: Database, count: int) -> None:
+    with database.session_scope() as session:
+        for n in range(count):
+            audit.record(
+                session,
+                actor="clerk1",
+                action="item.view",
+                object_type="item",
+                object_id=n,
+                details={"n": n, "note": "髙橋 𠮷田"},
+            )
+
+
+def as_superuser(database: Database, change: Callable[[Connection], object]) -> None:
+    """Tamper the way someone with full database rights could: around the triggers."""
+    with database.engine.begin() as conn:
+        if database.dialect == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            change(conn)
+        else:
+            conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+            conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
+            change(conn)
+            conn.exec_driver_sql(
+                "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events"
+                " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events"
+                " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+            )
+
+
+def run_verify(database_url: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["audit-verify"], env={"TRACKER_DATABASE_URL": database_url})
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
+
+
+def test_an_intact_chain_verifies(database: Database, database_url: str) -> None:
+    append_events(database, 10)
+    with database.session_scope() as session:
+        result = audit.verify_chain(session)
+        head = audit.head_hash(session)
+    assert result.ok and result.checked == 11  # ten plus the seed event
+    assert result.head_hash == head
+    code, output = run_verify(database_url)
+    assert code == 0 and "OK" in output and head in output
+
+
+def test_each_event_is_chained_to_the_previous_one(database: Database) -> None:
+    append_events(database, 3)
+    with database.session_scope() as session:
+        rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert [r.seq for r in rows] == [1, 2, 3, 4]
+    assert rows[0].prev_hash == "0" * 64
+    for before, after in itertools.pairwise(rows):
+        assert after.prev_hash == before.hash
+
+
+def test_an_edited_row_is_pinpointed(database: Database, database_url: str) -> None:
+    append_events(database, 10)
+    as_superuser(
+        database,
+        lambda c: c.execute(text("UPDATE audit_events SET actor = 'someone_else' WHERE seq = 6")),
+    )
+    code, output = run_verify(database_url)
+    assert code == 1
+    assert "事象 6" in output and "altered" in output
+
+
+def test_an_edited_detail_is_pinpointed(database: Database, database_url: str) -> None:
+    append_events(database, 5)
+    as_superuser(
+        database,
+        lambda c: c.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = 3"), {"d": '{"n":99}'}
+        ),
+    )
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 3" in output
+
+
+def test_a_deleted_row_is_pinpointed(database: Database, database_url: str) -> None:
+    append_events(database, 10)
+    as_superuser(database, lambda c: c.execute(text("DELETE FROM audit_events WHERE seq = 4")))
+    code, output = run_verify(database_url)
+    assert code == 1
+    assert "事象 5" in output and "event 4 is missing" in output
+
+
+def test_a_deleted_tail_row_and_renumbering_is_caught(
+    database: Database, database_url: str
+) -> None:
+    """Deleting an event and shifting later ones down hides the gap, not the broken link."""
+    append_events(database, 6)
+
+    def delete_and_renumber(conn: Connection) -> None:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+        for seq in range(4, 8):
+            conn.execute(
+                text("UPDATE audit_events SET seq = :new WHERE seq = :old"),
+                {"new": seq - 1, "old": seq},
+            )
+
+    as_superuser(database, delete_and_renumber)
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 3" in output
+
+
+def test_rows_swapped_out_of_order_are_pinpointed(database: Database, database_url: str) -> None:
+    append_events(database, 8)
+
+    def swap(conn: Connection) -> None:
+        conn.execute(text("UPDATE audit_events SET seq = 1000 WHERE seq = 5"))
+        conn.execute(text("UPDATE audit_events SET seq = 5 WHERE seq = 6"))
+        conn.execute(text("UPDATE audit_events SET seq = 6 WHERE seq = 1000"))
+
+    as_superuser(database, swap)
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 5" in output and "does not follow" in output
+
+
+def test_a_forged_row_inserted_at_the_end_is_caught(database: Database, database_url: str) -> None:
+    append_events(database, 3)
+    with database.engine.begin() as conn:  # INSERT is allowed: the chain must still notice
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (seq, occurred_at, actor, action, outcome, details,"
+                " prev_hash, hash) VALUES (5, CURRENT_TIMESTAMP, 'x', 'item.view', 'ok', '{}',"
+                " :prev, :hash)"
+            ),
+            {"prev": "f" * 64, "hash": "e" * 64},
+        )
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 5" in output
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"],
+)
+def test_the_database_refuses_update_and_delete(database: Database, statement: str) -> None:
+    append_events(database, 2)
+    with pytest.raises(DatabaseError, match="append-only"), database.engine.begin() as conn:
+        conn.execute(text(statement))
+    with database.session_scope() as session:
+        assert audit.verify_chain(session).checked == 3
+
+
+def test_postgres_refuses_truncate(postgres_url: str) -> None:
+    database = Database(postgres_url)
+    with pytest.raises(DatabaseError, match="append-only"), database.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events"))
+    database.dispose()
+
+
+def test_concurrent_appends_on_postgres_give_a_gap_free_chain(postgres_url: str) -> None:
+    """20 threads, each with its own connection, released together (SQLite would serialise)."""
+    database = Database(postgres_url, pool_size=25)
+    threads_count = 20
+    barrier = threading.Barrier(threads_count)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            with database.session_scope() as session:
+                session.execute(text("SELECT 1"))  # hold a connection before the start line
+                barrier.wait(timeout=30)
+                audit.record(session, actor=f"clerk{n}", action="item.view", object_id=n)
+        except BaseException as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with database.session_scope() as session:
+        seqs = session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all()
+        result = audit.verify_chain(session)
+    database.dispose()
+    assert seqs == list(range(1, threads_count + 2))  # plus the seed event
+    assert result.ok and result.checked == threads_count + 1
+
+
+def test_details_refuse_floats_so_hashes_stay_reproducible(database: Database) -> None:
+    with database.session_scope() as session, pytest.raises(TypeError, match="floats"):
+        audit.record(session, actor="x", action="y", details={"amount": 1.5})

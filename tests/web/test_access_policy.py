@@ -1,0 +1,125 @@
+"""Deny by default (SPEC §1): every route is in this table, and behaves as the table says.
+
+Adding a route without adding it here fails the suite; so does a route whose declared roles
+differ from the table, or one that lets in a role the table does not name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers import csrf_token, login
+from tracker import create_app
+from tracker.domain.codes import Role
+from tracker.web.access import PUBLIC, declared_roles
+
+C, R, A, M = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR, Role.ADMIN
+EVERYONE = {C, R, A, M}
+
+#: endpoint → roles allowed (``None`` = public, no login needed).
+POLICY: dict[str, set[Role] | None] = {
+    "static": None,
+    "auth.login": None,
+    "auth.logout": None,
+    "auth.set_language": None,
+    "main.healthz": None,
+    "main.index": EVERYONE,
+    "admin.users": {M},
+    "admin.new_user": {M},
+    "admin.toggle_active": {M},
+}
+
+
+def test_every_route_is_in_the_policy_table(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - POLICY.keys() == set(), "routes missing from the policy table"
+    assert POLICY.keys() - endpoints == set(), "policy table names routes that do not exist"
+
+
+def test_declared_roles_match_the_policy_table(app: Flask) -> None:
+    for endpoint, roles in POLICY.items():
+        expected = PUBLIC if roles is None else frozenset(r.value for r in roles)
+        assert declared_roles(app, endpoint) == expected, endpoint
+
+
+def _sample_path(rule) -> str:  # type: ignore[no-untyped-def]
+    path = re.sub(r"<int:[^>]+>", "1", rule.rule)
+    path = re.sub(r"<path:[^>]+>", "app.css", path)
+    return re.sub(r"<[^>]+>", "x", path)
+
+
+def _walk(
+    app: Flask, client: FlaskClient, skip: frozenset[tuple[str, str]] = frozenset()
+) -> list[tuple[str, str, str, int, str]]:
+    seen = []
+    for rule in app.url_map.iter_rules():
+        path = _sample_path(rule)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            if (rule.endpoint, method) in skip:
+                continue
+            if method == "GET":
+                response = client.get(path)
+            else:
+                # a fresh token each time: a logout on the way clears the session
+                token = csrf_token(client, "/login")
+                response = client.post(path, data={"csrf_token": token})
+            response.close()  # static files are streamed from an open file
+            seen.append(
+                (
+                    rule.endpoint,
+                    method,
+                    path,
+                    response.status_code,
+                    response.headers.get("Location", ""),
+                )
+            )
+    return seen
+
+
+def test_anonymous_visitors_reach_only_public_routes(app: Flask, client: FlaskClient) -> None:
+    for endpoint, method, _path, status, location in _walk(app, client):
+        if POLICY[endpoint] is None:
+            assert status != 403, (endpoint, method)
+        else:
+            assert status == 302 and location.startswith("/login"), (endpoint, method, status)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reaches_exactly_its_routes(
+    app: Flask, client: FlaskClient, make_user, role: Role
+) -> None:
+    account = make_user(role)
+    assert login(client, account).status_code == 302
+    # logging out would end this very session mid-walk
+    for endpoint, method, path, status, _location in _walk(
+        app, client, skip=frozenset({("auth.logout", "POST")})
+    ):
+        allowed = POLICY[endpoint]
+        if allowed is None or role in allowed:
+            assert status != 403, (role, endpoint, method, path)
+        else:
+            assert status == 403, (role, endpoint, method, path, status)
+
+
+def test_a_route_without_declared_roles_is_refused_to_everyone(
+    database_url: str, make_user, client: FlaskClient
+) -> None:
+    from tests.conftest import make_config
+
+    app = create_app(make_config(database_url))
+
+    @app.route("/forgotten")
+    def forgotten() -> str:  # no @allow / @public: must be refused even to an admin
+        return "secret"
+
+    admin = make_user(Role.ADMIN)
+    test_client = app.test_client()
+    assert login(test_client, admin).status_code == 302
+    response = test_client.get("/forgotten")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)
+    app.extensions["tracker.db"].dispose()

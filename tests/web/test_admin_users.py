@@ -1,0 +1,70 @@
+"""Admins manage accounts in the UI, audited; they see no personal-data counts (SPEC §1)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from tests.helpers import Account, csrf_token, login
+from tracker.domain.codes import Role
+from tracker.models import AuditEvent, User
+
+
+def test_admin_creates_a_user_who_can_then_log_in(app: Flask, logged_in) -> None:
+    client = logged_in(Role.ADMIN)
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "yamada",
+            "display_name": "山田 太郎",
+            "role": "clerk",
+            "password": "a-long-password-1",
+            "password_again": "a-long-password-1",
+            "csrf_token": csrf_token(client, "/admin/users/new"),
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "ユーザー「yamada」を作成しました。" in page and "山田 太郎" in page
+    with app.extensions["tracker.db"].session_scope() as session:
+        event = session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "user.create")
+            .order_by(AuditEvent.seq.desc())
+        )
+        assert event is not None and '"username":"yamada"' in event.details
+        assert "a-long-password-1" not in event.details
+    new_client = app.test_client()
+    assert login(new_client, Account("yamada", "a-long-password-1", Role.CLERK)).status_code == 302
+
+
+def test_bad_input_says_what_is_wrong_and_creates_nothing(app: Flask, logged_in) -> None:
+    client = logged_in(Role.ADMIN)
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "Bad Name!",
+            "display_name": "x",
+            "role": "clerk",
+            "password": "short",
+            "password_again": "short",
+            "csrf_token": csrf_token(client, "/admin/users/new"),
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "半角英小文字" in page
+    with app.extensions["tracker.db"].session_scope() as session:
+        assert session.scalar(select(User).where(User.username.like("Bad%"))) is None
+
+
+def test_admin_home_shows_no_custody_counts(logged_in) -> None:
+    page = logged_in(Role.ADMIN).get("/").get_data(as_text=True)
+    assert 'data-testid="in-custody-count"' not in page
+    assert "ユーザー管理" in page
+
+
+def test_clerk_home_shows_custody_count_and_no_admin_menu(logged_in) -> None:
+    page = logged_in(Role.CLERK).get("/").get_data(as_text=True)
+    assert 'data-testid="in-custody-count"' in page
+    assert "/admin/users" not in page

@@ -1,0 +1,208 @@
+"""tracker — custody of returned My Number notification cards (返戻通知カード保管管理)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from tracker.config import Config
+from tracker.db import Database
+from tracker.extensions import babel, csrf, login_manager
+from tracker.services.accounts import make_hasher
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app from an explicit config (``Config.from_env()`` when none is given)."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        TRACKER=config,
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.session_cookie_secure,
+        SESSION_COOKIE_NAME="tracker_session",
+        # Flask-Login: no "remember me" cookie; the server-side session is the only login.
+        REMEMBER_COOKIE_DURATION=0,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-ended) session
+        BABEL_DEFAULT_LOCALE=config.default_locale,
+        BABEL_DEFAULT_TIMEZONE=config.timezone,
+        MAX_CONTENT_LENGTH=512 * 1024 * 1024,
+    )
+    register_extensions(app, config)
+    register_blueprints(app)
+    register_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask, config: Config) -> None:
+    database = Database(config.database_url)
+    app.extensions["tracker.db"] = database
+    hashing = config.password_hashing
+    app.extensions["tracker.password_hasher"] = make_hasher(
+        hashing.time_cost, hashing.memory_cost, hashing.parallelism
+    )
+    app.teardown_appcontext(database.remove_session)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = ""  # set per request in the unauthorized handler
+    login_manager.session_protection = None  # the server-side session is the protection
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    import tracker.web.principal  # noqa: F401  (registers the user loader)
+
+
+def select_locale() -> str:
+    from tracker.web.auth.views import SUPPORTED_LANGUAGES
+
+    language = session.get("lang")
+    if language in SUPPORTED_LANGUAGES:
+        return str(language)
+    from flask import current_app
+
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.web.admin.views import bp as admin_bp
+    from tracker.web.auth.views import bp as auth_bp
+    from tracker.web.main.views import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(admin_bp)
+
+
+#: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def register_hooks(app: Flask) -> None:
+    from tracker.web.access import enforce_access
+
+    app.before_request(enforce_access)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        from flask import flash, redirect, url_for
+
+        if g.get("session_expired"):
+            flash(
+                _("15分間操作がなかったため、ログアウトしました。もう一度ログインしてください。"),
+                "info",
+            )
+        else:
+            flash(_("ログインしてください。"), "info")
+        target = request.full_path if request.method == "GET" else None
+        if target and target.endswith("?"):
+            target = target[:-1]
+        return redirect(url_for("auth.login", next=target))
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        """Set by hand (issue #2): flask-talisman is stale and forces HTTPS redirects."""
+        headers = response.headers
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.endpoint != "static":
+            # Personal data must not linger in browser or proxy caches.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(status: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            _("フォームを送信できませんでした"),
+            _(
+                "画面の有効期限が切れたか、不正な送信です。画面を開き直してからもう一度操作してください。"
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        if code == 403:
+            return render_error(
+                403,
+                _("この操作は許可されていません"),
+                _("あなたの役割ではこの画面を利用できません。"),
+            )
+        if code == 404:
+            return render_error(404, _("ページが見つかりません"), _("URLを確かめてください。"))
+        if code == 405:
+            return render_error(
+                405, _("この方法では操作できません"), _("画面のボタンから操作してください。")
+            )
+        if code == 400:
+            return render_error(400, _("入力が正しくありません"), _("入力内容を確かめてください。"))
+        return error
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> tuple[str, int]:
+        if isinstance(error, HTTPException):
+            return http_error(error)  # type: ignore[no-any-return]
+        # The traceback goes to the server log; the person sees a generic page (issue #2).
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(
+            500,
+            _("システムエラーが発生しました"),
+            _(
+                "処理は完了していません。しばらくしてからもう一度お試しください。"
+                "解決しない場合はシステム管理者に連絡してください。"
+            ),
+        )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from tracker.domain.codes import Role
+    from tracker.web.auth.forms import EmptyForm
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {
+            "Role": Role,
+            "current_user": current_user,
+            "current_language": str(get_locale() or "ja"),
+            "language_form": EmptyForm(),
+        }

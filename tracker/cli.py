@@ -1,0 +1,210 @@
+"""The ``tracker`` command line (SPEC §7, a contract).
+
+Exit codes: 0 success, 1 domain refusal or invalid input (message on stderr saying what and
+where), 2 usage error (click's own). Each command commits once, at its end.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.config import Config
+from tracker.db import Database
+from tracker.domain.codes import Role
+from tracker.models import User
+from tracker.services import accounts, audit
+
+
+@dataclass
+class CliState:
+    """Built lazily so ``tracker --help`` needs no database."""
+
+    _config: Config | None = None
+    _database: Database | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = Config.from_env()
+        return self._config
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database(self.config.database_url)
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+
+def fail(message: str) -> NoReturn:
+    """A refusal: message on stderr, exit 1 (SPEC §7)."""
+    click.echo(f"エラー: {message}", err=True)
+    sys.exit(1)
+
+
+def resolve_actor(session: Session, username: str | None, allowed: Iterable[Role]) -> str:
+    """``--actor USER`` must name an active user whose role may run the command (SPEC §7)."""
+    if username is None:
+        return audit.cli_actor()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        fail(f"--actor: 有効なユーザー「{username}」が見つかりません")
+    allowed_values = {role.value for role in allowed}
+    if user.role not in allowed_values:
+        fail(
+            f"--actor: ユーザー「{username}」の役割（{user.role}）ではこの操作はできません"
+            f"（許可される役割: {', '.join(sorted(allowed_values))}）"
+        )
+    return user.username
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracker")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """返戻通知カード保管管理 (tracker). The database is TRACKER_DATABASE_URL."""
+    ctx.obj = CliState()
+    ctx.call_on_close(ctx.obj.close)
+
+
+@main.command("init-db")
+@click.option("--actor", help="Audit actor (an admin); default cli:<OS user>.")
+@pass_state
+def init_db(state: CliState, actor: str | None) -> None:
+    """Create or upgrade the schema and seed the default rule, locations and ID catalogue."""
+    from tracker.schema import upgrade
+    from tracker.services.seed import seed_defaults
+
+    upgrade(state.database.engine)
+    with state.database.session_scope() as session:
+        actor_name = resolve_actor(session, actor, [Role.ADMIN])
+        added = seed_defaults(session, actor=actor_name)
+    click.echo("データベースを最新の構成にしました。")
+    for line in added:
+        click.echo(f"  追加: {line}")
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="clerk | records_officer | auditor | admin",
+)
+@click.option("--display-name", help="Name shown in the UI (default: NAME).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--actor", help="Audit actor (an admin); default cli:<OS user>.")
+@pass_state
+def create_user(
+    state: CliState,
+    name: str,
+    role: str,
+    display_name: str | None,
+    password_stdin: bool,
+    actor: str | None,
+) -> None:
+    """Add a user. Without --password-stdin a random password is generated and printed once."""
+    import secrets
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        password = secrets.token_urlsafe(12)
+        generated = True
+    from tracker.services.accounts import make_hasher
+
+    hashing = state.config.password_hashing
+    hasher = make_hasher(hashing.time_cost, hashing.memory_cost, hashing.parallelism)
+    try:
+        with state.database.session_scope() as session:
+            actor_name = resolve_actor(session, actor, [Role.ADMIN])
+            user = accounts.create_user(
+                session,
+                hasher,
+                actor=actor_name,
+                username=name,
+                role=Role(role),
+                password=password,
+                display_name=display_name,
+            )
+            username = user.username
+    except accounts.AccountError as refusal:
+        fail(str(refusal))
+    click.echo(f"ユーザー「{username}」（{Role(role).label_ja}）を作成しました。")
+    if generated:
+        click.echo(f"初期パスワード: {password}")
+
+
+@main.command("audit-verify")
+@pass_state
+def audit_verify(state: CliState) -> None:
+    """Recompute the audit hash chain: exit 0 if intact, 1 naming the first broken event."""
+    with state.database.session_scope() as session:
+        result = audit.verify_chain(session)
+    if result.ok:
+        click.echo(
+            f"OK: 監査ログは改ざんされていません（{result.checked}件、"
+            f"先頭ハッシュ {result.head_hash}）"
+        )
+        return
+    click.echo(
+        f"NG: 監査ログの連鎖が事象 {result.broken_seq} で壊れています: {result.problem}"
+        f"（それより前の {result.checked} 件は正常）",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@main.command("demo-data")
+@pass_state
+def demo_data(state: CliState) -> None:
+    """Fill an empty database with demo users (one per role) and print their passwords."""
+    from tracker.services.demo import create_demo_users
+
+    hashing = state.config.password_hashing
+    hasher = accounts.make_hasher(hashing.time_cost, hashing.memory_cost, hashing.parallelism)
+    with state.database.session_scope() as session:
+        if session.scalar(select(User.id).limit(1)) is not None:
+            fail(
+                "データベースは空ではありません（ユーザーが既にいます）。デモデータは空のデータベースにだけ作成できます"
+            )
+        credentials = create_demo_users(session, hasher, actor=audit.cli_actor())
+    click.echo("デモ用ユーザーを作成しました:")
+    for username, role, password in credentials:
+        click.echo(f"  {username:<10} {Role(role).label_ja:<8} パスワード: {password}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@pass_state
+def serve(state: CliState, host: str, port: int, threads: int) -> None:
+    """Run the production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from tracker import create_app
+    from tracker.schema import current_revision, head_revision
+
+    if current_revision(state.database.engine) != head_revision():
+        fail("データベースの構成が古いか未作成です。先に `tracker init-db` を実行してください")
+    app = create_app(state.config)
+    click.echo(f"http://{host}:{port}/ で待ち受けています（Ctrl+C で終了）")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="tracker")

@@ -1,0 +1,88 @@
+"""Typed, frozen configuration built from the environment (or by tests, directly)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+#: Where the SQLite database and other local state live when nothing else is configured.
+DEFAULT_INSTANCE_PATH = Path(os.environ.get("TRACKER_INSTANCE_PATH", Path.cwd() / "instance"))
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """Argon2id cost parameters. The default follows argon2-cffi (RFC 9106 low-memory profile)."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536  # KiB
+    parallelism: int = 4
+
+    @classmethod
+    def cheap_for_tests(cls) -> PasswordHashing:
+        """A profile that is fast enough for a test suite. Never use it in production."""
+        return cls(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the app needs to run. Build with :meth:`from_env` or directly in tests."""
+
+    database_url: str
+    secret_key: str
+    #: Signed-out after this long without a request (issue #2: 15 minutes).
+    idle_timeout: timedelta = timedelta(minutes=15)
+    #: Failed logins within ``lockout_window`` that lock the account for ``lockout_duration``.
+    lockout_threshold: int = 5
+    lockout_window: timedelta = timedelta(minutes=15)
+    lockout_duration: timedelta = timedelta(minutes=15)
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    #: Set the ``Secure`` flag on the session cookie (production behind HTTPS).
+    session_cookie_secure: bool = False
+    default_locale: str = "ja"
+    timezone: str = "Asia/Tokyo"
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Read ``TRACKER_*`` variables; defaults give a SQLite file in the instance folder."""
+        env = os.environ if environ is None else environ
+        database_url = env.get("TRACKER_DATABASE_URL") or default_database_url()
+        secret_key = env.get("TRACKER_SECRET_KEY") or _instance_secret_key()
+        return cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            session_cookie_secure=env.get("TRACKER_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            default_locale=env.get("TRACKER_LOCALE", "ja"),
+        )
+
+    def with_changes(self, **changes: Any) -> Config:
+        """A copy with some fields replaced (the config itself is immutable)."""
+        return replace(self, **changes)
+
+
+def default_database_url() -> str:
+    """A SQLite file in the instance folder: the zero-setup default (SPEC §9)."""
+    DEFAULT_INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_INSTANCE_PATH / 'tracker.sqlite3'}"
+
+
+def _instance_secret_key() -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without set-up.
+
+    Production sets ``TRACKER_SECRET_KEY`` instead, shared by every app server.
+    """
+    DEFAULT_INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    path = DEFAULT_INSTANCE_PATH / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by another process just now
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,23 @@
+"""SQLAlchemy models: one module per aggregate. Importing this registers them all."""
+
+from tracker.models.audit import AuditEvent
+from tracker.models.base import Base, UTCDateTime, utcnow
+from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
+from tracker.models.policy import IdentityPolicy, RetentionRule
+from tracker.models.users import User, UserSession
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Envelope",
+    "Hold",
+    "IdentityPolicy",
+    "Item",
+    "Location",
+    "RetentionExtension",
+    "RetentionRule",
+    "UTCDateTime",
+    "User",
+    "UserSession",
+    "utcnow",
+]

@@ -1,0 +1,137 @@
+"""What the office holds: locations, returned envelopes and the cards inside them (SPEC §2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason, sql_in
+from tracker.models.base import Base, UTCDateTime, utcnow
+
+
+class Location(Base):
+    """A place that holds items (保管場所). Slots inside it are free text on the envelope."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short stable code used in import files, e.g. ``CHUO``.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Envelope(Base):
+    """One returned registered-mail item (返戻郵便), addressed to the household head."""
+
+    __tablename__ = "envelopes"
+    __table_args__ = (
+        CheckConstraint(f"return_reason IN ({sql_in(ReturnReason)})", name="return_reason"),
+        Index("ix_envelopes_returned_on", "returned_on"),
+        Index("ix_envelopes_location_slot", "location_id", "slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Office control number, printed as a barcode on the envelope label.
+    control_no: Mapped[str] = mapped_column(String(20), unique=True)
+    #: お問い合わせ番号, digits only (SPEC §6.3).
+    tracking_no: Mapped[str] = mapped_column(String(20), unique=True)
+    addressee: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400))
+    #: 世帯番号 / 宛名番号 (optional).
+    household_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    returned_on: Mapped[date] = mapped_column(Date)
+    return_reason: Mapped[str] = mapped_column(String(20))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    slot: Mapped[str | None] = mapped_column(String(50))
+    #: Username (or ``cli:…``) of whoever logged the envelope, and when.
+    intake_by: Mapped[str] = mapped_column(String(100))
+    intake_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location: Mapped[Location] = relationship()
+    items: Mapped[list[Item]] = relationship(back_populates="envelope", order_by="Item.position")
+
+
+class Item(Base):
+    """One card or notice for one person (通知物)."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(ItemStatus)})", name="status"),
+        CheckConstraint(f"kind IN ({sql_in(ItemKind)})", name="kind"),
+        Index("uq_items_envelope_id_position", "envelope_id", "position", unique=True),
+        Index("ix_items_status", "status"),
+        Index("ix_items_name_key", "name_key"),
+        Index("ix_items_kana_key", "kana_key"),
+        Index("ix_items_birth_date", "birth_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``<envelope control no>-<position>``, printed on certificates and receipts.
+    control_no: Mapped[str] = mapped_column(String(24), unique=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
+    #: 1-based order of the card inside its envelope.
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.NOTIFICATION_CARD.value)
+    #: 氏名 exactly as written (外字/IVS kept); never normalised.
+    name: Mapped[str] = mapped_column(String(100))
+    name_kana: Mapped[str] = mapped_column(String(200))
+    #: Normalised search keys (SPEC §6.2), derived from ``name`` and ``name_kana``.
+    name_key: Mapped[str] = mapped_column(String(200))
+    kana_key: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    relationship_to_head: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.IN_CUSTODY.value)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    envelope: Mapped[Envelope] = relationship(back_populates="items")
+    holds: Mapped[list[Hold]] = relationship(back_populates="item", order_by="Hold.placed_at")
+    extensions: Mapped[list[RetentionExtension]] = relationship(
+        back_populates="item", order_by="RetentionExtension.created_at"
+    )
+
+
+class Hold(Base):
+    """A 保留 placed and released by a records officer; a held item is never eligible (SPEC §2)."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_item_id_released_at", "item_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(100))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[Item] = relationship(back_populates="holds")
+
+
+class RetentionExtension(Base):
+    """A 保管延長: a later retain-until date for one item, with the reason (SPEC §2, §3)."""
+
+    __tablename__ = "retention_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    retain_until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="extensions")

@@ -1,0 +1,61 @@
+"""Rules kept as data: retention rules (SPEC §3) and the identity policy (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.domain.codes import RuleKind, sql_in
+from tracker.models.base import Base, UTCDateTime, utcnow
+
+
+class RetentionRule(Base):
+    """A 廃棄基準 over an inclusive window of return dates (SPEC §3)."""
+
+    __tablename__ = "retention_rules"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(RuleKind)})", name="kind"),
+        CheckConstraint("returned_from <= returned_to", name="window"),
+        CheckConstraint(
+            "(kind = 'fixed' AND retain_until IS NOT NULL AND years IS NULL AND months IS NULL)"
+            " OR (kind = 'fiscal_year' AND years IS NOT NULL AND years >= 0"
+            "     AND retain_until IS NULL AND months IS NULL)"
+            " OR (kind = 'months_after' AND months IS NOT NULL AND months >= 0"
+            "     AND retain_until IS NULL AND years IS NULL)",
+            name="parameters",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    returned_from: Mapped[date] = mapped_column(Date)
+    returned_to: Mapped[date] = mapped_column(Date)
+    #: ``fixed``: the last day of custody for every item in the window.
+    retain_until: Mapped[date | None] = mapped_column(Date)
+    #: ``fiscal_year``: k, as in 31 March of FY(R) + 1 + k.
+    years: Mapped[int | None] = mapped_column(Integer)
+    #: ``months_after``: m, as in the last day of the m-th month after R's month.
+    months: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentityPolicy(Base):
+    """One immutable version of the ID-document catalogue and combination rule (SPEC §4).
+
+    A change makes a new version; each handover stores the version it was checked against.
+    """
+
+    __tablename__ = "identity_policies"
+    __table_args__ = (CheckConstraint("version >= 1", name="version"),)
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: Canonical JSON: ``{"documents": [{"code", "name", "group"}], "group_a_required": 1,
+    #: "group_b_required": 2, "proxy_letter_valid_months": 3}``.
+    policy_json: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,130 @@
+"""Append to and verify the audit chain (SPEC §8).
+
+Appends happen inside the caller's transaction, so an event exists if and only if the change
+it records was committed. Appends are serialised so concurrent writers can never fork the
+chain: PostgreSQL takes a transaction-scoped advisory lock; SQLite already holds its single
+writer lock from ``BEGIN IMMEDIATE`` (see ``tracker.db``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from tracker.domain.chain import GENESIS_HASH, ChainEvent, Verification, canonical_json, verify
+from tracker.models import AuditEvent, utcnow
+
+#: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
+AUDIT_APPEND_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
+
+OUTCOMES = frozenset({"ok", "refused", "failed"})
+
+
+def cli_actor() -> str:
+    """Actor name for a command run without ``--actor`` (SPEC §7)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    outcome: str = "ok",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain and flush it. Never commits.
+
+    ``details`` must not hold more personal data than the event needs, and never secrets.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    details_json = canonical_json(dict(details or {}))
+    _lock_chain(session)
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    chain_event = ChainEvent(
+        seq=seq,
+        occurred_at=utcnow(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        outcome=outcome,
+        details=details_json,
+        prev_hash=prev_hash,
+    )
+    event = AuditEvent(
+        seq=chain_event.seq,
+        occurred_at=chain_event.occurred_at,
+        actor=chain_event.actor,
+        action=chain_event.action,
+        object_type=chain_event.object_type,
+        object_id=chain_event.object_id,
+        outcome=chain_event.outcome,
+        details=chain_event.details,
+        prev_hash=chain_event.prev_hash,
+        hash=chain_event.compute_hash(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_APPEND_LOCK_KEY})
+
+
+def head_hash(session: Session) -> str:
+    """Hash of the newest event (printed on disposal certificates)."""
+    value = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+    return value or GENESIS_HASH
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> Verification:
+    """Recompute the whole chain, streaming rows in ``seq`` order (bounded memory)."""
+    result = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    )
+    try:
+        return verify(_chain_events(result.scalars()))
+    finally:
+        result.close()  # verification may stop at the first break, mid-stream
+
+
+def _chain_events(rows: Iterable[AuditEvent]) -> Iterator[tuple[ChainEvent, str]]:
+    for row in rows:
+        yield (
+            ChainEvent(
+                seq=row.seq,
+                occurred_at=row.occurred_at,
+                actor=row.actor,
+                action=row.action,
+                object_type=row.object_type,
+                object_id=row.object_id,
+                outcome=row.outcome,
+                details=row.details,
+                prev_hash=row.prev_hash,
+            ),
+            row.hash,
+        )
+
+
+def details_of(event: AuditEvent) -> dict[str, Any]:
+    """The event's details as a dict (for display)."""
+    value: dict[str, Any] = json.loads(event.details)
+    return value

@@ -1,0 +1,66 @@
+"""Reference data every database starts with (``tracker init-db``). Idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.domain.chain import canonical_json
+from tracker.domain.codes import RuleKind
+from tracker.domain.identity import default_policy
+from tracker.models import IdentityPolicy, Location, RetentionRule
+from tracker.services import audit
+
+#: SPEC §2: the Kumamoto locations, the My Number Center first and default.
+DEFAULT_LOCATIONS: tuple[tuple[str, str], ...] = (
+    ("CHUO", "中央区役所1階 熊本市マイナンバーセンター"),
+    ("HIGASHI", "東区役所"),
+    ("NISHI", "西区役所"),
+    ("MINAMI", "南区役所"),
+    ("KITA", "北区役所"),
+)
+
+#: SPEC §3: the seed rule, present in every new database.
+SEED_RULE_LABEL = "平成30年度返戻分"
+
+
+def seed_defaults(session: Session, *, actor: str) -> list[str]:
+    """Add whatever reference data is missing; returns what was added (for the CLI)."""
+    added: list[str] = []
+    if session.scalar(select(func.count()).select_from(Location)) == 0:
+        for order, (code, name) in enumerate(DEFAULT_LOCATIONS):
+            session.add(
+                Location(code=code, name=name, is_default=order == 0, active=True, sort_order=order)
+            )
+        added.append(f"locations: {len(DEFAULT_LOCATIONS)}")
+    if (
+        session.scalar(select(RetentionRule.id).where(RetentionRule.label == SEED_RULE_LABEL))
+        is None
+    ):
+        session.add(
+            RetentionRule(
+                label=SEED_RULE_LABEL,
+                kind=RuleKind.FIXED.value,
+                returned_from=date(2018, 4, 1),
+                returned_to=date(2019, 3, 31),
+                retain_until=date(2020, 3, 31),
+                created_by=actor,
+            )
+        )
+        added.append(f"retention rule: {SEED_RULE_LABEL}")
+    if session.scalar(select(func.count()).select_from(IdentityPolicy)) == 0:
+        session.add(
+            IdentityPolicy(
+                version=1,
+                policy_json=canonical_json(default_policy()),
+                note="SPEC §4 既定（A群1点 または B群2点）",
+                created_by=actor,
+            )
+        )
+        added.append("identity policy: version 1")
+    if added:
+        session.flush()
+        audit.record(session, actor=actor, action="system.seed", details={"added": added})
+    return added

@@ -1,0 +1,1 @@
+"""Web layer: one blueprint per area, thin views, forms beside them."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from tracker.domain.codes import Role
+
+ROLE_CHOICES = [
+    SelectChoice(Role.CLERK.value, _l("窓口担当")),
+    SelectChoice(Role.RECORDS_OFFICER.value, _l("記録管理担当")),
+    SelectChoice(Role.AUDITOR.value, _l("監査担当")),
+    SelectChoice(Role.ADMIN.value, _l("システム管理者")),
+]
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(
+        _l("ユーザー名"),
+        validators=[DataRequired(message=_l("ユーザー名を入力してください")), Length(max=64)],
+        render_kw={"autocomplete": "off", "autofocus": True},
+    )
+    display_name = StringField(
+        _l("表示名"),
+        validators=[DataRequired(message=_l("表示名を入力してください")), Length(max=100)],
+    )
+    role = SelectField(_l("役割"), choices=ROLE_CHOICES)
+    password = PasswordField(
+        _l("初期パスワード"),
+        validators=[DataRequired(message=_l("パスワードを入力してください")), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        _l("初期パスワード（確認）"),
+        validators=[EqualTo("password", message=_l("確認用のパスワードが一致しません"))],
+        render_kw={"autocomplete": "new-password"},
+    )

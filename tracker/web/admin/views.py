@@ -1,0 +1,76 @@
+"""User administration (SPEC §1: admins manage users but see no personal data)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker.clock import now_utc
+from tracker.domain.codes import Role
+from tracker.extensions import db, password_hasher
+from tracker.models import User
+from tracker.services import accounts
+from tracker.web.access import allow
+from tracker.web.admin.forms import NewUserForm
+from tracker.web.auth.forms import EmptyForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@allow(Role.ADMIN)
+def users() -> str:
+    rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", users=rows, form=EmptyForm(), now=now_utc())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def new_user() -> str | Response:
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session,
+                password_hasher,
+                actor=current_user.username,
+                username=form.username.data or "",
+                role=Role(form.role.data),
+                password=form.password.data or "",
+                display_name=form.display_name.data,
+            )
+        except accounts.AccountError as refusal:
+            db.session.rollback()
+            field = form.password if refusal.field == "password" else form.username
+            field.errors = [*field.errors, str(refusal)]
+        else:
+            db.session.commit()
+            flash(_("ユーザー「%(name)s」を作成しました。", name=user.username), "info")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@allow(Role.ADMIN)
+def toggle_active(user_id: int) -> Response:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.user.id:
+        flash(_("自分自身のアカウントは無効にできません。"), "error")
+        return redirect(url_for("admin.users"))
+    accounts.set_active(
+        db.session, actor=current_user.username, user=user, active=not user.active, now=now_utc()
+    )
+    db.session.commit()
+    if user.active:
+        flash(_("ユーザー「%(name)s」を有効にしました。", name=user.username), "info")
+    else:
+        flash(_("ユーザー「%(name)s」を無効にしました。", name=user.username), "info")
+    return redirect(url_for("admin.users"))

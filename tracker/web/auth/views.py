@@ -1,0 +1,114 @@
+"""Login, logout and the UI language. Stable paths: ``/login``, ``/logout`` (issue #2)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from tracker.clock import now_utc
+from tracker.extensions import db, password_hasher
+from tracker.services import accounts
+from tracker.web.access import public
+from tracker.web.auth.forms import EmptyForm, LoginForm
+from tracker.web.principal import Principal
+
+bp = Blueprint("auth", __name__)
+
+SUPPORTED_LANGUAGES = ("ja", "en")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        config = current_app.config["TRACKER"]
+        policy = accounts.LoginPolicy(
+            config.lockout_threshold, config.lockout_window, config.lockout_duration
+        )
+        now = now_utc()
+        result = accounts.authenticate(
+            db.session,
+            password_hasher,
+            policy,
+            username=form.username.data or "",
+            password=form.password.data or "",
+            now=now,
+        )
+        if result.user is not None:
+            token = accounts.start_session(db.session, result.user, now)
+            db.session.commit()
+            language = session.get("lang")
+            session.clear()  # a fresh session: nothing carried over from before login
+            if language:
+                session["lang"] = language
+            login_user(Principal(result.user, token))
+            return redirect(_safe_next(form.next.data) or url_for("main.index"))
+        db.session.commit()  # the failure count and its audit events
+        # One message for unknown user, wrong password, disabled and locked (issue #2).
+        flash(
+            _(
+                "ユーザー名またはパスワードが正しくありません。"
+                "続けて5回失敗すると、そのアカウントは15分間ロックされます。"
+            ),
+            "error",
+        )
+    elif request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@public
+def logout() -> str | Response:
+    """GET shows a confirmation button (logging out changes state, so it is a POST)."""
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.end_session(db.session, current_user.get_id(), now_utc())
+            db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("ログアウトしました。"), "info")
+        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language() -> Response:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        language = request.form.get("lang", "")
+        if language in SUPPORTED_LANGUAGES:
+            session["lang"] = language
+    return redirect(_safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect to another host after login (open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
