@@ -53,7 +53,8 @@ def test_bad_input_says_what_is_wrong_and_creates_nothing(app: Flask, logged_in)
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "半角英小文字" in page
+    assert "ユーザー名は2〜64文字の半角英小文字" in page
+    assert "パスワードは12文字以上にしてください" in page  # every mistake at once
     with app.extensions["tracker.db"].session_scope() as session:
         assert session.scalar(select(User).where(User.username.like("Bad%"))) is None
 

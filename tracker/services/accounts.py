@@ -66,7 +66,7 @@ def validate_username(username: str) -> str:
     if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_ALLOWED:
         raise AccountError(
             "ユーザー名は2〜64文字の半角英小文字・数字・「.」「_」「-」で入力してください"
-            f"（入力値: {name!r}）"
+            f"（入力値: 「{name}」）"
         )
     return name
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from tracker.domain.codes import Role
 
@@ -19,7 +19,15 @@ ROLE_CHOICES = [
 class NewUserForm(FlaskForm):
     username = StringField(
         _l("ユーザー名"),
-        validators=[DataRequired(message=_l("ユーザー名を入力してください")), Length(max=64)],
+        validators=[
+            DataRequired(message=_l("ユーザー名を入力してください")),
+            Regexp(
+                r"^[a-z0-9._-]{2,64}$",
+                message=_l(
+                    "ユーザー名は2〜64文字の半角英小文字・数字・「.」「_」「-」で入力してください"
+                ),
+            ),
+        ],
         render_kw={"autocomplete": "off", "autofocus": True},
     )
     display_name = StringField(
@@ -29,7 +37,10 @@ class NewUserForm(FlaskForm):
     role = SelectField(_l("役割"), choices=ROLE_CHOICES)
     password = PasswordField(
         _l("初期パスワード"),
-        validators=[DataRequired(message=_l("パスワードを入力してください")), Length(max=256)],
+        validators=[
+            DataRequired(message=_l("パスワードを入力してください")),
+            Length(min=12, max=256, message=_l("パスワードは12文字以上にしてください")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     password_again = PasswordField(
