@@ -1,0 +1,301 @@
+"""Field rules for returned envelopes and their items, shared by the intake form and the bulk
+import so that both accept and refuse exactly the same values (SPEC §2, §6).
+
+Each ``check_*`` function takes the text as typed and returns the stored value or raises
+:class:`FieldError` with a Japanese message saying why. Nothing here touches the database:
+resolving a location name to a row is the caller's job.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
+from tracker.domain.errors import InputError
+from tracker.domain.kana import is_kana, private_use_warning, search_key
+from tracker.domain.mynumber import INDIVIDUAL_NUMBER_MESSAGE, contains_individual_number
+from tracker.domain.tracking import parse_tracking_no
+from tracker.domain.wareki import format_wareki_with_iso, parse_date
+
+#: Notification cards were first mailed in October 2015; nothing can have come back earlier.
+FIRST_MAILING = date(2015, 10, 1)
+#: SPEC §2: the notification card was abolished on 2020-05-25; notices were mailed from then.
+NOTICE_START = date(2020, 5, 25)
+OLDEST_BIRTH_DATE = date(1900, 1, 1)
+
+LIMITS = {
+    "addressee": 200,
+    "address": 400,
+    "household_code": 20,
+    "name": 100,
+    "name_kana": 200,
+    "relationship": 50,
+    "slot": 50,
+}
+
+ITEM_KIND_LABELS: dict[ItemKind, str] = {
+    ItemKind.NOTIFICATION_CARD: "通知カード",
+    ItemKind.NUMBER_NOTICE: "個人番号通知書",
+}
+
+T = TypeVar("T")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BLANK = " \t\u3000"
+
+
+class FieldError(InputError):
+    """A value that cannot be stored as it stands."""
+
+
+def clean_text(value: str | None) -> str:
+    """Trim surrounding blanks (incl. U+3000); everything inside is kept exactly."""
+    return (value or "").strip(_BLANK + "\r\n")
+
+
+def check_free_text(value: str | None, name: str, *, required: bool, label: str) -> str:
+    """Required-ness, length, control characters and the individual-number guard (SPEC §2)."""
+    text = clean_text(value)
+    if not text:
+        if required:
+            raise FieldError(f"{label}を入力してください")
+        return ""
+    if _CONTROL.search(text):
+        raise FieldError(f"{label}に制御文字が含まれています")
+    limit = LIMITS[name]
+    if len(text) > limit:
+        raise FieldError(f"{label}は{limit}文字以内で入力してください（{len(text)}文字）")
+    if contains_individual_number(text):
+        raise FieldError(INDIVIDUAL_NUMBER_MESSAGE)
+    return text
+
+
+def check_return_date(value: str | None, today: date) -> date:
+    text = clean_text(value)
+    if not text:
+        raise FieldError("返戻日を入力してください")
+    returned = parse_date(text)
+    if returned > today:
+        raise FieldError(f"返戻日 {format_wareki_with_iso(returned)} は未来の日付です")
+    if returned < FIRST_MAILING:
+        raise FieldError(
+            f"返戻日 {format_wareki_with_iso(returned)} は通知カードの発送開始"
+            "（平成27年10月）より前です"
+        )
+    return returned
+
+
+def check_birth_date(value: str | None, today: date) -> date:
+    text = clean_text(value)
+    if not text:
+        raise FieldError("生年月日を入力してください")
+    born = parse_date(text)
+    if born > today:
+        raise FieldError(f"生年月日 {format_wareki_with_iso(born)} は未来の日付です")
+    if born < OLDEST_BIRTH_DATE:
+        raise FieldError(f"生年月日 {format_wareki_with_iso(born)} は古すぎます")
+    return born
+
+
+_REASON_BY_TEXT: dict[str, ReturnReason] = {
+    **{reason.value: reason for reason in ReturnReason},
+    **{
+        unicodedata.normalize("NFKC", label): reason
+        for reason, label in RETURN_REASON_LABELS.items()
+    },
+}
+
+
+def check_return_reason(value: str | None) -> ReturnReason:
+    text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
+    if not text:
+        raise FieldError("還付事由を入力してください")
+    reason = _REASON_BY_TEXT.get(text) or _REASON_BY_TEXT.get(text.upper())
+    if reason is None:
+        choices = "、".join(f"{r.value}（{label}）" for r, label in RETURN_REASON_LABELS.items())
+        raise FieldError(f"還付事由「{clean_text(value)}」は使えません。次のいずれか: {choices}")
+    return reason
+
+
+_KIND_BY_TEXT: dict[str, ItemKind] = {
+    **{kind.value: kind for kind in ItemKind},
+    **{label: kind for kind, label in ITEM_KIND_LABELS.items()},
+}
+
+
+def check_item_kind(value: str | None, returned_on: date | None) -> ItemKind:
+    text = unicodedata.normalize("NFKC", clean_text(value))
+    kind = ItemKind.NOTIFICATION_CARD if not text else _KIND_BY_TEXT.get(text.lower())
+    if kind is None:
+        kind = _KIND_BY_TEXT.get(text)
+    if kind is None:
+        raise FieldError(
+            f"種別「{clean_text(value)}」は使えません。notification_card（通知カード）"
+            "または number_notice（個人番号通知書）"
+        )
+    if kind is ItemKind.NUMBER_NOTICE and returned_on is not None and returned_on < NOTICE_START:
+        raise FieldError(
+            "個人番号通知書は令和2年5月25日（2020-05-25）から送付されたため、"
+            f"返戻日 {format_wareki_with_iso(returned_on)} の返戻はありえません"
+        )
+    return kind
+
+
+def check_household_code(value: str | None) -> str | None:
+    text = unicodedata.normalize("NFKC", clean_text(value)).replace("-", "").replace(" ", "")
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise FieldError(f"世帯番号「{clean_text(value)}」は数字で入力してください")
+    if len(text) > LIMITS["household_code"]:
+        raise FieldError(f"世帯番号は{LIMITS['household_code']}桁以内で入力してください")
+    return text
+
+
+def check_name_kana(value: str | None) -> str:
+    text = check_free_text(value, "name_kana", required=True, label="フリガナ")
+    if not is_kana(text):
+        raise FieldError(f"フリガナ「{text}」はカタカナまたはひらがなで入力してください")
+    return text
+
+
+@dataclass(frozen=True)
+class EnvelopeFields:
+    tracking_no: str
+    returned_on: date
+    return_reason: ReturnReason
+    addressee: str
+    address: str
+    household_code: str | None
+    #: As typed (a location name or code); the caller resolves it. Empty = default location.
+    location: str
+    slot: str | None
+
+
+@dataclass(frozen=True)
+class ItemFields:
+    name: str
+    name_kana: str
+    name_key: str
+    kana_key: str
+    birth_date: date
+    relationship: str | None
+    kind: ItemKind
+
+
+@dataclass
+class Checked:
+    """Per-field problems and warnings of one record, keyed by field name."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+
+def _run(checked: Checked, name: str, check: Callable[[], T]) -> T | None:
+    try:
+        return check()
+    except InputError as error:
+        checked.errors[name] = str(error)
+        return None
+
+
+def check_envelope(raw: dict[str, str], today: date, checked: Checked) -> EnvelopeFields | None:
+    """All envelope columns of one record; problems go to ``checked``."""
+    tracking = _run(checked, "tracking_no", lambda: parse_tracking_no(raw.get("tracking_no", "")))
+    if tracking is not None and tracking.warning:
+        checked.warnings["tracking_no"] = tracking.warning
+    returned_on = _run(
+        checked, "return_date", lambda: check_return_date(raw.get("return_date"), today)
+    )
+    reason = _run(checked, "return_reason", lambda: check_return_reason(raw.get("return_reason")))
+    addressee = _run(
+        checked,
+        "addressee",
+        lambda: check_free_text(raw.get("addressee"), "addressee", required=True, label="宛名"),
+    )
+    address = _run(
+        checked,
+        "address",
+        lambda: check_free_text(raw.get("address"), "address", required=True, label="住所"),
+    )
+    household = _run(
+        checked, "household_code", lambda: check_household_code(raw.get("household_code"))
+    )
+    slot = _run(
+        checked,
+        "slot",
+        lambda: check_free_text(raw.get("slot"), "slot", required=False, label="保管位置"),
+    )
+    for name, value in (("addressee", addressee), ("address", address)):
+        warning = private_use_warning(value or "")
+        if warning:
+            checked.warnings[name] = warning
+    if (
+        checked.errors
+        or tracking is None
+        or returned_on is None
+        or reason is None
+        or addressee is None
+        or address is None
+    ):
+        return None
+    return EnvelopeFields(
+        tracking_no=tracking.digits,
+        returned_on=returned_on,
+        return_reason=reason,
+        addressee=addressee,
+        address=address,
+        household_code=household,
+        location=clean_text(raw.get("location")),
+        slot=slot or None,
+    )
+
+
+def check_item(
+    raw: dict[str, str], today: date, returned_on: date | None, checked: Checked
+) -> ItemFields | None:
+    """All item columns of one record; problems go to ``checked``."""
+    name = _run(
+        checked,
+        "name",
+        lambda: check_free_text(raw.get("name"), "name", required=True, label="氏名"),
+    )
+    kana = _run(checked, "name_kana", lambda: check_name_kana(raw.get("name_kana")))
+    born = _run(checked, "birth_date", lambda: check_birth_date(raw.get("birth_date"), today))
+    relationship = _run(
+        checked,
+        "relationship",
+        lambda: check_free_text(
+            raw.get("relationship"), "relationship", required=False, label="続柄"
+        ),
+    )
+    kind = _run(checked, "item_kind", lambda: check_item_kind(raw.get("item_kind"), returned_on))
+    if born is not None and returned_on is not None and born > returned_on:
+        checked.errors["birth_date"] = "生年月日が返戻日より後です"
+    if name:
+        warning = private_use_warning(name)
+        if warning:
+            checked.warnings["name"] = warning
+    item_fields = ("name", "name_kana", "birth_date", "relationship", "item_kind")
+    if (
+        any(key in checked.errors for key in item_fields)
+        or name is None
+        or kana is None
+        or born is None
+        or kind is None
+    ):
+        return None
+    return ItemFields(
+        name=name,
+        name_kana=kana,
+        name_key=search_key(name),
+        kana_key=search_key(kana),
+        birth_date=born,
+        relationship=relationship or None,
+        kind=kind,
+    )
