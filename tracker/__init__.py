@@ -80,11 +80,15 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from tracker.web.admin.views import bp as admin_bp
     from tracker.web.auth.views import bp as auth_bp
+    from tracker.web.custody.views import bp as custody_bp
+    from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(custody_bp)
+    app.register_blueprint(imports_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.
@@ -195,6 +199,9 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from tracker.domain.codes import Role
     from tracker.web.auth.forms import EmptyForm
+    from tracker.web.filters import register_filters
+
+    register_filters(app)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -1,0 +1,276 @@
+"""Single intake at the counter, edits and storage moves (SPEC §2; issue #3).
+
+Every function flushes and writes its audit event in the caller's transaction. Audit details
+name control numbers and changed fields; an edit records the before/after values of the fields
+it changed, because an auditor must be able to see what a correction was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from tracker.domain.codes import ItemStatus
+from tracker.domain.control import envelope_control_no, item_control_no
+from tracker.domain.records import EnvelopeFields, ItemFields
+from tracker.models import Envelope, Item, Location
+from tracker.services import audit
+
+
+class IntakeError(ValueError):
+    """A refused intake or change; the message is for the clerk."""
+
+
+class DuplicateEnvelope(IntakeError):
+    """The tracking number is already registered (SPEC §6.3: unique per envelope)."""
+
+    def __init__(self, envelope: Envelope) -> None:
+        super().__init__(
+            f"お問い合わせ番号 {envelope.tracking_no} は登録済みです"
+            f"（管理番号 {envelope.control_no}）"
+        )
+        self.envelope = envelope
+
+
+def find_by_tracking_no(session: Session, tracking_no: str) -> Envelope | None:
+    return session.scalar(select(Envelope).where(Envelope.tracking_no == tracking_no))
+
+
+def active_location(session: Session, location_id: int) -> Location:
+    location = session.get(Location, location_id)
+    if location is None or not location.active:
+        raise IntakeError("保管場所を選んでください")
+    return location
+
+
+def next_envelope_id(session: Session) -> int:
+    """The id (and so the control number) of a new envelope, known before the insert."""
+    if session.get_bind().dialect.name == "postgresql":
+        value: int = session.execute(text("SELECT nextval('envelopes_id_seq')")).scalar_one()
+        return value
+    # SQLite: the transaction already holds the only write lock (BEGIN IMMEDIATE).
+    current = session.execute(select(func.coalesce(func.max(Envelope.id), 0))).scalar_one()
+    return int(current) + 1
+
+
+def log_envelope(
+    session: Session,
+    *,
+    actor: str,
+    fields: EnvelopeFields,
+    location_id: int,
+    items: Sequence[ItemFields],
+    now: datetime,
+) -> Envelope:
+    """Register one returned envelope with its items, all ``in_custody``."""
+    if not items:
+        raise IntakeError("通知物を1件以上入力してください")
+    existing = find_by_tracking_no(session, fields.tracking_no)
+    if existing is not None:
+        raise DuplicateEnvelope(existing)
+    _refuse_repeated_people(items)
+    location = active_location(session, location_id)
+    envelope_id = next_envelope_id(session)
+    control_no = envelope_control_no(envelope_id)
+    envelope = Envelope(
+        id=envelope_id,
+        control_no=control_no,
+        tracking_no=fields.tracking_no,
+        addressee=fields.addressee,
+        address=fields.address,
+        household_code=fields.household_code,
+        returned_on=fields.returned_on,
+        return_reason=fields.return_reason.value,
+        location_id=location.id,
+        slot=fields.slot,
+        intake_by=actor,
+        intake_at=now,
+    )
+    session.add(envelope)
+    for position, item in enumerate(items, start=1):
+        session.add(
+            Item(
+                control_no=item_control_no(control_no, position),
+                envelope=envelope,
+                position=position,
+                kind=item.kind.value,
+                name=item.name,
+                name_kana=item.name_kana,
+                name_key=item.name_key,
+                kana_key=item.kana_key,
+                birth_date=item.birth_date,
+                relationship_to_head=item.relationship,
+                status=ItemStatus.IN_CUSTODY.value,
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="envelope.intake",
+        object_type="envelope",
+        object_id=envelope.id,
+        details={"control_no": control_no, "items": len(items), "location": location.code},
+    )
+    return envelope
+
+
+def _refuse_repeated_people(items: Sequence[ItemFields]) -> None:
+    seen: set[tuple[str, date]] = set()
+    for index, item in enumerate(items, start=1):
+        key = (item.name, item.birth_date)
+        if key in seen:
+            raise IntakeError(f"{index}人目は、同じ氏名・生年月日の人が既に入力されています")
+        seen.add(key)
+
+
+def _changes(record: Any, wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for the fields whose value changes (JSON-ready)."""
+    changed: dict[str, list[Any]] = {}
+    for name, new in wanted.items():
+        old = getattr(record, name)
+        if old != new:
+            changed[name] = [_plain(old), _plain(new)]
+    return changed
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def edit_envelope(
+    session: Session, *, actor: str, envelope: Envelope, fields: EnvelopeFields
+) -> dict[str, list[Any]]:
+    """Correct an envelope's columns (not its location: that is a move). Audited before/after."""
+    if fields.tracking_no != envelope.tracking_no:
+        other = find_by_tracking_no(session, fields.tracking_no)
+        if other is not None:
+            raise DuplicateEnvelope(other)
+    changed = _changes(
+        envelope,
+        {
+            "tracking_no": fields.tracking_no,
+            "addressee": fields.addressee,
+            "address": fields.address,
+            "household_code": fields.household_code,
+            "returned_on": fields.returned_on,
+            "return_reason": fields.return_reason.value,
+        },
+    )
+    if not changed:
+        return changed
+    envelope.tracking_no = fields.tracking_no
+    envelope.addressee = fields.addressee
+    envelope.address = fields.address
+    envelope.household_code = fields.household_code
+    envelope.returned_on = fields.returned_on
+    envelope.return_reason = fields.return_reason.value
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="envelope.edit",
+        object_type="envelope",
+        object_id=envelope.id,
+        details={"control_no": envelope.control_no, "changes": changed},
+    )
+    return changed
+
+
+def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -> dict[str, Any]:
+    """Correct an item in custody (a handed-over or destroyed item's record is history)."""
+    if item.status != ItemStatus.IN_CUSTODY.value:
+        raise IntakeError("保管中でない通知物は修正できません")
+    changed = _changes(
+        item,
+        {
+            "name": fields.name,
+            "name_kana": fields.name_kana,
+            "birth_date": fields.birth_date,
+            "relationship_to_head": fields.relationship,
+            "kind": fields.kind.value,
+        },
+    )
+    if not changed:
+        return changed
+    item.name = fields.name
+    item.name_kana = fields.name_kana
+    item.name_key = fields.name_key
+    item.kana_key = fields.kana_key
+    item.birth_date = fields.birth_date
+    item.relationship_to_head = fields.relationship
+    item.kind = fields.kind.value
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="item.edit",
+        object_type="item",
+        object_id=item.id,
+        details={"control_no": item.control_no, "changes": changed},
+    )
+    return changed
+
+
+@dataclass(frozen=True)
+class Move:
+    from_location: str
+    from_slot: str | None
+    to_location: str
+    to_slot: str | None
+
+
+def move_envelope(
+    session: Session, *, actor: str, envelope: Envelope, location_id: int, slot: str | None
+) -> Move | None:
+    """Put an envelope in another slot or location (audited). ``None`` when nothing changes."""
+    location = active_location(session, location_id)
+    slot = slot or None
+    if envelope.location_id == location.id and envelope.slot == slot:
+        return None
+    move = Move(envelope.location.code, envelope.slot, location.code, slot)
+    envelope.location_id = location.id
+    envelope.location = location
+    envelope.slot = slot
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="envelope.move",
+        object_type="envelope",
+        object_id=envelope.id,
+        details={
+            "control_no": envelope.control_no,
+            "from": {"location": move.from_location, "slot": move.from_slot},
+            "to": {"location": move.to_location, "slot": move.to_slot},
+        },
+    )
+    return move
+
+
+def record_view(session: Session, *, actor: str, envelope: Envelope) -> None:
+    """PPC access log: someone saw the personal data of this envelope's items (SPEC §8)."""
+    audit.record(
+        session,
+        actor=actor,
+        action="envelope.view",
+        object_type="envelope",
+        object_id=envelope.id,
+        details={"control_no": envelope.control_no, "items": len(envelope.items)},
+    )
+
+
+def record_label_print(session: Session, *, actor: str, envelopes: Sequence[Envelope]) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="label.print",
+        object_type="envelope",
+        object_id=envelopes[0].id if len(envelopes) == 1 else None,
+        details={"control_nos": [e.control_no for e in envelopes][:500], "count": len(envelopes)},
+    )

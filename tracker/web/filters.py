@@ -1,0 +1,66 @@
+"""Jinja filters: 和暦 dates with ISO beside them, JST times, code labels (SPEC §6.1, §3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from tracker.clock import to_jst
+from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason
+from tracker.domain.tracking import format_tracking_no
+from tracker.domain.wareki import format_wareki, format_wareki_with_iso
+
+# Written out here (not taken from the domain tables) so that pybabel extracts them.
+STATUS_LABELS = {
+    ItemStatus.IN_CUSTODY: _l("保管中"),
+    ItemStatus.HANDED_OVER: _l("交付済"),
+    ItemStatus.DESTROYED: _l("廃棄済"),
+}
+REASON_LABELS = {
+    ReturnReason.ATESHO_NASHI: _l("あて所に尋ねあたりません"),
+    ReturnReason.ATENA_FUKANZEN: _l("あて名不完全"),
+    ReturnReason.TENKYO_FUMEI: _l("転居先不明"),
+    ReturnReason.HOKAN_KEIKA: _l("保管期間経過"),
+    ReturnReason.UKETORI_KYOZETSU: _l("受取拒絶"),
+    ReturnReason.OTHER: _l("その他"),
+}
+KIND_LABELS = {
+    ItemKind.NOTIFICATION_CARD: _l("通知カード"),
+    ItemKind.NUMBER_NOTICE: _l("個人番号通知書"),
+}
+
+
+def register_filters(app: Flask) -> None:
+    @app.template_filter("wareki")
+    def wareki(value: date | None) -> str:
+        return format_wareki(value) if value else "—"
+
+    @app.template_filter("wareki_iso")
+    def wareki_iso(value: date | None) -> str:
+        return format_wareki_with_iso(value) if value else "—"
+
+    @app.template_filter("jst")
+    def jst(value: datetime | None) -> str:
+        """``令和8年11月27日 17:05`` in Japan time; stored values are UTC (SPEC §3)."""
+        if value is None:
+            return "—"
+        local = to_jst(value)
+        return f"{format_wareki(local.date())} {local:%H:%M}"
+
+    @app.template_filter("tracking")
+    def tracking(value: str) -> str:
+        return format_tracking_no(value)
+
+    @app.template_filter("reason")
+    def reason(value: str) -> str:
+        return str(REASON_LABELS[ReturnReason(value)])
+
+    @app.template_filter("kind")
+    def kind(value: str) -> str:
+        return str(KIND_LABELS[ItemKind(value)])
+
+    @app.template_filter("status")
+    def status(value: str) -> str:
+        return str(STATUS_LABELS[ItemStatus(value)])

@@ -1,0 +1,81 @@
+"""Upload page for the bulk import: the same report as ``tracker import`` (SPEC §6.4)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from tracker.clock import now_utc, today_jst
+from tracker.domain.codes import Role
+from tracker.extensions import db
+from tracker.services import importer
+from tracker.web.access import allow
+
+bp = Blueprint("imports", __name__)
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("CSVファイル"), validators=[FileRequired(_l("ファイルを選んでください"))])
+    encoding = SelectField(
+        _l("文字コード"),
+        choices=[
+            SelectChoice("auto", _l("自動判別（UTF-8 / Shift_JIS）")),
+            SelectChoice("utf-8", "UTF-8"),
+            SelectChoice("cp932", "Shift_JIS (CP932)"),
+        ],
+    )
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@allow(Role.RECORDS_OFFICER)
+def upload() -> str:
+    form = UploadForm()
+    report: importer.ImportReport | None = None
+    refusal: str | None = None
+    if form.validate_on_submit():
+        dry_run = "commit" not in request.form
+        with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
+            path = Path(folder) / "upload.csv"
+            form.file.data.save(path)
+            session = db.session
+            try:
+                report = importer.run_import(
+                    session,
+                    path,
+                    actor=current_user.username,
+                    today=today_jst(),
+                    now=now_utc(),
+                    encoding=form.encoding.data or "auto",
+                    dry_run=dry_run,
+                )
+            except importer.ImportFileError as error:
+                session.rollback()
+                refusal = str(error)
+                importer.record_refusal(
+                    session, actor=current_user.username, report=None, reason=refusal
+                )
+                session.commit()
+            else:
+                if report.committed:
+                    session.commit()
+                else:
+                    session.rollback()
+                    if not report.ok:
+                        importer.record_refusal(
+                            session,
+                            actor=current_user.username,
+                            report=report,
+                            reason="invalid rows",
+                        )
+                        session.commit()
+    return render_template(
+        "imports/upload.html", form=form, report=report, refusal=refusal, columns=importer.COLUMNS
+    )
