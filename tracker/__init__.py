@@ -35,6 +35,9 @@ def create_app(config: Config | None = None) -> Flask:
         # Flask-Login: no "remember me" cookie; the server-side session is the only login.
         REMEMBER_COOKIE_DURATION=0,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-ended) session
+        # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
+        # HTTPS check would require: the token plus SameSite=Lax cookies are the defence.
+        WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
         MAX_CONTENT_LENGTH=512 * 1024 * 1024,
@@ -186,14 +189,14 @@ def register_errorhandlers(app: Flask) -> None:
             return http_error(error)  # type: ignore[no-any-return]
         # The traceback goes to the server log; the person sees a generic page (issue #2).
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(
-            500,
-            _("システムエラーが発生しました"),
-            _(
-                "処理は完了していません。しばらくしてからもう一度お試しください。"
-                "解決しない場合はシステム管理者に連絡してください。"
-            ),
-        )
+        # Nothing the failed view flushed may be committed later in this request (and on
+        # SQLite its write lock must go), and the page must not need the database, which may
+        # be what failed: roll back first, then a standalone template with no user or menu.
+        try:
+            app.extensions["tracker.db"].remove_session()
+        except Exception:
+            log.warning("could not roll back after an error", exc_info=True)
+        return render_template("error_500.html"), 500
 
 
 def register_template_helpers(app: Flask) -> None:

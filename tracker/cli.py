@@ -59,7 +59,10 @@ def resolve_actor(session: Session, username: str | None, allowed: Iterable[Role
     """``--actor USER`` must name an active user whose role may run the command (SPEC §7)."""
     if username is None:
         return audit.cli_actor()
-    user = session.scalar(select(User).where(User.username == username))
+    # Only these columns: init-db checks the actor before upgrading an older schema.
+    user = session.execute(
+        select(User.username, User.role, User.active).where(User.username == username)
+    ).first()
     if user is None or not user.active:
         fail(f"--actor: 有効なユーザー「{username}」が見つかりません")
     allowed_values = {role.value for role in allowed}
@@ -91,9 +94,19 @@ def init_db(state: CliState, actor: str | None) -> None:
     from tracker.schema import upgrade
     from tracker.services.seed import seed_defaults
 
+    if actor is not None:  # refuse before changing anything (SPEC §7)
+        from tracker.schema import current_revision
+
+        if current_revision(state.database.engine) is None:
+            fail(
+                "--actor: データベースが未作成のため、ユーザーを確認できません"
+                "（最初の init-db は --actor なしで実行してください）"
+            )
+        with state.database.session_scope() as session:
+            resolve_actor(session, actor, [Role.ADMIN])
     upgrade(state.database.engine)
     with state.database.session_scope() as session:
-        actor_name = resolve_actor(session, actor, [Role.ADMIN])
+        actor_name = actor or audit.cli_actor()
         added = seed_defaults(session, actor=actor_name)
     click.echo("データベースを最新の構成にしました。")
     for line in added:
@@ -247,11 +260,30 @@ def _print_import_report(file: Path, report) -> None:  # type: ignore[no-untyped
 
 
 @main.command("audit-verify")
+@click.option(
+    "--expect-head",
+    metavar="SEQ:HASH",
+    help="A head recorded earlier (e.g. on a certificate): also catches deleted newest events.",
+)
 @pass_state
-def audit_verify(state: CliState) -> None:
+def audit_verify(state: CliState, expect_head: str | None) -> None:
     """Recompute the audit hash chain: exit 0 if intact, 1 naming the first broken event."""
-    with state.database.session_scope() as session:
-        result = audit.verify_chain(session)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.domain.chain import Checkpoint
+
+    try:
+        checkpoint = Checkpoint.parse(expect_head) if expect_head else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--expect-head") from None
+    try:
+        with state.database.read_session() as session:
+            result = audit.verify_chain(session, checkpoint=checkpoint)
+    except SQLAlchemyError as error:
+        fail(
+            "監査ログを読めません。データベースに接続できないか、初期化されていません"
+            f"（tracker init-db）: {type(error).__name__}"
+        )
     if result.ok:
         click.echo(
             f"OK: 監査ログは改ざんされていません（{result.checked}件、"
@@ -267,19 +299,32 @@ def audit_verify(state: CliState) -> None:
 
 
 @main.command("demo-data")
+@click.option("--actor", help="Audit actor (an admin); default cli:<OS user>.")
 @pass_state
-def demo_data(state: CliState) -> None:
-    """Fill an empty database with demo users (one per role) and print their passwords."""
-    from tracker.services.demo import create_demo_users
+def demo_data(state: CliState, actor: str | None) -> None:
+    """Fill an empty database with demo users (one per role, passwords printed) and a realistic
+    synthetic set of returned envelopes (2016-2021, households of 1-6)."""
+    from tracker.clock import now_utc, today_jst
+    from tracker.models import Envelope
+    from tracker.services.demo import create_demo_returns, create_demo_users
 
     hashing = state.config.password_hashing
     hasher = accounts.make_hasher(hashing.time_cost, hashing.memory_cost, hashing.parallelism)
     with state.database.session_scope() as session:
-        if session.scalar(select(User.id).limit(1)) is not None:
+        if (
+            session.scalar(select(User.id).limit(1)) is not None
+            or session.scalar(select(Envelope.id).limit(1)) is not None
+        ):
             fail(
-                "データベースは空ではありません（ユーザーが既にいます）。デモデータは空のデータベースにだけ作成できます"
+                "データベースは空ではありません（ユーザーか封筒が既にあります）。"
+                "デモデータは空のデータベースにだけ作成できます"
             )
-        credentials = create_demo_users(session, hasher, actor=audit.cli_actor())
+        actor_name = resolve_actor(session, actor, [Role.ADMIN])
+        credentials = create_demo_users(session, hasher, actor=actor_name)
+        report = create_demo_returns(session, actor=actor_name, today=today_jst(), now=now_utc())
+    click.echo(
+        f"デモ用の返戻郵便を登録しました: 封筒 {report.envelopes}件、通知物 {report.items}件"
+    )
     click.echo("デモ用ユーザーを作成しました:")
     for username, role, password in credentials:
         click.echo(f"  {username:<10} {Role(role).label_ja:<8} パスワード: {password}")

@@ -35,6 +35,8 @@ class Config:
     secret_key: str
     #: Signed-out after this long without a request (issue #2: 15 minutes).
     idle_timeout: timedelta = timedelta(minutes=15)
+    #: A login ends after this long whatever the activity (one working day).
+    session_max_age: timedelta = timedelta(hours=12)
     #: Failed logins within ``lockout_window`` that lock the account for ``lockout_duration``.
     lockout_threshold: int = 5
     lockout_window: timedelta = timedelta(minutes=15)
@@ -78,11 +80,17 @@ def _instance_secret_key() -> str:
     """
     DEFAULT_INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
     path = DEFAULT_INSTANCE_PATH / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass  # made earlier, or by another process just now
-    else:
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: a process
+        # starting at the same moment sees either no key or the complete key, never half.
+        temporary = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)  # fails if another process won the race: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return path.read_text().strip()

@@ -17,9 +17,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+#: Execution option marking a read-only unit of work (long scans, health checks, exports).
+READ_ONLY = "tracker_read_only"
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-dialect settings the tracker relies on."""
+    """An engine with the per-dialect settings the tracker relies on.
+
+    ``hide_parameters``: SQL errors end up in the server log, and their bound values would be
+    names, birth dates and password hashes (logs never hold personal data or secrets).
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
@@ -29,6 +37,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # The audit chain's append lock relies on each statement seeing the latest commit.
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
     return create_engine(url, **kwargs)
 
 
@@ -40,6 +50,9 @@ def _configure_sqlite(engine: Engine) -> None:
     almost every request here writes (an audit event for each view of personal data, SPEC §8).
     Taking the write lock at BEGIN makes writers queue on ``busy_timeout`` instead; readers in
     WAL mode are never blocked. This is also what serialises audit-chain appends on SQLite.
+    Read-only work (:meth:`Database.read_session`) begins DEFERRED, so a long scan never
+    holds the write lock; work must therefore not hold a transaction open while it computes
+    something slow (password hashing is done outside any transaction, for example).
     """
 
     @event.listens_for(engine, "connect")
@@ -54,7 +67,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -65,9 +79,22 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.dialect = self.engine.dialect.name
         self._sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     def new_session(self) -> Session:
         return self._sessionmaker()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it never takes the write lock."""
+        session = self._read_sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     @property
     def session(self) -> Session:

@@ -80,26 +80,26 @@ def test_create_user_reads_the_password_from_stdin(database_url: str, database: 
 def test_create_user_without_stdin_prints_a_generated_password(database_url: str) -> None:
     result = invoke(database_url, "create-user", "suzuki", "--role", "auditor")
     assert result.exit_code == 0
-    assert "初期パスワード:" in result.output
+    assert "初期パスワード:" in result.stdout
 
 
 def test_refusals_exit_1_with_a_message_saying_what(database_url: str) -> None:
     invoke(database_url, "create-user", "sato", "--role", "clerk")
     taken = invoke(database_url, "create-user", "sato", "--role", "clerk")
-    assert taken.exit_code == 1 and "既に使われています" in taken.output
+    assert taken.exit_code == 1 and "既に使われています" in taken.stderr
     weak = invoke(
         database_url, "create-user", "kato", "--role", "clerk", "--password-stdin", stdin="short\n"
     )
-    assert weak.exit_code == 1 and "12文字以上" in weak.output
+    assert weak.exit_code == 1 and "12文字以上" in weak.stderr
 
 
 def test_actor_must_be_an_admin_for_user_changes(database_url: str, database: Database) -> None:
     invoke(database_url, "create-user", "chief", "--role", "admin")
     invoke(database_url, "create-user", "desk", "--role", "clerk")
     refused = invoke(database_url, "create-user", "x1", "--role", "clerk", "--actor", "desk")
-    assert refused.exit_code == 1 and "desk" in refused.output
+    assert refused.exit_code == 1 and "desk" in refused.stderr
     unknown = invoke(database_url, "create-user", "x2", "--role", "clerk", "--actor", "ghost")
-    assert unknown.exit_code == 1 and "ghost" in unknown.output
+    assert unknown.exit_code == 1 and "ghost" in unknown.stderr
     ok = invoke(database_url, "create-user", "x3", "--role", "clerk", "--actor", "chief")
     assert ok.exit_code == 0
     with database.session_scope() as session:
@@ -128,3 +128,38 @@ def test_the_installed_console_script_runs(database_url: str) -> None:
         [script, "create-user"], env=env, capture_output=True, text=True, check=False
     )
     assert usage.returncode == 2
+
+
+def test_demo_data_fills_an_empty_database_once(database_url: str, database: Database) -> None:
+    from tracker.models import Envelope, Item
+
+    result = invoke(database_url, "demo-data")
+    assert result.exit_code == 0, result.output
+    assert "パスワード:" in result.output
+    with database.session_scope() as session:
+        envelopes = session.scalar(select(func.count()).select_from(Envelope)) or 0
+        reasons = set(session.scalars(select(Envelope.return_reason).distinct()))
+        sizes = (
+            session.execute(select(func.count()).select_from(Item).group_by(Item.envelope_id))
+            .scalars()
+            .all()
+        )
+        years = {d.year for d in session.scalars(select(Envelope.returned_on))}
+        users = session.scalars(select(User.role)).all()
+    assert envelopes >= 300
+    assert len(reasons) == 6 and years == set(range(2016, 2022))
+    assert min(sizes) == 1 and max(sizes) >= 5
+    assert sorted(set(users)) == ["admin", "auditor", "clerk", "records_officer"]
+    again = invoke(database_url, "demo-data")
+    assert again.exit_code == 1 and "空ではありません" in again.stderr
+
+
+def test_init_db_with_an_unknown_actor_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    result = invoke(url, "init-db", "--actor", "chief")
+    assert result.exit_code == 1 and "--actor" in result.stderr
+    from tracker.schema import current_revision
+
+    database = Database(url)
+    assert current_revision(database.engine) is None
+    database.dispose()

@@ -120,3 +120,9 @@ def test_grouped_number_inside_a_longer_chain_is_still_refused() -> None:
 def test_rejection_message_says_why() -> None:
     assert "個人番号" in INDIVIDUAL_NUMBER_MESSAGE
     assert "記録できません" in INDIVIDUAL_NUMBER_MESSAGE
+
+
+def test_digits_that_only_become_digits_under_nfkc_are_still_caught() -> None:
+    """The quick pre-check must not let ① or superscript digits slip past the full search."""
+    assert contains_individual_number("①②③④⑤⑥⑦⑧⑨０¹⁸")
+    assert not contains_individual_number("①②③ 熊本市中央区1-2-3")

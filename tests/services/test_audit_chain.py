@@ -36,23 +36,27 @@ def as_superuser(database: Database, change: Callable[[Connection], object]) -> 
         if database.dialect == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             change(conn)
-        else:
-            conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
-            conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
-            change(conn)
-            conn.exec_driver_sql(
-                "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events"
-                " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+            return
+        triggers = conn.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name = 'audit_events'"
             )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events"
-                " BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-            )
+        ).all()
+        assert len(triggers) == 3
+        for name, _sql in triggers:
+            conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        change(conn)
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql)
 
 
-def run_verify(database_url: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["audit-verify"], env={"TRACKER_DATABASE_URL": database_url})
-    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
+def run_verify(database_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main, ["audit-verify", *args], env={"TRACKER_DATABASE_URL": database_url}
+    )
+    # success is reported on stdout, a broken chain on stderr (SPEC §7)
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
 
 
 def test_an_intact_chain_verifies(database: Database, database_url: str) -> None:
@@ -107,7 +111,7 @@ def test_a_deleted_row_is_pinpointed(database: Database, database_url: str) -> N
     assert "事象 5" in output and "event 4 is missing" in output
 
 
-def test_a_deleted_tail_row_and_renumbering_is_caught(
+def test_a_deleted_row_hidden_by_renumbering_is_caught(
     database: Database, database_url: str
 ) -> None:
     """Deleting an event and shifting later ones down hides the gap, not the broken link."""
@@ -137,21 +141,6 @@ def test_rows_swapped_out_of_order_are_pinpointed(database: Database, database_u
     as_superuser(database, swap)
     code, output = run_verify(database_url)
     assert code == 1 and "事象 5" in output and "does not follow" in output
-
-
-def test_a_forged_row_inserted_at_the_end_is_caught(database: Database, database_url: str) -> None:
-    append_events(database, 3)
-    with database.engine.begin() as conn:  # INSERT is allowed: the chain must still notice
-        conn.execute(
-            text(
-                "INSERT INTO audit_events (seq, occurred_at, actor, action, outcome, details,"
-                " prev_hash, hash) VALUES (5, CURRENT_TIMESTAMP, 'x', 'item.view', 'ok', '{}',"
-                " :prev, :hash)"
-            ),
-            {"prev": "f" * 64, "hash": "e" * 64},
-        )
-    code, output = run_verify(database_url)
-    assert code == 1 and "事象 5" in output
 
 
 @pytest.mark.parametrize(
@@ -206,3 +195,87 @@ def test_concurrent_appends_on_postgres_give_a_gap_free_chain(postgres_url: str)
 def test_details_refuse_floats_so_hashes_stay_reproducible(database: Database) -> None:
     with database.session_scope() as session, pytest.raises(TypeError, match="floats"):
         audit.record(session, actor="x", action="y", details={"amount": 1.5})
+
+
+FORGED = (
+    "INSERT INTO audit_events (seq, occurred_at, actor, action, outcome, details,"
+    " prev_hash, hash) VALUES (:seq, CURRENT_TIMESTAMP, 'x', 'item.view', 'ok', '{}',"
+    " :prev, :hash)"
+)
+
+
+def test_the_database_refuses_an_event_that_does_not_extend_the_chain(
+    database: Database,
+) -> None:
+    append_events(database, 3)
+    with database.session_scope() as session:
+        head = audit.head_hash(session)
+    for seq, prev in [(6, head), (5, "f" * 64), (2, "f" * 64)]:  # gap, wrong link, taken
+        with pytest.raises(DatabaseError, match="extend the chain"), database.engine.begin() as c:
+            c.execute(text(FORGED), {"seq": seq, "prev": prev, "hash": "e" * 64})
+    with database.session_scope() as session:
+        assert audit.verify_chain(session).ok
+
+
+def test_sqlite_insert_or_replace_cannot_rewrite_an_event(database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's")
+    append_events(database, 3)
+    replace = FORGED.replace("INSERT INTO", "INSERT OR REPLACE INTO")
+    with pytest.raises(DatabaseError, match="extend the chain"), database.engine.begin() as c:
+        c.execute(text(replace), {"seq": 2, "prev": "0" * 64, "hash": "e" * 64})
+
+
+def test_a_forged_row_inserted_around_the_triggers_is_caught(
+    database: Database, database_url: str
+) -> None:
+    append_events(database, 3)
+    as_superuser(
+        database,
+        lambda c: c.execute(text(FORGED), {"seq": 5, "prev": "f" * 64, "hash": "e" * 64}),
+    )
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 5" in output
+
+
+def test_deleted_newest_events_are_caught_against_a_recorded_head(
+    database: Database, database_url: str
+) -> None:
+    append_events(database, 6)
+    with database.session_scope() as session:
+        head = session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+        assert head is not None
+        checkpoint = f"{head.seq}:{head.hash}"
+    assert run_verify(database_url, "--expect-head", checkpoint)[0] == 0
+    as_superuser(database, lambda c: c.execute(text("DELETE FROM audit_events WHERE seq >= 6")))
+    code, output = run_verify(database_url, "--expect-head", checkpoint)
+    assert code == 1 and "deleted" in output
+    bad = CliRunner().invoke(
+        main,
+        ["audit-verify", "--expect-head", "7:nothex"],
+        env={"TRACKER_DATABASE_URL": database_url},
+    )
+    assert bad.exit_code == 2
+
+
+def test_a_non_canonical_detail_text_is_caught(database: Database, database_url: str) -> None:
+    """{"n":99,"n":1} parses like {"n":1}: the stored text must be the hashed text."""
+    append_events(database, 3)
+
+    def smuggle(conn: Connection) -> None:
+        details = conn.execute(text("SELECT details FROM audit_events WHERE seq = 3")).scalar_one()
+        conn.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = 3"),
+            {"d": details.replace("{", '{"n":99,', 1)},
+        )
+
+    as_superuser(database, smuggle)
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 3" in output
+
+
+def test_audit_verify_on_a_missing_database_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main, ["audit-verify"], env={"TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/none.db"}
+    )
+    assert result.exit_code == 1 and "init-db" in result.stderr

@@ -8,10 +8,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from tests.helpers import csrf_token, login
+from tests.helpers import CSRF_RE, csrf_token, login
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
-from tracker.models import AuditEvent, User, UserSession
+from tracker.models import AuditEvent, LoginFailure, User, UserSession
 
 SAME_MESSAGE = "ユーザー名またはパスワードが正しくありません"
 
@@ -116,20 +116,70 @@ def test_four_failures_do_not_lock(client: FlaskClient, make_user) -> None:
     assert login(client, account).status_code == 302
 
 
-def test_failures_older_than_the_window_do_not_count(
+def _age_failures(app: Flask, minutes: float) -> None:
+    with app.extensions["tracker.db"].session_scope() as session:
+        for failure in session.scalars(select(LoginFailure)):
+            failure.failed_at = failure.failed_at - timedelta(minutes=minutes)
+
+
+def test_failures_older_than_fifteen_minutes_do_not_count(
     app: Flask, client: FlaskClient, make_user
 ) -> None:
     account = make_user(Role.CLERK)
     for _ in range(4):
         login(client, account, "wrong password")
-    with app.extensions["tracker.db"].session_scope() as session:
-        session.execute(
-            update(User)
-            .where(User.username == account.username)
-            .values(failed_login_window_start=now_utc() - timedelta(minutes=16))
-        )
-    login(client, account, "wrong password")  # first failure of a new window
+    _age_failures(app, 15.5)
+    login(client, account, "wrong password")  # only one failure in the last 15 minutes
     assert login(client, account).status_code == 302
+
+
+def test_the_window_slides_rather_than_resetting(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
+    """Failures 10 minutes ago still count: 5 within any 15 minutes lock the account."""
+    account = make_user(Role.CLERK)
+    for _ in range(3):
+        login(client, account, "wrong password")
+    _age_failures(app, 10)
+    for _ in range(2):
+        login(client, account, "wrong password")
+    assert len(_events(app, "auth.lockout")) == 1
+    assert SAME_MESSAGE in login(client, account).get_data(as_text=True)
+
+
+def test_login_and_its_failures_are_audited(app: Flask, client: FlaskClient, make_user) -> None:
+    account = make_user(Role.CLERK)
+    login(client, account, "wrong password")
+    login(client, account)
+    [failed] = _events(app, "auth.login_failed")
+    [ok] = _events(app, "auth.login")
+    assert (failed.actor, failed.outcome) == (account.username, "refused")
+    assert (ok.actor, ok.outcome) == (account.username, "ok")
+    assert ok.seq > failed.seq
+
+
+def test_login_works_over_https(database_url: str, make_user) -> None:
+    """Browsers send no Referer (Referrer-Policy: no-referrer); CSRF must not require one."""
+    from tests.conftest import make_config
+    from tracker import create_app
+
+    app = create_app(make_config(database_url, session_cookie_secure=True))
+    client = app.test_client()
+    account = make_user(Role.CLERK)
+    page = client.get("/login", base_url="https://tracker.example").get_data(as_text=True)
+    token = CSRF_RE.search(page)
+    assert token is not None
+    response = client.post(
+        "/login",
+        base_url="https://tracker.example",
+        data={
+            "username": account.username,
+            "password": account.password,
+            "csrf_token": token.group(1),
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    app.extensions["tracker.db"].dispose()
 
 
 def test_idle_session_ends_after_fifteen_minutes(
@@ -193,6 +243,8 @@ def test_deactivated_user_is_logged_out_at_once(app: Flask, client: FlaskClient,
     )
     assert response.status_code == 302
     assert client.get("/").status_code == 302  # the clerk's open session is gone
+    [event] = _events(app, "user.deactivate")
+    assert event.actor == "boss" and event.object_id == str(user_id)
     assert SAME_MESSAGE in login(client, account).get_data(as_text=True)
 
 

@@ -84,7 +84,25 @@ class Verification:
     problem: str | None = None
 
 
-def verify(events: Iterable[tuple[ChainEvent, str]]) -> Verification:
+@dataclass(frozen=True)
+class Checkpoint:
+    """A head recorded outside the database (e.g. on a disposal certificate): ``seq`` had
+    ``hash``. The chain alone cannot show that its newest events were deleted; this can."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        seq, _, digest = text.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ValueError("expected SEQ:HASH, e.g. 1234:3f2a… (64 hex digits)")
+        return cls(int(seq), digest.lower())
+
+
+def verify(
+    events: Iterable[tuple[ChainEvent, str]], checkpoint: Checkpoint | None = None
+) -> Verification:
     """Walk ``(event, stored_hash)`` pairs in ``seq`` order and report the first break.
 
     Detects an edited row (its hash no longer matches), a deleted row (a gap in ``seq`` or a
@@ -114,9 +132,11 @@ def verify(events: Iterable[tuple[ChainEvent, str]]) -> Verification:
             )
         try:
             recomputed = event.compute_hash()
+            # the stored text itself must be canonical: {"n":99,"n":1} parses like {"n":1}
+            canonical = canonical_json(json.loads(event.details)) == event.details
         except (ValueError, TypeError):
-            recomputed = None
-        if recomputed != stored_hash:
+            recomputed, canonical = None, False
+        if recomputed != stored_hash or not canonical:
             return Verification(
                 False,
                 checked,
@@ -124,7 +144,28 @@ def verify(events: Iterable[tuple[ChainEvent, str]]) -> Verification:
                 event.seq,
                 f"event {event.seq} was altered: its content does not match its hash",
             )
+        if (
+            checkpoint is not None
+            and event.seq == checkpoint.seq
+            and stored_hash != checkpoint.hash
+        ):
+            return Verification(
+                False,
+                checked,
+                prev_hash,
+                event.seq,
+                f"event {event.seq} differs from the recorded head {checkpoint.hash[:16]}…",
+            )
         prev_hash = stored_hash
         expected_seq += 1
         checked += 1
+    if checkpoint is not None and checked < checkpoint.seq:
+        return Verification(
+            False,
+            checked,
+            prev_hash,
+            checked + 1,
+            f"the chain ends at event {checked}, but event {checkpoint.seq} was recorded:"
+            " the newest events were deleted",
+        )
     return Verification(True, checked, prev_hash)

@@ -88,12 +88,17 @@ def to_katakana(text: str) -> str:
     return jaconv.hira2kata(full_width)
 
 
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+
+
 def private_use_chars(text: str) -> list[str]:
     """The private-use characters (外字) in `text`, each once, in order of first appearance.
 
     SPEC §6.2 flags them on import: they show as something else, or nothing, on any machine
     but the one whose font defined them. Covers U+E000–F8FF and planes 15–16.
     """
+    if not _PRIVATE_USE.search(text):
+        return []  # the common case, answered in C
     found: dict[str, None] = {}
     for char in text:
         if unicodedata.category(char) == "Co":

@@ -4,7 +4,7 @@ from tracker.models.audit import AuditEvent
 from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
 from tracker.models.policy import IdentityPolicy, RetentionRule
-from tracker.models.users import User, UserSession
+from tracker.models.users import LoginFailure, User, UserSession
 
 __all__ = [
     "AuditEvent",
@@ -14,6 +14,7 @@ __all__ = [
     "IdentityPolicy",
     "Item",
     "Location",
+    "LoginFailure",
     "RetentionExtension",
     "RetentionRule",
     "UTCDateTime",

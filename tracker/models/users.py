@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.domain.codes import Role, sql_in
@@ -26,9 +26,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Failed logins counted since ``failed_login_window_start`` (lockout, issue #2).
-    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
-    failed_login_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when too many recent failures lock the account (issue #2); see LoginFailure.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -37,6 +35,17 @@ class User(Base):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class LoginFailure(Base):
+    """One failed password login, kept while it counts towards a lockout (sliding window)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_user_id_failed_at", "user_id", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserSession(Base):

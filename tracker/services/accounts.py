@@ -15,11 +15,12 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
-from tracker.models import User, UserSession
+from tracker.models import LoginFailure, User, UserSession
 from tracker.services import audit
 
 MIN_PASSWORD_LENGTH = 12
@@ -99,10 +100,13 @@ def create_user(
         role=role.value,
         password_hash=hasher.hash(password),
         active=True,
-        failed_login_count=0,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # a colleague may have taken the name a moment ago
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        raise AccountError(f"ユーザー名「{username}」は既に使われています") from None
     audit.record(
         session,
         actor=actor,
@@ -143,8 +147,7 @@ def set_password(
     """Replace a password; other sessions of that user end (they may be an intruder's)."""
     validate_password(password)
     user.password_hash = hasher.hash(password)
-    user.failed_login_count = 0
-    user.failed_login_window_start = None
+    session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
     user.locked_until = None
     _end_all_sessions(session, user, now, reason="password")
     audit.record(
@@ -172,19 +175,49 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _dummy_hashes[key]
 
 
-def authenticate(
+@dataclass(frozen=True)
+class Credentials:
+    """What a login attempt is checked against, read before any lock is taken."""
+
+    user_id: int | None
+    password_hash: str | None
+
+
+def lookup_credentials(session: Session, username: str) -> Credentials:
+    """Step 1 of a login: read the stored hash. Run it in a short, read-only transaction."""
+    row = session.execute(
+        select(User.id, User.password_hash).where(User.username == username.strip())
+    ).first()
+    return Credentials(row.id, row.password_hash) if row else Credentials(None, None)
+
+
+def check_password(hasher: PasswordHasher, credentials: Credentials, password: str) -> bool:
+    """Step 2, outside any transaction (Argon2 takes ~100 ms; SQLite has one write lock).
+
+    Always spends exactly one verification, against a dummy hash when the account is unknown
+    or has no password, so that no answer comes back faster than another.
+    """
+    stored = credentials.password_hash
+    ok = _verify_quietly(hasher, stored or _dummy_hash(hasher), password)
+    return ok and stored is not None
+
+
+def record_login_attempt(
     session: Session,
     hasher: PasswordHasher,
     policy: LoginPolicy,
     *,
-    username: str,
+    credentials: Credentials,
     password: str,
+    password_ok: bool,
     now: datetime,
 ) -> LoginResult:
-    """Check a password login; counts failures and locks the account per ``policy``."""
-    user = session.scalar(select(User).where(User.username == username.strip()).with_for_update())
-    if user is None:
-        _verify_quietly(hasher, _dummy_hash(hasher), password)
+    """Step 3, one write transaction: lockout bookkeeping, audit, the outcome.
+
+    Failures are counted in a sliding window (the last ``policy.window``), under a lock on the
+    user's row so that parallel wrong guesses cannot slip past the threshold together.
+    """
+    if credentials.user_id is None:
         audit.record(
             session,
             actor="anonymous",
@@ -193,7 +226,16 @@ def authenticate(
             details={"reason": "unknown_user"},
         )
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-
+    user = session.scalar(
+        select(User)
+        .where(User.id == credentials.user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if user is None:  # deleted between the steps
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    if user.password_hash != credentials.password_hash:
+        password_ok = False  # the password changed while we were hashing: check again
     if user.locked_until is not None and user.locked_until > now:
         audit.record(
             session,
@@ -206,12 +248,8 @@ def authenticate(
         )
         return LoginResult(LoginOutcome.LOCKED)
 
-    password_ok = user.password_hash is not None and _verify_quietly(
-        hasher, user.password_hash, password
-    )
     if password_ok and user.active:
-        user.failed_login_count = 0
-        user.failed_login_window_start = None
+        session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
         user.locked_until = None
         user.last_login_at = now
         if user.password_hash and hasher.check_needs_rehash(user.password_hash):
@@ -225,8 +263,16 @@ def authenticate(
         )
         return LoginResult(LoginOutcome.OK, user)
 
-    reason = "wrong_password" if user.active else "inactive"
-    _count_failure(user, policy, now)
+    session.add(LoginFailure(user_id=user.id, failed_at=now))
+    session.flush()
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.user_id == user.id, LoginFailure.failed_at > now - policy.window)
+        )
+        or 0
+    )
     audit.record(
         session,
         actor=user.username,
@@ -234,12 +280,15 @@ def authenticate(
         object_type="user",
         object_id=user.id,
         outcome="refused",
-        details={"reason": reason, "failures_in_window": user.failed_login_count},
+        details={
+            "reason": "wrong_password" if user.active else "inactive",
+            "failures_in_window": recent,
+        },
     )
-    if user.failed_login_count >= policy.threshold:
+    if recent >= policy.threshold:
         user.locked_until = now + policy.lock_for
-        user.failed_login_count = 0
-        user.failed_login_window_start = None
+        # the lockout consumes these failures; the audit log keeps them
+        session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
         audit.record(
             session,
             actor=user.username,
@@ -250,15 +299,6 @@ def authenticate(
             details={"locked_until": user.locked_until.isoformat()},
         )
     return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-
-
-def _count_failure(user: User, policy: LoginPolicy, now: datetime) -> None:
-    start = user.failed_login_window_start
-    if start is None or now - start > policy.window:
-        user.failed_login_window_start = now
-        user.failed_login_count = 1
-    else:
-        user.failed_login_count += 1
 
 
 def _verify_quietly(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
@@ -285,7 +325,7 @@ def start_session(session: Session, user: User, now: datetime) -> str:
 
 
 #: ``last_seen_at`` is written at most this often, not on every request.
-TOUCH_INTERVAL = timedelta(seconds=30)
+TOUCH_INTERVAL = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -295,9 +335,14 @@ class SessionLookup:
 
 
 def resume_session(
-    session: Session, token: str, now: datetime, idle_timeout: timedelta
+    session: Session,
+    token: str,
+    now: datetime,
+    idle_timeout: timedelta,
+    max_age: timedelta = timedelta(hours=12),
 ) -> SessionLookup:
-    """The live session for ``token``, or ``None``; ends it if idle past the timeout."""
+    """The live session for ``token``, or ``None``; ends it when idle past the timeout or
+    older than ``max_age``."""
     user_session = session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token))
     )
@@ -306,16 +351,17 @@ def resume_session(
     user = user_session.user
     if not user.active:
         return SessionLookup(None)
-    if now - user_session.last_seen_at > idle_timeout:
+    too_old = now - user_session.created_at > max_age
+    if too_old or now - user_session.last_seen_at > idle_timeout:
         user_session.ended_at = now
-        user_session.end_reason = "idle"
+        user_session.end_reason = "max_age" if too_old else "idle"
         audit.record(
             session,
             actor=user.username,
             action="auth.session_expired",
             object_type="user",
             object_id=user.id,
-            details={"idle_minutes": int(idle_timeout.total_seconds() // 60)},
+            details={"reason": user_session.end_reason},
         )
         return SessionLookup(None, expired=True)
     if now - user_session.last_seen_at > TOUCH_INTERVAL:

@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tracker.domain.chain import GENESIS_HASH, ChainEvent, Verification, canonical_json, verify
+from tracker.domain.chain import (
+    GENESIS_HASH,
+    ChainEvent,
+    Checkpoint,
+    Verification,
+    canonical_json,
+    verify,
+)
 from tracker.models import AuditEvent, utcnow
 
 #: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
@@ -95,13 +102,15 @@ def head_hash(session: Session) -> str:
     return value or GENESIS_HASH
 
 
-def verify_chain(session: Session, batch_size: int = 5000) -> Verification:
+def verify_chain(
+    session: Session, batch_size: int = 5000, checkpoint: Checkpoint | None = None
+) -> Verification:
     """Recompute the whole chain, streaming rows in ``seq`` order (bounded memory)."""
     result = session.execute(
         select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
     )
     try:
-        return verify(_chain_events(result.scalars()))
+        return verify(_chain_events(result.scalars()), checkpoint)
     finally:
         result.close()  # verification may stop at the first break, mid-stream
 

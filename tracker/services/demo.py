@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
-from tracker.services import accounts
+from tracker.services import accounts, importer
+from tracker.synthetic import generate_rows, write_csv
+
+#: About 470 envelopes (households of 1-6) returned 2016-2021, every return reason.
+DEMO_ROWS = 1000
+DEMO_SEED = 2018
 
 DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("clerk", "窓口 花子", Role.CLERK),
@@ -37,3 +45,17 @@ def create_demo_users(
         )
         credentials.append((username, role.value, password))
     return credentials
+
+
+def create_demo_returns(
+    session: Session, *, actor: str, today: date, now: datetime, rows: int = DEMO_ROWS
+) -> importer.ImportReport:
+    """Returned envelopes from the synthetic generator, through the real import path."""
+    with tempfile.TemporaryDirectory(prefix="tracker-demo-") as folder:
+        path = Path(folder) / "demo.csv"
+        write_csv(path, generate_rows(rows, DEMO_SEED), encoding="utf-8", header="ja")
+        report = importer.run_import(session, path, actor=actor, today=today, now=now)
+    if not report.committed:
+        problems = "; ".join(str(p) for p in report.errors[:3])
+        raise RuntimeError(f"demo data did not import: {problems}")
+    return report

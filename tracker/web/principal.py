@@ -48,11 +48,26 @@ class Principal(UserMixin):
 
 @login_manager.user_loader
 def load_principal(token: str) -> Principal | None:
+    """Resume the server-side session, in a session of its own.
+
+    Its own session, so that committing the ``last_seen_at`` touch (or an expiry and its audit
+    event) can never commit anything a view has flushed into the request's session. On SQLite
+    this needs the write lock, so the user must be loaded before a view writes: the access
+    hook does that for every protected view; a public view must not write before it touches
+    ``current_user`` (the error handler rolls back first for the same reason).
+    """
     config = current_app.config["TRACKER"]
-    lookup = accounts.resume_session(db.session, token, now_utc(), config.idle_timeout)
-    db.session.commit()  # the touch of last_seen_at, or the expiry and its audit event
+    own = db.new_session()
+    try:
+        lookup = accounts.resume_session(
+            own, token, now_utc(), config.idle_timeout, config.session_max_age
+        )
+        user = lookup.user_session.user if lookup.user_session is not None else None
+        own.commit()
+    finally:
+        own.close()
     if lookup.expired:
         g.session_expired = True
-    if lookup.user_session is None:
+    if user is None:
         return None
-    return Principal(lookup.user_session.user, token)
+    return Principal(user, token)

@@ -41,13 +41,19 @@ def login() -> str | Response:
         policy = accounts.LoginPolicy(
             config.lockout_threshold, config.lockout_window, config.lockout_duration
         )
+        username = form.username.data or ""
+        password = form.password.data or ""
+        with db.read_session() as reading:
+            credentials = accounts.lookup_credentials(reading, username)
+        password_ok = accounts.check_password(password_hasher, credentials, password)
         now = now_utc()
-        result = accounts.authenticate(
+        result = accounts.record_login_attempt(
             db.session,
             password_hasher,
             policy,
-            username=form.username.data or "",
-            password=form.password.data or "",
+            credentials=credentials,
+            password=password,
+            password_ok=password_ok,
             now=now,
         )
         if result.user is not None:

@@ -37,7 +37,8 @@ def _is_admin() -> bool:
 def healthz() -> tuple[Response, int]:
     """For load balancers: 200 when the database answers, 503 otherwise. Says nothing more."""
     try:
-        db.session.execute(text("SELECT 1"))
+        with db.read_session() as session:  # never queues behind SQLite's write lock
+            session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 — any database failure means "not healthy"
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok"), 200
