@@ -18,6 +18,7 @@ Era starts (the first Gregorian day of each era; the last day is the day before 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ _WITH_ISO = re.compile(r"(.+?)\s*\(\s*([^()]+?)\s*\)")
 _EXAMPLES = "2018-04-01、2018/4/1、平成30年4月1日、H30.4.1 のように入力してください"
 
 
+@functools.lru_cache(maxsize=8192)  # imports repeat the same dates many times over
 def parse_date(text: str) -> date:
     """Read a date written in any of the SPEC §6.1 forms.
 
