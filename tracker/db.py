@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+#: SQLite page cache per connection (SQLite's default is 2 MiB); the bulk import raises it.
+SQLITE_CACHE_KIB = 8 * 1024
+
 #: Execution option marking a read-only unit of work (long scans, health checks, exports).
 READ_ONLY = "tracker_read_only"
 
@@ -63,6 +66,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
