@@ -10,6 +10,16 @@ The files come from the Debian packages ``fonts-ipaexfont-gothic`` and
 ``fonts-ipaexfont-mincho`` (installed under ``opentype/`` although they are ``.ttf``), or from
 a folder named by ``TRACKER_FONT_DIR`` (for hosts that ship the two files with the IPA Font
 License instead). There is deliberately no fallback to the CID fonts.
+
+Names outside IPAex. IPAex covers JIS X 0213 (about 12,000 characters) but not every character
+of the 住民基本台帳: 𠮷 (U+20BB7) and many other CJK Extension B ideographs are missing, and
+ReportLab silently draws nothing for a character the font lacks. IPAmj明朝 (Debian
+``fonts-ipamj-mincho``, ~58,000 glyphs, made by IPA for 行政 use, TrueType outlines, IPA Font
+License) covers them, so when it is installed it is registered as a fallback font and
+`text_runs` / `paragraph_markup` split a string into runs drawn with IPAex where IPAex has the
+glyph and with IPAmj明朝 elsewhere. A character neither font has is printed as 〓 (the usual
+mark for a missing 外字) rather than as nothing. Ideographic variation selectors are dropped:
+ReportLab draws each code point on its own, so the base character is printed.
 """
 
 from __future__ import annotations
@@ -19,17 +29,24 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 __all__ = [
+    "FALLBACK_MINCHO",
     "FONT_DIR_ENV",
+    "MISSING_GLYPH",
     "FontNames",
     "FontNotFoundError",
+    "covers",
     "find_font_file",
     "locate_fonts",
+    "paragraph_markup",
+    "register_fallback_font",
     "register_fonts",
+    "text_runs",
 ]
 
 #: Environment variable naming an extra folder searched first for the font files.
@@ -37,6 +54,10 @@ FONT_DIR_ENV = "TRACKER_FONT_DIR"
 
 GOTHIC = "IPAexGothic"
 MINCHO = "IPAexMincho"
+#: IPAmj明朝: drawn only for the characters IPAex lacks (see the module docstring).
+FALLBACK_MINCHO = "IPAmjMincho"
+#: Printed in place of a character no registered font can draw (げた記号).
+MISSING_GLYPH = "\u3013"
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,18 @@ _FONTS = (
 )
 
 
+_FALLBACK = _FontFile(
+    FALLBACK_MINCHO,
+    "ipamjm.ttf",
+    "fonts-ipamj-mincho",
+    (
+        "/usr/share/fonts/truetype/ipamj",  # Debian / Ubuntu
+        "/usr/share/fonts/opentype/ipamj",
+        "/usr/share/fonts/ipamj",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FontNames:
     """The registered font names to pass to ``canvas.setFont`` or a ParagraphStyle."""
@@ -85,6 +118,9 @@ class FontNotFoundError(RuntimeError):
 
 _lock = threading.Lock()
 _registered: FontNames | None = None
+_fallback_checked = False
+_fallback: str | None = None
+_to_unicode_fixed = False
 
 
 def register_fonts(environ: Mapping[str, str] | None = None) -> FontNames:
@@ -96,11 +132,101 @@ def register_fonts(environ: Mapping[str, str] | None = None) -> FontNames:
     global _registered
     with _lock:
         if _registered is None:
+            _fix_to_unicode_for_astral_characters()
             for name, path in locate_fonts(environ).items():
                 # A TTFont is embedded as a subset of the glyphs used (FontFile2 + ToUnicode).
                 pdfmetrics.registerFont(TTFont(name, str(path)))
             _registered = FontNames(gothic=GOTHIC, mincho=MINCHO)
         return _registered
+
+
+def register_fallback_font(environ: Mapping[str, str] | None = None) -> str | None:
+    """Register IPAmj明朝 as the fallback for characters IPAex lacks; its name, or None.
+
+    Optional on purpose: without ``fonts-ipamj-mincho`` every document still prints, and
+    the few characters IPAex lacks come out as 〓 (see `text_runs`). Checked once per process.
+    """
+    global _fallback, _fallback_checked
+    register_fonts(environ)
+    with _lock:
+        if not _fallback_checked:
+            path = find_font_file(_FALLBACK.filename, environ)
+            if path is not None:
+                # ~45 MB file, read once; only the glyphs used are embedded (a few KB).
+                pdfmetrics.registerFont(TTFont(_FALLBACK.name, str(path)))
+                _fallback = _FALLBACK.name
+            _fallback_checked = True
+        return _fallback
+
+
+def covers(font_name: str, char: str) -> bool:
+    """True when the registered TrueType font `font_name` has a glyph for `char`."""
+    return ord(char) in pdfmetrics.getFont(font_name).face.charToGlyph
+
+
+def _is_variation_selector(code: int) -> bool:
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def text_runs(text: str, primary: str, fallback: str | None = None) -> list[tuple[str, str]]:
+    """`text` cut into ``(font name, chunk)`` runs: `primary` wherever it has the glyph,
+    else `fallback` when that has it, else `MISSING_GLYPH` in `primary`.
+
+    Variation selectors are dropped (ReportLab cannot apply them). Adjacent characters in
+    the same font form one run, so a name in IPAex throughout is a single run.
+    """
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        code = ord(char)
+        if _is_variation_selector(code):
+            continue
+        if covers(primary, char):
+            font = primary
+        elif fallback is not None and covers(fallback, char):
+            font = fallback
+        else:
+            font, char = primary, MISSING_GLYPH
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + char)
+        else:
+            runs.append((font, char))
+    return runs
+
+
+def paragraph_markup(text: str, primary: str, fallback: str | None = None) -> str:
+    """`text` escaped as platypus Paragraph markup, for a style whose font is `primary`:
+    runs the fallback font draws are wrapped in ``<font name=…>``. Text stays extractable.
+    """
+    return "".join(
+        escape(chunk) if font == primary else f'<font name="{font}">{escape(chunk)}</font>'
+        for font, chunk in text_runs(text, primary, fallback)
+    )
+
+
+def _fix_to_unicode_for_astral_characters() -> None:
+    """Make ReportLab's ToUnicode maps right for characters beyond U+FFFF (𠮷, 𠀋 …).
+
+    ReportLab writes each code point as ``<%04X>``, which for U+20BB7 gives the odd-length
+    ``<20BB7>``: viewers and pypdf then drop or garble the character when text is copied or
+    searched. The PDF reference wants UTF-16BE, i.e. the surrogate pair ``<D842DFB7>``.
+    The map is otherwise written exactly as ReportLab writes it, so PDFs whose characters all
+    lie in the BMP (every PDF before this fix) keep their bytes. Called under `_lock`.
+    """
+    global _to_unicode_fixed
+    if _to_unicode_fixed:
+        return
+    original = ttfonts.makeToUnicodeCMap
+
+    def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+        cmap: str = original(fontname, subset)
+        for code in subset:
+            if code > 0xFFFF:
+                utf16 = chr(code).encode("utf-16-be").hex().upper()
+                cmap = cmap.replace(f"> <{code:04X}>\n", f"> <{utf16}>\n", 1)
+        return cmap
+
+    ttfonts.makeToUnicodeCMap = make_to_unicode_cmap
+    _to_unicode_fixed = True
 
 
 def locate_fonts(environ: Mapping[str, str] | None = None) -> dict[str, Path]:
@@ -128,7 +254,7 @@ def _candidate_dirs(filename: str, environ: Mapping[str, str] | None) -> Sequenc
     dirs: list[Path] = []
     if custom := env.get(FONT_DIR_ENV):
         dirs.append(Path(custom))
-    for font in _FONTS:
+    for font in (*_FONTS, _FALLBACK):
         if font.filename == filename:
             dirs.extend(Path(d) for d in font.system_dirs)
     return dirs

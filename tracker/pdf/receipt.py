@@ -1,0 +1,382 @@
+"""受領書 (handover receipt): what the recipient signs at the counter. SPEC §4.
+
+One A4 portrait document per handover: the receipt number, the office, the items handed over
+(control number, name with kana, birth date in 和暦, kind), who received them and as what
+(本人 / 同一世帯員 / 任意代理人 / 法定代理人), the ID document types checked, for a proxy the
+委任状 date and the principal's documents, for a legal representative the proof of authority,
+the clerk, the identity-policy version and the time in JST, then a signature area. Long lists
+split across pages with the table header repeated, and every page says ``n / N``.
+
+A reprint carries a 再発行 stamp on every page and the time of the original. The PDF metadata
+names the document only, never a person. Names go through `tracker.pdf.fonts.paragraph_markup`,
+so characters IPAex lacks (𠮷 …) are drawn with IPAmj明朝 when it is installed. Output is built
+with ``invariant=1``: the same receipt gives byte-identical PDFs.
+
+Glossary: 受領書 receipt, 管理番号 control number, 受領者 recipient, 交付担当者 clerk who
+handed over, 委任状 letter of attorney, 再発行 reprint.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus.tables import TableStyle
+
+from tracker.domain.wareki import era_of, format_wareki
+from tracker.pdf.fonts import FontNames, paragraph_markup, register_fallback_font, register_fonts
+
+__all__ = [
+    "JST",
+    "Receipt",
+    "ReceiptDocument",
+    "ReceiptItem",
+    "format_jst",
+    "render_receipt",
+]
+
+#: Receipts show the time at the counter, whatever zone the server runs in.
+JST = ZoneInfo("Asia/Tokyo")
+
+MM = 72 / 25.4
+MARGIN_X = 20 * MM
+MARGIN_TOP = 24 * MM
+MARGIN_BOTTOM = 20 * MM
+FRAME_WIDTH = A4[0] - 2 * MARGIN_X
+
+STAMP_COLOUR = colors.Color(0.8, 0.0, 0.0)
+LABEL_BACKGROUND = colors.Color(0.92, 0.92, 0.92)
+
+
+@dataclass(frozen=True)
+class ReceiptItem:
+    """One notification card (or other item) handed over."""
+
+    control_no: str  #: e.g. ``R000000123``
+    name: str  #: exactly as registered; may hold characters beyond IPAex (𠮷)
+    name_kana: str
+    birth_date: date
+    kind_label: str  #: e.g. 通知カード
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Everything one 受領書 prints; filled by the handover service."""
+
+    receipt_no: str
+    issued_at: datetime  #: when this copy is issued; timezone-aware, printed in JST
+    office_name: str
+    items: Sequence[ReceiptItem]
+    recipient_kind_label: str  #: 本人 / 同一世帯員 / 任意代理人 / 法定代理人
+    recipient_name: str | None  #: None for 本人 (the name is in the item list)
+    documents: Sequence[str]  #: ID document types checked, e.g. 運転免許証（末尾1234）
+    principal_documents: Sequence[str]  #: proxy: the principal's (委任者) documents
+    letter_of_attorney_date: date | None  #: proxy: the date written on the 委任状
+    authority_proof: str | None  #: legal representative: e.g. 戸籍謄本
+    clerk_name: str
+    policy_version: int  #: identity-policy version the check used (SPEC §4)
+    reprint_of: datetime | None = None  #: set on a reprint: when the original was issued
+
+    def __post_init__(self) -> None:
+        if not self.items:
+            raise ValueError("a receipt needs at least one item")
+        for label, moment in (("issued_at", self.issued_at), ("reprint_of", self.reprint_of)):
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"{label} must be timezone-aware")
+
+    @property
+    def is_reprint(self) -> bool:
+        return self.reprint_of is not None
+
+
+def format_jst(moment: datetime) -> str:
+    """``令和8年11月27日 14:05``: the moment in Japan time, 和暦 date and 24-hour clock."""
+    local = moment.astimezone(JST)
+    return f"{format_wareki(local.date())} {local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class _Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    title: ParagraphStyle
+    right: ParagraphStyle
+    label: ParagraphStyle
+    header: ParagraphStyle
+    cell: ParagraphStyle
+    cell_centre: ParagraphStyle
+    centre: ParagraphStyle
+
+
+def _styles(fonts: FontNames) -> _Styles:
+    # Mincho for what is read (it is what certificates from city offices use), Gothic for
+    # captions and headers, which are scanned rather than read.
+    body = ParagraphStyle("body", fontName=fonts.mincho, fontSize=10.5, leading=16, wordWrap="CJK")
+    cell = ParagraphStyle("cell", parent=body, fontSize=10, leading=13)
+    label = ParagraphStyle("label", parent=cell, fontName=fonts.gothic, fontSize=9, leading=12)
+    return _Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10),
+        title=ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=fonts.gothic,
+            fontSize=20,
+            leading=26,
+            alignment=TA_CENTER,
+        ),
+        right=ParagraphStyle("right", parent=body, fontSize=10, leading=14, alignment=TA_RIGHT),
+        label=label,
+        header=ParagraphStyle("header", parent=label, alignment=TA_CENTER),
+        cell=cell,
+        cell_centre=ParagraphStyle("cell_centre", parent=cell, alignment=TA_CENTER),
+        centre=ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
+    )
+
+
+class ReceiptDocument:
+    """Builds the 受領書 PDF; one instance can render many receipts."""
+
+    #: Column widths of the item table, in mm (they add up to the 170 mm text width).
+    ITEM_COLUMNS_MM = (10.0, 32.0, 58.0, 38.0, 32.0)
+    LABEL_COLUMN_MM = 45.0
+
+    def __init__(self) -> None:
+        self.fonts: FontNames = register_fonts()
+        #: IPAmj明朝 for characters IPAex lacks; None when fonts-ipamj-mincho is missing.
+        self.fallback: str | None = register_fallback_font()
+        self.styles = _styles(self.fonts)
+
+    def render(self, receipt: Receipt) -> bytes:
+        """PDF bytes of `receipt`, as many A4 pages as its items need."""
+        # Two passes: the first only counts the pages, so the footer can say "n / N".
+        _, pages = self._build(receipt, total_pages=None)
+        pdf, again = self._build(receipt, total_pages=pages)
+        if again != pages:  # the footer is drawn outside the frames, so this cannot happen
+            raise RuntimeError(f"receipt pages changed between passes: {pages} then {again}")
+        return pdf
+
+    # -- document --------------------------------------------------------------------------
+
+    def _build(self, receipt: Receipt, *, total_pages: int | None) -> tuple[bytes, int]:
+        buffer = io.BytesIO()
+        title = "受領書（再発行）" if receipt.is_reprint else "受領書"
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=title,  # no receipt data in the metadata: it is indexed and shown in lists
+            author="tracker",
+            creator="tracker",
+            subject="通知カード等の受領書",
+            invariant=1,
+            pageCompression=1,
+            # Otherwise ReportLab names Helvetica (never embedded) on every page.
+            initialFontName=self.fonts.mincho,
+        )
+        decorate = self._page_decoration(receipt, total_pages)
+        doc.build(self._story(receipt), onFirstPage=decorate, onLaterPages=decorate)
+        return buffer.getvalue(), int(doc.page)
+
+    def _page_decoration(
+        self, receipt: Receipt, total_pages: int | None
+    ) -> Callable[[Any, Any], None]:
+        fonts = self.fonts
+
+        def decorate(canvas: Any, doc: Any) -> None:
+            canvas.saveState()
+            width, _ = A4
+            number = canvas.getPageNumber()
+            total = "?" if total_pages is None else str(total_pages)
+            canvas.setFillGray(0.25)
+            canvas.setFont(fonts.mincho, 9)
+            canvas.drawCentredString(width / 2, 11 * MM, f"{number} / {total}")
+            canvas.drawString(MARGIN_X, 11 * MM, f"受領書番号 {receipt.receipt_no}")
+            if receipt.is_reprint:
+                self._draw_reprint_stamp(canvas)
+            canvas.restoreState()
+
+        return decorate
+
+    def _draw_reprint_stamp(self, canvas: Any) -> None:
+        """A red framed 再発行 in the top margin of every page, clear of the text."""
+        width, height = A4
+        box_w, box_h = 30 * MM, 10 * MM
+        x, y = width - MARGIN_X - box_w, height - 8 * MM - box_h
+        canvas.setStrokeColor(STAMP_COLOUR)
+        canvas.setFillColor(STAMP_COLOUR)
+        canvas.setLineWidth(1.5)
+        canvas.rect(x, y, box_w, box_h)
+        canvas.setFont(self.fonts.gothic, 15)
+        canvas.drawCentredString(x + box_w / 2, y + box_h / 2 - 0.36 * 15, "再発行")
+
+    # -- content ---------------------------------------------------------------------------
+
+    def _text(self, text: str) -> str:
+        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
+        return paragraph_markup(text, self.fonts.mincho, self.fallback)
+
+    def _story(self, receipt: Receipt) -> list[Any]:
+        s = self.styles
+        times = [f"受領書番号　{self._text(receipt.receipt_no)}"]
+        times.append(f"発行日時　{format_jst(receipt.issued_at)}")
+        if receipt.reprint_of is not None:
+            times.append(f"原本発行日時　{format_jst(receipt.reprint_of)}")
+        story: list[Any] = [Paragraph("<br/>".join(times), s.right), Spacer(0, 4 * MM)]
+        story.append(Paragraph(f"（宛先）{self._text(receipt.office_name)}", s.body))
+        story += [Spacer(0, 6 * MM), Paragraph("受領書", s.title), Spacer(0, 6 * MM)]
+        if receipt.reprint_of is not None:
+            story.append(
+                Paragraph(
+                    f"本書は再発行したものです（原本発行日時 {format_jst(receipt.reprint_of)}）。",
+                    s.body,
+                )
+            )
+        story += [
+            Paragraph("下記の通知カード等を受領しました。", s.body),
+            Spacer(0, 3 * MM),
+            Paragraph("記", s.centre),
+            Spacer(0, 3 * MM),
+            self._item_table(receipt.items),
+            Spacer(0, 6 * MM),
+            self._details_table(receipt),
+            Spacer(0, 8 * MM),
+            KeepTogether(self._signature_area(receipt)),
+        ]
+        return story
+
+    def _item_table(self, items: Sequence[ReceiptItem]) -> Table:
+        s = self.styles
+        header = [
+            Paragraph(text, s.header) for text in ("No.", "管理番号", "氏名", "生年月日", "種別")
+        ]
+        rows: list[list[Any]] = [header]
+        for number, item in enumerate(items, start=1):
+            rows.append(
+                [
+                    Paragraph(str(number), s.cell_centre),
+                    Paragraph(self._text(item.control_no), s.cell),
+                    Paragraph(
+                        f'<font size="7.5">{self._text(item.name_kana)}</font><br/>'
+                        f"{self._text(item.name)}",
+                        s.cell,
+                    ),
+                    Paragraph(format_wareki(item.birth_date), s.cell),
+                    Paragraph(self._text(item.kind_label), s.cell),
+                ]
+            )
+        table = Table(
+            rows,
+            colWidths=[w * MM for w in self.ITEM_COLUMNS_MM],
+            repeatRows=1,  # the header again on every page the list runs onto
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    # Without it ReportLab selects Helvetica (never embedded) for the table.
+                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
+                    ("BACKGROUND", (0, 0), (-1, 0), LABEL_BACKGROUND),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
+        return table
+
+    def _details_table(self, receipt: Receipt) -> Table:
+        s = self.styles
+        rows: list[tuple[str, str]] = [("受領者の区分", self._text(receipt.recipient_kind_label))]
+        if receipt.recipient_name is not None:
+            rows.append(("受領者氏名", self._text(receipt.recipient_name)))
+        rows.append(("確認した本人確認書類", self._list(receipt.documents)))
+        if receipt.letter_of_attorney_date is not None:
+            rows.append(("委任状の日付", format_wareki(receipt.letter_of_attorney_date)))
+        if receipt.principal_documents:
+            rows.append(("本人（委任者）の確認書類", self._list(receipt.principal_documents)))
+        if receipt.authority_proof is not None:
+            rows.append(("代理権の確認書類", self._text(receipt.authority_proof)))
+        rows.append(("交付担当者", self._text(receipt.clerk_name)))
+        rows.append(("本人確認基準", f"第{receipt.policy_version}版"))
+        label_w = self.LABEL_COLUMN_MM * MM
+        table = Table(
+            [[Paragraph(label, s.label), Paragraph(value, s.cell)] for label, value in rows],
+            colWidths=[label_w, FRAME_WIDTH - label_w],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    # Without it ReportLab selects Helvetica (never embedded) for the table.
+                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
+                    ("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ]
+            )
+        )
+        return table
+
+    def _list(self, documents: Sequence[str]) -> str:
+        return "、".join(self._text(d) for d in documents) if documents else "—"
+
+    def _signature_area(self, receipt: Receipt) -> Table:
+        """受領者記入欄: a line for the signature and one for the date, in one framed block.
+
+        Plain-string cells (drawn with drawString) keep the ideographic spaces of the date
+        line, which a Paragraph would collapse. The era is the one current at issue.
+        """
+        era = era_of(receipt.issued_at.astimezone(JST).date()).name
+        blank = "\u3000" * 4
+        label_w, pad_w = self.LABEL_COLUMN_MM * MM, 12 * MM
+        table = Table(
+            [
+                ["受領者記入欄", "", ""],
+                ["受領者署名", "", ""],
+                ["日付", f"{era}{blank}年{blank}月{blank}日", ""],
+                ["", "", ""],
+            ],
+            colWidths=[label_w, FRAME_WIDTH - label_w - pad_w, pad_w],
+            rowHeights=[7 * MM, 18 * MM, 13 * MM, 4 * MM],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("SPAN", (0, 0), (-1, 0)),
+                    ("BACKGROUND", (0, 0), (-1, 0), LABEL_BACKGROUND),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+                    ("FONTNAME", (0, 0), (0, -1), self.fonts.gothic),
+                    ("FONTSIZE", (0, 0), (0, -1), 9),
+                    ("FONTNAME", (1, 0), (-1, -1), self.fonts.mincho),
+                    ("FONTSIZE", (1, 0), (-1, -1), 10.5),
+                    ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+                    ("VALIGN", (0, 1), (-1, -1), "BOTTOM"),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
+                    ("LEFTPADDING", (0, 0), (0, -1), 8),
+                    ("ALIGN", (1, 2), (1, 2), "RIGHT"),
+                    ("RIGHTPADDING", (1, 2), (1, 2), 8),
+                    ("LINEBELOW", (1, 1), (1, 2), 0.75, colors.black),
+                ]
+            )
+        )
+        return table
+
+
+def render_receipt(receipt: Receipt) -> bytes:
+    """PDF bytes of `receipt` (see ReceiptDocument.render)."""
+    return ReceiptDocument().render(receipt)
