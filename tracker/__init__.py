@@ -83,15 +83,19 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from tracker.web.admin.views import bp as admin_bp
     from tracker.web.auth.views import bp as auth_bp
+    from tracker.web.counter.views import bp as counter_bp
     from tracker.web.custody.views import bp as custody_bp
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
+    from tracker.web.policy.views import bp as policy_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(custody_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(counter_bp)
+    app.register_blueprint(policy_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

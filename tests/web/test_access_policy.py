@@ -41,6 +41,14 @@ POLICY: dict[str, set[Role] | None] = {
     "custody.labels": {C, R},
     "custody.search": {C, R, A},
     "imports.upload": {R},
+    "counter.items": {C, R, A},
+    "counter.item": {C, R, A},
+    "counter.hand_over": {C, R},
+    "counter.handover_detail": {C, R, A},
+    "counter.receipt": {C, R},
+    "counter.handovers": {C, R, A},
+    "policy.show": {C, R, A},
+    "policy.save": {R},
 }
 
 

@@ -3,6 +3,7 @@
 from tracker.models.audit import AuditEvent
 from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
+from tracker.models.handover import Handover, HandoverItem
 from tracker.models.policy import IdentityPolicy, RetentionRule
 from tracker.models.users import LoginFailure, User, UserSession
 
@@ -10,6 +11,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Envelope",
+    "Handover",
+    "HandoverItem",
     "Hold",
     "IdentityPolicy",
     "Item",

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason, sql_in
 from tracker.models.base import Base, UTCDateTime, utcnow
 
+SEARCH_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
+
 
 class Location(Base):
     """A place that holds items (保管場所). Slots inside it are free text on the envelope."""
@@ -89,9 +91,11 @@ class Item(Base):
     #: 氏名 exactly as written (外字/IVS kept); never normalised.
     name: Mapped[str] = mapped_column(String(100))
     name_kana: Mapped[str] = mapped_column(String(200))
-    #: Normalised search keys (SPEC §6.2), derived from ``name`` and ``name_kana``.
-    name_key: Mapped[str] = mapped_column(String(200))
-    kana_key: Mapped[str] = mapped_column(String(200))
+    #: Normalised search keys (SPEC §6.2), derived from ``name`` and ``name_kana``. Byte-order
+    #: collation on PostgreSQL so that a prefix search is an index range scan that also serves
+    #: ``ORDER BY … LIMIT`` (SQLite's default BINARY collation already is).
+    name_key: Mapped[str] = mapped_column(SEARCH_KEY)
+    kana_key: Mapped[str] = mapped_column(SEARCH_KEY)
     birth_date: Mapped[date] = mapped_column(Date)
     relationship_to_head: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.IN_CUSTODY.value)

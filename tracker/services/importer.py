@@ -81,7 +81,7 @@ ENVELOPE_COLUMNS = (
 )
 ENCODINGS = ("auto", "utf-8", "cp932")
 BATCH_SIZE = 5000
-SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 #: The report keeps this many problems of each kind in full and counts the rest.
 REPORT_LIMIT = 10_000
 

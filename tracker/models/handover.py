@@ -1,0 +1,65 @@
+"""Identity-verified handovers (交付) and their receipts (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Base, UTCDateTime
+from tracker.models.custody import Envelope, Item
+
+RECIPIENT_KINDS = ("self", "household", "proxy", "legal_rep")
+
+
+class Handover(Base):
+    """One handing-over of one or more items of one envelope to one person."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        CheckConstraint(
+            "recipient_kind IN ('self', 'household', 'proxy', 'legal_rep')", name="recipient_kind"
+        ),
+        Index("ix_handovers_handed_over_at", "handed_over_at"),
+        Index("ix_handovers_clerk_handed_over_at", "clerk", "handed_over_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Printed on the receipt (受領書番号), e.g. ``H000000042``.
+    receipt_no: Mapped[str] = mapped_column(String(20), unique=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    handed_over_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Username of the clerk who checked the documents and handed the items over.
+    clerk: Mapped[str] = mapped_column(String(100))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    #: The person who came, when not the person named on the item (personal data).
+    recipient_name: Mapped[str | None] = mapped_column(String(100))
+    #: Canonical JSON list of ``{"code", "last4"?}``: document *types* only (SPEC §4).
+    documents: Mapped[str] = mapped_column(Text)
+    #: Proxy: the principal's documents, same form.
+    principal_documents: Mapped[str | None] = mapped_column(Text)
+    letter_of_attorney_date: Mapped[date | None] = mapped_column(Date)
+    #: Legal representative: code of the proof of authority (戸籍謄本 …).
+    authority_proof: Mapped[str | None] = mapped_column(String(40))
+    #: The identity policy version the evidence was checked against.
+    policy_version: Mapped[int] = mapped_column(ForeignKey("identity_policies.version"))
+    #: First print of the receipt; later prints are reprints (marked and audited).
+    receipt_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    envelope: Mapped[Envelope] = relationship()
+    items: Mapped[list[HandoverItem]] = relationship(
+        back_populates="handover", order_by="HandoverItem.item_id"
+    )
+
+
+class HandoverItem(Base):
+    """An item in a handover. ``item_id`` is unique: an item is handed over at most once."""
+
+    __tablename__ = "handover_items"
+
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True, unique=True)
+
+    handover: Mapped[Handover] = relationship(back_populates="items")
+    item: Mapped[Item] = relationship()

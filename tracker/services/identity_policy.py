@@ -1,0 +1,74 @@
+"""New versions of the identity policy (SPEC §4: the catalogue and rule are data, versioned).
+
+A version is never changed: an edit makes the next version, and handovers keep the version
+they were checked against. Every change is audited with what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.domain.chain import canonical_json
+from tracker.domain.identity import IdentityPolicy
+from tracker.models import IdentityPolicy as PolicyRow
+from tracker.services import audit
+
+
+def versions(session: Session) -> list[PolicyRow]:
+    return list(session.scalars(select(PolicyRow).order_by(PolicyRow.version.desc())))
+
+
+def save_new_version(
+    session: Session, *, actor: str, data: dict[str, Any], note: str
+) -> IdentityPolicy | None:
+    """Store ``data`` as the next version; ``None`` when it equals the current one.
+
+    Raises :class:`tracker.domain.identity.PolicyError` (every problem at once) when invalid.
+    """
+    current = session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
+    version = (current.version + 1) if current else 1
+    policy = IdentityPolicy.from_dict(data, version=version)
+    stored = canonical_json(policy.to_dict())
+    if current is not None and stored == canonical_json(json.loads(current.policy_json)):
+        return None
+    session.add(
+        PolicyRow(version=version, policy_json=stored, note=note.strip()[:200], created_by=actor)
+    )
+    session.flush()
+    before = json.loads(current.policy_json) if current else {}
+    audit.record(
+        session,
+        actor=actor,
+        action="identity_policy.change",
+        object_type="identity_policy",
+        object_id=version,
+        details={
+            "from_version": current.version if current else None,
+            "changes": _differences(before, policy.to_dict()),
+            "note": note.strip()[:200],
+        },
+    )
+    return policy
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key in ("group_a_required", "group_b_required", "proxy_letter_valid_months"):
+        if before.get(key) != after.get(key):
+            changes[key] = [before.get(key), after[key]]
+    old = {d["code"]: d for d in before.get("documents", [])}
+    new = {d["code"]: d for d in after["documents"]}
+    added = [new[c] for c in new if c not in old]
+    removed = [old[c] for c in old if c not in new]
+    changed = [[old[c], new[c]] for c in new if c in old and old[c] != new[c]]
+    if added:
+        changes["documents_added"] = added
+    if removed:
+        changes["documents_removed"] = removed
+    if changed:
+        changes["documents_changed"] = changed
+    return changes

@@ -1,0 +1,47 @@
+"""Handover form: recipient kind, documents checked, proxy and legal-representative evidence."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+
+from tracker.domain.identity import AUTHORITY_PROOFS, IdentityPolicy, RecipientKind
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class HandoverForm(FlaskForm):
+    recipient_kind = RadioField(
+        _l("受け取りに来た人"),
+        choices=[SelectChoice(kind.value, kind.label_ja) for kind in RecipientKind],
+        default=RecipientKind.SELF.value,
+    )
+    recipient_name = StringField(
+        _l("来所者の氏名（本人以外のとき）"), render_kw={"autocomplete": "off"}
+    )
+    documents = CheckboxesField(_l("来所者の本人確認書類（原本・有効期限内）"))
+    principal_documents = CheckboxesField(_l("委任者（本人）の本人確認書類"))
+    letter_of_attorney_date = StringField(
+        _l("委任状の作成日"), render_kw={"autocomplete": "off", "placeholder": "R8.11.1"}
+    )
+    authority_proof = SelectField(
+        _l("法定代理人の資格を証する書類"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(proof.code, proof.name) for proof in AUTHORITY_PROOFS],
+    )
+
+    def use_policy(self, policy: IdentityPolicy) -> None:
+        """Document choices come from the current identity policy (data, SPEC §4)."""
+        choices = [
+            SelectChoice(code, f"{doc.name}（{doc.group}群）")
+            for code, doc in sorted(
+                policy.documents.items(), key=lambda pair: (pair[1].group, pair[0])
+            )
+        ]
+        self.documents.choices = choices
+        self.principal_documents.choices = list(choices)

@@ -1,0 +1,362 @@
+"""The counter: lookup, item pages, identity-verified handover, receipts, handover log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.clock import JST, now_utc, today_jst
+from tracker.domain.codes import ItemKind, ItemStatus, Role
+from tracker.domain.control import parse_control_no
+from tracker.domain.errors import InputError
+from tracker.domain.identity import AUTHORITY_PROOFS, Evidence, RecipientKind
+from tracker.domain.records import check_free_text
+from tracker.domain.tracking import normalize_tracking_no
+from tracker.domain.wareki import parse_date
+from tracker.extensions import db
+from tracker.models import Envelope, Handover, HandoverItem, Item, Location
+from tracker.services import audit, handover, intake, lookup
+from tracker.web.access import allow
+from tracker.web.counter.forms import HandoverForm
+
+bp = Blueprint("counter", __name__)
+
+C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
+
+
+@bp.route("/items")
+@allow(C, R, A)
+def items() -> str | Response:
+    """One search box: name (kanji or kana, any width), birth date, tracking or control no."""
+    text = request.args.get("q", "").strip()
+    status = request.args.get("status", "")
+    location_id = request.args.get("location", type=int)
+    if text:
+        target = _direct_hit(text)
+        if target is not None:
+            return redirect(url_for("custody.envelope", envelope_id=target))
+    query = lookup.parse_query(text)
+    results = lookup.Results()
+    if not query.empty:
+        statuses = [status] if status in {s.value for s in ItemStatus} else []
+        results = lookup.search(
+            db.session,
+            query,
+            actor=current_user.username,
+            statuses=statuses,
+            location_id=location_id,
+        )
+        db.session.commit()
+    locations = db.session.scalars(select(Location).order_by(Location.sort_order)).all()
+    return render_template(
+        "counter/items.html",
+        q=text,
+        query=query,
+        results=results,
+        status=status,
+        location_id=location_id,
+        locations=locations,
+        statuses=list(ItemStatus),
+    )
+
+
+def _direct_hit(text: str) -> int | None:
+    """A scanned label or a typed tracking number goes straight to its envelope."""
+    control = parse_control_no(text)
+    if control is not None and db.session.get(Envelope, control[0]) is not None:
+        return control[0]
+    try:
+        digits = normalize_tracking_no(text)
+    except InputError:
+        return None
+    if len(digits) >= 10:
+        found = intake.find_by_tracking_no(db.session, digits)
+        return found.id if found else None
+    return None
+
+
+def _item_or_404(item_id: int) -> Item:
+    item = db.session.scalar(
+        select(Item)
+        .where(Item.id == item_id)
+        .options(selectinload(Item.envelope).selectinload(Envelope.items))
+    )
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/items/<int:item_id>")
+@allow(C, R, A)
+def item(item_id: int) -> str:
+    """An item's personal data: every opening is logged (PPC access log, SPEC §8)."""
+    record = _item_or_404(item_id)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="item.view",
+        object_type="item",
+        object_id=record.id,
+        details={"control_no": record.control_no},
+    )
+    db.session.commit()
+    done = db.session.scalar(
+        select(Handover).join(HandoverItem).where(HandoverItem.item_id == record.id)
+    )
+    return render_template(
+        "counter/item.html",
+        item=record,
+        handover=done,
+        can_hand_over=current_user.has_role(C, R),
+    )
+
+
+def _selected_items() -> list[Item]:
+    ids = [int(v) for v in request.values.getlist("item") if v.isdigit()][:20]
+    if not ids:
+        abort(400)
+    found = list(
+        db.session.scalars(
+            select(Item)
+            .where(Item.id.in_(ids))
+            .options(selectinload(Item.envelope))
+            .order_by(Item.position)
+        )
+    )
+    if not found:
+        abort(404)
+    return found
+
+
+@bp.route("/handover", methods=["GET", "POST"])
+@allow(C, R)
+def hand_over() -> str | Response:
+    """Check the ID documents against the policy and hand the items over, exactly once."""
+    chosen = _selected_items()
+    policy = handover.current_policy(db.session)
+    form = HandoverForm()
+    form.use_policy(policy)
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST" and form.validate():
+        try:
+            evidence = _evidence(form)
+        except InputError as error:
+            problems = [str(error)]
+        else:
+            ids = [i.id for i in chosen]
+            try:
+                done = handover.hand_over(
+                    db.session,
+                    actor=current_user.username,
+                    item_ids=ids,
+                    evidence=evidence,
+                    now=now_utc(),
+                    today=today_jst(),
+                )
+                db.session.commit()
+            except handover.HandoverError as refusal:
+                db.session.rollback()
+                problems = list(getattr(refusal, "reasons", None) or [str(refusal)])
+                handover.record_refusal(
+                    db.session, actor=current_user.username, item_ids=ids, reasons=problems
+                )
+                db.session.commit()
+                if isinstance(refusal, handover.AlreadyHandedOver):
+                    status = 409
+                chosen = _selected_items()  # reload: statuses may have changed
+            else:
+                flash(_("交付しました。受領書に署名をもらってください。"), "info")
+                return redirect(url_for("counter.handover_detail", handover_id=done.id))
+    else:
+        audit.record(
+            db.session,
+            actor=current_user.username,
+            action="handover.form",
+            object_type="envelope",
+            object_id=chosen[0].envelope_id,
+            details={"items": [i.control_no for i in chosen]},
+        )
+        db.session.commit()
+    return render_template(
+        "counter/handover.html",
+        form=form,
+        items=chosen,
+        policy=policy,
+        problems=problems,
+        kinds=list(RecipientKind),
+    ), status
+
+
+def _evidence(form: HandoverForm) -> Evidence:
+    """Only the fields that belong to the chosen kind are kept (the form shows them all)."""
+    kind = RecipientKind(form.recipient_kind.data)
+    name = ""
+    if kind is not RecipientKind.SELF:
+        name = check_free_text(
+            form.recipient_name.data, "name", required=False, label="来所者の氏名"
+        )
+    letter = None
+    principal: tuple[str, ...] = ()
+    if kind is RecipientKind.PROXY:
+        principal = tuple(form.principal_documents.data or ())
+        if (form.letter_of_attorney_date.data or "").strip():
+            letter = parse_date(form.letter_of_attorney_date.data or "")
+    proof = (form.authority_proof.data or None) if kind is RecipientKind.LEGAL_REP else None
+    documents = tuple(form.documents.data or ())
+    last4 = {
+        code: value.strip()
+        for code in documents
+        if (value := request.form.get(f"last4-{code}", "")).strip()
+    }
+    return Evidence(
+        recipient_kind=kind,
+        recipient_name=name,
+        documents=documents,
+        principal_documents=principal,
+        letter_of_attorney_date=letter,
+        authority_proof=proof,
+        document_last4=last4,
+    )
+
+
+def _handover_or_404(handover_id: int) -> Handover:
+    record = db.session.scalar(
+        select(Handover)
+        .where(Handover.id == handover_id)
+        .options(selectinload(Handover.items).selectinload(HandoverItem.item))
+    )
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route("/handovers/<int:handover_id>")
+@allow(C, R, A)
+def handover_detail(handover_id: int) -> str:
+    record = _handover_or_404(handover_id)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="handover.view",
+        object_type="handover",
+        object_id=record.id,
+        details={"receipt_no": record.receipt_no},
+    )
+    db.session.commit()
+    return render_template(
+        "counter/handover_detail.html",
+        handover=record,
+        documents=json.loads(record.documents),
+        principal_documents=json.loads(record.principal_documents or "[]"),
+        document_names=_document_names(record.policy_version),
+        proofs={p.code: p.name for p in AUTHORITY_PROOFS},
+        kind_label=RecipientKind(record.recipient_kind).label_ja,
+        can_print=current_user.has_role(C, R),
+    )
+
+
+def _document_names(version: int) -> dict[str, str]:
+    from tracker.domain.identity import IdentityPolicy
+    from tracker.models import IdentityPolicy as PolicyRow
+
+    row = db.session.get(PolicyRow, version)
+    if row is None:
+        return {}
+    policy = IdentityPolicy.from_dict(json.loads(row.policy_json), version=row.version)
+    return {code: doc.name for code, doc in policy.documents.items()}
+
+
+@bp.route("/handovers/<int:handover_id>/receipt.pdf")
+@allow(C, R)
+def receipt(handover_id: int) -> Response:
+    """The 受領書 for signature; any print after the first is marked and audited as a reprint."""
+    from tracker.pdf.receipt import Receipt, ReceiptItem, render_receipt
+    from tracker.web.filters import KIND_LABELS
+
+    record = _handover_or_404(handover_id)
+    now = now_utc()
+    first_printed = record.receipt_printed_at
+    reprint = handover.record_receipt_print(
+        db.session, actor=current_user.username, handover=record, now=now
+    )
+    names = _document_names(record.policy_version)
+    proofs = {p.code: p.name for p in AUTHORITY_PROOFS}
+    office = record.envelope.location.name
+    pdf = render_receipt(
+        Receipt(
+            receipt_no=record.receipt_no,
+            issued_at=now if reprint else record.handed_over_at,
+            office_name=office,
+            items=[
+                ReceiptItem(
+                    control_no=hi.item.control_no,
+                    name=hi.item.name,
+                    name_kana=hi.item.name_kana,
+                    birth_date=hi.item.birth_date,
+                    kind_label=str(KIND_LABELS[ItemKind(hi.item.kind)]),
+                )
+                for hi in record.items
+            ],
+            recipient_kind_label=RecipientKind(record.recipient_kind).label_ja,
+            recipient_name=record.recipient_name,
+            documents=_document_lines(record.documents, names),
+            principal_documents=_document_lines(record.principal_documents, names),
+            letter_of_attorney_date=record.letter_of_attorney_date,
+            authority_proof=proofs.get(record.authority_proof or ""),
+            clerk_name=record.clerk,
+            policy_version=record.policy_version,
+            reprint_of=first_printed if reprint else None,
+        )
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{record.receipt_no}.pdf"'},
+    )
+
+
+def _document_lines(stored: str | None, names: dict[str, str]) -> list[str]:
+    lines = []
+    for entry in json.loads(stored or "[]"):
+        name = names.get(entry["code"], entry["code"])
+        lines.append(f"{name}（末尾{entry['last4']}）" if entry.get("last4") else name)
+    return lines
+
+
+@bp.route("/handovers")
+@allow(C, R, A)
+def handovers() -> str:
+    """The office's handovers of one day (JST), by clerk. Control numbers, no names."""
+    try:
+        day = parse_date(request.args["date"]) if request.args.get("date") else today_jst()
+    except InputError as error:
+        flash(str(error), "error")
+        day = today_jst()
+    start = datetime.combine(day, time.min, tzinfo=JST)
+    rows = db.session.scalars(
+        select(Handover)
+        .where(
+            Handover.handed_over_at >= start, Handover.handed_over_at < start + timedelta(days=1)
+        )
+        .options(selectinload(Handover.items).selectinload(HandoverItem.item))
+        .order_by(Handover.clerk, Handover.handed_over_at)
+    ).all()
+    by_clerk: dict[str, list[Handover]] = {}
+    for row in rows:
+        by_clerk.setdefault(row.clerk, []).append(row)
+    return render_template(
+        "counter/handovers.html",
+        day=day,
+        by_clerk=by_clerk,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        kind_labels={k.value: k.label_ja for k in RecipientKind},
+    )

@@ -1,0 +1,123 @@
+"""The identity policy: everyone at the counter reads it; records officers make new versions."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from tracker.domain.codes import Role
+from tracker.domain.identity import PolicyError
+from tracker.extensions import db
+from tracker.services import identity_policy
+from tracker.services.handover import current_policy
+from tracker.web.access import allow
+
+bp = Blueprint("policy", __name__)
+
+GROUP_CHOICES = [
+    SelectChoice("A", _l("A群（1点で可）")),
+    SelectChoice("B", _l("B群（2点必要）")),
+    SelectChoice("", _l("使わない")),
+]
+
+
+class DocumentRow(Form):
+    code = StringField()
+    name = StringField(_l("書類"))
+    group = SelectField(_l("区分"), choices=GROUP_CHOICES)
+
+
+class PolicyForm(FlaskForm):
+    documents = FieldList(FormField(DocumentRow))
+    group_a_required = IntegerField(_l("A群で必要な点数"), validators=[NumberRange(1, 9)])
+    group_b_required = IntegerField(_l("B群で必要な点数"), validators=[NumberRange(1, 9)])
+    proxy_letter_valid_months = IntegerField(
+        _l("委任状の有効期間（か月）"), validators=[NumberRange(1, 24)]
+    )
+    note = StringField(
+        _l("変更の理由"), validators=[DataRequired(_l("変更の理由を入力してください"))]
+    )
+    new_name = StringField(_l("追加する書類"), validators=[Optional()])
+    new_group = SelectField(_l("区分"), choices=GROUP_CHOICES[:2])
+
+
+@bp.route("/identity-policy")
+@allow(Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR)
+def show() -> str:
+    policy = current_policy(db.session)
+    form = PolicyForm(formdata=None)
+    for document in policy.documents.values():
+        form.documents.append_entry(
+            {"code": document.code, "name": document.name, "group": document.group}
+        )
+    form.group_a_required.data = policy.group_a_required
+    form.group_b_required.data = policy.group_b_required
+    form.proxy_letter_valid_months.data = policy.proxy_letter_valid_months
+    return _page(policy, form, [])
+
+
+@bp.route("/identity-policy", methods=["POST"])
+@allow(Role.RECORDS_OFFICER)
+def save() -> str | Response:
+    policy = current_policy(db.session)
+    form = PolicyForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        documents = [
+            {
+                "code": row.form.code.data,
+                "name": (row.form.name.data or "").strip(),
+                "group": row.form.group.data,
+            }
+            for row in form.documents
+            if row.form.group.data
+        ]
+        if (form.new_name.data or "").strip():
+            documents.append(
+                {
+                    "code": f"doc_v{policy.version + 1}",
+                    "group": form.new_group.data,
+                    "name": (form.new_name.data or "").strip(),
+                }
+            )
+        data = {
+            "documents": documents,
+            "group_a_required": form.group_a_required.data,
+            "group_b_required": form.group_b_required.data,
+            "proxy_letter_valid_months": form.proxy_letter_valid_months.data,
+        }
+        try:
+            saved = identity_policy.save_new_version(
+                db.session, actor=current_user.username, data=data, note=form.note.data or ""
+            )
+        except PolicyError as error:
+            db.session.rollback()
+            errors = [str(error)]
+        else:
+            db.session.commit()
+            if saved is None:
+                flash(_("変更はありません。"), "info")
+            else:
+                flash(_("本人確認の基準を第%(v)d版として保存しました。", v=saved.version), "info")
+            return redirect(url_for("policy.show"))
+    return _page(policy, form, errors)
+
+
+def _page(policy, form: PolicyForm, errors: list[str]) -> str:  # type: ignore[no-untyped-def]
+    history = [(row, json.loads(row.policy_json)) for row in identity_policy.versions(db.session)]
+    return render_template(
+        "policy/identity.html",
+        policy=policy,
+        form=form,
+        errors=errors,
+        history=history,
+        can_edit=current_user.has_role(Role.RECORDS_OFFICER),
+    )
