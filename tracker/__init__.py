@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.auth.views import bp as auth_bp
     from tracker.web.counter.views import bp as counter_bp
     from tracker.web.custody.views import bp as custody_bp
+    from tracker.web.disposal.views import bp as disposal_bp
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
     from tracker.web.policy.views import bp as policy_bp
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(policy_bp)
+    app.register_blueprint(disposal_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

@@ -49,6 +49,22 @@ POLICY: dict[str, set[Role] | None] = {
     "counter.handovers": {C, R, A},
     "policy.show": {C, R, A},
     "policy.save": {R},
+    "disposal.rules": {R, A},
+    "disposal.save_rule": {R},
+    "disposal.gaps": {R, A},
+    "disposal.place_hold": {R},
+    "disposal.release_hold": {R},
+    "disposal.extend": {R},
+    "disposal.eligible": {R, A},
+    "disposal.eligible_csv": {R, A},
+    "disposal.batches": {R, A},
+    "disposal.create_batch": {R},
+    "disposal.batch": {R, A},
+    "disposal.approve": {R},
+    "disposal.execute": {R},
+    "disposal.cancel": {R},
+    "disposal.certificate": {R, A},
+    "disposal.verify": {R, A},
 }
 
 

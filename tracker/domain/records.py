@@ -36,6 +36,7 @@ LIMITS = {
     "name_kana": 200,
     "relationship": 50,
     "slot": 50,
+    "reason": 500,
 }
 
 ITEM_KIND_LABELS: dict[ItemKind, str] = {

@@ -3,6 +3,7 @@
 from tracker.models.audit import AuditEvent
 from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
+from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
 from tracker.models.policy import IdentityPolicy, RetentionRule
 from tracker.models.users import LoginFailure, User, UserSession
@@ -10,6 +11,8 @@ from tracker.models.users import LoginFailure, User, UserSession
 __all__ = [
     "AuditEvent",
     "Base",
+    "DisposalBatch",
+    "DisposalBatchItem",
     "Envelope",
     "Handover",
     "HandoverItem",

@@ -25,9 +25,10 @@ from tracker.clock import to_jst
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
-from tracker.models import Handover, HandoverItem, Item
+from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit
+from tracker.services.disposal import in_approved_batch
 
 RECEIPT_PREFIX = "H"
 
@@ -46,7 +47,8 @@ class HandoverRefused(HandoverError):
 
 
 class AlreadyHandedOver(HandoverError):
-    """Another clerk (or an earlier visit) got there first; the message says when and who."""
+    """Not in custody any more (a colleague was faster, or it was destroyed), or frozen in an
+    approved disposal batch; the message says which, and when and by whom."""
 
 
 def current_policy(session: Session) -> IdentityPolicy:
@@ -120,7 +122,11 @@ def hand_over(
     ids = [item.id for item in claim.items]
     claimed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(Item)
-        .where(Item.id.in_(ids), Item.status == ItemStatus.IN_CUSTODY.value)
+        .where(
+            Item.id.in_(ids),
+            Item.status == ItemStatus.IN_CUSTODY.value,
+            ~in_approved_batch(Item.id),  # SPEC §5: frozen for destruction
+        )
         .values(status=ItemStatus.HANDED_OVER.value, status_changed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -192,6 +198,17 @@ def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:
                 lines.append(f"{item.control_no} は交付済みです")
         elif item.status == ItemStatus.DESTROYED.value:
             lines.append(f"{item.control_no} は廃棄済みです")
+        else:
+            batch = session.scalar(
+                select(DisposalBatch.certificate_no)
+                .join(DisposalBatchItem, DisposalBatchItem.batch_id == DisposalBatch.id)
+                .where(DisposalBatchItem.item_id == item.id, DisposalBatch.status == "approved")
+            )
+            if batch is not None:
+                lines.append(
+                    f"{item.control_no} は承認済みの廃棄処理（{batch}）に含まれているため"
+                    "交付できません。記録管理担当に廃棄処理の取消を依頼してください"
+                )
     return "。".join(lines) or "選ばれた通知物は保管中ではありません"
 
 

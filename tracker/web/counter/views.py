@@ -114,7 +114,24 @@ def item(item_id: int) -> str:
         item=record,
         handover=done,
         can_hand_over=current_user.has_role(C, R),
+        can_manage=current_user.has_role(R),
+        decision=_eligibility_today(record),
     )
+
+
+def _eligibility_today(record: Item) -> object:
+    """Why this item is or is not disposal-eligible today (SPEC §3), for the item page."""
+    from tracker.domain.retention import ItemFacts, eligibility
+    from tracker.services.retention import load_rules
+
+    extension = max((e.retain_until for e in record.extensions), default=None)
+    facts = ItemFacts(
+        status=record.status,
+        has_active_hold=any(h.released_at is None for h in record.holds),
+        returned_on=record.envelope.returned_on,
+        extension_until=extension,
+    )
+    return eligibility(facts, [s.rule for s in load_rules(db.session)], today_jst())
 
 
 def _selected_items() -> list[Item]:

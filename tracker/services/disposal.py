@@ -1,0 +1,393 @@
+"""Disposal batches (SPEC §5): create → approve (another officer) → execute → certificate.
+
+Every step is one transaction with its audit event. An executed batch is immutable: nothing
+here changes one, and the certificate is rebuilt byte for byte from what execution froze.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from tracker.domain.codes import ItemStatus
+from tracker.domain.wareki import format_wareki
+from tracker.models import (
+    AuditEvent,
+    DisposalBatch,
+    DisposalBatchItem,
+    Envelope,
+    Hold,
+    Item,
+    RetentionExtension,
+)
+from tracker.services import audit, retention
+
+CERTIFICATE_PREFIX = "D"
+METHOD_LABELS = {"shredding": "裁断", "pulping": "溶解", "incineration": "焼却"}
+STATUS_LABELS = {
+    "created": "作成済（承認待ち）",
+    "approved": "承認済（廃棄待ち）",
+    "executed": "廃棄済",
+    "cancelled": "取消",
+}
+INSERT_CHUNK = 2000
+
+
+class DisposalError(ValueError):
+    """A refused step; the message is for the records officer."""
+
+
+class NotAllowed(DisposalError):
+    """The four-eyes rule: the creator may not approve their own batch (a 403 on the web)."""
+
+
+def _next_id(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        value: int = session.execute(text("SELECT nextval('disposal_batches_id_seq')")).scalar_one()
+        return value
+    current = session.execute(select(func.coalesce(func.max(DisposalBatch.id), 0))).scalar_one()
+    return int(current) + 1
+
+
+def certificate_number(batch_id: int) -> str:
+    return f"{CERTIFICATE_PREFIX}{batch_id:09d}"
+
+
+def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) -> DisposalBatch:
+    """Freeze the list of items eligible on ``as_of`` (SPEC §3) into a new batch."""
+    batch_id = _next_id(session)
+    batch = DisposalBatch(
+        id=batch_id,
+        certificate_no=certificate_number(batch_id),
+        as_of=as_of,
+        status="created",
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    cohorts: Counter[str] = Counter()
+    chunk: list[dict[str, Any]] = []
+    for eligible in retention.iter_eligible(session, as_of):
+        cohorts[eligible.rule.label] += 1
+        chunk.append(
+            {
+                "batch_id": batch_id,
+                "item_id": eligible.item_id,
+                "rule_label": eligible.rule.label,
+                "retain_until": eligible.retain_until,
+                "outcome": "pending",
+                "control_no": eligible.control_no,
+            }
+        )
+        if len(chunk) >= INSERT_CHUNK:
+            session.execute(insert(DisposalBatchItem), chunk)
+            chunk.clear()
+    if chunk:
+        session.execute(insert(DisposalBatchItem), chunk)
+    total = sum(cohorts.values())
+    if total == 0:
+        raise DisposalError(f"{format_wareki(as_of)}時点で廃棄できる通知物はありません")
+    audit.record(
+        session,
+        actor=actor,
+        action="disposal.create",
+        object_type="disposal_batch",
+        object_id=batch_id,
+        details={
+            "certificate_no": batch.certificate_no,
+            "as_of": as_of.isoformat(),
+            "items": total,
+            "cohorts": dict(sorted(cohorts.items())),
+        },
+    )
+    return batch
+
+
+def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime) -> None:
+    """Four eyes (SPEC §5): a different records officer approves. The caller has already
+    asked for the approver's password again."""
+    if batch.status != "created":
+        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため承認できません")
+    if actor == batch.created_by:
+        raise NotAllowed("作成した本人は承認できません。別の記録管理担当者が承認してください")
+    batch.status = "approved"
+    batch.approved_by = actor
+    batch.approved_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="disposal.approve",
+        object_type="disposal_batch",
+        object_id=batch.id,
+        details={"certificate_no": batch.certificate_no},
+    )
+
+
+def cancel(
+    session: Session, *, actor: str, batch: DisposalBatch, reason: str, now: datetime
+) -> None:
+    if batch.status not in ("created", "approved"):
+        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため取り消せません")
+    if not reason.strip():
+        raise DisposalError("取消の理由を入力してください")
+    batch.status = "cancelled"
+    batch.cancelled_by = actor
+    batch.cancelled_at = now
+    batch.cancel_reason = reason.strip()[:500]
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="disposal.cancel",
+        object_type="disposal_batch",
+        object_id=batch.id,
+        details={"certificate_no": batch.certificate_no},
+    )
+
+
+@dataclass(frozen=True)
+class Execution:
+    destroyed_on: date
+    method: str
+    place: str
+    executor: str
+    witness: str
+    contractor_name: str | None = None
+    contractor_certificate_no: str | None = None
+
+    def problems(self, batch: DisposalBatch, today: date) -> list[str]:
+        found = []
+        if self.method not in METHOD_LABELS:
+            found.append("廃棄方法を選んでください（裁断・溶解・焼却）")
+        if not self.place.strip():
+            found.append("廃棄した場所を入力してください")
+        if not self.executor.strip() or not self.witness.strip():
+            found.append("廃棄した人と立会人を入力してください")
+        elif self.executor.strip() == self.witness.strip():
+            found.append("廃棄した人と立会人は別の人にしてください")
+        if self.destroyed_on > today:
+            found.append(f"廃棄日 {format_wareki(self.destroyed_on)} は未来の日付です")
+        if self.destroyed_on < batch.as_of:
+            found.append(
+                f"廃棄日 {format_wareki(self.destroyed_on)} は基準日"
+                f" {format_wareki(batch.as_of)} より前です"
+            )
+        if bool((self.contractor_name or "").strip()) != bool(
+            (self.contractor_certificate_no or "").strip()
+        ):
+            found.append("業者に委託したときは、業者名と証明書番号の両方を入力してください")
+        return found
+
+
+def mask_name(name: str) -> str:
+    from tracker.pdf.certificate import mask_name as masked
+
+    return masked(name)
+
+
+def execute(
+    session: Session,
+    *,
+    actor: str,
+    batch: DisposalBatch,
+    execution: Execution,
+    now: datetime,
+    today: date,
+) -> DisposalBatch:
+    """Record the physical destruction: re-check every item, destroy the rest, issue the
+    certificate (SPEC §5). Items handed over, held or extended since creation are skipped."""
+    if batch.status != "approved":
+        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため実行できません")
+    problems = execution.problems(batch, today)
+    if problems:
+        raise DisposalError(" / ".join(problems))
+    pending = session.execute(
+        select(DisposalBatchItem, Item, Envelope)
+        .join(Item, Item.id == DisposalBatchItem.item_id)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(DisposalBatchItem.batch_id == batch.id)
+        .with_for_update(of=Item)
+        .order_by(DisposalBatchItem.control_no)
+    ).all()
+    held = set(
+        session.scalars(
+            select(Hold.item_id).where(
+                Hold.released_at.is_(None),
+                Hold.item_id.in_(
+                    select(DisposalBatchItem.item_id).where(DisposalBatchItem.batch_id == batch.id)
+                ),
+            )
+        )
+    )
+    extended = dict(
+        session.execute(
+            select(RetentionExtension.item_id, func.max(RetentionExtension.retain_until))
+            .where(
+                RetentionExtension.item_id.in_(
+                    select(DisposalBatchItem.item_id).where(DisposalBatchItem.batch_id == batch.id)
+                )
+            )
+            .group_by(RetentionExtension.item_id)
+        ).all()
+    )
+    destroy: list[int] = []
+    for entry, item, envelope in pending:
+        entry.tracking_no = envelope.tracking_no
+        entry.returned_on = envelope.returned_on
+        entry.masked_name = mask_name(item.name)
+        reason = _skip_reason(item, item.id in held, extended.get(item.id), batch.as_of)
+        if reason:
+            entry.outcome = "skipped"
+            entry.skip_reason = reason
+        else:
+            entry.outcome = "destroyed"
+            destroy.append(item.id)
+    for start in range(0, len(destroy), INSERT_CHUNK):
+        ids = destroy[start : start + INSERT_CHUNK]
+        changed: int = session.execute(  # type: ignore[attr-defined]
+            update(Item)
+            .where(Item.id.in_(ids), Item.status == ItemStatus.IN_CUSTODY.value)
+            .values(status=ItemStatus.DESTROYED.value, status_changed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != len(ids):
+            raise DisposalError("他の操作と重なりました。もう一度実行してください")
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).one()
+    batch.status = "executed"
+    batch.executed_by = actor
+    batch.executed_at = now
+    batch.destroyed_on = execution.destroyed_on
+    batch.method = execution.method
+    batch.place = execution.place.strip()
+    batch.executor = execution.executor.strip()
+    batch.witness = execution.witness.strip()
+    batch.contractor_name = (execution.contractor_name or "").strip() or None
+    batch.contractor_certificate_no = (execution.contractor_certificate_no or "").strip() or None
+    batch.audit_head_seq = head.seq
+    batch.audit_head_hash = head.hash
+    session.flush()
+    pdf = certificate_pdf(session, batch)
+    from tracker.pdf.certificate import sha256_of
+
+    batch.certificate_sha256 = sha256_of(pdf)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="disposal.execute",
+        object_type="disposal_batch",
+        object_id=batch.id,
+        details={
+            "certificate_no": batch.certificate_no,
+            "destroyed": len(destroy),
+            "skipped": len(pending) - len(destroy),
+            "certificate_sha256": batch.certificate_sha256,
+            "audit_head": f"{head.seq}:{head.hash}",
+        },
+    )
+    return batch
+
+
+def _skip_reason(item: Item, held: bool, extended_to: date | None, as_of: date) -> str | None:
+    if item.status == ItemStatus.HANDED_OVER.value:
+        return "作成後に交付済み"
+    if item.status == ItemStatus.DESTROYED.value:
+        return "既に廃棄済み"
+    if held:
+        return "保留中"
+    if extended_to is not None and extended_to >= as_of:
+        return f"保管延長（{format_wareki(extended_to)}まで）"
+    return None
+
+
+def in_approved_batch(item_id_column: Any) -> Any:
+    """SQL: the item is frozen in an approved (not yet executed) batch: no handover (SPEC §5)."""
+    return exists().where(
+        DisposalBatchItem.item_id == item_id_column,
+        DisposalBatchItem.batch_id == DisposalBatch.id,
+        DisposalBatch.status == "approved",
+    )
+
+
+def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
+    """Build (or rebuild, identically) the certificate of an executed batch."""
+    from tracker.pdf.certificate import (
+        Certificate,
+        CertificateItem,
+        CohortCount,
+        SkippedItem,
+        render_certificate,
+    )
+
+    if batch.status != "executed" or batch.executed_at is None:
+        raise DisposalError("廃棄証明書は廃棄の実行後に発行されます")
+    entries = session.scalars(
+        select(DisposalBatchItem)
+        .where(DisposalBatchItem.batch_id == batch.id)
+        .order_by(DisposalBatchItem.control_no)
+    ).all()
+    destroyed = [e for e in entries if e.outcome == "destroyed"]
+    cohorts: Counter[str] = Counter(e.rule_label for e in destroyed)
+    rules = {stored.rule.label: stored.rule for stored in retention.load_rules(session)}
+    return render_certificate(
+        Certificate(
+            certificate_no=batch.certificate_no,
+            municipality=MUNICIPALITY,
+            office=OFFICE,
+            rules=[
+                CohortCount(label, rules[label].describe() if label in rules else "", count)
+                for label, count in sorted(cohorts.items())
+            ],
+            as_of=batch.as_of,
+            destroyed_on=batch.destroyed_on or batch.as_of,
+            method=METHOD_LABELS.get(batch.method or "", batch.method or ""),
+            place=batch.place or "",
+            contractor_name=batch.contractor_name,
+            contractor_certificate_no=batch.contractor_certificate_no,
+            items=[
+                CertificateItem(
+                    e.control_no,
+                    e.tracking_no or "",
+                    e.returned_on or batch.as_of,
+                    e.masked_name or "",
+                )
+                for e in destroyed
+            ],
+            skipped=[
+                SkippedItem(e.control_no, e.tracking_no or "", e.skip_reason or "")
+                for e in entries
+                if e.outcome == "skipped"
+            ],
+            created_by=batch.created_by,
+            approved_by=batch.approved_by or "",
+            executed_by=f"{batch.executor}（記録: {batch.executed_by}）",
+            witness=batch.witness or "",
+            audit_head_hash=batch.audit_head_hash or "",
+            audit_head_seq=batch.audit_head_seq or 0,
+            issued_at=batch.executed_at,
+        )
+    )
+
+
+#: Printed on certificates. One municipality per installation (configurable later).
+MUNICIPALITY = "熊本市"
+OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
+
+
+def find_by_certificate_sha256(session: Session, digest: str) -> DisposalBatch | None:
+    return session.scalar(
+        select(DisposalBatch).where(DisposalBatch.certificate_sha256 == digest.lower())
+    )
+
+
+def load(session: Session, batch_id: int) -> DisposalBatch | None:
+    return session.get(DisposalBatch, batch_id)

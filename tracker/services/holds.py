@@ -1,0 +1,111 @@
+"""Holds (保留) and retention extensions (保管延長), placed by records officers (SPEC §2, §3).
+
+A held item is never disposal-eligible; an extension moves an item's retain-until later.
+Both keep their history and are audited; reasons are free text, checked like any other.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.domain.codes import ItemStatus
+from tracker.domain.errors import InputError
+from tracker.domain.records import check_free_text
+from tracker.domain.wareki import format_wareki
+from tracker.models import Hold, Item, RetentionExtension
+from tracker.services import audit
+
+
+class HoldError(ValueError):
+    """A refused hold or extension; the message is for the records officer."""
+
+
+def _reason(text: str | None) -> str:
+    try:
+        return check_free_text(text, "reason", required=True, label="理由")
+    except InputError as error:
+        raise HoldError(str(error)) from None
+
+
+def active_hold(session: Session, item: Item) -> Hold | None:
+    return session.scalar(select(Hold).where(Hold.item_id == item.id, Hold.released_at.is_(None)))
+
+
+def place(session: Session, *, actor: str, item: Item, reason: str | None, now: datetime) -> Hold:
+    if item.status != ItemStatus.IN_CUSTODY.value:
+        raise HoldError("保管中の通知物だけを保留にできます")
+    if active_hold(session, item) is not None:
+        raise HoldError("この通知物は既に保留中です")
+    hold = Hold(item_id=item.id, reason=_reason(reason), placed_by=actor, placed_at=now)
+    session.add(hold)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.place",
+        object_type="item",
+        object_id=item.id,
+        details={"control_no": item.control_no, "hold": hold.id},
+    )
+    return hold
+
+
+def release(session: Session, *, actor: str, hold: Hold, reason: str | None, now: datetime) -> None:
+    if hold.released_at is not None:
+        raise HoldError("この保留は既に解除されています")
+    hold.release_reason = _reason(reason)
+    hold.released_by = actor
+    hold.released_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.release",
+        object_type="item",
+        object_id=hold.item_id,
+        details={"hold": hold.id},
+    )
+
+
+def extend(
+    session: Session,
+    *,
+    actor: str,
+    item: Item,
+    retain_until: date,
+    reason: str | None,
+    now: datetime,
+) -> RetentionExtension:
+    if item.status != ItemStatus.IN_CUSTODY.value:
+        raise HoldError("保管中の通知物だけを延長できます")
+    latest = session.scalar(
+        select(RetentionExtension.retain_until)
+        .where(RetentionExtension.item_id == item.id)
+        .order_by(RetentionExtension.retain_until.desc())
+        .limit(1)
+    )
+    if latest is not None and retain_until <= latest:
+        raise HoldError(
+            f"既に{format_wareki(latest)}まで延長されています。より後の日付にしてください"
+        )
+    extension = RetentionExtension(
+        item_id=item.id,
+        retain_until=retain_until,
+        reason=_reason(reason),
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(extension)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="retention.extend",
+        object_type="item",
+        object_id=item.id,
+        details={"control_no": item.control_no, "retain_until": retain_until.isoformat()},
+    )
+    return extension

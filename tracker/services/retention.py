@@ -1,0 +1,284 @@
+"""Retention rules as data, and the set queries built on them (SPEC §3, a contract).
+
+The pure engine (:mod:`tracker.domain.retention`) decides for one item. Lists of a million
+items are answered in SQL instead, using one fact about every rule kind: an item's retain-until
+date never decreases as its return date increases. So for a rule and an as-of date D, the
+eligible return dates are a prefix of the rule's window, ``[returned_from, cutoff]``, where
+``cutoff`` is the last return date whose retain-until is before D (found by bisection in
+Python). A consistency test compares this query with the pure engine item by item.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from tracker.domain.codes import ItemStatus, RuleKind
+from tracker.domain.retention import Rule, check_no_overlap, rule_from_fields
+from tracker.models import Envelope, Hold, Item, RetentionExtension, RetentionRule
+from tracker.services import audit
+
+
+@dataclass(frozen=True)
+class StoredRule:
+    row_id: int
+    rule: Rule
+
+
+def load_rules(session: Session) -> list[StoredRule]:
+    rows = session.scalars(select(RetentionRule).order_by(RetentionRule.returned_from)).all()
+    return [StoredRule(row.id, to_rule(row)) for row in rows]
+
+
+def to_rule(row: RetentionRule) -> Rule:
+    return rule_from_fields(
+        RuleKind(row.kind),
+        label=row.label,
+        returned_from=row.returned_from,
+        returned_to=row.returned_to,
+        retain_until=row.retain_until,
+        years=row.years,
+        months=row.months,
+    )
+
+
+def _rule_fields(rule_row: RetentionRule) -> dict[str, Any]:
+    return {
+        "label": rule_row.label,
+        "kind": rule_row.kind,
+        "returned_from": rule_row.returned_from.isoformat(),
+        "returned_to": rule_row.returned_to.isoformat(),
+        "retain_until": rule_row.retain_until.isoformat() if rule_row.retain_until else None,
+        "years": rule_row.years,
+        "months": rule_row.months,
+    }
+
+
+def save_rule(
+    session: Session,
+    *,
+    actor: str,
+    rule: Rule,
+    kind: RuleKind,
+    parameters: dict[str, Any],
+    existing: RetentionRule | None = None,
+) -> RetentionRule:
+    """Create or change a rule; windows of different rules must not overlap (SPEC §3)."""
+    others = [
+        stored.rule
+        for stored in load_rules(session)
+        if existing is None or stored.row_id != existing.id
+    ]
+    check_no_overlap([*others, rule])
+    before = _rule_fields(existing) if existing is not None else None
+    row = existing or RetentionRule(created_by=actor)
+    row.label = rule.label
+    row.kind = kind.value
+    row.returned_from = rule.returned_from
+    row.returned_to = rule.returned_to
+    row.retain_until = parameters.get("retain_until")
+    row.years = parameters.get("years")
+    row.months = parameters.get("months")
+    if existing is None:
+        session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="rule.create" if existing is None else "rule.change",
+        object_type="retention_rule",
+        object_id=row.id,
+        details={"before": before, "after": _rule_fields(row)},
+    )
+    return row
+
+
+def cutoff(rule: Rule, as_of: date) -> date | None:
+    """The last return date in the rule's window whose item is past retain-until on ``as_of``.
+
+    ``None`` when no return date in the window is yet eligible. Bisection over days, valid
+    because retain-until never decreases with the return date (true for every rule kind).
+    """
+    low, high = rule.returned_from, rule.returned_to
+    if not rule.retain_until_for(low) < as_of:
+        return None
+    if rule.retain_until_for(high) < as_of:
+        return high
+    while (high - low).days > 1:  # invariant: low eligible, high not
+        middle = low + timedelta(days=(high - low).days // 2)
+        if rule.retain_until_for(middle) < as_of:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _active_hold() -> ColumnElement[bool]:
+    return exists().where(Hold.item_id == Item.id, Hold.released_at.is_(None))
+
+
+def _extended_to(as_of: date) -> ColumnElement[bool]:
+    return exists().where(
+        RetentionExtension.item_id == Item.id, RetentionExtension.retain_until >= as_of
+    )
+
+
+def eligible_condition(rules: Sequence[Rule], as_of: date) -> ColumnElement[bool]:
+    """SQL for SPEC §3's four conditions; ``Envelope`` must be joined to ``Item``."""
+    windows = []
+    for rule in rules:
+        last = cutoff(rule, as_of)
+        if last is not None:
+            windows.append(Envelope.returned_on.between(rule.returned_from, last))
+    return and_(
+        Item.status == ItemStatus.IN_CUSTODY.value,
+        or_(*windows) if windows else false(),
+        not_(_active_hold()),
+        not_(_extended_to(as_of)),
+    )
+
+
+@dataclass(frozen=True)
+class EligibleItem:
+    item_id: int
+    control_no: str
+    tracking_no: str
+    name: str
+    birth_date: date
+    returned_on: date
+    rule: Rule
+    retain_until: date
+
+
+def iter_eligible(
+    session: Session, as_of: date, rules: Sequence[Rule] | None = None, batch_size: int = 2000
+) -> Iterator[EligibleItem]:
+    """Every item eligible for disposal on ``as_of``, streamed in control-number order."""
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    latest_extension = (
+        select(RetentionExtension.item_id, func.max(RetentionExtension.retain_until).label("until"))
+        .group_by(RetentionExtension.item_id)
+        .subquery()
+    )
+    statement = (
+        select(
+            Item.id,
+            Item.control_no,
+            Envelope.tracking_no,
+            Item.name,
+            Item.birth_date,
+            Envelope.returned_on,
+            latest_extension.c.until,
+        )
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .outerjoin(latest_extension, latest_extension.c.item_id == Item.id)
+        .where(eligible_condition(rules, as_of))
+        .order_by(Item.control_no)
+        .execution_options(yield_per=batch_size)
+    )
+    result = session.execute(statement)
+    try:
+        for row in result:
+            rule = next(r for r in rules if r.covers(row.returned_on))
+            until = rule.retain_until_for(row.returned_on)
+            if row.until is not None and row.until > until:
+                until = row.until
+            yield EligibleItem(
+                row.id,
+                row.control_no,
+                row.tracking_no,
+                row.name,
+                row.birth_date,
+                row.returned_on,
+                rule,
+                until,
+            )
+    finally:
+        result.close()
+
+
+def coverage_gaps(session: Session, rules: Sequence[Rule] | None = None, limit: int = 500):  # type: ignore[no-untyped-def]
+    """In-custody items whose return date no rule covers: never eligible, so shown to officers."""
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    covered = [Envelope.returned_on.between(r.returned_from, r.returned_to) for r in rules]
+    condition = and_(
+        Item.status == ItemStatus.IN_CUSTODY.value,
+        not_(or_(*covered)) if covered else Item.id.is_not(None),
+    )
+    count = (
+        session.scalar(select(func.count()).select_from(Item).join(Envelope).where(condition)) or 0
+    )
+    by_year = session.execute(
+        select(func.min(Envelope.returned_on), func.max(Envelope.returned_on), func.count())
+        .select_from(Item)
+        .join(Envelope)
+        .where(condition)
+    ).one()
+    rows = session.execute(
+        select(Item.id, Item.control_no, Envelope.id.label("envelope_id"), Envelope.returned_on)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(condition)
+        .order_by(Envelope.returned_on, Item.control_no)
+        .limit(limit)
+    ).all()
+    return count, (by_year[0], by_year[1]), rows
+
+
+def calendar(
+    session: Session, today: date, months: int = 12, rules: Sequence[Rule] | None = None
+) -> list[tuple[date, int]]:
+    """Per month from this one: how many items in custody become eligible in it.
+
+    Items already eligible count in the first month. Grouped by return date in SQL (a few
+    thousand distinct dates at most), then mapped through the rules in Python.
+    """
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    first_month = today.replace(day=1)
+    counts: Counter[date] = Counter()
+    base = (
+        select(Envelope.returned_on, func.count())
+        .select_from(Item)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(
+            Item.status == ItemStatus.IN_CUSTODY.value,
+            not_(_active_hold()),
+            not_(exists().where(RetentionExtension.item_id == Item.id)),
+        )
+        .group_by(Envelope.returned_on)
+    )
+    for returned_on, count in session.execute(base):
+        rule = next((r for r in rules if r.covers(returned_on)), None)
+        if rule is not None:
+            counts[_month(rule.retain_until_for(returned_on) + timedelta(days=1), first_month)] += (
+                count
+            )
+    extended = (
+        select(Envelope.returned_on, func.max(RetentionExtension.retain_until))
+        .select_from(Item)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .join(RetentionExtension, RetentionExtension.item_id == Item.id)
+        .where(Item.status == ItemStatus.IN_CUSTODY.value, not_(_active_hold()))
+        .group_by(Item.id, Envelope.returned_on)
+    )
+    for returned_on, until in session.execute(extended):
+        rule = next((r for r in rules if r.covers(returned_on)), None)
+        if rule is not None:
+            effective = max(rule.retain_until_for(returned_on), until)
+            counts[_month(effective + timedelta(days=1), first_month)] += 1
+    result = []
+    month = first_month
+    for _ in range(months):
+        result.append((month, counts.get(month, 0)))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return result
+
+
+def _month(day: date, first_month: date) -> date:
+    return max(day.replace(day=1), first_month)

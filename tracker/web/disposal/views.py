@@ -1,0 +1,541 @@
+"""Retention rules, holds and extensions, the disposal list, batches and certificates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from tracker.clock import now_utc, today_jst
+from tracker.domain.codes import Role, RuleKind
+from tracker.domain.errors import InputError
+from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
+from tracker.domain.retention import RuleError, rule_from_fields
+from tracker.domain.wareki import parse_date
+from tracker.extensions import db, password_hasher
+from tracker.models import (
+    DisposalBatch,
+    DisposalBatchItem,
+    Hold,
+    Item,
+    RetentionExtension,
+    RetentionRule,
+)
+from tracker.services import accounts, audit, disposal, holds, retention
+from tracker.web.access import allow
+
+bp = Blueprint("disposal", __name__)
+
+R, A = Role.RECORDS_OFFICER, Role.AUDITOR
+KIND_LABELS = {
+    RuleKind.FIXED: "期間指定（保管期限日を指定）",
+    RuleKind.FISCAL_YEAR: "年度（返戻年度の翌年度末からk年後の3月31日）",
+    RuleKind.MONTHS_AFTER: "月数（返戻月のmか月後の月末）",
+}
+
+
+def _date_arg(name: str, default: date | None = None) -> date | None:
+    value = request.values.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return parse_date(value)
+    except InputError as error:
+        flash(str(error), "error")
+        return default
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@bp.route("/retention")
+@allow(R, A)
+def rules() -> str:
+    stored = retention.load_rules(db.session)
+    rows = {row.id: row for row in db.session.scalars(select(RetentionRule))}
+    gap_count, gap_span, _gap_rows = retention.coverage_gaps(
+        db.session, [s.rule for s in stored], limit=0
+    )
+    return render_template(
+        "disposal/rules.html",
+        stored=stored,
+        rows=rows,
+        kinds=KIND_LABELS,
+        gap_count=gap_count,
+        gap_span=gap_span,
+        calendar=retention.calendar(db.session, today_jst(), rules=[s.rule for s in stored]),
+        can_edit=current_user.has_role(R),
+        editing=None,
+        form_values={},
+    )
+
+
+def _rule_from_form() -> tuple[RuleKind, object, dict[str, object]]:
+    form = request.form
+    try:
+        kind = RuleKind(form.get("kind", ""))
+    except ValueError:
+        raise RuleError("廃棄基準の種類を選んでください") from None
+    returned_from = parse_date(form.get("returned_from", ""))
+    returned_to = parse_date(form.get("returned_to", ""))
+    parameters: dict[str, object] = {}
+    if kind is RuleKind.FIXED:
+        parameters["retain_until"] = parse_date(form.get("retain_until", ""))
+    elif kind is RuleKind.FISCAL_YEAR:
+        parameters["years"] = int(form.get("years", "") or "x")
+    else:
+        parameters["months"] = int(form.get("months", "") or "x")
+    rule = rule_from_fields(
+        kind,
+        label=form.get("label", "").strip(),
+        returned_from=returned_from,
+        returned_to=returned_to,
+        **parameters,
+    )
+    return kind, rule, parameters
+
+
+@bp.route("/retention/rules", methods=["POST"])
+@allow(R)
+def save_rule() -> str | Response:
+    """Create a rule, or change one (``rule_id`` in the form); audited with before/after."""
+    existing = None
+    if request.form.get("rule_id", "").isdigit():
+        existing = db.session.get(RetentionRule, int(request.form["rule_id"]))
+        if existing is None:
+            abort(404)
+    try:
+        kind, rule, parameters = _rule_from_form()
+        retention.save_rule(
+            db.session,
+            actor=current_user.username,
+            rule=rule,
+            kind=kind,
+            parameters=parameters,
+            existing=existing,
+        )
+        db.session.commit()
+    except (RuleError, InputError, ValueError) as error:
+        db.session.rollback()
+        message = (
+            str(error)
+            if not isinstance(error, ValueError) or isinstance(error, (RuleError, InputError))
+            else _("年数・月数は整数で入力してください")
+        )
+        flash(message, "error")
+        return redirect(url_for("disposal.rules"))
+    flash(_("廃棄基準を保存しました。"), "info")
+    return redirect(url_for("disposal.rules"))
+
+
+@bp.route("/retention/gaps")
+@allow(R, A)
+def gaps() -> str:
+    count, span, rows = retention.coverage_gaps(db.session)
+    return render_template("disposal/gaps.html", count=count, span=span, rows=rows)
+
+
+# --- holds and extensions ------------------------------------------------------------------------
+
+
+@bp.route("/items/<int:item_id>/holds", methods=["POST"])
+@allow(R)
+def place_hold(item_id: int) -> Response:
+    item = db.session.get(Item, item_id) or abort(404)
+    try:
+        holds.place(
+            db.session,
+            actor=current_user.username,
+            item=item,
+            reason=request.form.get("reason", ""),
+            now=now_utc(),
+        )
+        db.session.commit()
+        flash(_("保留にしました。"), "info")
+    except holds.HoldError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("counter.item", item_id=item_id))
+
+
+@bp.route("/holds/<int:hold_id>/release", methods=["POST"])
+@allow(R)
+def release_hold(hold_id: int) -> Response:
+    hold = db.session.get(Hold, hold_id) or abort(404)
+    try:
+        holds.release(
+            db.session,
+            actor=current_user.username,
+            hold=hold,
+            reason=request.form.get("reason", ""),
+            now=now_utc(),
+        )
+        db.session.commit()
+        flash(_("保留を解除しました。"), "info")
+    except holds.HoldError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("counter.item", item_id=hold.item_id))
+
+
+@bp.route("/items/<int:item_id>/extensions", methods=["POST"])
+@allow(R)
+def extend(item_id: int) -> Response:
+    item = db.session.get(Item, item_id) or abort(404)
+    try:
+        until = parse_date(request.form.get("retain_until", ""))
+        holds.extend(
+            db.session,
+            actor=current_user.username,
+            item=item,
+            retain_until=until,
+            reason=request.form.get("reason", ""),
+            now=now_utc(),
+        )
+        db.session.commit()
+        flash(_("保管期限を延長しました。"), "info")
+    except (holds.HoldError, InputError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("counter.item", item_id=item_id))
+
+
+# --- the disposal list ---------------------------------------------------------------------------
+
+LIST_PAGE = 500
+
+
+@bp.route("/disposal/eligible")
+@allow(R, A)
+def eligible() -> str:
+    as_of = _date_arg("as_of", today_jst()) or today_jst()
+    shown = []
+    total = 0
+    for entry in retention.iter_eligible(db.session, as_of):
+        total += 1
+        if len(shown) < LIST_PAGE:
+            shown.append(entry)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="disposal.list_view",
+        details={"as_of": as_of.isoformat(), "items": total},
+    )
+    db.session.commit()
+    return render_template(
+        "disposal/eligible.html",
+        as_of=as_of,
+        rows=shown,
+        total=total,
+        limit=LIST_PAGE,
+        encodings=ENCODINGS,
+    )
+
+
+@bp.route("/disposal/eligible.csv")
+@allow(R, A)
+def eligible_csv() -> Response:
+    """SPEC §6.5: UTF-8 with BOM by default, CP932 on request (unencodable characters are
+    reported and nothing is sent), formulas neutralised."""
+    as_of = _date_arg("as_of", today_jst()) or today_jst()
+    encoding = request.args.get("encoding", "utf-8-sig")
+    if encoding not in ENCODINGS:
+        abort(400)
+    header = (
+        "control_no",
+        "tracking_no",
+        "name",
+        "birth_date",
+        "return_date",
+        "rule",
+        "retain_until",
+    )
+
+    def rows():  # type: ignore[no-untyped-def]
+        for e in retention.iter_eligible(db.session, as_of):
+            yield [
+                e.control_no,
+                e.tracking_no,
+                e.name,
+                e.birth_date.isoformat(),
+                e.returned_on.isoformat(),
+                e.rule.label,
+                e.retain_until.isoformat(),
+            ]
+
+    if encoding == "cp932":
+        try:
+            for _chunk in encode_csv(header, rows(), "cp932"):
+                pass
+        except ExportEncodingError as error:
+            flash(str(error), "error")
+            return redirect(url_for("disposal.eligible", as_of=as_of.isoformat()))
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="disposal.list_export",
+        details={"as_of": as_of.isoformat(), "format": "csv", "encoding": encoding},
+    )
+    db.session.commit()
+    return Response(
+        stream_with_context(encode_csv(header, rows(), encoding)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="disposal-list-{as_of.isoformat()}.csv"'
+        },
+    )
+
+
+# --- batches -----------------------------------------------------------------------------------
+
+
+@bp.route("/disposal/batches")
+@allow(R, A)
+def batches() -> str:
+    rows = db.session.execute(
+        select(DisposalBatch, func.count(DisposalBatchItem.item_id))
+        .outerjoin(DisposalBatchItem, DisposalBatchItem.batch_id == DisposalBatch.id)
+        .group_by(DisposalBatch.id)
+        .order_by(DisposalBatch.id.desc())
+    ).all()
+    return render_template(
+        "disposal/batches.html",
+        rows=rows,
+        labels=disposal.STATUS_LABELS,
+        today=today_jst(),
+        can_edit=current_user.has_role(R),
+    )
+
+
+@bp.route("/disposal/batches", methods=["POST"])
+@allow(R)
+def create_batch() -> Response:
+    as_of = _date_arg("as_of")
+    if as_of is None:
+        flash(_("基準日を入力してください。"), "error")
+        return redirect(url_for("disposal.batches"))
+    try:
+        batch = disposal.create_batch(
+            db.session, actor=current_user.username, as_of=as_of, now=now_utc()
+        )
+        db.session.commit()
+    except disposal.DisposalError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("disposal.batches"))
+    flash(
+        _(
+            "廃棄処理 %(no)s を作成しました。別の記録管理担当者の承認が必要です。",
+            no=batch.certificate_no,
+        ),
+        "info",
+    )
+    return redirect(url_for("disposal.batch", batch_id=batch.id))
+
+
+def _batch_or_404(batch_id: int) -> DisposalBatch:
+    return disposal.load(db.session, batch_id) or abort(404)
+
+
+@bp.route("/disposal/batches/<int:batch_id>")
+@allow(R, A)
+def batch(batch_id: int) -> str:
+    record = _batch_or_404(batch_id)
+    outcomes = dict(
+        db.session.execute(
+            select(DisposalBatchItem.outcome, func.count())
+            .where(DisposalBatchItem.batch_id == record.id)
+            .group_by(DisposalBatchItem.outcome)
+        ).all()
+    )
+    cohorts = db.session.execute(
+        select(DisposalBatchItem.rule_label, func.count())
+        .where(DisposalBatchItem.batch_id == record.id)
+        .group_by(DisposalBatchItem.rule_label)
+    ).all()
+    skipped = db.session.scalars(
+        select(DisposalBatchItem)
+        .where(DisposalBatchItem.batch_id == record.id, DisposalBatchItem.outcome == "skipped")
+        .order_by(DisposalBatchItem.control_no)
+        .limit(200)
+    ).all()
+    sample = db.session.scalars(
+        select(DisposalBatchItem)
+        .where(DisposalBatchItem.batch_id == record.id)
+        .order_by(DisposalBatchItem.control_no)
+        .limit(100)
+    ).all()
+    return render_template(
+        "disposal/batch.html",
+        batch=record,
+        outcomes=outcomes,
+        cohorts=cohorts,
+        skipped=skipped,
+        sample=sample,
+        labels=disposal.STATUS_LABELS,
+        methods=disposal.METHOD_LABELS,
+        today=today_jst(),
+        can_edit=current_user.has_role(R),
+    )
+
+
+@bp.route("/disposal/batches/<int:batch_id>/approve", methods=["POST"])
+@allow(R)
+def approve(batch_id: int) -> Response:
+    """Four eyes: a different officer, who types their password again."""
+    record = _batch_or_404(batch_id)
+    if record.created_by == current_user.username:
+        abort(403)
+    stored = current_user.user.password_hash
+    if not accounts.check_password(
+        password_hasher,
+        accounts.Credentials(current_user.user.id, stored),
+        request.form.get("password", ""),
+    ):
+        audit.record(
+            db.session,
+            actor=current_user.username,
+            action="disposal.approve",
+            object_type="disposal_batch",
+            object_id=record.id,
+            outcome="refused",
+            details={"reason": "password"},
+        )
+        db.session.commit()
+        flash(_("パスワードが正しくありません。承認していません。"), "error")
+        return redirect(url_for("disposal.batch", batch_id=batch_id))
+    try:
+        disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
+        db.session.commit()
+        flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
+    except disposal.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except disposal.DisposalError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("disposal.batch", batch_id=batch_id))
+
+
+@bp.route("/disposal/batches/<int:batch_id>/execute", methods=["POST"])
+@allow(R)
+def execute(batch_id: int) -> Response:
+    record = _batch_or_404(batch_id)
+    form = request.form
+    try:
+        execution = disposal.Execution(
+            destroyed_on=parse_date(form.get("destroyed_on", "")),
+            method=form.get("method", ""),
+            place=form.get("place", ""),
+            executor=form.get("executor", ""),
+            witness=form.get("witness", ""),
+            contractor_name=form.get("contractor_name") or None,
+            contractor_certificate_no=form.get("contractor_certificate_no") or None,
+        )
+        disposal.execute(
+            db.session,
+            actor=current_user.username,
+            batch=record,
+            execution=execution,
+            now=now_utc(),
+            today=today_jst(),
+        )
+        db.session.commit()
+    except (disposal.DisposalError, InputError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("disposal.batch", batch_id=batch_id))
+    flash(_("廃棄を記録し、廃棄証明書を発行しました。"), "info")
+    return redirect(url_for("disposal.batch", batch_id=batch_id))
+
+
+@bp.route("/disposal/batches/<int:batch_id>/cancel", methods=["POST"])
+@allow(R)
+def cancel(batch_id: int) -> Response:
+    record = _batch_or_404(batch_id)
+    try:
+        disposal.cancel(
+            db.session,
+            actor=current_user.username,
+            batch=record,
+            reason=request.form.get("reason", ""),
+            now=now_utc(),
+        )
+        db.session.commit()
+        flash(_("廃棄処理を取り消しました。"), "info")
+    except disposal.DisposalError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("disposal.batch", batch_id=batch_id))
+
+
+@bp.route("/disposal/batches/<int:batch_id>/certificate.pdf")
+@allow(R, A)
+def certificate(batch_id: int) -> Response:
+    record = _batch_or_404(batch_id)
+    try:
+        pdf = disposal.certificate_pdf(db.session, record)
+    except disposal.DisposalError:
+        abort(404)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="certificate.print",
+        object_type="disposal_batch",
+        object_id=record.id,
+        details={"certificate_no": record.certificate_no},
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{record.certificate_no}.pdf"'},
+    )
+
+
+HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@bp.route("/disposal/verify")
+@allow(R, A)
+def verify() -> str:
+    """Match a certificate by SHA-256 (computed in the browser, or pasted): GET only, so
+    auditors can use it without any right to change data."""
+    digest = request.args.get("sha256", "").strip()
+    found = None
+    checked = False
+    if digest:
+        checked = True
+        if HEX64.fullmatch(digest):
+            found = disposal.find_by_certificate_sha256(db.session, digest)
+        audit.record(
+            db.session,
+            actor=current_user.username,
+            action="certificate.verify",
+            details={"sha256": digest[:64], "match": found.certificate_no if found else None},
+        )
+        db.session.commit()
+    return render_template(
+        "disposal/verify.html",
+        digest=digest,
+        found=found,
+        checked=checked,
+        valid=bool(HEX64.fullmatch(digest)) if digest else True,
+    )
+
+
+__all__ = ["RetentionExtension", "bp"]
