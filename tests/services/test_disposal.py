@@ -317,6 +317,8 @@ def test_an_executed_batch_is_immutable(database: Database) -> None:
             with pytest.raises(disposal.DisposalError):
                 attempt()
         assert disposal.certificate_pdf(session, batch) == first  # byte-identical
+        # destroyed items are never listed again
+        assert list(retention.iter_eligible(session, date(2020, 4, 1))) == []
         from tracker.pdf.certificate import sha256_of
 
         assert sha256_of(first) == batch.certificate_sha256
