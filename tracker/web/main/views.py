@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
-from sqlalchemy import func, select, text
+import threading
+import time
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template
+from flask_babel import gettext as _
+from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from tracker.domain.codes import ItemStatus, Role
+from tracker.clock import today_jst
+from tracker.domain.codes import Role
+from tracker.domain.wareki import era_of
 from tracker.extensions import db
-from tracker.models import Item
+from tracker.services import disposal, stats
 from tracker.web.access import allow, public
 
 bp = Blueprint("main", __name__)
@@ -17,13 +25,97 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @allow(Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR, Role.ADMIN)
 def index() -> str:
-    """A role-aware start page. Admins see no counts of personal data holdings."""
-    in_custody = None
-    if not _is_admin():
-        in_custody = db.session.scalar(
-            select(func.count()).select_from(Item).where(Item.status == ItemStatus.IN_CUSTODY)
-        )
-    return render_template("main/index.html", in_custody=in_custody)
+    """A role-aware start page: the office dashboard for staff (issue 6).
+
+    Admins see no figures at all: even counts of personal data holdings are not theirs to see
+    (SPEC §1, PPC: 事務取扱担当者の明確化).
+    """
+    if _is_admin():
+        return render_template("main/index.html", dashboard=None, in_custody=None)
+    dashboard = _cached_dashboard()
+    return render_template(
+        "main/index.html",
+        dashboard=dashboard,
+        in_custody=dashboard.totals.in_custody,
+        charts=_charts(dashboard),
+        batch_labels=disposal.STATUS_LABELS,
+        week_label=_week_label,
+        month_label=_month_label,
+    )
+
+
+#: The dashboard aggregates over every item; at a million items that takes a second or two on
+#: SQLite, so each app process keeps the figures for a minute ("the stock at a glance").
+DASHBOARD_TTL_SECONDS = 60.0
+_dashboard_cache: dict[date, tuple[float, stats.Dashboard]] = {}
+_dashboard_lock = threading.Lock()
+
+
+def _cached_dashboard() -> stats.Dashboard:
+    today = today_jst()
+    now = time.monotonic()
+    with _dashboard_lock:
+        hit = _dashboard_cache.get(today)
+        if hit is not None and now - hit[0] < DASHBOARD_TTL_SECONDS and not current_app.testing:
+            return hit[1]
+    with db.read_session() as session:
+        figures = stats.dashboard(session, today)
+    with _dashboard_lock:
+        _dashboard_cache.clear()
+        _dashboard_cache[today] = (now, figures)
+    return figures
+
+
+def _week_label(monday: date) -> str:
+    """``11/24〜``: the Monday (JST) that starts the week."""
+    return f"{monday.month}/{monday.day}〜"
+
+
+def _month_label(first: date) -> str:
+    """``令和8年11月``."""
+    era = era_of(first)
+    year = era.year_of(first)
+    return f"{era.name}{'元' if year == 1 else year}年{first.month}月"
+
+
+def _charts(dashboard: stats.Dashboard) -> dict[str, Any]:
+    """What ``static/dashboard.js`` draws; the same figures are in the tables on the page."""
+    return {
+        "by_location": {
+            "labels": [row.name for row in dashboard.by_location],
+            "series": [
+                {"label": _("保管中"), "data": [row.count for row in dashboard.by_location]}
+            ],
+        },
+        "by_fiscal_year": {
+            "labels": [row.label for row in dashboard.by_fiscal_year],
+            "series": [
+                {"label": _("保管中"), "data": [row.count for row in dashboard.by_fiscal_year]}
+            ],
+        },
+        "handovers_by_week": {
+            "labels": [_week_label(row.monday) for row in dashboard.handovers_by_week],
+            "series": [
+                {
+                    "label": _("交付件数"),
+                    "data": [row.handovers for row in dashboard.handovers_by_week],
+                },
+                {
+                    "label": _("交付した通知物"),
+                    "data": [row.items for row in dashboard.handovers_by_week],
+                },
+            ],
+        },
+        "eligible_by_month": {
+            "labels": [_month_label(row.month) for row in dashboard.eligible_by_month],
+            "series": [
+                {
+                    "label": _("廃棄対象となる通知物"),
+                    "data": [row.count for row in dashboard.eligible_by_month],
+                }
+            ],
+        },
+    }
 
 
 def _is_admin() -> bool:
