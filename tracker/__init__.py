@@ -82,6 +82,7 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from tracker.web.admin.views import bp as admin_bp
+    from tracker.web.audit.views import bp as audit_bp
     from tracker.web.auth.views import bp as auth_bp
     from tracker.web.counter.views import bp as counter_bp
     from tracker.web.custody.views import bp as custody_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(counter_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(disposal_bp)
+    app.register_blueprint(audit_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

@@ -65,6 +65,12 @@ POLICY: dict[str, set[Role] | None] = {
     "disposal.cancel": {R},
     "disposal.certificate": {R, A},
     "disposal.verify": {R, A},
+    "audit.log": {A},
+    "audit.verify": {A},
+    "audit.export": {A},
+    "audit.item_history": {A, R},
+    "audit.handover_log": {A, R},
+    "audit.handover_export": {A, R},
 }
 
 

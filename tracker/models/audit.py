@@ -23,6 +23,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor_seq", "actor", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),
         Index("ix_audit_events_object", "object_type", "object_id", "seq"),
+        Index("ix_audit_events_outcome_seq", "outcome", "seq"),
     )
 
     #: Gap-free position in the chain, from 1.

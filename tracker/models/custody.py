@@ -75,7 +75,8 @@ class Item(Base):
         CheckConstraint(f"status IN ({sql_in(ItemStatus)})", name="status"),
         CheckConstraint(f"kind IN ({sql_in(ItemKind)})", name="kind"),
         Index("uq_items_envelope_id_position", "envelope_id", "position", unique=True),
-        Index("ix_items_status", "status"),
+        # covering for "in custody per envelope" aggregates (dashboard, calendar, gap report)
+        Index("ix_items_status_envelope_id", "status", "envelope_id"),
         Index("ix_items_name_key", "name_key"),
         Index("ix_items_kana_key", "kana_key"),
         Index("ix_items_birth_date", "birth_date"),

@@ -204,31 +204,59 @@ def iter_eligible(
         result.close()
 
 
-def coverage_gaps(session: Session, rules: Sequence[Rule] | None = None, limit: int = 500):  # type: ignore[no-untyped-def]
-    """In-custody items whose return date no rule covers: never eligible, so shown to officers."""
-    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
-    covered = [Envelope.returned_on.between(r.returned_from, r.returned_to) for r in rules]
-    condition = and_(
-        Item.status == ItemStatus.IN_CUSTODY.value,
-        not_(or_(*covered)) if covered else Item.id.is_not(None),
+def custody_by_return_date(session: Session) -> list[tuple[date, int]]:
+    """In-custody items per return date: items counted per envelope first (one pass over
+    ``items``), then folded into the envelopes' return dates. The basis of the gap count and
+    the calendar, which then only need the few held or extended items separately."""
+    per_envelope = (
+        select(Item.envelope_id, func.count().label("n"))
+        .where(Item.status == ItemStatus.IN_CUSTODY.value)
+        .group_by(Item.envelope_id)
+        .subquery()
     )
-    count = (
-        session.scalar(select(func.count()).select_from(Item).join(Envelope).where(condition)) or 0
-    )
-    by_year = session.execute(
-        select(func.min(Envelope.returned_on), func.max(Envelope.returned_on), func.count())
-        .select_from(Item)
-        .join(Envelope)
-        .where(condition)
-    ).one()
     rows = session.execute(
-        select(Item.id, Item.control_no, Envelope.id.label("envelope_id"), Envelope.returned_on)
-        .join(Envelope, Envelope.id == Item.envelope_id)
-        .where(condition)
-        .order_by(Envelope.returned_on, Item.control_no)
-        .limit(limit)
-    ).all()
-    return count, (by_year[0], by_year[1]), rows
+        select(Envelope.returned_on, func.sum(per_envelope.c.n))
+        .join(per_envelope, per_envelope.c.envelope_id == Envelope.id)
+        .group_by(Envelope.returned_on)
+    )
+    return [(returned_on, int(count)) for returned_on, count in rows]
+
+
+def coverage_gaps(session: Session, rules: Sequence[Rule] | None = None, limit: int = 500):  # type: ignore[no-untyped-def]
+    """In-custody items whose return date no rule covers: never eligible, so shown to officers.
+
+    Returns ``(count, (first, last) return date, up to `limit` rows)``.
+    """
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    uncovered = [
+        (returned_on, count)
+        for returned_on, count in custody_by_return_date(session)
+        if not any(rule.covers(returned_on) for rule in rules)
+    ]
+    count = sum(n for _day, n in uncovered)
+    span = (
+        (min(d for d, _n in uncovered), max(d for d, _n in uncovered))
+        if uncovered
+        else (None, None)
+    )
+    rows: list[Any] = []
+    if limit and uncovered:
+        covered = [Envelope.returned_on.between(r.returned_from, r.returned_to) for r in rules]
+        rows = list(
+            session.execute(
+                select(
+                    Item.id, Item.control_no, Envelope.id.label("envelope_id"), Envelope.returned_on
+                )
+                .join(Envelope, Envelope.id == Item.envelope_id)
+                .where(
+                    Item.status == ItemStatus.IN_CUSTODY.value,
+                    not_(or_(*covered)) if covered else Item.id.is_not(None),
+                )
+                .order_by(Envelope.returned_on, Item.control_no)
+                .limit(limit)
+            ).all()
+        )
+    return count, span, rows
 
 
 def calendar(
@@ -236,42 +264,43 @@ def calendar(
 ) -> list[tuple[date, int]]:
     """Per month from this one: how many items in custody become eligible in it.
 
-    Items already eligible count in the first month. Grouped by return date in SQL (a few
-    thousand distinct dates at most), then mapped through the rules in Python.
+    Items already eligible count in the first month; held items are left out, extended ones
+    counted at their extended date. Per-date counts come from one aggregate; the few held or
+    extended items are corrected for separately, then mapped through the rules in Python.
     """
     rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
     first_month = today.replace(day=1)
-    counts: Counter[date] = Counter()
-    base = (
-        select(Envelope.returned_on, func.count())
+    per_date: Counter[date] = Counter(dict(custody_by_return_date(session)))
+    special = session.execute(
+        select(
+            Item.id,
+            Envelope.returned_on,
+            func.max(RetentionExtension.retain_until),
+            _active_hold().label("held"),
+        )
         .select_from(Item)
         .join(Envelope, Envelope.id == Item.envelope_id)
+        .outerjoin(RetentionExtension, RetentionExtension.item_id == Item.id)
         .where(
             Item.status == ItemStatus.IN_CUSTODY.value,
-            not_(_active_hold()),
-            not_(exists().where(RetentionExtension.item_id == Item.id)),
+            or_(RetentionExtension.id.is_not(None), _active_hold()),
         )
-        .group_by(Envelope.returned_on)
-    )
-    for returned_on, count in session.execute(base):
-        rule = next((r for r in rules if r.covers(returned_on)), None)
-        if rule is not None:
-            counts[_month(rule.retain_until_for(returned_on) + timedelta(days=1), first_month)] += (
-                count
-            )
-    extended = (
-        select(Envelope.returned_on, func.max(RetentionExtension.retain_until))
-        .select_from(Item)
-        .join(Envelope, Envelope.id == Item.envelope_id)
-        .join(RetentionExtension, RetentionExtension.item_id == Item.id)
-        .where(Item.status == ItemStatus.IN_CUSTODY.value, not_(_active_hold()))
         .group_by(Item.id, Envelope.returned_on)
-    )
-    for returned_on, until in session.execute(extended):
+    ).all()
+    counts: Counter[date] = Counter()
+    for _item, returned_on, until, held in special:
+        per_date[returned_on] -= 1  # counted below instead, or not at all when held
         rule = next((r for r in rules if r.covers(returned_on)), None)
-        if rule is not None:
-            effective = max(rule.retain_until_for(returned_on), until)
+        if rule is not None and not held:
+            effective = max(rule.retain_until_for(returned_on), until or returned_on)
             counts[_month(effective + timedelta(days=1), first_month)] += 1
+    for returned_on, count in per_date.items():
+        rule = next((r for r in rules if r.covers(returned_on)), None)
+        if rule is not None and count:
+            eligible_month = _month(
+                rule.retain_until_for(returned_on) + timedelta(days=1), first_month
+            )
+            counts[eligible_month] += count
     result = []
     month = first_month
     for _ in range(months):

@@ -1,0 +1,222 @@
+"""The auditor's workspace: the audit log, chain verification, item histories, the handover
+review with flags, exports. Everything here is GET: auditors change nothing (SPEC §1)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
+
+from tracker.clock import today_jst
+from tracker.domain.codes import Role
+from tracker.domain.errors import InputError
+from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
+from tracker.domain.identity import RecipientKind
+from tracker.domain.wareki import parse_date
+from tracker.extensions import db
+from tracker.models import Item
+from tracker.services import audit, auditlog, handover_review
+from tracker.web.access import allow
+
+bp = Blueprint("audit", __name__)
+
+A, R = Role.AUDITOR, Role.RECORDS_OFFICER
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except InputError:
+        return None
+
+
+def _filter() -> auditlog.AuditFilter:
+    return auditlog.AuditFilter(
+        since=_day("since"),
+        until=_day("until"),
+        actor=request.args.get("actor", "").strip(),
+        action=request.args.get("action", "").strip(),
+        subject=request.args.get("subject", "").strip(),
+        outcome=request.args.get("outcome", "").strip(),
+    )
+
+
+@bp.route("/audit")
+@allow(A)
+def log() -> str:
+    f = _filter()
+    before = request.args.get("before", type=int)
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    with db.read_session() as session:  # rendered inside: the rows belong to this session
+        page = auditlog.page(session, f, before=before)
+        return render_template(
+            "audit/log.html",
+            page=page,
+            f=f,
+            args=args,
+            actions=auditlog.actions(session),
+            outcomes=auditlog.OUTCOMES,
+        )
+
+
+@bp.route("/audit/verify")
+@allow(A)
+def verify() -> str:
+    """The same check as ``tracker audit-verify``; the first broken event is linked."""
+    with db.read_session() as session:
+        result = audit.verify_chain(session)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="audit.verify",
+        outcome="ok" if result.ok else "failed",
+        details={"checked": result.checked, "broken_seq": result.broken_seq},
+    )
+    db.session.commit()
+    return render_template("audit/verify.html", result=result)
+
+
+@bp.route("/audit/export.csv")
+@allow(A)
+def export() -> Response:
+    f = _filter()
+    encoding = request.args.get("encoding", "utf-8-sig")
+    if encoding not in ENCODINGS:
+        abort(400)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="audit.export",
+        details={"encoding": encoding, "filtered": f.active()},
+    )
+    db.session.commit()
+
+    def rows():  # type: ignore[no-untyped-def]
+        with db.read_session() as session:
+            for event in auditlog.iter_events(session, f):
+                yield auditlog.export_row(event)
+
+    if encoding == "cp932":
+        try:
+            body = b"".join(encode_csv(auditlog.EXPORT_HEADER, rows(), encoding))
+        except ExportEncodingError as error:
+            return Response(str(error), status=422, mimetype="text/plain")
+        return _csv(body, "audit-log.csv")
+    return _csv(
+        stream_with_context(encode_csv(auditlog.EXPORT_HEADER, rows(), encoding)), "audit-log.csv"
+    )
+
+
+def _csv(body, filename: str) -> Response:  # type: ignore[no-untyped-def]
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/items/<int:item_id>/history")
+@allow(A, R)
+def item_history(item_id: int) -> str:
+    item = db.session.get(Item, item_id) or abort(404)
+    events = auditlog.history(db.session, item)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="item.history_view",
+        object_type="item",
+        object_id=item.id,
+        details={"control_no": item.control_no},
+    )
+    db.session.commit()
+    return render_template("audit/history.html", item=item, events=events)
+
+
+def _review_args() -> dict[str, object]:
+    today = today_jst()
+    since = _day("since") or today - timedelta(days=6)
+    until = _day("until") or today
+    if until < since:
+        since, until = until, since
+    if (until - since).days > 366:
+        since = until - timedelta(days=366)
+    return {
+        "since": since,
+        "until": until,
+        "clerk": request.args.get("clerk", "").strip(),
+        "kind": request.args.get("kind", "")
+        if request.args.get("kind", "") in {k.value for k in RecipientKind}
+        else "",
+        "flagged_only": request.args.get("flagged") == "1",
+    }
+
+
+@bp.route("/handovers/review")
+@allow(A, R)
+def handover_log() -> str:
+    args = _review_args()
+    rows = handover_review.review(db.session, **args)  # type: ignore[arg-type]
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="handover.review",
+        details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
+    )
+    db.session.commit()
+    return render_template(
+        "audit/handovers.html",
+        rows=rows,
+        args=args,
+        flags=handover_review.FLAGS,
+        kinds={k.value: k.label_ja for k in RecipientKind},
+        limit=handover_review.MAX_ROWS,
+    )
+
+
+@bp.route("/handovers/export.csv")
+@allow(A, R)
+def handover_export() -> Response:
+    args = _review_args()
+    encoding = request.args.get("encoding", "utf-8-sig")
+    if encoding not in ENCODINGS:
+        abort(400)
+    rows = handover_review.review(db.session, **args)  # type: ignore[arg-type]
+    header = (
+        "receipt_no",
+        "handed_over_at_jst",
+        "clerk",
+        "recipient_kind",
+        "items",
+        "documents",
+        "policy_version",
+        "flags",
+    )
+    body = [
+        [
+            r.handover.receipt_no,
+            r.handover.handed_over_at.isoformat(),
+            r.handover.clerk,
+            r.handover.recipient_kind,
+            " ".join(i.control_no for i in r.items),
+            " ".join(r.documents),
+            r.handover.policy_version,
+            " ".join(r.flags),
+        ]
+        for r in rows
+    ]
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action="handover.export",
+        details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
+    )
+    db.session.commit()
+    try:
+        data = b"".join(encode_csv(header, body, encoding))
+    except ExportEncodingError as error:
+        return Response(str(error), status=422, mimetype="text/plain")
+    return _csv(data, "handovers.csv")
