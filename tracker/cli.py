@@ -463,7 +463,7 @@ def demo_data(state: CliState, actor: str | None) -> None:
     synthetic set of returned envelopes (2016-2021, households of 1-6)."""
     from tracker.clock import now_utc, today_jst
     from tracker.models import Envelope
-    from tracker.services.demo import create_demo_returns, create_demo_users
+    from tracker.services.demo import create_demo_returns, create_demo_rules, create_demo_users
 
     hashing = state.config.password_hashing
     hasher = accounts.make_hasher(hashing.time_cost, hashing.memory_cost, hashing.parallelism)
@@ -479,8 +479,10 @@ def demo_data(state: CliState, actor: str | None) -> None:
         actor_name = resolve_actor(session, actor, [Role.ADMIN])
         credentials = create_demo_users(session, hasher, actor=actor_name)
         report = create_demo_returns(session, actor=actor_name, today=today_jst(), now=now_utc())
+        rules = create_demo_rules(session, actor=actor_name)
     click.echo(
         f"デモ用の返戻郵便を登録しました: 封筒 {report.envelopes}件、通知物 {report.items}件"
+        f"（年度別の廃棄基準 {rules}件を追加）"
     )
     click.echo("デモ用ユーザーを作成しました:")
     for username, role, password in credentials:

@@ -59,3 +59,28 @@ def create_demo_returns(
         problems = "; ".join(str(p) for p in report.errors[:3])
         raise RuntimeError(f"demo data did not import: {problems}")
     return report
+
+
+def create_demo_rules(session: Session, *, actor: str) -> int:
+    """Fiscal-year rules (k = 1, as Kumamoto's) for the demo's other return years, so that
+    disposal screens have something to show; FY2018 keeps the SPEC's seed rule."""
+    from tracker.domain.codes import RuleKind
+    from tracker.domain.retention import rule_from_fields
+    from tracker.services.retention import load_rules, save_rule
+
+    existing = {stored.rule.label for stored in load_rules(session)}
+    added = 0
+    for year in (2015, 2016, 2017, 2019, 2020, 2021):
+        era = "平成" if year < 2019 else "令和"
+        number = year - 1988 if year < 2019 else year - 2018
+        label = f"{era}{'元' if number == 1 else number}年度返戻分"
+        if label in existing:
+            continue
+        rule = rule_from_fields(
+            RuleKind.FISCAL_YEAR, label, date(year, 4, 1), date(year + 1, 3, 31), years=1
+        )
+        save_rule(
+            session, actor=actor, rule=rule, kind=RuleKind.FISCAL_YEAR, parameters={"years": 1}
+        )
+        added += 1
+    return added
