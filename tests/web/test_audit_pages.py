@@ -16,7 +16,7 @@ from tests.helpers import csrf_token
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
 from tracker.domain.identity import Evidence, RecipientKind
-from tracker.models import Base, Handover, Item
+from tracker.models import AuditEvent, Base, Handover, Item
 from tracker.services import audit, handover
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
@@ -94,6 +94,9 @@ def test_filters_and_keyset_pages(stocked: Flask, logged_in) -> None:
     second = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
     rest = [int(s) for s in re.findall(r'id="event-(\d+)"', second)]
     assert len(rest) == 10 and max(rest) < min(seqs)
+    by_action = client.get("/audit?action=user.create").get_data(as_text=True)
+    assert len(re.findall(r'id="event-', by_action)) == 1  # the auditor's own account
+    assert client.get("/audit?action=item.").get_data(as_text=True).count('id="event-') == 50
     refused = client.get("/audit?outcome=refused").get_data(as_text=True)
     assert 'id="event-' not in refused
     client.get(f"/items/{item_id(stocked, '髙橋 一郎')}")  # one view of item E000000001-1
@@ -138,7 +141,14 @@ def test_export_is_csv_with_bom_and_neutralised_cells(stocked: Flask, logged_in)
         audit.record(
             session, actor="=cmd|' /C calc'!A0", action="auth.login_failed", outcome="refused"
         )
-    response = logged_in(Role.AUDITOR).get("/audit/export.csv")
+    client = logged_in(Role.AUDITOR)
+    with stocked.extensions["tracker.db"].session_scope() as session:
+        head = session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+        assert head is not None
+        full_hash, previous = head.hash, head.prev_hash
+    page = client.get("/audit").get_data(as_text=True)
+    assert f"hash {full_hash}" in page and f"prev {previous}" in page  # shown in full
+    response = client.get("/audit/export.csv")
     assert response.data.startswith(b"\xef\xbb\xbf")
     body = response.data.decode("utf-8-sig")
     assert body.splitlines()[0] == (
