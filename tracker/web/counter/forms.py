@@ -40,7 +40,8 @@ class HandoverForm(FlaskForm):
         choices = [
             SelectChoice(code, f"{doc.name}（{doc.group}群）")
             for code, doc in sorted(
-                policy.documents.items(), key=lambda pair: (pair[1].group, pair[0])
+                policy.documents.items(),
+                key=lambda pair: pair[1].group,  # catalogue order
             )
         ]
         self.documents.choices = choices

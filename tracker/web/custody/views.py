@@ -62,12 +62,14 @@ def new_envelope() -> str | Response:
     if request.method == "POST" and form.validate():
         if "add_item" in request.form:
             form.items.append_entry()
-            return render_template("custody/intake.html", form=form, duplicate=None)
+            return render_template(  # focus goes to the new row's name, for the keyboard
+                "custody/intake.html", form=form, duplicate=None, focus_row=len(form.items)
+            )
         if "remove_item" in request.form and len(form.items) > 1:
             index = request.form.get("remove_item", type=int)
             if index is not None and 0 <= index < len(form.items):
                 form.items.entries.pop(index)
-            return render_template("custody/intake.html", form=form, duplicate=None)
+            return render_template("custody/intake.html", form=form, duplicate=None, focus_row=None)
         values = form.checked_values(today)
         if values is not None:
             envelope_fields, item_fields = values
@@ -117,6 +119,7 @@ def new_envelope() -> str | Response:
         "custody/intake.html",
         form=form,
         duplicate=duplicate,
+        focus_row=None,
         last=db.session.get(Envelope, last) if last else None,
     )
 

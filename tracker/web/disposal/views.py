@@ -388,6 +388,7 @@ def batch(batch_id: int) -> str:
         sample=sample,
         labels=disposal.STATUS_LABELS,
         methods=disposal.METHOD_LABELS,
+        outcome_labels={"pending": _("未実行"), "destroyed": _("廃棄済"), "skipped": _("除外")},
         today=today_jst(),
         can_edit=current_user.has_role(R),
     )
