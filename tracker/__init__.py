@@ -120,7 +120,9 @@ CSP = "; ".join(
 
 def register_hooks(app: Flask) -> None:
     from tracker.web.access import enforce_access
+    from tracker.web.guards import refuse_control_characters
 
+    app.before_request(refuse_control_characters)
     app.before_request(enforce_access)
 
     @login_manager.unauthorized_handler
@@ -186,6 +188,15 @@ def register_errorhandlers(app: Flask) -> None:
         if code == 405:
             return render_error(
                 405, _("この方法では操作できません"), _("画面のボタンから操作してください。")
+            )
+        if code == 400 and getattr(error, "description", "") == "control":
+            return render_error(
+                400,
+                _("入力に使えない文字があります"),
+                _(
+                    "制御文字（NULなど）を含む入力や、長すぎる入力は受け付けられません。"
+                    "入力内容を確かめてください。"
+                ),
             )
         if code == 400:
             return render_error(400, _("入力が正しくありません"), _("入力内容を確かめてください。"))

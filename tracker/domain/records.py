@@ -37,6 +37,13 @@ LIMITS = {
     "relationship": 50,
     "slot": 50,
     "reason": 500,
+    "label": 100,
+    "note": 200,
+    "place": 200,
+    "person": 100,
+    "contractor": 200,
+    "document_name": 100,
+    "display_name": 100,
 }
 
 ITEM_KIND_LABELS: dict[ItemKind, str] = {

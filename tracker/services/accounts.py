@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
+from tracker.domain.errors import InputError
+from tracker.domain.records import check_free_text
 from tracker.models import LoginFailure, User, UserSession
 from tracker.services import audit
 
@@ -92,11 +94,17 @@ def create_user(
     """Add an account (audited). Refuses a taken name or a weak password."""
     username = validate_username(username)
     validate_password(password)
+    try:
+        shown = check_free_text(
+            display_name or username, "display_name", required=True, label="表示名"
+        )
+    except InputError as error:
+        raise AccountError(str(error), field="display_name") from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"ユーザー名「{username}」は既に使われています")
     user = User(
         username=username,
-        display_name=(display_name or username).strip(),
+        display_name=shown,
         role=role.value,
         password_hash=hasher.hash(password),
         active=True,

@@ -15,6 +15,8 @@ from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import ItemStatus
+from tracker.domain.errors import InputError
+from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
 from tracker.models import (
     AuditEvent,
@@ -40,6 +42,13 @@ INSERT_CHUNK = 2000
 
 class DisposalError(ValueError):
     """A refused step; the message is for the records officer."""
+
+
+def _text(value: str | None, limit: str, label: str, *, required: bool) -> str:
+    try:
+        return check_free_text(value, limit, required=required, label=label)
+    except InputError as error:
+        raise DisposalError(str(error)) from None
 
 
 class NotAllowed(DisposalError):
@@ -135,12 +144,11 @@ def cancel(
 ) -> None:
     if batch.status not in ("created", "approved"):
         raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため取り消せません")
-    if not reason.strip():
-        raise DisposalError("取消の理由を入力してください")
+    reason = _text(reason, "reason", "取消の理由", required=True)
     batch.status = "cancelled"
     batch.cancelled_by = actor
     batch.cancelled_at = now
-    batch.cancel_reason = reason.strip()[:500]
+    batch.cancel_reason = reason
     session.flush()
     audit.record(
         session,
@@ -164,6 +172,17 @@ class Execution:
 
     def problems(self, batch: DisposalBatch, today: date) -> list[str]:
         found = []
+        for value, limit, label in (
+            (self.place, "place", "廃棄した場所"),
+            (self.executor, "person", "廃棄した人"),
+            (self.witness, "person", "立会人"),
+            (self.contractor_name, "contractor", "委託業者名"),
+            (self.contractor_certificate_no, "contractor", "業者の証明書番号"),
+        ):
+            try:
+                _text(value, limit, label, required=False)
+            except DisposalError as error:
+                found.append(str(error))
         if self.method not in METHOD_LABELS:
             found.append("廃棄方法を選んでください（裁断・溶解・焼却）")
         if not self.place.strip():

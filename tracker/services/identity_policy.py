@@ -35,9 +35,7 @@ def save_new_version(
     stored = canonical_json(policy.to_dict())
     if current is not None and stored == canonical_json(json.loads(current.policy_json)):
         return None
-    session.add(
-        PolicyRow(version=version, policy_json=stored, note=note.strip()[:200], created_by=actor)
-    )
+    session.add(PolicyRow(version=version, policy_json=stored, note=note.strip(), created_by=actor))
     session.flush()
     before = json.loads(current.policy_json) if current else {}
     audit.record(
@@ -49,7 +47,7 @@ def save_new_version(
         details={
             "from_version": current.version if current else None,
             "changes": _differences(before, policy.to_dict()),
-            "note": note.strip()[:200],
+            "note": note.strip(),
         },
     )
     return policy

@@ -44,7 +44,9 @@ def new_user() -> str | Response:
             )
         except accounts.AccountError as refusal:
             db.session.rollback()
-            field = form.password if refusal.field == "password" else form.username
+            field = {"password": form.password, "display_name": form.display_name}.get(
+                refusal.field, form.username
+            )
             field.errors = [*field.errors, str(refusal)]
         else:
             db.session.commit()

@@ -12,6 +12,8 @@ from sqlalchemy.orm import selectinload
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import ItemStatus, Role
 from tracker.domain.control import parse_control_no
+from tracker.domain.errors import InputError
+from tracker.domain.records import check_free_text
 from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
@@ -208,9 +210,10 @@ def move_envelope(envelope_id: int) -> Response:
     form.location.choices = _location_choices()
     if not form.validate():
         abort(400)
-    slot = (form.slot.data or "").strip()
-    if len(slot) > 50:
-        flash(_("保管位置は50文字以内で入力してください"), "error")
+    try:
+        slot = check_free_text(form.slot.data, "slot", required=False, label="保管位置")
+    except InputError as error:
+        flash(str(error), "error")
         return redirect(url_for("custody.envelope", envelope_id=record.id))
     try:
         move = intake.move_envelope(

@@ -24,6 +24,7 @@ from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import Role, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
+from tracker.domain.records import check_free_text
 from tracker.domain.retention import RuleError, rule_from_fields
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db, password_hasher
@@ -101,7 +102,7 @@ def _rule_from_form() -> tuple[RuleKind, object, dict[str, object]]:
         parameters["months"] = int(form.get("months", "") or "x")
     rule = rule_from_fields(
         kind,
-        label=form.get("label", "").strip(),
+        label=check_free_text(form.get("label"), "label", required=True, label="名称"),
         returned_from=returned_from,
         returned_to=returned_to,
         **parameters,

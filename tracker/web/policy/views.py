@@ -14,7 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from tracker.domain.codes import Role
+from tracker.domain.errors import InputError
 from tracker.domain.identity import PolicyError
+from tracker.domain.records import check_free_text
 from tracker.extensions import db
 from tracker.services import identity_policy
 from tracker.services.handover import current_policy
@@ -70,7 +72,7 @@ def save() -> str | Response:
     policy = current_policy(db.session)
     form = PolicyForm()
     errors: list[str] = []
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not (errors := _text_problems(form)):
         documents = [
             {
                 "code": row.form.code.data,
@@ -109,6 +111,22 @@ def save() -> str | Response:
                 flash(_("本人確認の基準を第%(v)d版として保存しました。", v=saved.version), "info")
             return redirect(url_for("policy.show"))
     return _page(policy, form, errors)
+
+
+def _text_problems(form: PolicyForm) -> list[str]:
+    """Names and the note are free text like any other: checked, never silently cut."""
+    found = []
+    values = [(row.form.name.data, "document_name", "書類の名称") for row in form.documents]
+    values += [
+        (form.new_name.data, "document_name", "追加する書類"),
+        (form.note.data, "note", "変更の理由"),
+    ]
+    for value, limit, label in values:
+        try:
+            check_free_text(value, limit, required=False, label=label)
+        except InputError as error:
+            found.append(str(error))
+    return found
 
 
 def _page(policy, form: PolicyForm, errors: list[str]) -> str:  # type: ignore[no-untyped-def]

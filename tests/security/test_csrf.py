@@ -1,0 +1,227 @@
+"""CSRF refusal on every state-changing route, generated from ``app.url_map`` (issue #7).
+
+Each POST route is called by a user whose role may use it (the deny-by-default policy table),
+with a body that would succeed if it carried a token, but without the token: the answer is
+400 and not one row of the database changes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from tests.helpers import PASSWORD, csrf_token, login
+from tests.security.support import (
+    csv_text,
+    import_rows,
+    row,
+    snapshot,
+    tracking_no,
+    user_id,
+)
+from tests.web.test_access_policy import POLICY
+from tracker.clock import now_utc
+from tracker.domain.codes import Role
+from tracker.services import disposal, holds
+
+C, R, A, M = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR, Role.ADMIN
+
+#: Which role performs the forged request when several may (the most powerful one first).
+PREFERENCE = (R, M, C, A)
+
+
+@pytest.fixture
+def stocked(app: Flask, tmp_path: Path) -> Flask:
+    """Item 1 and 2 in envelopes 1 and 2, hold 1 on item 2, batch 1 (as of 2020-04-01)."""
+    import_rows(
+        app,
+        tmp_path,
+        [row(1, "髙橋 一郎", "タカハシ イチロウ"), row(2, "𠮷田 花子", "ヨシダ ハナコ")],
+    )
+    from sqlalchemy import select
+
+    from tracker.models import Item
+
+    with app.extensions["tracker.db"].session_scope() as session:
+        items = {i.id: i for i in session.scalars(select(Item))}
+        assert set(items) == {1, 2}
+        holds.place(session, actor="cli:test", item=items[2], reason="来所予約", now=now_utc())
+        disposal.create_batch(session, actor="cli:test", as_of=date(2020, 4, 1), now=now_utc())
+    return app
+
+
+def _bodies() -> dict[str, dict[str, object]]:
+    """What each form would send: complete enough that, with a token, it would change data."""
+    return {
+        "auth.login": {"username": "records-officer1", "password": PASSWORD},
+        "auth.logout": {},
+        "auth.set_language": {"lang": "en"},
+        "admin.new_user": {
+            "username": "intruder",
+            "display_name": "侵入者",
+            "role": "admin",
+            "password": "a-long-password-1",
+            "password_again": "a-long-password-1",
+        },
+        "admin.toggle_active": {},
+        "custody.new_envelope": {
+            "tracking_no": tracking_no(9),
+            "return_date": "H30.4.2",
+            "return_reason": "TENKYO_FUMEI",
+            "addressee": "山田 太郎",
+            "address": "熊本市北区1",
+            "location": "1",
+            "slot": "A-1",
+            "items-0-name": "山田 太郎",
+            "items-0-name_kana": "ヤマダ タロウ",
+            "items-0-birth_date": "S50.1.1",
+            "items-0-item_kind": "notification_card",
+            "save": "1",
+        },
+        "custody.edit_envelope": {
+            "tracking_no": tracking_no(1),
+            "return_date": "H30.4.3",
+            "return_reason": "OTHER",
+            "addressee": "書き換え",
+            "address": "書き換え",
+        },
+        "custody.edit_item": {
+            "name": "書き換え 太郎",
+            "name_kana": "カキカエ タロウ",
+            "birth_date": "S51.1.1",
+            "item_kind": "notification_card",
+        },
+        "custody.move_envelope": {"location": "2", "slot": "Z-9"},
+        "imports.upload": {
+            "file": (
+                io.BytesIO(csv_text([row(7, "山田 次郎", "ヤマダ ジロウ")]).encode()),
+                "x.csv",
+            ),
+            "encoding": "auto",
+            "commit": "1",
+        },
+        "counter.hand_over": {
+            "item": "1",
+            "recipient_kind": "self",
+            "documents": "drivers_license",
+            "authority_proof": "",
+        },
+        "policy.save": {
+            "group_a_required": "1",
+            "group_b_required": "1",
+            "proxy_letter_valid_months": "3",
+            "note": "B群1点で可に緩める",
+        },
+        "disposal.save_rule": {
+            "kind": "fixed",
+            "label": "令和元年度返戻分",
+            "returned_from": "2019-04-01",
+            "returned_to": "2020-03-31",
+            "retain_until": "2021-03-31",
+        },
+        "disposal.place_hold": {"reason": "偽の保留"},
+        "disposal.release_hold": {"reason": "偽の解除"},
+        "disposal.extend": {"retain_until": "2030-03-31", "reason": "偽の延長"},
+        "disposal.create_batch": {"as_of": "2020-04-01"},
+        "disposal.approve": {"password": PASSWORD},
+        "disposal.execute": {
+            "destroyed_on": "2020-04-02",
+            "method": "shred",
+            "place": "本庁",
+            "executor": "甲",
+            "witness": "乙",
+        },
+        "disposal.cancel": {"reason": "偽の取消"},
+    }
+
+
+def _path(rule: Rule, victim_id: int) -> str:
+    path = re.sub(r"<int:user_id>", str(victim_id), rule.rule)
+    return re.sub(r"<int:[^>]+>", "1", path)
+
+
+def _actor_role(endpoint: str) -> Role:
+    allowed = POLICY[endpoint] or {C}  # public forms: forged against a logged-in clerk
+    return next(role for role in PREFERENCE if role in allowed)
+
+
+def test_every_post_route_refuses_a_request_without_token(stocked: Flask, make_user) -> None:
+    app = stocked
+    victim = make_user(C, "victim-clerk")
+    victim_id = user_id(app, victim.username)
+    bodies = _bodies()
+    post_rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or set())]
+    endpoints = {r.endpoint for r in post_rules}
+    # the walk must cover every form this suite knows (and notice new ones)
+    assert endpoints == bodies.keys(), "add a body for each new POST route"
+
+    clients: dict[Role, FlaskClient] = {}
+    for role in set(PREFERENCE):
+        clients[role] = app.test_client()
+        account = make_user(role) if role is not C else victim
+        assert login(clients[role], account).status_code == 302
+
+    failures = []
+    for rule in sorted(post_rules, key=lambda r: r.endpoint):
+        client = clients[_actor_role(rule.endpoint)]
+        path = _path(rule, victim_id)
+        body = dict(bodies[rule.endpoint])
+        if rule.endpoint == "imports.upload":  # a file object is consumed by one request
+            body["file"] = (io.BytesIO(body["file"][0].getvalue()), "x.csv")  # type: ignore[index]
+        before = snapshot(app)
+        response = client.post(path, data=body)
+        after = snapshot(app)
+        changed = [name for name in before if before[name] != after[name]]
+        if response.status_code != 400 or changed:
+            failures.append((rule.endpoint, path, response.status_code, changed))
+        elif "フォームを送信できませんでした" not in response.get_data(as_text=True):
+            failures.append((rule.endpoint, path, "no CSRF message", changed))
+    assert failures == []
+    # and every client is still logged in: a forged logout did not end anyone's session
+    for role, client in clients.items():
+        assert client.get("/").status_code == 200, role
+
+
+def test_a_token_from_another_session_is_refused(stocked: Flask, make_user) -> None:
+    """An attacker's own valid token, planted in a form the victim submits, does not work."""
+    attacker = stocked.test_client()
+    login(attacker, make_user(R, "attacker"))
+    attacker_token = csrf_token(attacker, "/")
+    victim = stocked.test_client()
+    login(victim, make_user(R, "victim"))
+    before = snapshot(stocked)
+    response = victim.post(
+        "/items/1/holds", data={"reason": "偽の保留", "csrf_token": attacker_token}
+    )
+    assert response.status_code == 400
+    assert snapshot(stocked) == before
+
+
+def test_the_token_seen_before_login_is_dead_after_login(stocked: Flask, make_user) -> None:
+    """Logging in starts a fresh session, CSRF secret included (fixation of the token)."""
+    client = stocked.test_client()
+    token_before = csrf_token(client, "/login")
+    login(client, make_user(R))
+    before = snapshot(stocked)
+    response = client.post("/items/1/holds", data={"reason": "保留", "csrf_token": token_before})
+    assert response.status_code == 400
+    assert snapshot(stocked) == before
+    # the token of the logged-in page does work: the refusal above was the stale token
+    fresh = csrf_token(client, "/")
+    response = client.post("/items/1/holds", data={"reason": "保留", "csrf_token": fresh})
+    assert response.status_code == 302 and snapshot(stocked) != before
+
+
+def test_a_forged_language_switch_or_logout_changes_nothing(app: Flask, logged_in) -> None:
+    client = logged_in(C)
+    assert client.post("/language", data={"lang": "en"}).status_code == 400
+    assert client.post("/logout").status_code == 400
+    page = client.get("/")
+    assert page.status_code == 200 and "ログアウト" in page.get_data(as_text=True)
