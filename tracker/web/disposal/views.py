@@ -33,7 +33,6 @@ from tracker.models import (
     DisposalBatchItem,
     Hold,
     Item,
-    RetentionExtension,
     RetentionRule,
 )
 from tracker.services import accounts, audit, disposal, holds, retention
@@ -539,5 +538,3 @@ def verify() -> str:
         valid=bool(HEX64.fullmatch(digest)) if digest else True,
     )
 
-
-__all__ = ["RetentionExtension", "bp"]
