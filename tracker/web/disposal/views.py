@@ -537,4 +537,3 @@ def verify() -> str:
         checked=checked,
         valid=bool(HEX64.fullmatch(digest)) if digest else True,
     )
-
