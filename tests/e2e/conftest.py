@@ -13,6 +13,7 @@ screen (``final-<journey>.png``) and, when a test fails, of the screen it failed
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Page
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import make_config
 from tests.e2e.pages import ARTIFACTS
@@ -105,6 +106,44 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 # --- the live server -----------------------------------------------------------------------
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access-log lines, as in production (waitress writes none): the log scan after the
+    journeys (test_logs_hold_no_personal_data) reads what the application itself logs."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+class LogCollector(logging.Handler):
+    """Every record any logger emits during the browser journeys, formatted with tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.append(f"{record.name}: {text}")
+
+
+COLLECTED = LogCollector()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collect_logs() -> Iterator[LogCollector]:
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(COLLECTED)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield COLLECTED
+    finally:
+        root.removeHandler(COLLECTED)
+        root.setLevel(previous)
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -134,7 +173,7 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
     path = tmp_path / "e2e.sqlite3"
     shutil.copy(sqlite_template, path)
     app = create_app(make_config(f"sqlite:///{path}"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:

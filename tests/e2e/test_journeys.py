@@ -438,3 +438,43 @@ def test_principal_document_names_sit_beside_their_checkboxes(
     )
     assert gaps, "no principal document checkboxes found"
     assert max(gaps) < 24, f"gap between checkbox and its name: up to {max(gaps):.0f}px"
+
+
+# --- after the journeys -----------------------------------------------------------------------
+
+#: Every person named in the journeys above, as typed (names and kana).
+JOURNEY_PEOPLE = (
+    "肥後 太郎",
+    "肥後 花子",
+    "肥後 健太",
+    "ヒゴ タロウ",
+    "ひご はなこ",
+    "ヒゴ ケンタ",
+    "ﾋｺﾞ ﾊﾅｺ",
+    "熊本 一郎",
+    "熊本 花子",
+    "菊池 一郎",
+    "阿蘇 健太",
+    "宇土 二郎",
+    "玉名 三郎",
+    "玉名 春香",
+    "代理 春子",
+)
+
+
+def test_logs_hold_no_personal_data(collect_logs) -> None:  # type: ignore[no-untyped-def]
+    """Runs last: what the application logged during all the journeys (every logger, DEBUG)
+    holds no name, kana, individual number or password (SPEC §8: logs never hold them)."""
+    from urllib.parse import unquote
+
+    from tracker.domain.mynumber import find_individual_numbers
+
+    assert len(collect_logs.lines) > 10, "the journeys should have left log records to scan"
+    text = unquote("\n".join(collect_logs.lines))
+    forbidden = [PASSWORD, "counter-clerk-2026"]
+    for person in JOURNEY_PEOPLE:
+        forbidden.append(person)
+        forbidden.extend(part for part in person.replace("\u3000", " ").split() if len(part) > 1)
+    found = sorted({word for word in forbidden if word in text})
+    assert found == [], f"personal data or secrets in the logs: {found}"
+    assert find_individual_numbers(text) == []
