@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
 from tests.helpers import csrf_token
-from tracker.clock import now_utc
+from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import Role
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.models import AuditEvent, Base, Handover, Item
@@ -103,7 +103,7 @@ def test_filters_and_keyset_pages(stocked: Flask, logged_in) -> None:
     subject = client.get("/audit?subject=E000000001-1").get_data(as_text=True)
     rows = re.findall(r'<tr id="event-\d+"[^>]*>.*?</tr>', subject, re.S)
     assert len(rows) == 1 and "item.view" in rows[0]
-    today = date.today().isoformat()
+    today = today_jst().isoformat()  # audit events are filtered by their date in Japan
     dated = client.get(f"/audit?since={today}&until={today}&actor=bulk").get_data(as_text=True)
     assert len(re.findall(r'id="event-', dated)) == 50
     none = client.get("/audit?since=2020-01-01&until=2020-01-02").get_data(as_text=True)
@@ -170,19 +170,13 @@ def test_item_history_shows_the_whole_timeline(stocked: Flask, logged_in) -> Non
 
 
 def test_handover_review_flags(stocked: Flask, logged_in) -> None:
-    night = datetime.now(UTC).replace(hour=14, minute=0, second=0, microsecond=0)  # 23:00 JST
+    night = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thursday 23:00 JST
     hand_over(stocked, "髙橋 一郎", clerk="clerk1", kind=RecipientKind.PROXY, at=night)
-    hand_over(
-        stocked,
-        "山田 次郎",
-        clerk="clerk2",
-        at=datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0),
-    )
+    morning = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thursday 11:00 JST
+    hand_over(stocked, "山田 次郎", clerk="clerk2", at=morning)
     page = (
         logged_in(Role.AUDITOR)
-        .get(
-            f"/handovers/review?since={(night.date()).isoformat()}&until={date.today().isoformat()}"
-        )
+        .get("/handovers/review?since=2026-11-26&until=2026-11-26")
         .get_data(as_text=True)
     )
     proxy_row = page[page.index("H000000001") : page.index("H000000001") + 2000]
