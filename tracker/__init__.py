@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,6 +16,7 @@ from tracker.config import Config
 from tracker.db import Database
 from tracker.extensions import babel, csrf, login_manager
 from tracker.services.accounts import make_hasher
+from tracker.services.transitions import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,18 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(status: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("error.html", status=status, title=title, message=message), status
+    def render_error(
+        status: int, title: str, message: str, back: str | None = None
+    ) -> tuple[str, int]:
+        page = render_template("error.html", status=status, title=title, message=message, back=back)
+        return page, status
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict) -> tuple[str, int]:
+        """Someone else changed the record first (a double click, a colleague): nothing of
+        this request is kept, and the page says who did what and when."""
+        app.extensions["tracker.db"].remove_session()
+        return render_error(409, _("他の操作と重なりました"), str(error), _page_behind_form())
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -216,6 +227,22 @@ def register_errorhandlers(app: Flask) -> None:
         except Exception:
             log.warning("could not roll back after an error", exc_info=True)
         return render_template("error_500.html"), 500
+
+
+def _page_behind_form() -> str | None:
+    """For a POST to ``/things/7/verb``, the page ``/things/7`` if there is one (the link back
+    to the record on a conflict page)."""
+    if request.method != "POST":
+        return None
+    parent = request.path.rsplit("/", 1)[0]
+    adapter = current_app.create_url_adapter(request)
+    if not parent or adapter is None:
+        return None
+    try:
+        adapter.match(parent, "GET")
+    except HTTPException:
+        return None
+    return parent
 
 
 def register_template_helpers(app: Flask) -> None:

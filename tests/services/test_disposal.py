@@ -22,6 +22,7 @@ from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.domain.retention import ItemFacts, eligibility, rule_from_fields
 from tracker.models import AuditEvent, DisposalBatch, Hold, Item, Location
 from tracker.services import disposal, handover, holds, intake, retention
+from tracker.services.transitions import Conflict
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -314,7 +315,7 @@ def test_an_executed_batch_is_immutable(database: Database) -> None:
                 today=date(2026, 11, 27),
             ),
         ):
-            with pytest.raises(disposal.DisposalError):
+            with pytest.raises(Conflict, match="既に廃棄が記録されています（11月27日"):
                 attempt()
         assert disposal.certificate_pdf(session, batch) == first  # byte-identical
         # destroyed items are never listed again

@@ -130,6 +130,29 @@ def test_batch_four_eyes_password_and_certificate(stocked: Flask, make_user) -> 
     )
     page = executed.get_data(as_text=True)
     assert "廃棄証明書を発行しました" in page and "廃棄 3件、除外 0件" in page
+    # A double click (or a colleague) executing again: a 409 that says who did it, and when;
+    # the certificate and its SHA-256 stay as issued, and no second event is written.
+    again = first.post(
+        f"{batch_path}/execute",
+        data={
+            "csrf_token": csrf_token(first, batch_path),
+            "destroyed_on": "2020-04-11",
+            "method": "pulping",
+            "place": "別の場所",
+            "executor": "作業員 丙",
+            "witness": "立会人 丁",
+        },
+    )
+    assert again.status_code == 409
+    conflict = again.get_data(as_text=True)
+    assert "他の操作と重なりました" in conflict
+    assert "は既に廃棄が記録されています" in conflict and "officer-b" in conflict
+    assert f'href="{batch_path}"' in conflict  # back to the batch as it is now
+    with stocked.extensions["tracker.db"].session_scope() as session:
+        executions = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "disposal.execute")
+        ).all()
+        assert len(executions) == 1
     pdf = second.get(f"{batch_path}/certificate.pdf")
     assert pdf.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)

@@ -28,6 +28,7 @@ from tracker.models import (
     RetentionExtension,
 )
 from tracker.services import audit, retention
+from tracker.services.transitions import person, transition, when
 
 CERTIFICATE_PREFIX = "D"
 METHOD_LABELS = {"shredding": "裁断", "pulping": "溶解", "incineration": "焼却"}
@@ -118,17 +119,35 @@ def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) ->
     return batch
 
 
+def _taken(session: Session, batch: DisposalBatch, wanted: str) -> str:
+    """Why ``wanted`` (承認, 取消, 実行) is no longer possible: who got there first, and when."""
+    no = batch.certificate_no
+    by = {
+        "executed": ("既に廃棄が記録されています", batch.executed_at, batch.executed_by),
+        "cancelled": ("既に取り消されています", batch.cancelled_at, batch.cancelled_by),
+        "approved": ("既に承認されています", batch.approved_at, batch.approved_by),
+    }
+    if batch.status in by:
+        what, at, who = by[batch.status]
+        done = f"{what}（{when(at)}、{person(session, who)}）"
+    else:
+        done = "まだ承認されていません"
+    return f"廃棄処理 {no} は{done}。{wanted}できません"
+
+
 def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime) -> None:
-    """Four eyes (SPEC §5): a different records officer approves. The caller has already
-    asked for the approver's password again."""
-    if batch.status != "created":
-        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため承認できません")
+    """Four eyes (SPEC §5): a different records officer approves, exactly once. The caller has
+    already asked for the approver's password again."""
     if actor == batch.created_by:
         raise NotAllowed("作成した本人は承認できません。別の記録管理担当者が承認してください")
-    batch.status = "approved"
-    batch.approved_by = actor
-    batch.approved_at = now
-    session.flush()
+    transition(
+        session,
+        DisposalBatch,
+        batch.id,
+        expected=(DisposalBatch.status == "created") & (DisposalBatch.created_by != actor),
+        values={"status": "approved", "approved_by": actor, "approved_at": now},
+        conflict=lambda current: _taken(session, current, "承認"),
+    )
     audit.record(
         session,
         actor=actor,
@@ -140,16 +159,37 @@ def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime
 
 
 def cancel(
-    session: Session, *, actor: str, batch: DisposalBatch, reason: str, now: datetime
+    session: Session,
+    *,
+    actor: str,
+    batch: DisposalBatch,
+    reason: str,
+    now: datetime,
+    seen: str | None = None,
 ) -> None:
-    if batch.status not in ("created", "approved"):
-        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため取り消せません")
+    """Cancel a batch that has not been executed; its items are free again (SPEC §5).
+
+    ``seen`` is the status the officer saw when deciding (the form sends it): a batch approved
+    by a colleague in the meantime is then a conflict, not silently cancelled, so that of an
+    approval and a cancellation racing each other exactly one takes effect.
+    """
     reason = _text(reason, "reason", "取消の理由", required=True)
-    batch.status = "cancelled"
-    batch.cancelled_by = actor
-    batch.cancelled_at = now
-    batch.cancel_reason = reason
-    session.flush()
+    open_states = ("created", "approved")
+    if seen is not None and seen not in open_states:
+        seen = None  # a stale or forged value: fall back to "any open state"
+    transition(
+        session,
+        DisposalBatch,
+        batch.id,
+        expected=DisposalBatch.status.in_((seen,) if seen else open_states),
+        values={
+            "status": "cancelled",
+            "cancelled_by": actor,
+            "cancelled_at": now,
+            "cancel_reason": reason,
+        },
+        conflict=lambda current: _taken(session, current, "取り消し"),
+    )
     audit.record(
         session,
         actor=actor,
@@ -222,11 +262,31 @@ def execute(
 ) -> DisposalBatch:
     """Record the physical destruction: re-check every item, destroy the rest, issue the
     certificate (SPEC §5). Items handed over, held or extended since creation are skipped."""
-    if batch.status != "approved":
-        raise DisposalError(f"この廃棄処理は{STATUS_LABELS[batch.status]}のため実行できません")
     problems = execution.problems(batch, today)
     if problems:
         raise DisposalError(" / ".join(problems))
+    # Claim the batch first: of two executions of one batch, the second stops here, before it
+    # has touched an item or the audit log.
+    transition(
+        session,
+        DisposalBatch,
+        batch.id,
+        expected=DisposalBatch.status == "approved",
+        values={
+            "status": "executed",
+            "executed_by": actor,
+            "executed_at": now,
+            "destroyed_on": execution.destroyed_on,
+            "method": execution.method,
+            "place": execution.place.strip(),
+            "executor": execution.executor.strip(),
+            "witness": execution.witness.strip(),
+            "contractor_name": (execution.contractor_name or "").strip() or None,
+            "contractor_certificate_no": (execution.contractor_certificate_no or "").strip()
+            or None,
+        },
+        conflict=lambda current: _taken(session, current, "実行"),
+    )
     pending = session.execute(
         select(DisposalBatchItem, Item, Envelope)
         .join(Item, Item.id == DisposalBatchItem.item_id)
@@ -278,27 +338,26 @@ def execute(
         ).rowcount
         if changed != len(ids):
             raise DisposalError("他の操作と重なりました。もう一度実行してください")
+    session.flush()
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).one()
-    batch.status = "executed"
-    batch.executed_by = actor
-    batch.executed_at = now
-    batch.destroyed_on = execution.destroyed_on
-    batch.method = execution.method
-    batch.place = execution.place.strip()
-    batch.executor = execution.executor.strip()
-    batch.witness = execution.witness.strip()
-    batch.contractor_name = (execution.contractor_name or "").strip() or None
-    batch.contractor_certificate_no = (execution.contractor_certificate_no or "").strip() or None
-    batch.audit_head_seq = head.seq
-    batch.audit_head_hash = head.hash
-    session.flush()
-    pdf = certificate_pdf(session, batch)
     from tracker.pdf.certificate import sha256_of
 
-    batch.certificate_sha256 = sha256_of(pdf)
-    session.flush()
+    digest = sha256_of(_render(session, batch, head.seq, head.hash))
+    # The certificate is frozen once: its head and SHA-256 are written only where none is.
+    transition(
+        session,
+        DisposalBatch,
+        batch.id,
+        expected=DisposalBatch.certificate_sha256.is_(None),
+        values={
+            "audit_head_seq": head.seq,
+            "audit_head_hash": head.hash,
+            "certificate_sha256": digest,
+        },
+        conflict=lambda current: _taken(session, current, "実行"),
+    )
     audit.record(
         session,
         actor=actor,
@@ -339,6 +398,13 @@ def in_approved_batch(item_id_column: Any) -> Any:
 
 def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
     """Build (or rebuild, identically) the certificate of an executed batch."""
+    if batch.status != "executed" or batch.executed_at is None or batch.audit_head_hash is None:
+        raise DisposalError("廃棄証明書は廃棄の実行後に発行されます")
+    return _render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash)
+
+
+def _render(session: Session, batch: DisposalBatch, head_seq: int, head_hash: str) -> bytes:
+    """The certificate from what execution froze, with the audit-chain head at execution."""
     from tracker.pdf.certificate import (
         Certificate,
         CertificateItem,
@@ -347,8 +413,7 @@ def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
         render_certificate,
     )
 
-    if batch.status != "executed" or batch.executed_at is None:
-        raise DisposalError("廃棄証明書は廃棄の実行後に発行されます")
+    assert batch.executed_at is not None
     entries = session.scalars(
         select(DisposalBatchItem)
         .where(DisposalBatchItem.batch_id == batch.id)
@@ -390,8 +455,8 @@ def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
             approved_by=batch.approved_by or "",
             executed_by=f"{batch.executor}（記録: {batch.executed_by}）",
             witness=batch.witness or "",
-            audit_head_hash=batch.audit_head_hash or "",
-            audit_head_seq=batch.audit_head_seq or 0,
+            audit_head_hash=head_hash,
+            audit_head_seq=head_seq,
             issued_at=batch.executed_at,
         )
     )

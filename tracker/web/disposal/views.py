@@ -475,6 +475,7 @@ def cancel(batch_id: int) -> Response:
             batch=record,
             reason=request.form.get("reason", ""),
             now=now_utc(),
+            seen=request.form.get("seen") or None,
         )
         db.session.commit()
         flash(_("廃棄処理を取り消しました。"), "info")

@@ -1,0 +1,245 @@
+"""Two live ``tracker serve`` processes on one PostgreSQL, eight officers clicking at once
+(issue 10): a batch is approved once and executed once, and every loser gets a 409 page.
+
+This is the attack run that found the double execution, kept as a test: real HTTP, real
+waitress processes, real sessions and CSRF tokens, real Argon2 logins.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from tests.services.test_disposal import make_batch
+from tracker.cli import main
+from tracker.config import PasswordHashing
+from tracker.db import Database
+from tracker.domain.codes import Role
+from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem
+from tracker.services import accounts, audit
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    """``tracker serve`` twice, sharing the database and the secret key."""
+    script = Path(sys.executable).parent / "tracker"
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": postgres_url,
+        "TRACKER_SECRET_KEY": "two-servers-one-secret",
+        "TRACKER_INSTANCE_PATH": str(tmp_path),
+    }
+    servers = []
+    urls = []
+    for _ in range(2):
+        port = free_port()
+        servers.append(
+            subprocess.Popen(
+                [script, "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url in urls:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+        yield urls
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+@dataclass
+class Browser:
+    """One officer's browser: its own cookie jar, talking to one of the servers."""
+
+    base: str
+    opener: urllib.request.OpenerDirector
+
+    @classmethod
+    def open(cls, base: str) -> Browser:
+        jar = http.cookiejar.CookieJar()
+        return cls(
+            base, urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        status, body = self._send(urllib.request.Request(self.base + path))
+        return status, body.decode()
+
+    def download(self, path: str) -> bytes:
+        status, body = self._send(urllib.request.Request(self.base + path))
+        assert status == 200, (path, status)
+        return body
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
+        data = urllib.parse.urlencode(fields).encode()
+        request = urllib.request.Request(self.base + path, data=data, method="POST")
+        status, body = self._send(request)
+        return status, body.decode()
+
+    def token(self, path: str) -> str:
+        status, page = self.get(path)
+        match = CSRF.search(page)
+        assert match, (path, status)
+        return match.group(1)
+
+    def login(self, username: str) -> None:
+        status, _page = self.post(
+            "/login",
+            {"username": username, "password": PASSWORD, "csrf_token": self.token("/login")},
+        )
+        assert status == 302, f"login of {username} failed ({status})"
+
+    def _send(self, request: urllib.request.Request) -> tuple[int, bytes]:
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def all_at_once(
+    browsers: list[Browser], path: str, fields: list[dict[str, str]]
+) -> list[tuple[int, str]]:
+    barrier = threading.Barrier(len(browsers))
+    results: list[tuple[int, str]] = [(0, "")] * len(browsers)
+
+    def click(n: int) -> None:
+        barrier.wait(timeout=60)
+        results[n] = browsers[n].post(path, fields[n])
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_two_servers_eight_officers_one_approval_one_execution(
+    postgres_url: str, two_servers: list[str], tmp_path: Path
+) -> None:
+    database = Database(postgres_url)
+    try:
+        hasher = accounts.make_hasher(**vars(PasswordHashing.cheap_for_tests()))
+        with database.session_scope() as session:
+            for n in range(2, 10):
+                accounts.create_user(
+                    session,
+                    hasher,
+                    actor="cli:test",
+                    username=f"officer{n}",
+                    role=Role.RECORDS_OFFICER,
+                    password=PASSWORD,
+                    display_name=f"記録 担当{n}",
+                )
+        batch_id = make_batch(database, 29)  # created by officer1
+        path = f"/disposal/batches/{batch_id}"
+        browsers = [Browser.open(two_servers[n % 2]) for n in range(8)]
+        for n, browser in enumerate(browsers):
+            browser.login(f"officer{n + 2}")
+
+        approvals = all_at_once(
+            browsers[:4],
+            f"{path}/approve",
+            [{"csrf_token": b.token(path), "password": PASSWORD} for b in browsers[:4]],
+        )
+        assert sorted(status for status, _ in approvals) == [302, 409, 409, 409]
+        assert all(
+            "は既に承認されています（" in page for status, page in approvals if status == 409
+        )
+
+        execution = {
+            "destroyed_on": "2020-04-10",
+            "method": "shredding",
+            "place": "本庁舎地下 裁断室",
+            "executor": "裁断 一郎",
+            "witness": "立会 花子",
+        }
+        executions = all_at_once(
+            browsers,
+            f"{path}/execute",
+            [{"csrf_token": b.token(path), **execution} for b in browsers],
+        )
+        statuses = sorted(status for status, _ in executions)
+        assert statuses == [302] + [409] * 7, statuses
+        for status, page in executions:
+            if status == 409:
+                assert "他の操作と重なりました" in page
+                assert "は既に廃棄が記録されています（" in page and "記録 担当" in page
+
+        # Both servers serve the one certificate, byte for byte.
+        pdf = browsers[0].download(f"{path}/certificate.pdf")
+        assert browsers[1].download(f"{path}/certificate.pdf") == pdf
+        with database.read_session() as session:
+            batch = session.get(DisposalBatch, batch_id)
+            assert batch is not None and batch.status == "executed"
+            counts = dict(
+                session.execute(
+                    select(DisposalBatchItem.outcome, func.count())
+                    .where(DisposalBatchItem.batch_id == batch_id)
+                    .group_by(DisposalBatchItem.outcome)
+                ).all()
+            )
+            assert counts == {"destroyed": 29}
+            for action in ("disposal.approve", "disposal.execute"):
+                assert (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(AuditEvent)
+                        .where(AuditEvent.action == action, AuditEvent.outcome == "ok")
+                    )
+                    == 1
+                ), action
+            assert audit.verify_chain(session).ok
+    finally:
+        database.dispose()
+    # The certificate as the officers received it is the one recorded at execution.
+    certificate = tmp_path / "certificate.pdf"
+    certificate.write_bytes(pdf)
+    verified = CliRunner().invoke(
+        main, ["certificate-verify", str(certificate)], env={"TRACKER_DATABASE_URL": postgres_url}
+    )
+    assert verified.exit_code == 0, verified.output

@@ -1,0 +1,78 @@
+"""Guarded state changes, exactly once (SPEC §2, §5): the one way a status moves.
+
+A transition is a single ``UPDATE … SET … WHERE id = :id AND <expected state>`` whose row count
+is checked. Of two people making the same change at the same moment (a double click, two
+officers on two servers), the second one's UPDATE waits for the first to commit, then matches
+no row (PostgreSQL re-checks the condition after the wait; SQLite serialises writers), and the
+caller raises :class:`Conflict` before it writes anything else, in particular before its audit
+event. Reading the status, checking it in Python and then writing it would let both through.
+
+The row count check happens in the caller's transaction, together with everything the change
+implies and its audit event; the web layer turns a :class:`Conflict` into a 409 page that says
+who did what, and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
+
+from tracker.clock import to_jst
+from tracker.models import Base, User
+
+Model = TypeVar("Model", bound=Base)
+
+
+class Conflict(Exception):
+    """The record was changed by someone else first; the message, for the person at the
+    screen, says who did what and when. The web layer answers 409."""
+
+
+def transition(
+    session: Session,
+    model: type[Model],
+    key: int,
+    *,
+    expected: ColumnElement[bool],
+    values: Mapping[str, Any],
+    conflict: Callable[[Model], str],
+) -> Model:
+    """Apply ``values`` to the row ``key`` of ``model`` if it is still in the ``expected``
+    state, and return the row as it is now; raise :class:`Conflict` otherwise.
+
+    ``conflict`` builds the message from the row as another transaction left it.
+    """
+    pk = model.__mapper__.primary_key[0]
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(model)
+        .where(pk == key, expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    current = session.scalar(
+        select(model).where(pk == key).execution_options(populate_existing=True)
+    )
+    if current is None:
+        raise Conflict("対象が見つかりません。画面を開き直してください")
+    if changed != 1:
+        raise Conflict(conflict(current))
+    return current
+
+
+def person(session: Session, username: str | None) -> str:
+    """A person's name as colleagues know it (their display name), for conflict messages."""
+    if not username:
+        return "不明"
+    shown = session.scalar(select(User.display_name).where(User.username == username))
+    return shown or username
+
+
+def when(moment: Any) -> str:
+    """A short Japanese time for conflict messages: 11月30日 14:05 (JST)."""
+    if moment is None:
+        return "日時不明"
+    local = to_jst(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
