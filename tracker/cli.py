@@ -188,7 +188,7 @@ def import_file(
     from tracker.services import importer
 
     progress = _progress_printer("行を検証しました")
-    session = state.database.new_session()
+    session = state.database.new_session(read_first=True)  # write lock only for the inserts
     try:
         actor_name = resolve_actor(session, actor, [Role.RECORDS_OFFICER])
         try:

@@ -7,12 +7,14 @@ half-written survives an error. CLI commands use :meth:`Database.session_scope`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
-from flask import g, has_app_context
-from sqlalchemy import Engine, create_engine, event
+from flask import g, has_app_context, has_request_context, request
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -22,6 +24,9 @@ SQLITE_CACHE_KIB = 8 * 1024
 
 #: Execution option marking a read-only unit of work (long scans, health checks, exports).
 READ_ONLY = "tracker_read_only"
+#: Execution option marking work that reads first and may write later (GET requests, the
+#: session check, imports): on SQLite it takes the write lock only when it writes.
+READ_FIRST = "tracker_read_first"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -35,6 +40,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             kwargs.setdefault("poolclass", StaticPool)
+        else:
+            _create_private(Path(parsed.database))
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
@@ -45,17 +52,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600): it holds names and birth
+    dates. SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions."""
+    if path.exists() or str(path).startswith("file:"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):  # another process created it a moment ago
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and ``BEGIN IMMEDIATE`` for every transaction.
+    """Foreign keys on, WAL, and a write lock taken only by work that writes.
 
     SQLite serialises writers. A deferred transaction that reads and then writes fails with
-    "database is locked" (no retry is possible) when another writer committed in between, and
-    almost every request here writes (an audit event for each view of personal data, SPEC §8).
-    Taking the write lock at BEGIN makes writers queue on ``busy_timeout`` instead; readers in
-    WAL mode are never blocked. This is also what serialises audit-chain appends on SQLite.
-    Read-only work (:meth:`Database.read_session`) begins DEFERRED, so a long scan never
-    holds the write lock; work must therefore not hold a transaction open while it computes
-    something slow (password hashing is done outside any transaction, for example).
+    "database is locked" (no retry is possible) when another writer committed in between.
+    So work that changes state begins ``BEGIN IMMEDIATE``: writers queue on ``busy_timeout``
+    instead, which is also what serialises audit-chain appends on SQLite. Work that mostly
+    reads (every GET request, the login check, an import's validation and staging) begins
+    ``BEGIN DEFERRED`` and never blocks or waits for a writer in WAL mode; before its first
+    write it is *promoted* (:func:`begin_writing`): the read transaction ends and a write
+    transaction begins, so it reads the newest data before writing. Audit appends promote
+    explicitly (they read the chain head first); any other ORM or Core INSERT, UPDATE or
+    DELETE promotes on its way to the database.
     """
 
     @event.listens_for(engine, "connect")
@@ -71,8 +90,40 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        deferred = options.get(READ_ONLY, False) or options.get(READ_FIRST, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+        conn.info[_READING] = options.get(READ_FIRST, False)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(
+        conn: Any, _cursor: Any, _statement: Any, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.info.get(_READING) and context is not None and context.is_crud:
+            _promote(conn)
+
+
+#: Key in a SQLite connection's ``info``: a read-first transaction not yet promoted to writing.
+_READING = "tracker_reading"
+
+
+def _promote(conn: Connection) -> None:
+    conn.info[_READING] = False
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute("COMMIT")  # only reads so far: nothing to lose
+    dbapi.execute("BEGIN IMMEDIATE")
+
+
+def begin_writing(session: Session) -> None:
+    """Make sure the session's transaction may write (see :func:`_configure_sqlite`).
+
+    SQLite: a read-first transaction becomes a write transaction, waiting for the write lock;
+    reads after this see every commit made before it. PostgreSQL: nothing to do.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and conn.info.get(_READING):
+        _promote(conn)
 
 
 class Database:
@@ -86,9 +137,14 @@ class Database:
         self._read_sessionmaker = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        self._read_first_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READ_FIRST: True}), expire_on_commit=False
+        )
 
-    def new_session(self) -> Session:
-        return self._sessionmaker()
+    def new_session(self, *, read_first: bool = False) -> Session:
+        """A session for a unit of work. ``read_first``: on SQLite, take the write lock only
+        at the first write (:func:`begin_writing`), not at BEGIN."""
+        return (self._read_first_sessionmaker if read_first else self._sessionmaker)()
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -106,7 +162,10 @@ class Database:
         if not has_app_context():
             raise RuntimeError("db.session needs an app context; use session_scope() instead")
         if "db_session" not in g:
-            g.db_session = self.new_session()
+            # GET and HEAD requests read, and at most append an audit event (a view of
+            # personal data): they must not queue behind a long write, such as an import.
+            read_first = has_request_context() and request.method in ("GET", "HEAD")
+            g.db_session = self.new_session(read_first=read_first)
         session: Session = g.db_session
         return session
 

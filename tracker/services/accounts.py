@@ -332,8 +332,9 @@ def start_session(session: Session, user: User, now: datetime) -> str:
     return token
 
 
-#: ``last_seen_at`` is written at most this often, not on every request.
-TOUCH_INTERVAL = timedelta(seconds=15)
+#: ``last_seen_at`` is written at most this often, not on every request: on SQLite a write
+#: waits for the write lock, and a page that only reads should not (issue 10).
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tracker.clock import now_utc
+from tracker.db import begin_writing
 from tracker.domain.chain import (
     GENESIS_HASH,
     ChainEvent,
@@ -24,7 +26,7 @@ from tracker.domain.chain import (
     canonical_json,
     verify,
 )
-from tracker.models import AuditEvent, utcnow
+from tracker.models import AuditEvent
 
 #: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
 AUDIT_APPEND_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
@@ -65,7 +67,7 @@ def record(
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     chain_event = ChainEvent(
         seq=seq,
-        occurred_at=utcnow(),
+        occurred_at=now_utc(),
         actor=actor,
         action=action,
         object_type=object_type,
@@ -92,8 +94,12 @@ def record(
 
 
 def _lock_chain(session: Session) -> None:
+    """Serialise appends: PostgreSQL's advisory lock; SQLite's write lock, taken now if this
+    transaction has only read so far (the head must be read under the lock)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_APPEND_LOCK_KEY})
+    else:
+        begin_writing(session)
 
 
 def head_hash(session: Session) -> str:

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from tracker.db import SQLITE_CACHE_KIB
+from tracker.db import SQLITE_CACHE_KIB, begin_writing
 from tracker.domain.codes import ItemStatus
 from tracker.domain.control import ENVELOPE_DIGITS, ENVELOPE_PREFIX
 from tracker.domain.records import Checked, EnvelopeFields, check_envelope, check_item
@@ -719,6 +719,11 @@ def _run(
         path.open(encoding=report.encoding, errors="strict", newline="") as stream,
     ):
         _stage(conn, iter_rows(stream, today=today, locate=locate, report=report), progress)
+    if not dry_run:
+        # SQLite: validation and staging (the long part) ran without the write lock, so
+        # readers and the counter were never kept waiting; from here on, the checks against
+        # stored rows and the inserts hold it, and see every envelope committed before.
+        begin_writing(session)
     with _phase("match existing"):
         _match_existing(conn, report)
     with _phase("index staging"):

@@ -57,7 +57,7 @@ def load_principal(token: str) -> Principal | None:
     ``current_user`` (the error handler rolls back first for the same reason).
     """
     config = current_app.config["TRACKER"]
-    own = db.new_session()
+    own = db.new_session(read_first=True)  # a write (the touch) at most once a minute
     try:
         lookup = accounts.resume_session(
             own, token, now_utc(), config.idle_timeout, config.session_max_age

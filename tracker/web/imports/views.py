@@ -45,7 +45,8 @@ def upload() -> str:
         with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
             path = Path(folder) / "upload.csv"
             form.file.data.save(path)
-            session = db.session
+            # Its own session: validation and staging run without SQLite's write lock.
+            session = db.new_session(read_first=True)
             try:
                 report = importer.run_import(
                     session,
@@ -76,6 +77,8 @@ def upload() -> str:
                             reason="invalid rows",
                         )
                         session.commit()
+            finally:
+                session.close()
     return render_template(
         "imports/upload.html", form=form, report=report, refusal=refusal, columns=importer.COLUMNS
     )
