@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tests.services.test_disposal import EXECUTION, NOW, make_batch
+from tests.services.test_disposal import EXECUTION, NOW, add_item, make_batch
 from tracker.cli import main
 from tracker.db import Database
 from tracker.domain.codes import ItemStatus
-from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, Item
-from tracker.services import audit, disposal
+from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, Hold, Item
+from tracker.services import audit, disposal, holds
 from tracker.services.transitions import Conflict
 
 TODAY = EXECUTION.destroyed_on
@@ -221,3 +222,38 @@ def test_two_officers_one_batch_on_either_database(database: Database) -> None:
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
     assert events(database, "disposal.approve", batch_id) == 1
     assert events(database, "disposal.execute", batch_id) == 1
+
+
+def test_a_hold_is_placed_once_and_released_once(database: Database) -> None:
+    item_id = add_item(database, date(2018, 4, 2), n=4242)
+
+    def place(actor: str) -> Callable[[Session], None]:
+        def step(session: Session) -> None:
+            item = session.get(Item, item_id)
+            assert item is not None
+            try:
+                holds.place(session, actor=actor, item=item, reason="来所予約", now=NOW)
+            except holds.HoldError as refusal:
+                raise Conflict(str(refusal)) from None
+
+        return step
+
+    placed = race(database, [place("officer2"), place("officer3")])
+    assert sorted(o.split(":")[0] for o in placed) == ["conflict", "ok"], placed
+    assert any("既に保留中です" in o for o in placed)
+    with database.read_session() as session:
+        hold_id = session.scalar(select(Hold.id).where(Hold.item_id == item_id))
+        assert hold_id is not None
+
+    def release(actor: str) -> Callable[[Session], None]:
+        def step(session: Session) -> None:
+            hold = session.get(Hold, hold_id)
+            assert hold is not None
+            holds.release(session, actor=actor, hold=hold, reason="来所済み", now=NOW)
+
+        return step
+
+    released = race(database, [release("officer2"), release("officer3")])
+    assert sorted(o.split(":")[0] for o in released) == ["conflict", "ok"], released
+    assert any("この保留は既に解除されています（" in o for o in released)
+    assert events(database, "hold.release", item_id) == 1

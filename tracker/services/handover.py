@@ -231,10 +231,19 @@ def record_refusal(
 def record_receipt_print(
     session: Session, *, actor: str, handover: Handover, now: datetime
 ) -> bool:
-    """Audit a receipt print; returns True when it is a reprint (marked as such on paper)."""
-    reprint = handover.receipt_printed_at is not None
-    if not reprint:
-        handover.receipt_printed_at = now
+    """Audit a receipt print; returns True when it is a reprint (marked as such on paper).
+
+    The first print is claimed with a conditional update: of two prints at the same moment,
+    exactly one is the original.
+    """
+    claimed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.receipt_printed_at.is_(None))
+        .values(receipt_printed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(handover)
+    reprint = claimed == 0
     audit.record(
         session,
         actor=actor,

@@ -17,6 +17,7 @@ from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
 from tracker.models import Hold, Item, RetentionExtension
 from tracker.services import audit
+from tracker.services.transitions import person, transition, when
 
 
 class HoldError(ValueError):
@@ -34,7 +35,15 @@ def active_hold(session: Session, item: Item) -> Hold | None:
     return session.scalar(select(Hold).where(Hold.item_id == item.id, Hold.released_at.is_(None)))
 
 
+def _lock_item(session: Session, item: Item) -> None:
+    """Take the item's row lock before checking its holds and extensions, so that two
+    officers acting on one item at the same moment are served one after the other."""
+    session.execute(select(Item.id).where(Item.id == item.id).with_for_update())
+    session.refresh(item)
+
+
 def place(session: Session, *, actor: str, item: Item, reason: str | None, now: datetime) -> Hold:
+    _lock_item(session, item)
     if item.status != ItemStatus.IN_CUSTODY.value:
         raise HoldError("保管中の通知物だけを保留にできます")
     if active_hold(session, item) is not None:
@@ -54,12 +63,19 @@ def place(session: Session, *, actor: str, item: Item, reason: str | None, now: 
 
 
 def release(session: Session, *, actor: str, hold: Hold, reason: str | None, now: datetime) -> None:
-    if hold.released_at is not None:
-        raise HoldError("この保留は既に解除されています")
-    hold.release_reason = _reason(reason)
-    hold.released_by = actor
-    hold.released_at = now
-    session.flush()
+    """Release a hold, exactly once (of two officers releasing it, the second gets a
+    :class:`~tracker.services.transitions.Conflict`)."""
+    transition(
+        session,
+        Hold,
+        hold.id,
+        expected=Hold.released_at.is_(None),
+        values={"release_reason": _reason(reason), "released_by": actor, "released_at": now},
+        conflict=lambda current: (
+            f"この保留は既に解除されています（{when(current.released_at)}、"
+            f"{person(session, current.released_by)}）"
+        ),
+    )
     audit.record(
         session,
         actor=actor,
@@ -79,6 +95,7 @@ def extend(
     reason: str | None,
     now: datetime,
 ) -> RetentionExtension:
+    _lock_item(session, item)
     if item.status != ItemStatus.IN_CUSTODY.value:
         raise HoldError("保管中の通知物だけを延長できます")
     latest = session.scalar(

@@ -299,7 +299,6 @@ def receipt(handover_id: int) -> Response:
 
     record = _handover_or_404(handover_id)
     now = now_utc()
-    first_printed = record.receipt_printed_at
     reprint = handover.record_receipt_print(
         db.session, actor=current_user.username, handover=record, now=now
     )
@@ -329,7 +328,7 @@ def receipt(handover_id: int) -> Response:
             authority_proof=proofs.get(record.authority_proof or ""),
             clerk_name=record.clerk,
             policy_version=record.policy_version,
-            reprint_of=first_printed if reprint else None,
+            reprint_of=record.receipt_printed_at if reprint else None,
         )
     )
     db.session.commit()
