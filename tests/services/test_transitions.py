@@ -15,15 +15,23 @@ from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from tests.services.test_disposal import EXECUTION, NOW, add_item, make_batch
 from tracker.cli import main
 from tracker.db import Database
-from tracker.domain.codes import ItemStatus
-from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, Hold, Item
-from tracker.services import audit, disposal, holds
+from tracker.domain.codes import ItemStatus, RuleKind
+from tracker.domain.retention import RuleError, rule_from_fields
+from tracker.models import (
+    AuditEvent,
+    DisposalBatch,
+    DisposalBatchItem,
+    Hold,
+    Item,
+    RetentionRule,
+)
+from tracker.services import audit, disposal, holds, retention
 from tracker.services.transitions import Conflict
 
 TODAY = EXECUTION.destroyed_on
@@ -257,3 +265,46 @@ def test_a_hold_is_placed_once_and_released_once(database: Database) -> None:
     assert sorted(o.split(":")[0] for o in released) == ["conflict", "ok"], released
     assert any("この保留は既に解除されています（" in o for o in released)
     assert events(database, "hold.release", item_id) == 1
+
+
+def test_two_officers_saving_overlapping_rules_at_once_store_one(postgres_url: str) -> None:
+    """The overlap check reads the other rules; side by side, both checks would pass."""
+    database = Database(postgres_url, pool_size=4, max_overflow=0)
+    try:
+
+        def save(label: str, start: date) -> Callable[[Session], None]:
+            def step(session: Session) -> None:
+                rule = rule_from_fields(
+                    RuleKind.FIXED,
+                    label=label,
+                    returned_from=start,
+                    returned_to=date(2022, 3, 31),
+                    retain_until=date(2024, 3, 31),
+                )
+                try:
+                    retention.save_rule(
+                        session,
+                        actor="officer2",
+                        rule=rule,
+                        kind=RuleKind.FIXED,
+                        parameters={"retain_until": date(2024, 3, 31)},
+                    )
+                except RuleError as refusal:
+                    raise Conflict(str(refusal)) from None
+
+            return step
+
+        for _round in range(5):
+            with database.session_scope() as session:
+                session.execute(delete(RetentionRule).where(RetentionRule.label.like("R%")))
+            outcomes = race(
+                database, [save("R一", date(2021, 4, 1)), save("R二", date(2021, 6, 1))]
+            )
+            assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
+            with database.read_session() as session:
+                stored = session.scalars(
+                    select(RetentionRule.label).where(RetentionRule.label.like("R%"))
+                ).all()
+                assert len(stored) == 1
+    finally:
+        database.dispose()

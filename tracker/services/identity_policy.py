@@ -16,6 +16,7 @@ from tracker.domain.chain import canonical_json
 from tracker.domain.identity import IdentityPolicy
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit
+from tracker.services.transitions import serialise
 
 
 def versions(session: Session) -> list[PolicyRow]:
@@ -29,6 +30,7 @@ def save_new_version(
 
     Raises :class:`tracker.domain.identity.PolicyError` (every problem at once) when invalid.
     """
+    serialise(session, "identity_policy")  # one next version, even for two editors at once
     current = session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
     version = (current.version + 1) if current else 1
     policy = IdentityPolicy.from_dict(data, version=version)

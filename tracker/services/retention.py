@@ -24,6 +24,7 @@ from tracker.domain.codes import ItemStatus, RuleKind
 from tracker.domain.retention import Rule, check_no_overlap, rule_from_fields
 from tracker.models import Envelope, Hold, Item, RetentionExtension, RetentionRule
 from tracker.services import audit
+from tracker.services.transitions import serialise
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def save_rule(
     existing: RetentionRule | None = None,
 ) -> RetentionRule:
     """Create or change a rule; windows of different rules must not overlap (SPEC §3)."""
+    serialise(session, "retention_rules")  # two officers saving overlapping rules at once
     others = [
         stored.rule
         for stored in load_rules(session)

@@ -14,13 +14,15 @@ who did what, and when.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
+from tracker.db import begin_writing
 from tracker.models import Base, User
 
 Model = TypeVar("Model", bound=Base)
@@ -60,6 +62,21 @@ def transition(
     if changed != 1:
         raise Conflict(conflict(current))
     return current
+
+
+def serialise(session: Session, name: str) -> None:
+    """Let one transaction at a time past this point for ``name`` (until it ends).
+
+    For changes checked against *other* rows rather than one row's state: a new retention rule
+    must not overlap the others, a new policy version takes the next number. Two such checks
+    running side by side would each pass. PostgreSQL: a transaction-scoped advisory lock;
+    SQLite: its write lock, which serialises every writer anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        begin_writing(session)
 
 
 def person(session: Session, username: str | None) -> str:
