@@ -131,3 +131,47 @@ def test_parallel_wrong_passwords_on_postgres_lock_exactly_once(postgres_url: st
     assert lockouts == 1
     assert outcomes.count("locked") == 12 - 5  # the five failures before the lock, then refusals
     assert chain_ok
+
+
+def test_every_password_change_follows_the_password_rule(database: Database) -> None:
+    hasher = CountingHasher()
+    with database.session_scope() as session:
+        user = accounts.create_user(
+            session,
+            hasher,
+            actor="t",
+            username="kimura",
+            role=Role.CLERK,
+            password="a long password here",
+            display_name="木村 花子",
+        )
+        for weak, reason in [
+            ("aaaaaaaaaaaa", "繰り返し"),
+            ("password1234", "よく使われている"),
+            ("kimura-is-my-name", "ユーザー名"),
+        ]:
+            try:
+                accounts.set_password(
+                    session, hasher, actor="t", user=user, password=weak, now=now_utc()
+                )
+            except accounts.AccountError as refusal:
+                assert reason in str(refusal) and refusal.field == "password"
+                assert weak not in str(refusal)
+            else:
+                raise AssertionError(f"{weak!r} accepted")
+        accounts.set_password(
+            session,
+            hasher,
+            actor="t",
+            user=user,
+            password="木村さんの新しい長めの合言葉",
+            now=now_utc(),
+        )
+
+
+def test_generated_passwords_pass_the_rule() -> None:
+    from tracker.domain.passwords import password_problems
+
+    for _ in range(50):
+        password = accounts.generate_password("abc", "abc")
+        assert password_problems(password, username="abc", display_name="abc") == ()

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
 from tracker.domain.errors import InputError
+from tracker.domain.passwords import password_problems
 from tracker.domain.records import check_free_text
 from tracker.models import LoginFailure, User, UserSession
 from tracker.services import audit
 
-MIN_PASSWORD_LENGTH = 12
 USERNAME_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -74,11 +74,21 @@ def validate_username(username: str) -> str:
     return name
 
 
-def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください", field="password"
-        )
+def validate_password(
+    password: str, *, username: str | None = None, display_name: str | None = None
+) -> None:
+    """The password rule of :mod:`tracker.domain.passwords`; every failed rule is named."""
+    problems = password_problems(password, username=username, display_name=display_name)
+    if problems:
+        raise AccountError("／".join(problems), field="password")
+
+
+def generate_password(username: str, display_name: str | None = None) -> str:
+    """A random initial password (16 URL-safe characters) that passes the password rule."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not password_problems(password, username=username, display_name=display_name):
+            return password
 
 
 def create_user(
@@ -93,13 +103,13 @@ def create_user(
 ) -> User:
     """Add an account (audited). Refuses a taken name or a weak password."""
     username = validate_username(username)
-    validate_password(password)
     try:
         shown = check_free_text(
             display_name or username, "display_name", required=True, label="表示名"
         )
     except InputError as error:
         raise AccountError(str(error), field="display_name") from None
+    validate_password(password, username=username, display_name=shown)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"ユーザー名「{username}」は既に使われています")
     user = User(
@@ -153,7 +163,7 @@ def set_password(
     now: datetime,
 ) -> None:
     """Replace a password; other sessions of that user end (they may be an intruder's)."""
-    validate_password(password)
+    validate_password(password, username=user.username, display_name=user.display_name)
     user.password_hash = hasher.hash(password)
     session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
     user.locked_until = None
