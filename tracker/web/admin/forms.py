@@ -54,3 +54,7 @@ class NewUserForm(FlaskForm):
         )
         if problems:
             raise ValidationError("／".join(problems))
+
+
+class UnlockForm(FlaskForm):
+    """Lift an account's login locks (a button: the CSRF token is the only field)."""
