@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from werkzeug.test import TestResponse
 from tests.conftest import make_config
 from tests.helpers import PASSWORD, Account, csrf_token, login
 from tracker import create_app
+from tracker.clock import now_utc
 from tracker.config import Config
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, LoginLock, User
@@ -223,3 +225,90 @@ def test_unlock_without_a_csrf_token_is_refused(app: Flask, logged_in, make_user
     client = logged_in(Role.ADMIN)
     assert client.post(f"/admin/users/{_user_id(app, 'target')}/unlock").status_code == 400
     assert events(app, "user.unlock") == []
+
+
+# --- password re-entry at a four-eyes approval ------------------------------------------------
+
+CSV = (
+    "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日\n"
+    "100000000019,H30.4.2,転居先不明,髙橋 一郎,熊本市中央区1,髙橋 一郎,タカハシ イチロウ,S45.1.2\n"
+)
+
+
+@pytest.fixture
+def batch_path(app: Flask, make_user, tmp_path: Path) -> str:
+    """A batch created by officer-a, waiting for another officer's approval."""
+    from tracker.services import importer
+
+    path = tmp_path / "stock.csv"
+    path.write_text(CSV, encoding="utf-8")
+    with app.extensions["tracker.db"].session_scope() as session:
+        report = importer.run_import(
+            session, path, actor="officer", today=date(2026, 11, 27), now=now_utc()
+        )
+        assert report.committed
+    creator = app.test_client()
+    login(creator, make_user(Role.RECORDS_OFFICER, "officer-a"))
+    created = creator.post(
+        "/disposal/batches",
+        data={"csrf_token": csrf_token(creator, "/disposal/batches"), "as_of": "2020-04-01"},
+    )
+    assert created.status_code == 302
+    return created.headers["Location"]
+
+
+def approve(client: FlaskClient, batch_path: str, password: str) -> TestResponse:
+    return client.post(
+        f"{batch_path}/approve",
+        data={"csrf_token": csrf_token(client, batch_path), "password": password},
+        follow_redirects=True,
+    )
+
+
+def test_wrong_passwords_at_approval_lock_the_account_like_failed_logins(
+    app: Flask, make_user, batch_path: str
+) -> None:
+    approver = make_user(Role.RECORDS_OFFICER, "officer-b")
+    client = app.test_client()
+    login(client, approver)
+    for _ in range(12):
+        page = approve(client, batch_path, WRONG).text
+        assert "パスワードが正しくありません。承認していません。" in page
+
+    # the account is now locked for this address: the right password no longer approves ...
+    page = approve(client, batch_path, PASSWORD).text
+    assert "パスワードが正しくありません。承認していません。" in page
+    assert "承認しました" not in page
+    # ... and a fresh login is refused with the usual message
+    again = app.test_client()
+    refused = login(again, approver)
+    assert refused.status_code == 200 and SAME_MESSAGE in refused.text
+
+    failed = events(app, "auth.login_failed")
+    reasons = [json.loads(e.details)["reason"] for e in failed]
+    assert reasons == ["wrong_password"] * 5 + ["locked"] * 9
+    assert all(json.loads(e.details)["attempt"] == "reentry" for e in failed[:13])
+    assert all(e.actor == "officer-b" for e in failed)
+    [lockout] = events(app, "auth.lockout")
+    assert lockout.actor == "officer-b" and lockout.seq > failed[4].seq
+    refusals = [e for e in events(app, "disposal.approve") if e.outcome == "refused"]
+    assert len(refusals) == 13
+    assert all(WRONG not in e.details and PASSWORD not in e.details for e in failed)
+
+
+def test_the_right_password_at_approval_clears_earlier_failures(
+    app: Flask, make_user, batch_path: str
+) -> None:
+    approver = make_user(Role.RECORDS_OFFICER, "officer-b")
+    client = app.test_client()
+    login(client, approver)
+    for _ in range(4):
+        approve(client, batch_path, WRONG)
+    assert "承認済" in approve(client, batch_path, PASSWORD).text
+    [confirmed] = events(app, "auth.password_reentered")
+    assert confirmed.actor == "officer-b"
+    # the four failures were forgotten: four more do not lock
+    for _ in range(4):
+        login(app.test_client(), approver, WRONG)
+    assert events(app, "auth.lockout") == []
+    assert login(app.test_client(), approver).status_code == 302

@@ -442,6 +442,41 @@ def authenticate(
     )
 
 
+def confirm_password(
+    read_session: Callable[[], AbstractContextManager[Session]],
+    session: Session,
+    hasher: PasswordHasher,
+    policy: LoginPolicy,
+    *,
+    user: User,
+    password: str,
+    client: str,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LoginResult:
+    """A logged-in ``user`` types the password again (four-eyes approval, issue 10).
+
+    It counts exactly like a login: a wrong password is a failure in the same window, enough of
+    them lock the account for that address (the login page then refuses it too), and a locked
+    account is refused even with the right password. Same rules as :func:`authenticate`.
+    """
+    result = authenticate(
+        read_session,
+        session,
+        hasher,
+        policy,
+        username=user.username,
+        password=password,
+        client=client,
+        now=now,
+        kind=AttemptKind.REENTRY,
+        sleep=sleep,
+    )
+    if result.ok and (result.user is None or result.user.id != user.id):
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)  # renamed meanwhile: never someone else
+    return result
+
+
 def locked_user_ids(session: Session, now: datetime) -> set[int]:
     """Accounts locked for at least one client address right now (for the admin's list)."""
     return set(session.scalars(select(LoginLock.user_id).where(LoginLock.locked_until > now)))

@@ -117,6 +117,28 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def password_reentered(password: str) -> bool:
+    """The logged-in person typed their password again (four-eyes approval, issue 10).
+
+    Counts exactly like a login: failures, lockout (per address) and audit. The request's
+    transaction is ended first, so nothing may have been written before this is asked: the
+    Argon2 check runs outside any transaction. The bookkeeping is flushed; the caller commits
+    (on refusal too). Wrong and locked look the same to the caller.
+    """
+    db.session.rollback()
+    result = accounts.confirm_password(
+        db.read_session,
+        db.session,
+        password_hasher,
+        login_policy(),
+        user=current_user.user,
+        password=password,
+        client=client_address(),
+        now=now_utc(),
+    )
+    return result.ok
+
+
 def _safe_next(target: str | None) -> str | None:
     """Only same-site paths: never redirect to another host after login (open redirect)."""
     if not target:
