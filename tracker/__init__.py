@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from tracker.config import Config
@@ -43,6 +44,12 @@ def create_app(config: Config | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE=config.timezone,
         MAX_CONTENT_LENGTH=512 * 1024 * 1024,
     )
+    if config.trusted_proxies:
+        # Believe X-Forwarded-For only as far as the named proxies set it (issue 10): the
+        # client address keys the login lockout, and anyone can send the header.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.trusted_proxies
+        )
     register_extensions(app, config)
     register_blueprints(app)
     register_hooks(app)

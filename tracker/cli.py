@@ -136,13 +136,11 @@ def create_user(
     actor: str | None,
 ) -> None:
     """Add a user. Without --password-stdin a random password is generated and printed once."""
-    import secrets
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         generated = False
     else:
-        password = secrets.token_urlsafe(12)
+        password = accounts.generate_password(name, display_name)
         generated = True
     from tracker.services.accounts import make_hasher
 

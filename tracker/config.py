@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -37,10 +38,19 @@ class Config:
     idle_timeout: timedelta = timedelta(minutes=15)
     #: A login ends after this long whatever the activity (one working day).
     session_max_age: timedelta = timedelta(hours=12)
-    #: Failed logins within ``lockout_window`` that lock the account for ``lockout_duration``.
+    #: Failed logins from one client address within ``lockout_window`` that lock the account
+    #: for that address for ``lockout_duration`` (issues 2 and 10).
     lockout_threshold: int = 5
     lockout_window: timedelta = timedelta(minutes=15)
     lockout_duration: timedelta = timedelta(minutes=15)
+    #: From this many failures within ``lockout_window`` from any address, every attempt on
+    #: the account waits ``login_slowdown`` first: a delay, never a lock (issue 10).
+    login_slowdown_after: int = 20
+    login_slowdown: timedelta = timedelta(seconds=2)
+    #: Reverse proxies in front of the app: the client address is taken from
+    #: ``X-Forwarded-For`` as that many proxies set it (Werkzeug's ProxyFix). 0: the header
+    #: is ignored and the address is the TCP peer's.
+    trusted_proxies: int = 0
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     #: Set the ``Secure`` flag on the session cookie (production behind HTTPS).
     session_cookie_secure: bool = False
@@ -50,7 +60,7 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         """Read ``TRACKER_*`` variables; defaults give a SQLite file in the instance folder."""
         env = os.environ if environ is None else environ
         database_url = env.get("TRACKER_DATABASE_URL") or default_database_url()
@@ -60,11 +70,20 @@ class Config:
             secret_key=secret_key,
             session_cookie_secure=env.get("TRACKER_SECURE_COOKIES", "") in {"1", "true", "yes"},
             default_locale=env.get("TRACKER_LOCALE", "ja"),
+            trusted_proxies=_count(env, "TRACKER_TRUSTED_PROXIES"),
         )
 
     def with_changes(self, **changes: Any) -> Config:
         """A copy with some fields replaced (the config itself is immutable)."""
         return replace(self, **changes)
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    """A non-negative integer setting (empty or absent: 0)."""
+    raw = env.get(name, "").strip() or "0"
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number of 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def default_database_url() -> str:

@@ -93,6 +93,29 @@ def test_refusals_exit_1_with_a_message_saying_what(database_url: str) -> None:
     assert weak.exit_code == 1 and "12文字以上" in weak.stderr
 
 
+def test_create_user_refuses_passwords_the_rule_refuses(
+    database_url: str, database: Database
+) -> None:
+    for password, reason in [
+        ("aaaaaaaaaaaa", "同じ文字を繰り返しただけ"),
+        ("password1234", "よく使われている"),
+        ("x-kobayashi-2026", "ユーザー名を含めることはできません"),
+    ]:
+        result = invoke(
+            database_url,
+            "create-user",
+            "kobayashi",
+            "--role",
+            "clerk",
+            "--password-stdin",
+            stdin=password + "\n",
+        )
+        assert result.exit_code == 1 and reason in result.stderr, password
+        assert password not in result.stderr and password not in result.stdout
+    with database.session_scope() as session:
+        assert session.scalar(select(User).where(User.username == "kobayashi")) is None
+
+
 def test_actor_must_be_an_admin_for_user_changes(database_url: str, database: Database) -> None:
     invoke(database_url, "create-user", "chief", "--role", "admin")
     invoke(database_url, "create-user", "desk", "--role", "clerk")

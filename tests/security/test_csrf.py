@@ -71,6 +71,7 @@ def _bodies() -> dict[str, dict[str, object]]:
             "password_again": "a-long-password-1",
         },
         "admin.toggle_active": {},
+        "admin.unlock": {},
         "custody.new_envelope": {
             "tracking_no": tracking_no(9),
             "return_date": "H30.4.2",

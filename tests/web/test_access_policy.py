@@ -31,6 +31,7 @@ POLICY: dict[str, set[Role] | None] = {
     "admin.users": {M},
     "admin.new_user": {M},
     "admin.toggle_active": {M},
+    "admin.unlock": {M},
     "custody.new_envelope": {C, R},
     "custody.envelope": {C, R, A},
     "custody.edit_envelope": {C, R},

@@ -69,3 +69,29 @@ def test_clerk_home_shows_custody_count_and_no_admin_menu(logged_in) -> None:
     page = logged_in(Role.CLERK).get("/").get_data(as_text=True)
     assert 'data-testid="in-custody-count"' in page
     assert "/admin/users" not in page
+
+
+def test_the_password_rule_applies_in_the_admin_form(app: Flask, logged_in) -> None:
+    client = logged_in(Role.ADMIN)
+    for password, reason in [
+        ("aaaaaaaaaaaa", "同じ文字を繰り返しただけのパスワードは使えません"),
+        ("password1234", "よく使われているパスワードの一覧に載っているため使えません"),
+        ("yamada-1234567", "パスワードにユーザー名を含めることはできません"),
+        ("my name is Hanako Yamamoto", "パスワードに表示名（氏名）を含めることはできません"),
+    ]:
+        response = client.post(
+            "/admin/users/new",
+            data={
+                "username": "yamada",
+                "display_name": "Hanako Yamamoto",
+                "role": "clerk",
+                "password": password,
+                "password_again": password,
+                "csrf_token": csrf_token(client, "/admin/users/new"),
+            },
+        )
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and reason in page, password
+        assert password not in page  # a password field is never echoed back
+    with app.extensions["tracker.db"].session_scope() as session:
+        assert session.scalar(select(User).where(User.username == "yamada")) is None

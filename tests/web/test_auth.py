@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from tests.helpers import CSRF_RE, csrf_token, login
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
-from tracker.models import AuditEvent, LoginFailure, User, UserSession
+from tracker.models import AuditEvent, LoginFailure, LoginLock, User, UserSession
 
 SAME_MESSAGE = "ユーザー名またはパスワードが正しくありません"
 
@@ -101,11 +101,11 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
 
     database = app.extensions["tracker.db"]
     with database.session_scope() as session:
-        user = session.scalar(select(User).where(User.username == account.username))
-        assert user.locked_until is not None
-        remaining = user.locked_until - now_utc()
+        [lock] = session.scalars(select(LoginLock))
+        assert lock.client == "127.0.0.1"  # the test client's address
+        remaining = lock.locked_until - now_utc()
         assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-        user.locked_until = now_utc() - timedelta(seconds=1)  # fifteen minutes later
+        lock.locked_until = now_utc() - timedelta(seconds=1)  # fifteen minutes later
     assert login(client, account).status_code == 302
 
 

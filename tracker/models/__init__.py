@@ -6,7 +6,7 @@ from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExte
 from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
 from tracker.models.policy import IdentityPolicy, RetentionRule
-from tracker.models.users import LoginFailure, User, UserSession
+from tracker.models.users import LoginFailure, LoginLock, User, UserSession
 
 __all__ = [
     "AuditEvent",
@@ -21,6 +21,7 @@ __all__ = [
     "Item",
     "Location",
     "LoginFailure",
+    "LoginLock",
     "RetentionExtension",
     "RetentionRule",
     "UTCDateTime",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.domain.codes import Role, sql_in
@@ -26,8 +26,6 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Set when too many recent failures lock the account (issue #2); see LoginFailure.
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
@@ -38,14 +36,37 @@ class User(Base):
 
 
 class LoginFailure(Base):
-    """One failed password login, kept while it counts towards a lockout (sliding window)."""
+    """One wrong password (at login or re-entered), kept while it counts (sliding window).
+
+    Failures from one client address lock the account for that address only (LoginLock);
+    failures from anywhere slow every attempt on the account down (issue 10).
+    """
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_user_id_failed_at", "user_id", "failed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The client address the attempt came from (``request.remote_addr`` after ProxyFix).
+    client: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginLock(Base):
+    """An account locked for one client address: others may still log in (issue 10).
+
+    One row per (account, address) that was ever locked, kept while its lock or the failures
+    it consumed could still matter; ``locked_at`` marks the failures that lock used up.
+    """
+
+    __tablename__ = "login_locks"
+    __table_args__ = (UniqueConstraint("user_id", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client: Mapped[str] = mapped_column(String(64))
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserSession(Base):

@@ -3,12 +3,21 @@
 Every outcome that matters to an auditor is written to the audit chain here: logins, failed
 logins, lockouts, logouts, idle expiries and user changes (SPEC §8). Usernames of unknown
 accounts are not logged: people type passwords into the username field by mistake.
+
+Wrong passwords (issue 10) lock an account for the client address they came from, never for
+everyone: otherwise anyone on the network could lock out both officers a four-eyes approval
+needs with five guesses each. Failures from many addresses slow every attempt on the account
+down instead (a delay, not a lock), and an admin can lift the locks (``unlock``). A password
+typed again to confirm an approval counts exactly like a login (``confirm_password``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
 from tracker.domain.errors import InputError
+from tracker.domain.passwords import password_problems
 from tracker.domain.records import check_free_text
-from tracker.models import LoginFailure, User, UserSession
+from tracker.models import LoginFailure, LoginLock, User, UserSession
 from tracker.services import audit
 
-MIN_PASSWORD_LENGTH = 12
 USERNAME_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -42,9 +51,26 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """How wrong passwords count (issues 2 and 10).
+
+    ``threshold`` failures from one client address within ``window`` (sliding) lock the account
+    for that address for ``lock_for``. From ``slowdown_after`` failures within the window from
+    any address, every attempt on the account first waits ``slowdown``.
+    """
+
     threshold: int
     window: timedelta
     lock_for: timedelta
+    slowdown_after: int = 20
+    slowdown: timedelta = timedelta(seconds=2)
+
+
+class AttemptKind(StrEnum):
+    """Where a password was typed: both count towards the same lockout."""
+
+    LOGIN = "login"
+    #: A logged-in person typing the password again to confirm a step (four-eyes approval).
+    REENTRY = "reentry"
 
 
 class LoginOutcome(StrEnum):
@@ -57,6 +83,12 @@ class LoginOutcome(StrEnum):
 class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
+    #: Seconds the attempt waited because the account is under a broad attack (0: none).
+    delayed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is LoginOutcome.OK
 
 
 def make_hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
@@ -74,11 +106,21 @@ def validate_username(username: str) -> str:
     return name
 
 
-def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください", field="password"
-        )
+def validate_password(
+    password: str, *, username: str | None = None, display_name: str | None = None
+) -> None:
+    """The password rule of :mod:`tracker.domain.passwords`; every failed rule is named."""
+    problems = password_problems(password, username=username, display_name=display_name)
+    if problems:
+        raise AccountError("／".join(problems), field="password")
+
+
+def generate_password(username: str, display_name: str | None = None) -> str:
+    """A random initial password (16 URL-safe characters) that passes the password rule."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not password_problems(password, username=username, display_name=display_name):
+            return password
 
 
 def create_user(
@@ -93,13 +135,13 @@ def create_user(
 ) -> User:
     """Add an account (audited). Refuses a taken name or a weak password."""
     username = validate_username(username)
-    validate_password(password)
     try:
         shown = check_free_text(
             display_name or username, "display_name", required=True, label="表示名"
         )
     except InputError as error:
         raise AccountError(str(error), field="display_name") from None
+    validate_password(password, username=username, display_name=shown)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"ユーザー名「{username}」は既に使われています")
     user = User(
@@ -153,10 +195,9 @@ def set_password(
     now: datetime,
 ) -> None:
     """Replace a password; other sessions of that user end (they may be an intruder's)."""
-    validate_password(password)
+    validate_password(password, username=user.username, display_name=user.display_name)
     user.password_hash = hasher.hash(password)
-    session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
-    user.locked_until = None
+    _forget_failures(session, user.id)
     _end_all_sessions(session, user, now, reason="password")
     audit.record(
         session,
@@ -189,14 +230,36 @@ class Credentials:
 
     user_id: int | None
     password_hash: str | None
+    #: Seconds to wait before checking: many recent failures on the account (issue 10).
+    delay: float = 0.0
 
 
-def lookup_credentials(session: Session, username: str) -> Credentials:
-    """Step 1 of a login: read the stored hash. Run it in a short, read-only transaction."""
+def lookup_credentials(
+    session: Session,
+    username: str,
+    policy: LoginPolicy | None = None,
+    now: datetime | None = None,
+) -> Credentials:
+    """Step 1 of a login: read the stored hash. Run it in a short, read-only transaction.
+
+    With ``policy`` and ``now``, also decide the slow-down: failures within the window from
+    every address count, so an attack spread over many addresses still slows down.
+    """
     row = session.execute(
         select(User.id, User.password_hash).where(User.username == username.strip())
     ).first()
-    return Credentials(row.id, row.password_hash) if row else Credentials(None, None)
+    if row is None:
+        return Credentials(None, None)
+    delay = 0.0
+    if policy is not None and now is not None:
+        recent = session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.user_id == row.id, LoginFailure.failed_at > now - policy.window)
+        )
+        if (recent or 0) >= policy.slowdown_after:
+            delay = policy.slowdown.total_seconds()
+    return Credentials(row.id, row.password_hash, delay)
 
 
 def check_password(hasher: PasswordHasher, credentials: Credentials, password: str) -> bool:
@@ -218,22 +281,30 @@ def record_login_attempt(
     credentials: Credentials,
     password: str,
     password_ok: bool,
+    client: str,
     now: datetime,
+    kind: AttemptKind = AttemptKind.LOGIN,
 ) -> LoginResult:
     """Step 3, one write transaction: lockout bookkeeping, audit, the outcome.
 
-    Failures are counted in a sliding window (the last ``policy.window``), under a lock on the
-    user's row so that parallel wrong guesses cannot slip past the threshold together.
+    Failures are counted per (account, client address) in a sliding window (the last
+    ``policy.window``), under a lock on the user's row so that parallel wrong guesses cannot
+    slip past the threshold together. A lock holds for that address only.
     """
+    client = (client or "unknown")[:64]
+    context: dict[str, object] = {"client": client, "attempt": kind.value}
+    delay_ms = round(credentials.delay * 1000)  # audit details hold no floats
+    if credentials.delay:
+        context["delay_ms"] = delay_ms
     if credentials.user_id is None:
         audit.record(
             session,
             actor="anonymous",
             action="auth.login_failed",
             outcome="refused",
-            details={"reason": "unknown_user"},
+            details={"reason": "unknown_user", **context},
         )
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, delayed=credentials.delay)
     user = session.scalar(
         select(User)
         .where(User.id == credentials.user_id)
@@ -241,10 +312,14 @@ def record_login_attempt(
         .execution_options(populate_existing=True)
     )
     if user is None:  # deleted between the steps
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, delayed=credentials.delay)
     if user.password_hash != credentials.password_hash:
         password_ok = False  # the password changed while we were hashing: check again
-    if user.locked_until is not None and user.locked_until > now:
+    _prune(session, user.id, now - policy.window)
+    lock = session.scalar(
+        select(LoginLock).where(LoginLock.user_id == user.id, LoginLock.client == client)
+    )
+    if lock is not None and lock.locked_until > now:
         audit.record(
             session,
             actor=user.username,
@@ -252,32 +327,48 @@ def record_login_attempt(
             object_type="user",
             object_id=user.id,
             outcome="refused",
-            details={"reason": "locked", "locked_until": user.locked_until.isoformat()},
+            details={"reason": "locked", "locked_until": lock.locked_until.isoformat(), **context},
         )
-        return LoginResult(LoginOutcome.LOCKED)
+        return LoginResult(LoginOutcome.LOCKED, delayed=credentials.delay)
 
     if password_ok and user.active:
-        session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
-        user.locked_until = None
-        user.last_login_at = now
+        # this address is trusted again; failures from elsewhere still count there
+        session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.user_id == user.id, LoginFailure.client == client
+            )
+        )
+        if lock is not None:
+            session.delete(lock)
+        if kind is AttemptKind.LOGIN:
+            user.last_login_at = now
         if user.password_hash and hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(password)
         audit.record(
             session,
             actor=user.username,
-            action="auth.login",
+            action="auth.login" if kind is AttemptKind.LOGIN else "auth.password_reentered",
             object_type="user",
             object_id=user.id,
+            details={"delay_ms": delay_ms} if credentials.delay else None,
         )
-        return LoginResult(LoginOutcome.OK, user)
+        return LoginResult(LoginOutcome.OK, user, delayed=credentials.delay)
 
-    session.add(LoginFailure(user_id=user.id, failed_at=now))
+    session.add(LoginFailure(user_id=user.id, client=client, failed_at=now))
     session.flush()
+    # failures up to an earlier lock of this address were used up by that lock
+    since = now - policy.window
+    if lock is not None and lock.locked_at > since:
+        since = lock.locked_at
     recent = (
         session.scalar(
             select(func.count())
             .select_from(LoginFailure)
-            .where(LoginFailure.user_id == user.id, LoginFailure.failed_at > now - policy.window)
+            .where(
+                LoginFailure.user_id == user.id,
+                LoginFailure.client == client,
+                LoginFailure.failed_at > since,
+            )
         )
         or 0
     )
@@ -291,12 +382,15 @@ def record_login_attempt(
         details={
             "reason": "wrong_password" if user.active else "inactive",
             "failures_in_window": recent,
+            **context,
         },
     )
     if recent >= policy.threshold:
-        user.locked_until = now + policy.lock_for
-        # the lockout consumes these failures; the audit log keeps them
-        session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
+        if lock is None:
+            lock = LoginLock(user_id=user.id, client=client)
+            session.add(lock)
+        lock.locked_at = now
+        lock.locked_until = now + policy.lock_for
         audit.record(
             session,
             actor=user.username,
@@ -304,9 +398,127 @@ def record_login_attempt(
             object_type="user",
             object_id=user.id,
             outcome="refused",
-            details={"locked_until": user.locked_until.isoformat()},
+            details={"locked_until": lock.locked_until.isoformat(), "client": client},
         )
-    return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    return LoginResult(LoginOutcome.BAD_CREDENTIALS, delayed=credentials.delay)
+
+
+def authenticate(
+    read_session: Callable[[], AbstractContextManager[Session]],
+    session: Session,
+    hasher: PasswordHasher,
+    policy: LoginPolicy,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: datetime,
+    kind: AttemptKind = AttemptKind.LOGIN,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LoginResult:
+    """One password attempt, the three steps in order; the result is flushed, not committed.
+
+    ``read_session`` opens a short read-only session for step 1. The slow-down wait and the
+    Argon2 check then run with no transaction open, and step 3 writes into ``session``, which
+    must not be in a transaction yet (on SQLite it would hold the write lock meanwhile).
+    """
+    if session.in_transaction():
+        raise RuntimeError("a password check must not run inside a database transaction")
+    with read_session() as reading:
+        credentials = lookup_credentials(reading, username, policy, now)
+    if credentials.delay:
+        sleep(credentials.delay)
+    password_ok = check_password(hasher, credentials, password)
+    return record_login_attempt(
+        session,
+        hasher,
+        policy,
+        credentials=credentials,
+        password=password,
+        password_ok=password_ok,
+        client=client,
+        now=now,
+        kind=kind,
+    )
+
+
+def confirm_password(
+    read_session: Callable[[], AbstractContextManager[Session]],
+    session: Session,
+    hasher: PasswordHasher,
+    policy: LoginPolicy,
+    *,
+    user: User,
+    password: str,
+    client: str,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LoginResult:
+    """A logged-in ``user`` types the password again (four-eyes approval, issue 10).
+
+    It counts exactly like a login: a wrong password is a failure in the same window, enough of
+    them lock the account for that address (the login page then refuses it too), and a locked
+    account is refused even with the right password. Same rules as :func:`authenticate`.
+    """
+    result = authenticate(
+        read_session,
+        session,
+        hasher,
+        policy,
+        username=user.username,
+        password=password,
+        client=client,
+        now=now,
+        kind=AttemptKind.REENTRY,
+        sleep=sleep,
+    )
+    if result.ok and (result.user is None or result.user.id != user.id):
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)  # renamed meanwhile: never someone else
+    return result
+
+
+def locked_user_ids(session: Session, now: datetime) -> set[int]:
+    """Accounts locked for at least one client address right now (for the admin's list)."""
+    return set(session.scalars(select(LoginLock.user_id).where(LoginLock.locked_until > now)))
+
+
+def unlock(session: Session, *, actor: str, user: User, now: datetime) -> int:
+    """Lift every lock on the account and forget its failures (audited); returns the locks
+    that were in force. The slow-down starts again from zero too."""
+    lifted = len(
+        session.scalars(
+            select(LoginLock.id).where(LoginLock.user_id == user.id, LoginLock.locked_until > now)
+        ).all()
+    )
+    _forget_failures(session, user.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.unlock",
+        object_type="user",
+        object_id=user.id,
+        details={"username": user.username, "locks_lifted": lifted},
+    )
+    return lifted
+
+
+def _forget_failures(session: Session, user_id: int) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.user_id == user_id))
+    session.execute(delete(LoginLock).where(LoginLock.user_id == user_id))
+
+
+def _prune(session: Session, user_id: int, window_start: datetime) -> None:
+    """Drop failures that no longer count, and locks whose consumed failures are gone too."""
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.user_id == user_id, LoginFailure.failed_at <= window_start
+        )
+    )
+    session.execute(
+        delete(LoginLock).where(
+            LoginLock.user_id == user_id, LoginLock.locked_until <= window_start
+        )
+    )
 
 
 def _verify_quietly(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:

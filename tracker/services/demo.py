@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ def create_demo_users(
     """One user per role (two officers, for four-eyes approval); returns name, role, password."""
     credentials = []
     for username, display_name, role in DEMO_USERS:
-        password = secrets.token_urlsafe(12)
+        password = accounts.generate_password(username, display_name)
         accounts.create_user(
             session,
             hasher,

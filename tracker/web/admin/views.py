@@ -14,7 +14,7 @@ from tracker.extensions import db, password_hasher
 from tracker.models import User
 from tracker.services import accounts
 from tracker.web.access import allow
-from tracker.web.admin.forms import NewUserForm
+from tracker.web.admin.forms import NewUserForm, UnlockForm
 from tracker.web.auth.forms import EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,7 +24,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @allow(Role.ADMIN)
 def users() -> str:
     rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", users=rows, form=EmptyForm(), now=now_utc())
+    locked = accounts.locked_user_ids(db.session, now_utc())
+    return render_template(
+        "admin/users.html", users=rows, form=EmptyForm(), unlock_form=UnlockForm(), locked=locked
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -75,4 +78,20 @@ def toggle_active(user_id: int) -> Response:
         flash(_("ユーザー「%(name)s」を有効にしました。", name=user.username), "info")
     else:
         flash(_("ユーザー「%(name)s」を無効にしました。", name=user.username), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@allow(Role.ADMIN)
+def unlock(user_id: int) -> Response:
+    """Lift the login locks on an account, from every address (issue 10), audited."""
+    form = UnlockForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    accounts.unlock(db.session, actor=current_user.username, user=user, now=now_utc())
+    db.session.commit()
+    flash(_("ユーザー「%(name)s」のロックを解除しました。", name=user.username), "info")
     return redirect(url_for("admin.users"))

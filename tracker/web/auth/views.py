@@ -37,23 +37,15 @@ def login() -> str | Response:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        config = current_app.config["TRACKER"]
-        policy = accounts.LoginPolicy(
-            config.lockout_threshold, config.lockout_window, config.lockout_duration
-        )
-        username = form.username.data or ""
-        password = form.password.data or ""
-        with db.read_session() as reading:
-            credentials = accounts.lookup_credentials(reading, username)
-        password_ok = accounts.check_password(password_hasher, credentials, password)
         now = now_utc()
-        result = accounts.record_login_attempt(
+        result = accounts.authenticate(
+            db.read_session,
             db.session,
             password_hasher,
-            policy,
-            credentials=credentials,
-            password=password,
-            password_ok=password_ok,
+            login_policy(),
+            username=form.username.data or "",
+            password=form.password.data or "",
+            client=client_address(),
             now=now,
         )
         if result.user is not None:
@@ -70,7 +62,7 @@ def login() -> str | Response:
         flash(
             _(
                 "ユーザー名またはパスワードが正しくありません。"
-                "続けて5回失敗すると、そのアカウントは15分間ロックされます。"
+                "続けて5回失敗すると、この端末からはそのアカウントに15分間ログインできなくなります。"
             ),
             "error",
         )
@@ -106,6 +98,45 @@ def set_language() -> Response:
         if language in SUPPORTED_LANGUAGES:
             session["lang"] = language
     return redirect(_safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+def login_policy() -> accounts.LoginPolicy:
+    config = current_app.config["TRACKER"]
+    return accounts.LoginPolicy(
+        threshold=config.lockout_threshold,
+        window=config.lockout_window,
+        lock_for=config.lockout_duration,
+        slowdown_after=config.login_slowdown_after,
+        slowdown=config.login_slowdown,
+    )
+
+
+def client_address() -> str:
+    """The address lockouts are kept for: the TCP peer, or X-Forwarded-For as far as the
+    configured trusted proxies set it (ProxyFix in create_app, issue 10)."""
+    return request.remote_addr or "unknown"
+
+
+def password_reentered(password: str) -> bool:
+    """The logged-in person typed their password again (four-eyes approval, issue 10).
+
+    Counts exactly like a login: failures, lockout (per address) and audit. The request's
+    transaction is ended first, so nothing may have been written before this is asked: the
+    Argon2 check runs outside any transaction. The bookkeeping is flushed; the caller commits
+    (on refusal too). Wrong and locked look the same to the caller.
+    """
+    db.session.rollback()
+    result = accounts.confirm_password(
+        db.read_session,
+        db.session,
+        password_hasher,
+        login_policy(),
+        user=current_user.user,
+        password=password,
+        client=client_address(),
+        now=now_utc(),
+    )
+    return result.ok
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -27,7 +27,7 @@ from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.records import check_free_text
 from tracker.domain.retention import RuleError, rule_from_fields
 from tracker.domain.wareki import parse_date
-from tracker.extensions import db, password_hasher
+from tracker.extensions import db
 from tracker.models import (
     DisposalBatch,
     DisposalBatchItem,
@@ -35,8 +35,9 @@ from tracker.models import (
     Item,
     RetentionRule,
 )
-from tracker.services import accounts, audit, disposal, holds, retention
+from tracker.services import audit, disposal, holds, retention
 from tracker.web.access import allow
+from tracker.web.auth.views import password_reentered
 
 bp = Blueprint("disposal", __name__)
 
@@ -401,12 +402,8 @@ def approve(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
     if record.created_by == current_user.username:
         abort(403)
-    stored = current_user.user.password_hash
-    if not accounts.check_password(
-        password_hasher,
-        accounts.Credentials(current_user.user.id, stored),
-        request.form.get("password", ""),
-    ):
+    # counts like a login: failures, lockout, audit; wrong and locked get one message
+    if not password_reentered(request.form.get("password", "")):
         audit.record(
             db.session,
             actor=current_user.username,
