@@ -257,3 +257,10 @@ def test_every_day_round_trips_through_all_three_formats(year: int) -> None:
         assert parse_date(format_wareki_with_iso(day)) == day, format_wareki_with_iso(day)
         assert parse_date(format_wareki_short(day)) == day, format_wareki_short(day)
         day += timedelta(days=1)
+
+
+@pytest.mark.parametrize("text", ["123456789018", "1234-5678-9018", "(123456789018)"])
+def test_an_unreadable_date_is_quoted_without_an_individual_number(text: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_date(text)
+    assert "123456789018" not in str(caught.value) and "9018" not in str(caught.value)

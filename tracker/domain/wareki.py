@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tracker.domain.errors import DateParseError
+from tracker.domain.mynumber import mask_individual_numbers
 
 __all__ = [
     "ERAS",
@@ -180,7 +181,8 @@ def _describe(d: date) -> str:
 
 
 def _shorten(text: str, limit: int = 40) -> str:
-    text = text.strip()
+    """What was typed, as a message may quote it: individual numbers masked (SPEC §2), cut."""
+    text = mask_individual_numbers(text.strip())
     return text if len(text) <= limit else text[:limit] + "…"
 
 
