@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=512 * 1024 * 1024,
     )
     register_extensions(app, config)
+    register_converters(app)
     register_blueprints(app)
     register_hooks(app)
     register_errorhandlers(app)
@@ -78,6 +79,13 @@ def select_locale() -> str:
     from flask import current_app
 
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route exists: every ``<int:…>`` is a row id, range-checked (issue 10)."""
+    from tracker.web.params import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -161,6 +169,8 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from tracker.web.params import InvalidParameter
+
     def render_error(status: int, title: str, message: str) -> tuple[str, int]:
         return render_template("error.html", status=status, title=title, message=message), status
 
@@ -198,6 +208,8 @@ def register_errorhandlers(app: Flask) -> None:
                     "入力内容を確かめてください。"
                 ),
             )
+        if isinstance(error, InvalidParameter):  # says which parameter and why
+            return render_error(400, _("入力が正しくありません"), error.description or "")
         if code == 400:
             return render_error(400, _("入力が正しくありません"), _("入力内容を確かめてください。"))
         return error

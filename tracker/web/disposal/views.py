@@ -37,6 +37,7 @@ from tracker.models import (
 )
 from tracker.services import accounts, audit, disposal, holds, retention
 from tracker.web.access import allow
+from tracker.web.params import date_arg
 
 bp = Blueprint("disposal", __name__)
 
@@ -49,6 +50,8 @@ KIND_LABELS = {
 
 
 def _date_arg(name: str, default: date | None = None) -> date | None:
+    if request.method == "GET":  # a query argument: a date that cannot be used is a 400
+        return date_arg(name, _("基準日"), default)
     value = request.values.get(name, "").strip()
     if not value:
         return default
