@@ -40,7 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
-        MAX_CONTENT_LENGTH=512 * 1024 * 1024,
+        # TRACKER_MAX_UPLOAD_MB (issue 10): the whole request body, multipart overhead included.
+        MAX_CONTENT_LENGTH=config.max_upload_mb * 1024 * 1024,
     )
     register_extensions(app, config)
     register_converters(app)
@@ -171,6 +172,8 @@ def register_hooks(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     from tracker.web.params import InvalidParameter
 
+    config: Config = app.config["TRACKER"]
+
     def render_error(status: int, title: str, message: str) -> tuple[str, int]:
         return render_template("error.html", status=status, title=title, message=message), status
 
@@ -212,6 +215,16 @@ def register_errorhandlers(app: Flask) -> None:
             return render_error(400, _("入力が正しくありません"), error.description or "")
         if code == 400:
             return render_error(400, _("入力が正しくありません"), _("入力内容を確かめてください。"))
+        if code == 413:
+            return render_error(
+                413,
+                _("ファイルが大きすぎます"),
+                _(
+                    "アップロードできるのは %(mb)d MB までです。ファイルを分けて取り込むか、"
+                    "サーバーで tracker import を使ってください。",
+                    mb=config.max_upload_mb,
+                ),
+            )
         return error
 
     @app.errorhandler(Exception)
@@ -245,5 +258,7 @@ def register_template_helpers(app: Flask) -> None:
             "Role": Role,
             "current_user": current_user,
             "current_language": str(get_locale() or "ja"),
-            "language_form": EmptyForm(),
+            # Only rendered (set_language validates its own): formdata=None keeps it from
+            # reading the request body, which an over-large upload's 413 page must not do.
+            "language_form": EmptyForm(formdata=None),
         }

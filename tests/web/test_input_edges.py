@@ -16,10 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import BigInteger, Integer, func, select
 
+from tests.conftest import make_config
 from tests.helpers import csrf_token, login
 from tests.security.support import import_rows, row, snapshot
 from tests.web.test_access_policy import POLICY
 from tests.web.test_intake import TRACKING, intake_data, register
+from tracker import create_app
+from tracker.config import Config
 from tracker.domain.codes import Role
 from tracker.domain.mynumber import INDIVIDUAL_NUMBER_MESSAGE
 from tracker.models import AuditEvent, Base, Envelope, Item
@@ -285,3 +288,63 @@ def test_an_uploaded_household_code_holding_an_individual_number_is_refused_unec
     for form in NUMBER_FORMS:
         assert form not in page
     assert envelope_count(app) == 0
+
+
+def test_an_upload_over_the_limit_gets_a_413_page_that_says_the_limit(
+    database_url: str, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    small = create_app(make_config(database_url, max_upload_mb=1))
+    try:
+        client = small.test_client()
+        assert login(client, make_user(Role.RECORDS_OFFICER)).status_code == 302
+        big = (HEADER + "\n" + ROW.format(household="") + "\n").encode() * 12_000  # > 1 MiB
+        assert len(big) > 1024 * 1024
+        response = client.post(  # a body built by hand: the test client's own encoder
+            "/imports",  # spools a big file to a temporary file it never closes
+            data=_multipart(csrf_token(client, "/imports"), big),
+            content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        )
+        assert response.status_code == 413
+        page = text_of(response)
+        assert "ファイルが大きすぎます" in page and "1 MB" in page
+        fits = upload(client, f"{HEADER}\n{ROW.format(household='')}\n".encode())
+        assert fits.status_code == 200 and "取込が完了しました" in text_of(fits)
+    finally:
+        small.extensions["tracker.db"].dispose()
+    assert envelope_count_of(database_url) == 1
+
+
+BOUNDARY = "tracker-test-boundary"
+
+
+def _multipart(token: str, content: bytes) -> bytes:
+    def part(name: str, value: str) -> str:
+        return f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+
+    head = part("csrf_token", token) + part("encoding", "auto") + part("commit", "1")
+    head += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    )
+    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def envelope_count_of(database_url: str) -> int:
+    from tracker.db import Database
+
+    database = Database(database_url)
+    try:
+        with database.session_scope() as session:
+            return session.scalar(select(func.count()).select_from(Envelope)) or 0
+    finally:
+        database.dispose()
+
+
+def test_the_upload_limit_is_a_setting_with_a_64_mib_default(app: Flask) -> None:
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024 * 1024
+    env = {"TRACKER_DATABASE_URL": "sqlite://", "TRACKER_SECRET_KEY": "k"}
+    assert Config.from_env(env).max_upload_mb == 64
+    assert Config.from_env({**env, "TRACKER_MAX_UPLOAD_MB": "200"}).max_upload_mb == 200
+    for bad in ("0", "-1", "64MB", "1.5", "99999"):
+        with pytest.raises(ValueError, match="TRACKER_MAX_UPLOAD_MB"):
+            Config.from_env({**env, "TRACKER_MAX_UPLOAD_MB": bad})
