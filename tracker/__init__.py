@@ -42,7 +42,8 @@ def create_app(config: Config | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
-        MAX_CONTENT_LENGTH=512 * 1024 * 1024,
+        # TRACKER_MAX_UPLOAD_MB (issue 10): the whole request body, multipart overhead included.
+        MAX_CONTENT_LENGTH=config.max_upload_mb * 1024 * 1024,
     )
     if config.trusted_proxies:
         # Believe X-Forwarded-For only as far as the named proxies set it (issue 10): the
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
             app.wsgi_app, x_for=config.trusted_proxies
         )
     register_extensions(app, config)
+    register_converters(app)
     register_blueprints(app)
     register_hooks(app)
     register_errorhandlers(app)
@@ -86,6 +88,13 @@ def select_locale() -> str:
     from flask import current_app
 
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route exists: every ``<int:…>`` is a row id, range-checked (issue 10)."""
+    from tracker.web.params import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -169,6 +178,10 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from tracker.web.params import InvalidParameter
+
+    config: Config = app.config["TRACKER"]
+
     def render_error(
         status: int, title: str, message: str, back: str | None = None
     ) -> tuple[str, int]:
@@ -216,8 +229,20 @@ def register_errorhandlers(app: Flask) -> None:
                     "入力内容を確かめてください。"
                 ),
             )
+        if isinstance(error, InvalidParameter):  # says which parameter and why
+            return render_error(400, _("入力が正しくありません"), error.description or "")
         if code == 400:
             return render_error(400, _("入力が正しくありません"), _("入力内容を確かめてください。"))
+        if code == 413:
+            return render_error(
+                413,
+                _("ファイルが大きすぎます"),
+                _(
+                    "アップロードできるのは %(mb)d MB までです。ファイルを分けて取り込むか、"
+                    "サーバーで tracker import を使ってください。",
+                    mb=config.max_upload_mb,
+                ),
+            )
         return error
 
     @app.errorhandler(Exception)
@@ -267,5 +292,7 @@ def register_template_helpers(app: Flask) -> None:
             "Role": Role,
             "current_user": current_user,
             "current_language": str(get_locale() or "ja"),
-            "language_form": EmptyForm(),
+            # Only rendered (set_language validates its own): formdata=None keeps it from
+            # reading the request body, which an over-large upload's 413 page must not do.
+            "language_form": EmptyForm(formdata=None),
         }

@@ -54,6 +54,9 @@ class Config:
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     #: Set the ``Secure`` flag on the session cookie (production behind HTTPS).
     session_cookie_secure: bool = False
+    #: Largest request the web server reads, in MiB: the CSV upload (``TRACKER_MAX_UPLOAD_MB``).
+    #: Larger files go through ``tracker import``, which streams from disk.
+    max_upload_mb: int = 64
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -70,7 +73,8 @@ class Config:
             secret_key=secret_key,
             session_cookie_secure=env.get("TRACKER_SECURE_COOKIES", "") in {"1", "true", "yes"},
             default_locale=env.get("TRACKER_LOCALE", "ja"),
-            trusted_proxies=_count(env, "TRACKER_TRUSTED_PROXIES"),
+            trusted_proxies=_whole_number(env, "TRACKER_TRUSTED_PROXIES", 0, 0, 16),
+            max_upload_mb=_whole_number(env, "TRACKER_MAX_UPLOAD_MB", 64, 1, 4096),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -78,12 +82,14 @@ class Config:
         return replace(self, **changes)
 
 
-def _count(env: Mapping[str, str], name: str) -> int:
-    """A non-negative integer setting (empty or absent: 0)."""
-    raw = env.get(name, "").strip() or "0"
-    if not raw.isascii() or not raw.isdigit():
-        raise ValueError(f"{name} must be a whole number of 0 or more, not {raw!r}")
-    return int(raw)
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer setting; a value that is not one in ``low … high`` stops the start-up."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
 
 
 def default_database_url() -> str:

@@ -8,6 +8,7 @@ from tracker.domain.mynumber import (
     contains_individual_number,
     find_individual_numbers,
     is_valid_individual_number,
+    mask_individual_numbers,
 )
 
 VALID = "123456789018"
@@ -126,3 +127,28 @@ def test_digits_that_only_become_digits_under_nfkc_are_still_caught() -> None:
     """The quick pre-check must not let ① or superscript digits slip past the full search."""
     assert contains_individual_number("①②③④⑤⑥⑦⑧⑨０¹⁸")
     assert not contains_individual_number("①②③ 熊本市中央区1-2-3")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (VALID, "************"),
+        ("1234-5678-9018", "****-****-****"),
+        ("1234 5678 9018", "**** **** ****"),
+        ("１２３４－５６７８－９０１８", "****－****－****"),  # full width, kept as typed
+        ("熊本市中央区1-2 123456789018号", "熊本市中央区1-2 ************号"),
+        ("世帯主999999999996と123456789018", "世帯主************と************"),
+        ("㈱" + VALID, "㈱************"),  # NFKC makes ㈱ three characters
+    ],
+)
+def test_mask_hides_every_individual_number_and_keeps_the_rest(text: str, shown: str) -> None:
+    masked = mask_individual_numbers(text)
+    assert masked == shown
+    assert not contains_individual_number(masked)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "山田 太郎", "123456789012", "1234567890185", "熊本市中央区手取本町1-1"]
+)
+def test_mask_leaves_text_without_an_individual_number_alone(text: str) -> None:
+    assert mask_individual_numbers(text) == text

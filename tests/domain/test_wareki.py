@@ -7,6 +7,8 @@ import pytest
 
 from tracker.domain.errors import InputError
 from tracker.domain.wareki import (
+    DATE_MAX,
+    DATE_MIN,
     ERAS,
     DateParseError,
     era_of,
@@ -135,7 +137,7 @@ def test_reiwa_1_april_is_refused_because_reiwa_began_in_may() -> None:
         ("昭和元年12月24日", "昭和は昭和元年12月25日（1926-12-25）から"),
         ("明治45年7月30日", "明治は明治45年7月29日（1912-07-29）まで"),
         ("大正元年7月29日", "大正は大正元年7月30日（1912-07-30）から"),
-        ("明治元年1月1日", "明治は明治元年10月23日（1868-10-23）から"),
+        ("明治元年1月1日", "明治は明治元年1月25日（1868-01-25）から"),
     ],
 )
 def test_parse_date_rejects_dates_outside_their_era(text: str, era_span: str) -> None:
@@ -210,6 +212,7 @@ def test_date_parse_error_is_a_value_error_and_an_input_error() -> None:
         (date(1912, 7, 30), "大正元年7月30日", "T1.7.30"),
         (date(1912, 7, 29), "明治45年7月29日", "M45.7.29"),
         (date(1868, 10, 23), "明治元年10月23日", "M1.10.23"),
+        (date(1868, 1, 25), "明治元年1月25日", "M1.1.25"),
         (date(2035, 12, 31), "令和17年12月31日", "R17.12.31"),
     ],
 )
@@ -221,7 +224,7 @@ def test_formats(day: date, long: str, short: str) -> None:
 
 def test_format_before_meiji_is_refused() -> None:
     with pytest.raises(ValueError, match="明治より前"):
-        format_wareki(date(1868, 10, 22))
+        format_wareki(date(1868, 1, 24))
 
 
 @pytest.mark.parametrize(
@@ -257,3 +260,45 @@ def test_every_day_round_trips_through_all_three_formats(year: int) -> None:
         assert parse_date(format_wareki_with_iso(day)) == day, format_wareki_with_iso(day)
         assert parse_date(format_wareki_short(day)) == day, format_wareki_short(day)
         day += timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1868-01-25", date(1868, 1, 25)),
+        ("明治元年1月25日", date(1868, 1, 25)),
+        ("M1.1.25", date(1868, 1, 25)),
+        ("2100-12-31", date(2100, 12, 31)),
+        ("令和82年12月31日", date(2100, 12, 31)),
+    ],
+)
+def test_the_first_and_last_dates_the_tracker_holds(text: str, expected: date) -> None:
+    assert (date(1868, 1, 25), date(2100, 12, 31)) == (DATE_MIN, DATE_MAX)
+    assert parse_date(text) == expected
+    assert parse_date(format_wareki(expected)) == expected  # every date it holds is writable
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("0001-01-01", "0001-01-01"),
+        ("9999-12-31", "9999-12-31"),
+        ("1868-01-24", "1868-01-24"),
+        ("2101-01-01", "2101-01-01"),
+        ("18000101", "1800-01-01"),
+        ("R99.1.1", "2117-01-01"),
+    ],
+)
+def test_dates_outside_the_range_are_refused_saying_the_range(text: str, shown: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_date(text)
+    message = str(caught.value)
+    assert shown in message and "範囲外" in message
+    assert "1868-01-25" in message and "2100-12-31" in message
+
+
+@pytest.mark.parametrize("text", ["123456789018", "1234-5678-9018", "(123456789018)"])
+def test_an_unreadable_date_is_quoted_without_an_individual_number(text: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_date(text)
+    assert "123456789018" not in str(caught.value) and "9018" not in str(caught.value)

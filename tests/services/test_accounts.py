@@ -270,3 +270,20 @@ def test_a_password_is_never_checked_inside_a_transaction(database: Database) ->
         assert hasher.verifications == 0
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("username", ["123456789018", "x123456789018y"])
+def test_an_individual_number_is_no_username_and_is_never_echoed(
+    database: Database, username: str
+) -> None:
+    with database.session_scope() as session, pytest.raises(accounts.AccountError) as refusal:
+        accounts.create_user(
+            session,
+            accounts.make_hasher(1, 8, 1),
+            actor="cli:test",
+            username=username,
+            role=Role.CLERK,
+            password="a long enough passphrase 7",
+        )
+    assert "個人番号" in str(refusal.value)
+    assert "123456789018" not in str(refusal.value)

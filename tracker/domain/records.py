@@ -18,7 +18,11 @@ from typing import TypeVar
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
 from tracker.domain.errors import InputError
 from tracker.domain.kana import is_kana, private_use_warning, search_key
-from tracker.domain.mynumber import INDIVIDUAL_NUMBER_MESSAGE, contains_individual_number
+from tracker.domain.mynumber import (
+    INDIVIDUAL_NUMBER_MESSAGE,
+    contains_individual_number,
+    mask_individual_numbers,
+)
 from tracker.domain.tracking import parse_tracking_no
 from tracker.domain.wareki import format_wareki_with_iso, parse_date
 
@@ -64,6 +68,11 @@ class FieldError(InputError):
 def clean_text(value: str | None) -> str:
     """Trim surrounding blanks (incl. U+3000); everything inside is kept exactly."""
     return (value or "").strip(_BLANK + "\r\n")
+
+
+def quoted(value: str | None) -> str:
+    """A typed value as a refusal may quote it: trimmed, individual numbers masked (SPEC §2)."""
+    return mask_individual_numbers(clean_text(value))
 
 
 def check_free_text(value: str | None, name: str, *, required: bool, label: str) -> str:
@@ -126,7 +135,7 @@ def check_return_reason(value: str | None) -> ReturnReason:
     reason = _REASON_BY_TEXT.get(text) or _REASON_BY_TEXT.get(text.upper())
     if reason is None:
         choices = "、".join(f"{r.value}（{label}）" for r, label in RETURN_REASON_LABELS.items())
-        raise FieldError(f"還付事由「{clean_text(value)}」は使えません。次のいずれか: {choices}")
+        raise FieldError(f"還付事由「{quoted(value)}」は使えません。次のいずれか: {choices}")
     return reason
 
 
@@ -143,7 +152,7 @@ def check_item_kind(value: str | None, returned_on: date | None) -> ItemKind:
         kind = _KIND_BY_TEXT.get(text)
     if kind is None:
         raise FieldError(
-            f"種別「{clean_text(value)}」は使えません。notification_card（通知カード）"
+            f"種別「{quoted(value)}」は使えません。notification_card（通知カード）"
             "または number_notice（個人番号通知書）"
         )
     if kind is ItemKind.NUMBER_NOTICE and returned_on is not None and returned_on < NOTICE_START:
@@ -155,11 +164,16 @@ def check_item_kind(value: str | None, returned_on: date | None) -> ItemKind:
 
 
 def check_household_code(value: str | None) -> str | None:
+    """Digits only, stored without separators. An individual number is refused here too
+    (issue 10): the code is the column a clerk is most likely to type a card's number into,
+    whether as printed (``1234-5678-9018``) or as the 12 digits it would be stored as."""
     text = unicodedata.normalize("NFKC", clean_text(value)).replace("-", "").replace(" ", "")
     if not text:
         return None
+    if contains_individual_number(clean_text(value)) or contains_individual_number(text):
+        raise FieldError(INDIVIDUAL_NUMBER_MESSAGE)
     if not text.isascii() or not text.isdigit():
-        raise FieldError(f"世帯番号「{clean_text(value)}」は数字で入力してください")
+        raise FieldError(f"世帯番号「{quoted(value)}」は数字で入力してください")
     if len(text) > LIMITS["household_code"]:
         raise FieldError(f"世帯番号は{LIMITS['household_code']}桁以内で入力してください")
     return text

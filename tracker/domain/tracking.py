@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from tracker.domain.errors import TrackingNumberError
+from tracker.domain.mynumber import mask_individual_numbers
 
 __all__ = [
     "DOMESTIC_LENGTH",
@@ -41,7 +42,9 @@ def normalize_tracking_no(text: str) -> str:
     if not _DIGITS.fullmatch(digits):
         stray = "".join(dict.fromkeys(c for c in digits if not ("0" <= c <= "9")))
         raise TrackingNumberError(
-            f"お問い合わせ番号「{text.strip()}」に数字以外の文字（{stray}）が含まれています。"
+            # A refusal quotes what was typed with any individual number masked (SPEC §2).
+            f"お問い合わせ番号「{mask_individual_numbers(text.strip())}」に数字以外の文字"
+            f"（{stray}）が含まれています。"
             "数字とハイフンだけで入力してください"
         )
     return digits

@@ -7,13 +7,25 @@ digits, letters and punctuation and the era ligatures (㋿ ㍻ ㍼ ㍽ ㍾) need
 
 Era starts (the first Gregorian day of each era; the last day is the day before the next):
 
-* 明治 1868-10-23 — the day the era name was proclaimed (慶応4年9月8日 in the old calendar).
-  The change was made retroactive to the start of that lunisolar year (1868-01-25), and
-  Japan only adopted the Gregorian calendar on 1873-01-01 (明治6年1月1日), so no printed 明治
-  date before 1873 is a Gregorian date anyway. We take the proclamation day as the practical
-  start and map 明治 N年 to Gregorian year 1867 + N, as other software does; it only matters
-  for birth dates before 1873, which this tracker will not meet.
+* 明治 1868-01-25. The era name was proclaimed on 1868-10-23 (慶応4年9月8日 in the old
+  calendar) and made retroactive to the start of that lunisolar year, 慶応4年1月1日 =
+  1868-01-25, so the whole of that year is 明治元年. Japan only adopted the Gregorian calendar
+  on 1873-01-01 (明治6年1月1日), so no printed 明治 date before 1873 is a Gregorian date
+  anyway: we map 明治 N年 M月 D日 to the Gregorian date (1867 + N, M, D), as other software
+  does. This only matters for birth dates before 1873, which this tracker will not meet; the
+  start was the proclamation day until issue 10 made 1868-01-25 the first date the tracker
+  holds at all, and a date it holds must be one it can write in 和暦.
 * 大正 1912-07-30, 昭和 1926-12-25, 平成 1989-01-08, 令和 2019-05-01.
+
+Every date this tracker reads, from a form, a query argument, an import file or the command
+line, goes through :func:`parse_date` and so lies in :data:`DATE_MIN` … :data:`DATE_MAX`
+(issue 10). The lower bound is where 和暦 begins: nothing earlier can be shown the way this
+office writes dates. The upper bound is far beyond any retention period or disposal date, and
+keeps ``day + 1`` and the databases' date types safely in range (PostgreSQL and Python would
+otherwise fail at year 9999, and a page about 9999-12-31 would answer with a 500). Import
+birth and return dates get the same bound, as they should: a date before 明治 is not a date
+this system can hold, and their own tighter limits (born 1900 or later, returned no earlier
+than the first mailing) are checked after it.
 """
 
 from __future__ import annotations
@@ -25,8 +37,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tracker.domain.errors import DateParseError
+from tracker.domain.mynumber import mask_individual_numbers
 
 __all__ = [
+    "DATE_MAX",
+    "DATE_MIN",
     "ERAS",
     "DateParseError",
     "Era",
@@ -72,13 +87,17 @@ def _eras(starts: list[tuple[str, str, date]]) -> tuple[Era, ...]:
 #: Oldest first. SPEC §6.1: "every modern era"; see the module docstring for 明治.
 ERAS: tuple[Era, ...] = _eras(
     [
-        ("明治", "M", date(1868, 10, 23)),
+        ("明治", "M", date(1868, 1, 25)),
         ("大正", "T", date(1912, 7, 30)),
         ("昭和", "S", date(1926, 12, 25)),
         ("平成", "H", date(1989, 1, 8)),
         ("令和", "R", date(2019, 5, 1)),
     ]
 )
+
+#: The first and last dates the tracker holds (issue 10; see the module docstring).
+DATE_MIN: date = ERAS[0].first_day
+DATE_MAX: date = date(2100, 12, 31)
 
 # Every way an era is written after NFKC and upper-casing: 平成, H, and the one-kanji
 # abbreviation 平 seen on forms (平30.4.1). The ligatures ㋿ ㍻ … have become 令和 平成 … by then.
@@ -116,7 +135,7 @@ def parse_date(text: str) -> date:
         raise DateParseError("日付が入力されていません。" + _EXAMPLES)
     both = _WITH_ISO.fullmatch(normalised)
     if both is None:
-        return _parse_one(normalised, text)
+        return _in_range(_parse_one(normalised, text))
     first, second = _parse_one(both[1], text), _parse_one(both[2], text)
     if first != second:
         raise DateParseError(
@@ -124,7 +143,17 @@ def parse_date(text: str) -> date:
             f"（{_describe(first)} は {first.isoformat()}、"
             f"{second.isoformat()} は {_describe(second)} です）"
         )
-    return first
+    return _in_range(first)
+
+
+def _in_range(d: date) -> date:
+    if DATE_MIN <= d <= DATE_MAX:
+        return d
+    raise DateParseError(
+        f"{d.isoformat()} は扱える日付の範囲外です。{format_wareki(DATE_MIN)}"
+        f"（{DATE_MIN.isoformat()}）から{DATE_MAX.year}年{DATE_MAX.month}月{DATE_MAX.day}日"
+        f"（{DATE_MAX.isoformat()}）までの日付を入力してください"
+    )
 
 
 def _parse_one(s: str, original: str) -> date:
@@ -180,7 +209,8 @@ def _describe(d: date) -> str:
 
 
 def _shorten(text: str, limit: int = 40) -> str:
-    text = text.strip()
+    """What was typed, as a message may quote it: individual numbers masked (SPEC §2), cut."""
+    text = mask_individual_numbers(text.strip())
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.codes import Role
 from tracker.domain.errors import InputError
+from tracker.domain.mynumber import contains_individual_number, mask_individual_numbers
 from tracker.domain.passwords import password_problems
 from tracker.domain.records import check_free_text
 from tracker.models import LoginFailure, LoginLock, User, UserSession
@@ -98,10 +99,12 @@ def make_hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordH
 
 def validate_username(username: str) -> str:
     name = username.strip()
+    if contains_individual_number(name):  # SPEC §2; and never echoed back
+        raise AccountError("ユーザー名に個人番号（マイナンバー）と思われる数字は使えません")
     if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_ALLOWED:
         raise AccountError(
             "ユーザー名は2〜64文字の半角英小文字・数字・「.」「_」「-」で入力してください"
-            f"（入力値: 「{name}」）"
+            f"（入力値: 「{mask_individual_numbers(name)}」）"
         )
     return name
 

@@ -51,7 +51,10 @@ def _seq_bounds(session: Session, f: AuditFilter) -> tuple[int | None, int | Non
             .order_by(AuditEvent.occurred_at, AuditEvent.seq)
             .limit(1)
         )
-        low = low if low is not None else 2**62  # nothing that late: empty result
+        if low is None:
+            # Nothing that late: an empty range. (It was seq >= 2**62, which PostgreSQL
+            # refuses for an INTEGER column: a 500 for any date after the last event.)
+            return 1, 0
     if f.until is not None:
         high = session.scalar(
             select(AuditEvent.seq)

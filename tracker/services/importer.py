@@ -6,6 +6,8 @@ All or nothing, in bounded memory, idempotent:
    CP932; else refused), then streamed through ``csv.reader``. Each row is checked by the same
    field rules as the intake form (:mod:`tracker.domain.records`); good rows go, in batches, to a
    temporary staging table on the import's own connection. Nothing is kept per row in memory.
+   A row with more fields than the header is refused (its extra fields would be lost), and so
+   is a file with no data rows at all. Refusals quote cells with individual numbers masked.
 2. Rules that span rows run as set-based SQL on the staging table: rows sharing a tracking
    number must agree on the envelope columns; one person may not appear twice in one envelope;
    rows already in the database are duplicates (re-importing a file adds nothing).
@@ -48,6 +50,7 @@ from sqlalchemy.orm import Session
 from tracker.db import SQLITE_CACHE_KIB, begin_writing
 from tracker.domain.codes import ItemStatus
 from tracker.domain.control import ENVELOPE_DIGITS, ENVELOPE_PREFIX
+from tracker.domain.mynumber import mask_individual_numbers
 from tracker.domain.records import Checked, EnvelopeFields, check_envelope, check_item
 from tracker.models import Location
 from tracker.services import audit
@@ -206,6 +209,8 @@ class Header:
     index: dict[str, int]
     label: dict[str, str]
     ignored: list[str]
+    #: How many fields the header row has; a data row may not have more (issue 10).
+    width: int = 0
 
 
 def read_header(cells: list[str]) -> Header:
@@ -216,7 +221,7 @@ def read_header(cells: list[str]) -> Header:
         name = _HEADER_ALIASES.get(_header_key(cell))
         if name is None:
             if cell.strip():
-                ignored.append(cell.strip())
+                ignored.append(mask_individual_numbers(cell.strip()))
             continue
         if name in index:
             raise ImportFileError(
@@ -232,7 +237,7 @@ def read_header(cells: list[str]) -> Header:
             f"1行目の見出しに必須の列がありません: {names}。"
             "見出しは日本語・英語どちらでも構いません"
         )
-    return Header(index, label, ignored)
+    return Header(index, label, ignored, width=len(cells))
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,10 @@ def iter_rows(
             staged = _check_row(cells, line, header, today, locate, report, envelope_check)
             if staged is not None:
                 yield staged
+        if report.rows == 0:  # a header alone is a file with nothing in it (issue 10)
+            raise ImportFileError(
+                "データ行がありません。2行目から1行に1通知物ずつ記入したファイルを指定してください"
+            )
     except UnicodeDecodeError as error:
         raise ImportFileError(
             f"{last_line + 1}行目付近に、指定の文字コード（{error.encoding}）では読めないバイトが"
@@ -323,6 +332,19 @@ def _check_row(
     if "\x00" in "".join(cells):
         report.add_error(RowProblem(line, "", "", "NUL文字が含まれています"))
         return None
+    if len(cells) > header.width:
+        # The extra fields would be dropped unseen: most often an unquoted comma that has
+        # shifted every later column, so nothing in this row can be trusted (issue 10).
+        report.add_error(
+            RowProblem(
+                line,
+                "",
+                "",
+                f"項目の数が見出しより多くなっています（見出しは{header.width}項目、"
+                f'この行は{len(cells)}項目）。値にカンマを含むときは全体を "…" で囲んでください',
+            )
+        )
+        return None
     raw = {name: cells[i] if i < len(cells) else "" for name, i in header.index.items()}
     envelope, checked = check_envelope_of(raw)
     item = check_item(raw, today, envelope.returned_on if envelope else None, checked)
@@ -334,10 +356,18 @@ def _check_row(
                 f"保管場所「{envelope.location}」は登録されていません。保管場所の名称かコードを"
                 "指定してください（空欄なら既定の保管場所）"
             )
+    # The report quotes cells, and it goes to a screen and to stderr: every refused value is
+    # shown with individual numbers masked (SPEC §2, issue 10), as are the messages. A warning
+    # about a tracking number is the exception: that number is stored as it is (SPEC §2 leaves
+    # the column alone; one valid tracking number in eleven passes the My Number check digit),
+    # so masking it would only hide the number the officer is looking for.
     for name, message in checked.errors.items():
-        report.add_error(RowProblem(line, report.label(name), raw.get(name, ""), message))
+        report.add_error(RowProblem(line, report.label(name), *_masked(raw.get(name), message)))
     for name, message in checked.warnings.items():
-        report.add_warning(RowProblem(line, report.label(name), raw.get(name, ""), message))
+        value = raw.get(name, "")
+        if name != "tracking_no":
+            value, message = _masked(value, message)
+        report.add_warning(RowProblem(line, report.label(name), value, message))
     if checked.errors or envelope is None or item is None:
         return None
     return StagedRow(
@@ -360,6 +390,10 @@ def _check_row(
             "relationship": item.relationship,
         }
     )
+
+
+def _masked(value: str | None, message: str) -> tuple[str, str]:
+    return mask_individual_numbers(value or ""), mask_individual_numbers(message)
 
 
 # --- staging and the set-based checks ----------------------------------------------------------

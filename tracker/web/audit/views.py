@@ -6,32 +6,30 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.clock import today_jst
 from tracker.domain.codes import Role
-from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
-from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Item
 from tracker.services import audit, auditlog, handover_review
 from tracker.web.access import allow
+from tracker.web.params import date_arg, id_arg
 
 bp = Blueprint("audit", __name__)
 
 A, R = Role.AUDITOR, Role.RECORDS_OFFICER
 
 
+#: How the filter forms name their date fields, for the 400 page of a date that cannot be used.
+DAY_LABELS = {"since": _l("期間（から）"), "until": _l("期間（まで）")}
+
+
 def _day(name: str) -> date | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except InputError:
-        return None
+    return date_arg(name, str(DAY_LABELS[name]))
 
 
 def _filter() -> auditlog.AuditFilter:
@@ -49,7 +47,7 @@ def _filter() -> auditlog.AuditFilter:
 @allow(A)
 def log() -> str:
     f = _filter()
-    before = request.args.get("before", type=int)
+    before = id_arg("before")  # a sequence number: the same range as an id
     args = {k: v for k, v in request.args.items() if k != "before"}
     with db.read_session() as session:  # rendered inside: the rows belong to this session
         page = auditlog.page(session, f, before=before)

@@ -24,6 +24,7 @@ from tracker.models import Envelope, Handover, HandoverItem, Item, Location
 from tracker.services import audit, handover, intake, lookup
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm
+from tracker.web.params import date_arg, id_arg, id_args
 
 bp = Blueprint("counter", __name__)
 
@@ -36,7 +37,7 @@ def items() -> str | Response:
     """One search box: name (kanji or kana, any width), birth date, tracking or control no."""
     text = request.args.get("q", "").strip()
     status = request.args.get("status", "")
-    location_id = request.args.get("location", type=int)
+    location_id = id_arg("location")
     if text:
         target = _direct_hit(text)
         if target is not None:
@@ -135,7 +136,7 @@ def _eligibility_today(record: Item) -> object:
 
 
 def _selected_items() -> list[Item]:
-    ids = [int(v) for v in request.values.getlist("item") if v.isdigit()][:20]
+    ids = id_args("item", limit=20)
     if not ids:
         abort(400)
     found = list(
@@ -351,11 +352,7 @@ def _document_lines(stored: str | None, names: dict[str, str]) -> list[str]:
 @allow(C, R, A)
 def handovers() -> str:
     """The office's handovers of one day (JST), by clerk. Control numbers, no names."""
-    try:
-        day = parse_date(request.args["date"]) if request.args.get("date") else today_jst()
-    except InputError as error:
-        flash(str(error), "error")
-        day = today_jst()
+    day = date_arg("date", _("日付")) or today_jst()
     start = datetime.combine(day, time.min, tzinfo=JST)
     rows = db.session.scalars(
         select(Handover)

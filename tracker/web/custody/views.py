@@ -21,6 +21,7 @@ from tracker.models import Envelope, Item, Location
 from tracker.services import intake
 from tracker.web.access import allow
 from tracker.web.custody.forms import EnvelopeEditForm, IntakeForm, ItemEditForm, MoveForm
+from tracker.web.params import id_arg, id_args
 
 bp = Blueprint("custody", __name__)
 
@@ -58,7 +59,7 @@ def new_envelope() -> str | Response:
     today = today_jst()
     if request.method == "GET":
         form.return_date.data = format_wareki(today)
-        form.location.data = request.args.get("location", type=int) or _default_location_id()
+        form.location.data = id_arg("location") or _default_location_id()
         form.slot.data = request.args.get("slot", "")
     duplicate: Envelope | None = None
     if request.method == "POST" and form.validate():
@@ -116,7 +117,7 @@ def new_envelope() -> str | Response:
                         last=envelope.id,
                     )
                 )
-    last = request.args.get("last", type=int)
+    last = id_arg("last")
     return render_template(
         "custody/intake.html",
         form=form,
@@ -289,7 +290,7 @@ def labels() -> Response:
     """A sheet of envelope labels (barcode of the control number, date, slot; no names)."""
     from tracker.pdf.labels import EnvelopeLabel, render_envelope_labels
 
-    ids = [int(v) for v in request.args.getlist("id") if v.isdigit()][:600]
+    ids = id_args("id", limit=600)
     if not ids:
         abort(400)
     envelopes = db.session.scalars(

@@ -38,6 +38,7 @@ from tracker.models import (
 from tracker.services import audit, disposal, holds, retention
 from tracker.web.access import allow
 from tracker.web.auth.views import password_reentered
+from tracker.web.params import date_arg, is_id
 
 bp = Blueprint("disposal", __name__)
 
@@ -50,6 +51,8 @@ KIND_LABELS = {
 
 
 def _date_arg(name: str, default: date | None = None) -> date | None:
+    if request.method == "GET":  # a query argument: a date that cannot be used is a 400
+        return date_arg(name, _("基準日"), default)
     value = request.values.get(name, "").strip()
     if not value:
         return default
@@ -115,10 +118,11 @@ def _rule_from_form() -> tuple[RuleKind, object, dict[str, object]]:
 def save_rule() -> str | Response:
     """Create a rule, or change one (``rule_id`` in the form); audited with before/after."""
     existing = None
-    if request.form.get("rule_id", "").isdigit():
-        existing = db.session.get(RetentionRule, int(request.form["rule_id"]))
-        if existing is None:
-            abort(404)
+    rule_id = request.form.get("rule_id", "").strip()
+    if rule_id:
+        if not is_id(rule_id):
+            abort(404)  # no row can have that id (issue 10: never reaches the database)
+        existing = db.session.get(RetentionRule, int(rule_id)) or abort(404)
     try:
         kind, rule, parameters = _rule_from_form()
         retention.save_rule(

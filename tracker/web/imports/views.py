@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -80,5 +80,10 @@ def upload() -> str:
             finally:
                 session.close()
     return render_template(
-        "imports/upload.html", form=form, report=report, refusal=refusal, columns=importer.COLUMNS
+        "imports/upload.html",
+        form=form,
+        report=report,
+        refusal=refusal,
+        columns=importer.COLUMNS,
+        limit_mb=current_app.config["TRACKER"].max_upload_mb,
     )
