@@ -95,6 +95,22 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
         conn.info[_READING] = options.get(READ_FIRST, False)
 
+    @event.listens_for(engine, "checkin")
+    def _forget_temporary_tables(dbapi_connection: Any, _record: Any) -> None:
+        """A pooled connection keeps its TEMP tables, and an import's staging table holds
+        names and birth dates: none may outlive the work that made it (a refused import
+        whose staging was committed by a promotion, for one)."""
+        if dbapi_connection is None:
+            return
+        names = [
+            row[0]
+            for row in dbapi_connection.execute(
+                "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
+            )
+        ]
+        for name in names:
+            dbapi_connection.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+
     @event.listens_for(engine, "before_cursor_execute")
     def _before_write(
         conn: Any, _cursor: Any, _statement: Any, _params: Any, context: Any, _many: bool

@@ -20,7 +20,7 @@ from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason, RuleKind
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.domain.retention import ItemFacts, eligibility, rule_from_fields
-from tracker.models import AuditEvent, DisposalBatch, Hold, Item, Location
+from tracker.models import AuditEvent, DisposalBatch, Hold, Item, Location, RetentionRule
 from tracker.services import disposal, handover, holds, intake, retention
 from tracker.services.transitions import Conflict
 
@@ -391,3 +391,39 @@ def test_certificate_verify_cli(database: Database, database_url: str, tmp_path:
     with database.session_scope() as session:
         assert session.scalar(select(AuditEvent).where(AuditEvent.action == "disposal.execute"))
         assert session.scalar(select(Hold).limit(1)) is None
+
+
+def test_editing_a_rule_after_execution_never_changes_the_certificate(database: Database) -> None:
+    """The certificate prints each cohort's rule: as it was at execution, not as it is now."""
+    batch_id = make_batch(database, 2)
+    with database.session_scope() as session:
+        batch = session.get(DisposalBatch, batch_id)
+        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
+        disposal.execute(
+            session, actor="officer2", batch=batch, execution=EXECUTION, now=NOW, today=NOW.date()
+        )
+        issued = disposal.certificate_pdf(session, batch)
+    with database.session_scope() as session:
+        seed = session.scalar(select(RetentionRule))
+        assert seed is not None
+        edited = rule_from_fields(
+            RuleKind.FIXED,
+            label=seed.label,
+            returned_from=seed.returned_from,
+            returned_to=seed.returned_to,
+            retain_until=date(2020, 9, 30),
+        )
+        retention.save_rule(
+            session,
+            actor="officer3",
+            rule=edited,
+            kind=RuleKind.FIXED,
+            parameters={"retain_until": date(2020, 9, 30)},
+            existing=seed,
+        )
+    with database.session_scope() as session:
+        batch = session.get(DisposalBatch, batch_id)
+        again = disposal.certificate_pdf(session, batch)
+        from tracker.pdf.certificate import sha256_of
+
+        assert again == issued and sha256_of(again) == batch.certificate_sha256

@@ -49,9 +49,17 @@ def test_a_row_as_wide_as_the_header_or_narrower_is_read_as_before(
     assert report.ok and report.committed and report.items == 3
 
 
-def test_the_cli_names_the_line_of_a_wide_row(database_url: str, tmp_path: Path) -> None:
+def test_empty_trailing_fields_are_harmless(database: Database, tmp_path: Path) -> None:
+    """Spreadsheets export blank columns as `…,,`: nothing is lost, so nothing is refused."""
     rows = household_rows(1, 2)
     rows[0] += ",,"
+    report = run(database, write(tmp_path / "blank-columns.csv", [JA_HEADER, *rows]))
+    assert report.ok and report.committed and report.items == 2
+
+
+def test_the_cli_names_the_line_of_a_wide_row(database_url: str, tmp_path: Path) -> None:
+    rows = household_rows(1, 2)
+    rows[0] += ",余分,"
     path = write(tmp_path / "wide.csv", [JA_HEADER, *rows])
     result = CliRunner().invoke(
         main, ["import", str(path)], env={"TRACKER_DATABASE_URL": database_url}

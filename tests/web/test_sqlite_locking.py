@@ -109,3 +109,30 @@ def test_the_database_file_and_its_wal_are_private(tmp_path: Path) -> None:
             assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     finally:
         database.dispose()
+
+
+def test_a_refused_import_leaves_no_staged_rows_on_the_pooled_connection(
+    app: Flask, tmp_path: Path
+) -> None:
+    """The staging table holds names and birth dates; after a refusal it must be gone, even
+    though promoting the import to a writer committed it on that connection."""
+    sqlite_path(app)
+    good = f"{10_000_000_001:011d}{10_000_000_001 % 7},H30.4.2,転居先不明,山田 太郎,熊本市,山田 太郎,ヤマダ タロウ,S45.1.2"
+    clash = good.replace("熊本市", "別の住所", 1)  # same envelope, another address: refused
+    csv_file = tmp_path / "clash.csv"
+    csv_file.write_text("\n".join([HEADER, good, clash]) + "\n", encoding="utf-8")
+    database: Database = app.extensions["tracker.db"]
+    session = database.new_session(read_first=True)
+    try:
+        report = importer.run_import(
+            session, csv_file, actor="cli:test", today=date(2026, 11, 27), now=now_utc()
+        )
+        assert not report.ok
+        session.rollback()
+    finally:
+        session.close()
+    with database.engine.connect() as conn:  # the same pooled connection (one is idle)
+        left = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
+        ).all()
+    assert left == []

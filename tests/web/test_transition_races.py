@@ -20,19 +20,20 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tests.services.test_disposal import make_batch
+from tests.services.test_disposal import NOW, make_batch
 from tracker.cli import main
 from tracker.config import PasswordHashing
 from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem
-from tracker.services import accounts, audit
+from tracker.services import accounts, audit, disposal
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -141,14 +142,19 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def all_at_once(
-    browsers: list[Browser], path: str, fields: list[dict[str, str]]
+    browsers: list[Browser],
+    path: str,
+    fields: list[dict[str, str]],
+    actions: list[str] | None = None,
 ) -> list[tuple[int, str]]:
+    """Every browser posts ``fields[n]`` to ``path + actions[n]`` at the same moment."""
     barrier = threading.Barrier(len(browsers))
     results: list[tuple[int, str]] = [(0, "")] * len(browsers)
+    suffixes = actions or [""] * len(browsers)
 
     def click(n: int) -> None:
         barrier.wait(timeout=60)
-        results[n] = browsers[n].post(path, fields[n])
+        results[n] = browsers[n].post(path + suffixes[n], fields[n])
 
     threads = [threading.Thread(target=click, args=(n,)) for n in range(len(browsers))]
     for thread in threads:
@@ -158,23 +164,70 @@ def all_at_once(
     return results
 
 
+def add_officers(database: Database, numbers: range) -> None:
+    hasher = accounts.make_hasher(**vars(PasswordHashing.cheap_for_tests()))
+    with database.session_scope() as session:
+        for n in numbers:
+            accounts.create_user(
+                session,
+                hasher,
+                actor="cli:test",
+                username=f"officer{n}",
+                role=Role.RECORDS_OFFICER,
+                password=PASSWORD,
+                display_name=f"記録 担当{n}",
+            )
+
+
+def test_approve_racing_cancel_over_http_has_one_winner_and_no_error(
+    postgres_url: str, two_servers: list[str]
+) -> None:
+    """The approval re-checks a password (which writes its own audit event) before it
+    approves; a cancel on the other server at the same moment must give a 409, not a
+    deadlock's 500."""
+    database = Database(postgres_url)
+    try:
+        add_officers(database, range(2, 4))
+        approver, canceller = Browser.open(two_servers[0]), Browser.open(two_servers[1])
+        approver.login("officer2")
+        canceller.login("officer3")
+        batch_id = make_batch(database, 2)
+        for _round in range(6):
+            path = f"/disposal/batches/{batch_id}"
+            results = all_at_once(
+                [approver, canceller],
+                path,
+                [
+                    {"csrf_token": approver.token(path), "password": PASSWORD},
+                    {
+                        "csrf_token": canceller.token(path),
+                        "reason": "基準日の誤り",
+                        "seen": "created",
+                    },
+                ],
+                actions=["/approve", "/cancel"],
+            )
+            assert sorted(status for status, _ in results) == [302, 409], results
+            with database.session_scope() as session:
+                batch = session.get(DisposalBatch, batch_id)
+                assert batch is not None and batch.status in ("approved", "cancelled")
+                if batch.status == "approved":
+                    disposal.cancel(
+                        session, actor="officer9", batch=batch, reason="次の回", now=NOW
+                    )
+                batch_id = disposal.create_batch(
+                    session, actor="officer1", as_of=date(2020, 4, 1), now=NOW
+                ).id
+    finally:
+        database.dispose()
+
+
 def test_two_servers_eight_officers_one_approval_one_execution(
     postgres_url: str, two_servers: list[str], tmp_path: Path
 ) -> None:
     database = Database(postgres_url)
     try:
-        hasher = accounts.make_hasher(**vars(PasswordHashing.cheap_for_tests()))
-        with database.session_scope() as session:
-            for n in range(2, 10):
-                accounts.create_user(
-                    session,
-                    hasher,
-                    actor="cli:test",
-                    username=f"officer{n}",
-                    role=Role.RECORDS_OFFICER,
-                    password=PASSWORD,
-                    display_name=f"記録 担当{n}",
-                )
+        add_officers(database, range(2, 10))
         batch_id = make_batch(database, 29)  # created by officer1
         path = f"/disposal/batches/{batch_id}"
         browsers = [Browser.open(two_servers[n % 2]) for n in range(8)]

@@ -58,6 +58,9 @@ class DisposalBatch(Base):
     audit_head_hash: Mapped[str | None] = mapped_column(String(64))
     #: SHA-256 of the certificate PDF (a document cannot carry its own hash, SPEC §5).
     certificate_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The rules as printed on the certificate, frozen at execution (canonical JSON
+    #: ``{label: description}``), so that editing a rule later never changes its bytes.
+    certificate_rules: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[DisposalBatchItem]] = relationship(
         back_populates="batch", order_by="DisposalBatchItem.control_no"

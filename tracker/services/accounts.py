@@ -577,16 +577,16 @@ def resume_session(
         return SessionLookup(None)
     too_old = now - user_session.created_at > max_age
     if too_old or now - user_session.last_seen_at > idle_timeout:
-        user_session.ended_at = now
-        user_session.end_reason = "max_age" if too_old else "idle"
-        audit.record(
-            session,
-            actor=user.username,
-            action="auth.session_expired",
-            object_type="user",
-            object_id=user.id,
-            details={"reason": user_session.end_reason},
-        )
+        reason = "max_age" if too_old else "idle"
+        if _end(session, user_session, now, reason):  # two tabs: one expiry, one event
+            audit.record(
+                session,
+                actor=user.username,
+                action="auth.session_expired",
+                object_type="user",
+                object_id=user.id,
+                details={"reason": reason},
+            )
         return SessionLookup(None, expired=True)
     if now - user_session.last_seen_at > TOUCH_INTERVAL:
         user_session.last_seen_at = now
@@ -598,10 +598,8 @@ def end_session(session: Session, token: str, now: datetime) -> None:
     user_session = session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token))
     )
-    if user_session is None or user_session.ended_at is not None:
+    if user_session is None or not _end(session, user_session, now, "logout"):
         return
-    user_session.ended_at = now
-    user_session.end_reason = "logout"
     audit.record(
         session,
         actor=user_session.user.username,
@@ -609,6 +607,18 @@ def end_session(session: Session, token: str, now: datetime) -> None:
         object_type="user",
         object_id=user_session.user_id,
     )
+
+
+def _end(session: Session, user_session: UserSession, now: datetime, reason: str) -> bool:
+    """End a session exactly once (a conditional update); False if it had already ended."""
+    ended: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(UserSession)
+        .where(UserSession.id == user_session.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(user_session)
+    return ended == 1
 
 
 def _end_all_sessions(session: Session, user: User, now: datetime, reason: str) -> None:

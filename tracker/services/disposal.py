@@ -6,7 +6,9 @@ here changes one, and the certificate is rebuilt byte for byte from what executi
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from tracker.domain.chain import canonical_json
 from tracker.domain.codes import ItemStatus
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
@@ -344,8 +347,11 @@ def execute(
     ).one()
     from tracker.pdf.certificate import sha256_of
 
-    digest = sha256_of(_render(session, batch, head.seq, head.hash))
-    # The certificate is frozen once: its head and SHA-256 are written only where none is.
+    labels = {entry.rule_label for entry, _item, _envelope in pending}
+    texts = {label: text for label, text in _rule_texts(session).items() if label in labels}
+    digest = sha256_of(_render(session, batch, head.seq, head.hash, texts))
+    # The certificate is frozen once: its head, rule texts and SHA-256 are written only where
+    # none is, and it is always rebuilt from them.
     transition(
         session,
         DisposalBatch,
@@ -354,6 +360,7 @@ def execute(
         values={
             "audit_head_seq": head.seq,
             "audit_head_hash": head.hash,
+            "certificate_rules": canonical_json(texts),
             "certificate_sha256": digest,
         },
         conflict=lambda current: _taken(session, current, "実行"),
@@ -400,11 +407,28 @@ def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
     """Build (or rebuild, identically) the certificate of an executed batch."""
     if batch.status != "executed" or batch.executed_at is None or batch.audit_head_hash is None:
         raise DisposalError("廃棄証明書は廃棄の実行後に発行されます")
-    return _render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash)
+    texts = (
+        json.loads(batch.certificate_rules)
+        if batch.certificate_rules is not None
+        else _rule_texts(session)  # executed before the texts were frozen (revision 0007)
+    )
+    return _render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash, texts)
 
 
-def _render(session: Session, batch: DisposalBatch, head_seq: int, head_hash: str) -> bytes:
-    """The certificate from what execution froze, with the audit-chain head at execution."""
+def _rule_texts(session: Session) -> dict[str, str]:
+    """Each rule's label and description as a certificate prints them, as they stand now."""
+    return {stored.rule.label: stored.rule.describe() for stored in retention.load_rules(session)}
+
+
+def _render(
+    session: Session,
+    batch: DisposalBatch,
+    head_seq: int,
+    head_hash: str,
+    rule_texts: Mapping[str, str],
+) -> bytes:
+    """The certificate from what execution froze: its items, the audit-chain head and the
+    rule texts at execution. Nothing that can change later goes into it."""
     from tracker.pdf.certificate import (
         Certificate,
         CertificateItem,
@@ -421,14 +445,13 @@ def _render(session: Session, batch: DisposalBatch, head_seq: int, head_hash: st
     ).all()
     destroyed = [e for e in entries if e.outcome == "destroyed"]
     cohorts: Counter[str] = Counter(e.rule_label for e in destroyed)
-    rules = {stored.rule.label: stored.rule for stored in retention.load_rules(session)}
     return render_certificate(
         Certificate(
             certificate_no=batch.certificate_no,
             municipality=MUNICIPALITY,
             office=OFFICE,
             rules=[
-                CohortCount(label, rules[label].describe() if label in rules else "", count)
+                CohortCount(label, rule_texts.get(label, ""), count)
                 for label, count in sorted(cohorts.items())
             ],
             as_of=batch.as_of,

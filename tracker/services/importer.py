@@ -332,9 +332,10 @@ def _check_row(
     if "\x00" in "".join(cells):
         report.add_error(RowProblem(line, "", "", "NUL文字が含まれています"))
         return None
-    if len(cells) > header.width:
+    if len(cells) > header.width and any(cell.strip() for cell in cells[header.width :]):
         # The extra fields would be dropped unseen: most often an unquoted comma that has
         # shifted every later column, so nothing in this row can be trusted (issue 10).
+        # Empty trailing fields (`…,,` from a spreadsheet's blank columns) are harmless.
         report.add_error(
             RowProblem(
                 line,

@@ -73,6 +73,8 @@ def save_rule(
 ) -> RetentionRule:
     """Create or change a rule; windows of different rules must not overlap (SPEC §3)."""
     serialise(session, "retention_rules")  # two officers saving overlapping rules at once
+    if existing is not None:
+        session.refresh(existing)  # as it is now, after anyone who held the lock before us
     others = [
         stored.rule
         for stored in load_rules(session)

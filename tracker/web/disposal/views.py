@@ -420,6 +420,10 @@ def approve(batch_id: int) -> Response:
         db.session.commit()
         flash(_("パスワードが正しくありません。承認していません。"), "error")
         return redirect(url_for("disposal.batch", batch_id=batch_id))
+    # The re-entry's bookkeeping took the audit-chain lock; commit it now, so that the approval
+    # takes the batch's row lock before the audit lock, in the same order as every other
+    # transition (a cancel racing this approval would otherwise deadlock on PostgreSQL).
+    db.session.commit()
     try:
         disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
         db.session.commit()
