@@ -418,12 +418,16 @@ def authenticate(
     now: datetime,
     kind: AttemptKind = AttemptKind.LOGIN,
     sleep: Callable[[float], None] = time.sleep,
+    first: Callable[[Session], None] | None = None,
 ) -> LoginResult:
     """One password attempt, the three steps in order; the result is flushed, not committed.
 
     ``read_session`` opens a short read-only session for step 1. The slow-down wait and the
     Argon2 check then run with no transaction open, and step 3 writes into ``session``, which
     must not be in a transaction yet (on SQLite it would hold the write lock meanwhile).
+    ``first`` runs in ``session`` just before step 3: the place to take the row lock of what
+    the password guards, before step 3's audit event takes the audit chain's lock (the lock
+    order every transition keeps).
     """
     if session.in_transaction():
         raise RuntimeError("a password check must not run inside a database transaction")
@@ -432,6 +436,8 @@ def authenticate(
     if credentials.delay:
         sleep(credentials.delay)
     password_ok = check_password(hasher, credentials, password)
+    if first is not None:
+        first(session)
     return record_login_attempt(
         session,
         hasher,
@@ -456,6 +462,7 @@ def confirm_password(
     client: str,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    first: Callable[[Session], None] | None = None,
 ) -> LoginResult:
     """A logged-in ``user`` types the password again (four-eyes approval, issue 10).
 
@@ -474,6 +481,7 @@ def confirm_password(
         now=now,
         kind=AttemptKind.REENTRY,
         sleep=sleep,
+        first=first,
     )
     if result.ok and (result.user is None or result.user.id != user.id):
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)  # renamed meanwhile: never someone else

@@ -138,6 +138,11 @@ def _taken(session: Session, batch: DisposalBatch, wanted: str) -> str:
     return f"廃棄処理 {no} は{done}。{wanted}できません"
 
 
+def lock(session: Session, batch_id: int) -> None:
+    """Take the batch's row lock now (before anything takes the audit chain's lock)."""
+    session.execute(select(DisposalBatch.id).where(DisposalBatch.id == batch_id).with_for_update())
+
+
 def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime) -> None:
     """Four eyes (SPEC §5): a different records officer approves, exactly once. The caller has
     already asked for the approver's password again."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from tracker.clock import now_utc
@@ -117,7 +119,7 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def password_reentered(password: str) -> bool:
+def password_reentered(password: str, *, first: Callable[[Session], None] | None = None) -> bool:
     """The logged-in person typed their password again (four-eyes approval, issue 10).
 
     Counts exactly like a login: failures, lockout (per address) and audit. The request's
@@ -135,6 +137,7 @@ def password_reentered(password: str) -> bool:
         password=password,
         client=client_address(),
         now=now_utc(),
+        first=first,
     )
     return result.ok
 

@@ -406,8 +406,12 @@ def approve(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
     if record.created_by == current_user.username:
         abort(403)
-    # counts like a login: failures, lockout, audit; wrong and locked get one message
-    if not password_reentered(request.form.get("password", "")):
+    # Counts like a login: failures, lockout, audit; wrong and locked get one message. The
+    # batch's row is locked before the re-entry's audit event takes the chain's lock, in the
+    # order every transition keeps (a cancel racing this approval could deadlock otherwise).
+    if not password_reentered(
+        request.form.get("password", ""), first=lambda s: disposal.lock(s, batch_id)
+    ):
         audit.record(
             db.session,
             actor=current_user.username,
@@ -420,10 +424,6 @@ def approve(batch_id: int) -> Response:
         db.session.commit()
         flash(_("パスワードが正しくありません。承認していません。"), "error")
         return redirect(url_for("disposal.batch", batch_id=batch_id))
-    # The re-entry's bookkeeping took the audit-chain lock; commit it now, so that the approval
-    # takes the batch's row lock before the audit lock, in the same order as every other
-    # transition (a cancel racing this approval would otherwise deadlock on PostgreSQL).
-    db.session.commit()
     try:
         disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
         db.session.commit()
