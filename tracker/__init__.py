@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, g, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -22,10 +23,24 @@ from tracker.services.transitions import Conflict
 log = logging.getLogger(__name__)
 
 
+class TrackerFlask(Flask):
+    """Flask in which every request is one unit of work (indico's ``RH.process``).
+
+    The request's database session commits once, after the view has returned; any exception
+    (an error page, an abort, a conflict) skips the commit, and the teardown rolls back. Views
+    never commit.
+    """
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        result = super().dispatch_request()
+        self.extensions["tracker.db"].commit_request()
+        return result
+
+
 def create_app(config: Config | None = None) -> Flask:
     """Build the app from an explicit config (``Config.from_env()`` when none is given)."""
     config = config or Config.from_env()
-    app = Flask(__name__)
+    app = TrackerFlask(__name__)
     app.config.update(
         TRACKER=config,
         SECRET_KEY=config.secret_key,

@@ -1,8 +1,10 @@
 """Database engine and sessions, for SQLite (embedded default) and PostgreSQL (production).
 
-One :class:`Database` per app. Web requests get one session each (``db.session``), committed
-explicitly by the view and rolled back at the end of the request whatever happened, so nothing
-half-written survives an error. CLI commands use :meth:`Database.session_scope`.
+One :class:`Database` per app. Web requests get one session each (``db.session``): one unit of
+work, committed once when the view has returned (:meth:`Database.commit_request`, called by the
+app) and rolled back on any exception, so nothing half-written survives an error and no view
+can forget to commit. A part that may be refused runs in :meth:`Database.attempt`. CLI commands
+use :meth:`Database.session_scope`, which commits once at the end of the command.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ _READING = "tracker_reading"
 
 
 def _promote(conn: Connection) -> None:
+    if conn.in_nested_transaction():  # COMMIT would release the savepoint with everything
+        raise RuntimeError("a read-first transaction must begin writing before a savepoint")
     conn.info[_READING] = False
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
@@ -185,6 +189,20 @@ class Database:
         session: Session = g.db_session
         return session
 
+    def commit_request(self) -> None:
+        """The request's one commit, after its view returned (the unit-of-work boundary)."""
+        session: Session | None = g.get("db_session")
+        if session is not None:
+            session.commit()
+
+    @contextmanager
+    def attempt(self) -> Iterator[Session]:
+        """A part of the request that may be refused: on an exception, what it wrote is undone
+        (a SAVEPOINT) and the exception goes on; the rest of the request, such as the audit
+        event of the refusal, still commits at the boundary."""
+        with self.session.begin_nested():
+            yield self.session
+
     def remove_session(self, exc: BaseException | None = None) -> None:
         """End of request: discard anything the view did not commit, then close."""
         session: Session | None = g.pop("db_session", None)
@@ -193,9 +211,10 @@ class Database:
             session.close()
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on any exception (CLI boundary)."""
-        session = self.new_session()
+    def session_scope(self, *, read_first: bool = False) -> Iterator[Session]:
+        """A unit of work of its own: committed on success, rolled back on any exception (the
+        CLI's boundary, and the session check's)."""
+        session = self.new_session(read_first=read_first)
         try:
             yield session
             session.commit()

@@ -57,15 +57,12 @@ def load_principal(token: str) -> Principal | None:
     ``current_user`` (the error handler rolls back first for the same reason).
     """
     config = current_app.config["TRACKER"]
-    own = db.new_session(read_first=True)  # a write (the touch) at most once a minute
-    try:
+    # Its own unit of work, committed here: a write (the touch) at most once a minute.
+    with db.session_scope(read_first=True) as own:
         lookup = accounts.resume_session(
             own, token, now_utc(), config.idle_timeout, config.session_max_age
         )
         user = lookup.user_session.user if lookup.user_session is not None else None
-        own.commit()
-    finally:
-        own.close()
     if lookup.expired:
         g.session_expired = True
     if user is None:

@@ -36,23 +36,22 @@ def new_user() -> str | Response:
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
-                db.session,
-                password_hasher,
-                actor=current_user.username,
-                username=form.username.data or "",
-                role=Role(form.role.data),
-                password=form.password.data or "",
-                display_name=form.display_name.data,
-            )
+            with db.attempt():
+                user = accounts.create_user(
+                    db.session,
+                    password_hasher,
+                    actor=current_user.username,
+                    username=form.username.data or "",
+                    role=Role(form.role.data),
+                    password=form.password.data or "",
+                    display_name=form.display_name.data,
+                )
         except accounts.AccountError as refusal:
-            db.session.rollback()
             field = {"password": form.password, "display_name": form.display_name}.get(
                 refusal.field, form.username
             )
             field.errors = [*field.errors, str(refusal)]
         else:
-            db.session.commit()
             flash(_("ユーザー「%(name)s」を作成しました。", name=user.username), "info")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
@@ -73,7 +72,6 @@ def toggle_active(user_id: int) -> Response:
     accounts.set_active(
         db.session, actor=current_user.username, user=user, active=not user.active, now=now_utc()
     )
-    db.session.commit()
     if user.active:
         flash(_("ユーザー「%(name)s」を有効にしました。", name=user.username), "info")
     else:
@@ -92,6 +90,5 @@ def unlock(user_id: int) -> Response:
     if user is None:
         abort(404)
     accounts.unlock(db.session, actor=current_user.username, user=user, now=now_utc())
-    db.session.commit()
     flash(_("ユーザー「%(name)s」のロックを解除しました。", name=user.username), "info")
     return redirect(url_for("admin.users"))

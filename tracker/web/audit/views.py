@@ -74,7 +74,6 @@ def verify() -> str:
         outcome="ok" if result.ok else "failed",
         details={"checked": result.checked, "broken_seq": result.broken_seq},
     )
-    db.session.commit()
     return render_template("audit/verify.html", result=result)
 
 
@@ -91,7 +90,6 @@ def export() -> Response:
         action="audit.export",
         details={"encoding": encoding, "filtered": f.active()},
     )
-    db.session.commit()
 
     def rows():  # type: ignore[no-untyped-def]
         with db.read_session() as session:
@@ -130,7 +128,6 @@ def item_history(item_id: int) -> str:
         object_id=item.id,
         details={"control_no": item.control_no},
     )
-    db.session.commit()
     return render_template("audit/history.html", item=item, events=events)
 
 
@@ -164,7 +161,6 @@ def handover_log() -> str:
         action="handover.review",
         details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
     )
-    db.session.commit()
     return render_template(
         "audit/handovers.html",
         rows=rows,
@@ -212,7 +208,6 @@ def handover_export() -> Response:
         action="handover.export",
         details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
     )
-    db.session.commit()
     try:
         data = b"".join(encode_csv(header, body, encoding))
     except ExportEncodingError as error:

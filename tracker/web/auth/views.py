@@ -52,14 +52,12 @@ def login() -> str | Response:
         )
         if result.user is not None:
             token = accounts.start_session(db.session, result.user, now)
-            db.session.commit()
             language = session.get("lang")
             session.clear()  # a fresh session: nothing carried over from before login
             if language:
                 session["lang"] = language
             login_user(Principal(result.user, token))
             return redirect(_safe_next(form.next.data) or url_for("main.index"))
-        db.session.commit()  # the failure count and its audit events
         # One message for unknown user, wrong password, disabled and locked (issue #2).
         flash(
             _(
@@ -81,7 +79,6 @@ def logout() -> str | Response:
     if request.method == "POST" and form.validate_on_submit():
         if current_user.is_authenticated:
             accounts.end_session(db.session, current_user.get_id(), now_utc())
-            db.session.commit()
         logout_user()
         session.clear()
         flash(_("ログアウトしました。"), "info")

@@ -53,7 +53,6 @@ def items() -> str | Response:
             statuses=statuses,
             location_id=location_id,
         )
-        db.session.commit()
     locations = db.session.scalars(select(Location).order_by(Location.sort_order)).all()
     return render_template(
         "counter/items.html",
@@ -106,7 +105,6 @@ def item(item_id: int) -> str:
         object_id=record.id,
         details={"control_no": record.control_no},
     )
-    db.session.commit()
     done = db.session.scalar(
         select(Handover).join(HandoverItem).where(HandoverItem.item_id == record.id)
     )
@@ -170,22 +168,20 @@ def hand_over() -> str | Response:
         else:
             ids = [i.id for i in chosen]
             try:
-                done = handover.hand_over(
-                    db.session,
-                    actor=current_user.username,
-                    item_ids=ids,
-                    evidence=evidence,
-                    now=now_utc(),
-                    today=today_jst(),
-                )
-                db.session.commit()
+                with db.attempt():
+                    done = handover.hand_over(
+                        db.session,
+                        actor=current_user.username,
+                        item_ids=ids,
+                        evidence=evidence,
+                        now=now_utc(),
+                        today=today_jst(),
+                    )
             except handover.HandoverError as refusal:
-                db.session.rollback()
                 problems = list(getattr(refusal, "reasons", None) or [str(refusal)])
                 handover.record_refusal(
                     db.session, actor=current_user.username, item_ids=ids, reasons=problems
                 )
-                db.session.commit()
                 if isinstance(refusal, handover.AlreadyHandedOver):
                     status = 409
                 chosen = _selected_items()  # reload: statuses may have changed
@@ -201,7 +197,6 @@ def hand_over() -> str | Response:
             object_id=chosen[0].envelope_id,
             details={"items": [i.control_no for i in chosen]},
         )
-        db.session.commit()
     return render_template(
         "counter/handover.html",
         form=form,
@@ -267,7 +262,6 @@ def handover_detail(handover_id: int) -> str:
         object_id=record.id,
         details={"receipt_no": record.receipt_no},
     )
-    db.session.commit()
     return render_template(
         "counter/handover_detail.html",
         handover=record,
@@ -332,7 +326,6 @@ def receipt(handover_id: int) -> Response:
             reprint_of=record.receipt_printed_at if reprint else None,
         )
     )
-    db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",

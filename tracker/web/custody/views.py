@@ -77,28 +77,25 @@ def new_envelope() -> str | Response:
         if values is not None:
             envelope_fields, item_fields = values
             try:
-                envelope = intake.log_envelope(
-                    db.session,
-                    actor=current_user.username,
-                    fields=envelope_fields,
-                    location_id=form.location.data,
-                    items=item_fields,
-                    now=now_utc(),
-                )
-                db.session.commit()
+                with db.attempt():
+                    envelope = intake.log_envelope(
+                        db.session,
+                        actor=current_user.username,
+                        fields=envelope_fields,
+                        location_id=form.location.data,
+                        items=item_fields,
+                        now=now_utc(),
+                    )
             except intake.DuplicateEnvelope as refusal:
-                db.session.rollback()
                 duplicate = refusal.envelope
                 form.tracking_no.errors = [*form.tracking_no.errors, str(refusal)]
             except IntegrityError:  # a colleague registered the same number a moment ago
-                db.session.rollback()
                 duplicate = intake.find_by_tracking_no(db.session, envelope_fields.tracking_no)
                 form.tracking_no.errors = [
                     *form.tracking_no.errors,
                     _("このお問い合わせ番号は登録済みです"),
                 ]
             except intake.IntakeError as refusal:
-                db.session.rollback()
                 form.items.errors = [str(refusal)]
             else:
                 flash(
@@ -133,7 +130,6 @@ def envelope(envelope_id: int) -> str:
     """The envelope and its items: personal data, so every opening is logged (SPEC §8)."""
     record = _envelope_or_404(envelope_id)
     intake.record_view(db.session, actor=current_user.username, envelope=record)
-    db.session.commit()
     move_form = MoveForm()
     move_form.location.choices = _location_choices()
     move_form.location.data = record.location_id
@@ -160,12 +156,11 @@ def edit_envelope(envelope_id: int) -> str | Response:
         fields = form.checked_values(today_jst(), record.slot)
         if fields is not None:
             try:
-                changed = intake.edit_envelope(
-                    db.session, actor=current_user.username, envelope=record, fields=fields
-                )
-                db.session.commit()
+                with db.attempt():
+                    changed = intake.edit_envelope(
+                        db.session, actor=current_user.username, envelope=record, fields=fields
+                    )
             except intake.DuplicateEnvelope as refusal:
-                db.session.rollback()
                 form.tracking_no.errors = [*form.tracking_no.errors, str(refusal)]
             else:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
@@ -190,12 +185,11 @@ def edit_item(item_id: int) -> str | Response:
         fields = form.checked_values(today_jst(), item.envelope.returned_on)
         if fields is not None:
             try:
-                changed = intake.edit_item(
-                    db.session, actor=current_user.username, item=item, fields=fields
-                )
-                db.session.commit()
+                with db.attempt():
+                    changed = intake.edit_item(
+                        db.session, actor=current_user.username, item=item, fields=fields
+                    )
             except intake.IntakeError as refusal:
-                db.session.rollback()
                 flash(str(refusal), "error")
             else:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
@@ -217,16 +211,15 @@ def move_envelope(envelope_id: int) -> Response:
         flash(str(error), "error")
         return redirect(url_for("custody.envelope", envelope_id=record.id))
     try:
-        move = intake.move_envelope(
-            db.session,
-            actor=current_user.username,
-            envelope=record,
-            location_id=form.location.data,
-            slot=slot,
-        )
-        db.session.commit()
+        with db.attempt():
+            move = intake.move_envelope(
+                db.session,
+                actor=current_user.username,
+                envelope=record,
+                location_id=form.location.data,
+                slot=slot,
+            )
     except intake.IntakeError as refusal:
-        db.session.rollback()
         flash(str(refusal), "error")
     else:
         flash(_("保管位置を変更しました。") if move else _("変更はありません。"), "info")
@@ -306,7 +299,6 @@ def labels() -> Response:
         skip=min(max(request.args.get("skip", 0, type=int), 0), 11),
     )
     intake.record_label_print(db.session, actor=current_user.username, envelopes=envelopes)
-    db.session.commit()
     name = envelopes[0].control_no if len(envelopes) == 1 else "labels"
     return Response(
         pdf,

@@ -124,18 +124,17 @@ def save_rule() -> str | Response:
             abort(404)  # no row can have that id (issue 10: never reaches the database)
         existing = db.session.get(RetentionRule, int(rule_id)) or abort(404)
     try:
-        kind, rule, parameters = _rule_from_form()
-        retention.save_rule(
-            db.session,
-            actor=current_user.username,
-            rule=rule,
-            kind=kind,
-            parameters=parameters,
-            existing=existing,
-        )
-        db.session.commit()
+        with db.attempt():
+            kind, rule, parameters = _rule_from_form()
+            retention.save_rule(
+                db.session,
+                actor=current_user.username,
+                rule=rule,
+                kind=kind,
+                parameters=parameters,
+                existing=existing,
+            )
     except (RuleError, InputError, ValueError) as error:
-        db.session.rollback()
         message = (
             str(error)
             if not isinstance(error, ValueError) or isinstance(error, (RuleError, InputError))
@@ -162,17 +161,16 @@ def gaps() -> str:
 def place_hold(item_id: int) -> Response:
     item = db.session.get(Item, item_id) or abort(404)
     try:
-        holds.place(
-            db.session,
-            actor=current_user.username,
-            item=item,
-            reason=request.form.get("reason", ""),
-            now=now_utc(),
-        )
-        db.session.commit()
-        flash(_("保留にしました。"), "info")
+        with db.attempt():
+            holds.place(
+                db.session,
+                actor=current_user.username,
+                item=item,
+                reason=request.form.get("reason", ""),
+                now=now_utc(),
+            )
+            flash(_("保留にしました。"), "info")
     except holds.HoldError as error:
-        db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("counter.item", item_id=item_id))
 
@@ -182,17 +180,16 @@ def place_hold(item_id: int) -> Response:
 def release_hold(hold_id: int) -> Response:
     hold = db.session.get(Hold, hold_id) or abort(404)
     try:
-        holds.release(
-            db.session,
-            actor=current_user.username,
-            hold=hold,
-            reason=request.form.get("reason", ""),
-            now=now_utc(),
-        )
-        db.session.commit()
-        flash(_("保留を解除しました。"), "info")
+        with db.attempt():
+            holds.release(
+                db.session,
+                actor=current_user.username,
+                hold=hold,
+                reason=request.form.get("reason", ""),
+                now=now_utc(),
+            )
+            flash(_("保留を解除しました。"), "info")
     except holds.HoldError as error:
-        db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("counter.item", item_id=hold.item_id))
 
@@ -202,19 +199,18 @@ def release_hold(hold_id: int) -> Response:
 def extend(item_id: int) -> Response:
     item = db.session.get(Item, item_id) or abort(404)
     try:
-        until = parse_date(request.form.get("retain_until", ""))
-        holds.extend(
-            db.session,
-            actor=current_user.username,
-            item=item,
-            retain_until=until,
-            reason=request.form.get("reason", ""),
-            now=now_utc(),
-        )
-        db.session.commit()
-        flash(_("保管期限を延長しました。"), "info")
+        with db.attempt():
+            until = parse_date(request.form.get("retain_until", ""))
+            holds.extend(
+                db.session,
+                actor=current_user.username,
+                item=item,
+                retain_until=until,
+                reason=request.form.get("reason", ""),
+                now=now_utc(),
+            )
+            flash(_("保管期限を延長しました。"), "info")
     except (holds.HoldError, InputError) as error:
-        db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("counter.item", item_id=item_id))
 
@@ -240,7 +236,6 @@ def eligible() -> str:
         action="disposal.list_view",
         details={"as_of": as_of.isoformat(), "items": total},
     )
-    db.session.commit()
     return render_template(
         "disposal/eligible.html",
         as_of=as_of,
@@ -295,7 +290,6 @@ def eligible_csv() -> Response:
         action="disposal.list_export",
         details={"as_of": as_of.isoformat(), "format": "csv", "encoding": encoding},
     )
-    db.session.commit()
     return Response(
         stream_with_context(encode_csv(header, rows(), encoding)),
         mimetype="text/csv",
@@ -334,12 +328,11 @@ def create_batch() -> Response:
         flash(_("基準日を入力してください。"), "error")
         return redirect(url_for("disposal.batches"))
     try:
-        batch = disposal.create_batch(
-            db.session, actor=current_user.username, as_of=as_of, now=now_utc()
-        )
-        db.session.commit()
+        with db.attempt():
+            batch = disposal.create_batch(
+                db.session, actor=current_user.username, as_of=as_of, now=now_utc()
+            )
     except disposal.DisposalError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("disposal.batches"))
     flash(
@@ -421,18 +414,15 @@ def approve(batch_id: int) -> Response:
             outcome="refused",
             details={"reason": "password"},
         )
-        db.session.commit()
         flash(_("パスワードが正しくありません。承認していません。"), "error")
         return redirect(url_for("disposal.batch", batch_id=batch_id))
     try:
-        disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
-        db.session.commit()
-        flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
+        with db.attempt():
+            disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
+            flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
     except disposal.NotAllowed:
-        db.session.rollback()
         abort(403)
     except disposal.DisposalError as error:
-        db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
@@ -443,26 +433,25 @@ def execute(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
     form = request.form
     try:
-        execution = disposal.Execution(
-            destroyed_on=parse_date(form.get("destroyed_on", "")),
-            method=form.get("method", ""),
-            place=form.get("place", ""),
-            executor=form.get("executor", ""),
-            witness=form.get("witness", ""),
-            contractor_name=form.get("contractor_name") or None,
-            contractor_certificate_no=form.get("contractor_certificate_no") or None,
-        )
-        disposal.execute(
-            db.session,
-            actor=current_user.username,
-            batch=record,
-            execution=execution,
-            now=now_utc(),
-            today=today_jst(),
-        )
-        db.session.commit()
+        with db.attempt():
+            execution = disposal.Execution(
+                destroyed_on=parse_date(form.get("destroyed_on", "")),
+                method=form.get("method", ""),
+                place=form.get("place", ""),
+                executor=form.get("executor", ""),
+                witness=form.get("witness", ""),
+                contractor_name=form.get("contractor_name") or None,
+                contractor_certificate_no=form.get("contractor_certificate_no") or None,
+            )
+            disposal.execute(
+                db.session,
+                actor=current_user.username,
+                batch=record,
+                execution=execution,
+                now=now_utc(),
+                today=today_jst(),
+            )
     except (disposal.DisposalError, InputError) as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("disposal.batch", batch_id=batch_id))
     flash(_("廃棄を記録し、廃棄証明書を発行しました。"), "info")
@@ -474,18 +463,17 @@ def execute(batch_id: int) -> Response:
 def cancel(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
     try:
-        disposal.cancel(
-            db.session,
-            actor=current_user.username,
-            batch=record,
-            reason=request.form.get("reason", ""),
-            now=now_utc(),
-            seen=request.form.get("seen") or None,
-        )
-        db.session.commit()
-        flash(_("廃棄処理を取り消しました。"), "info")
+        with db.attempt():
+            disposal.cancel(
+                db.session,
+                actor=current_user.username,
+                batch=record,
+                reason=request.form.get("reason", ""),
+                now=now_utc(),
+                seen=request.form.get("seen") or None,
+            )
+            flash(_("廃棄処理を取り消しました。"), "info")
     except disposal.DisposalError as error:
-        db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
@@ -506,7 +494,6 @@ def certificate(batch_id: int) -> Response:
         object_id=record.id,
         details={"certificate_no": record.certificate_no},
     )
-    db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -535,7 +522,6 @@ def verify() -> str:
             action="certificate.verify",
             details={"sha256": digest[:64], "match": found.certificate_no if found else None},
         )
-        db.session.commit()
     return render_template(
         "disposal/verify.html",
         digest=digest,

@@ -97,14 +97,13 @@ def save() -> str | Response:
             "proxy_letter_valid_months": form.proxy_letter_valid_months.data,
         }
         try:
-            saved = identity_policy.save_new_version(
-                db.session, actor=current_user.username, data=data, note=form.note.data or ""
-            )
+            with db.attempt():
+                saved = identity_policy.save_new_version(
+                    db.session, actor=current_user.username, data=data, note=form.note.data or ""
+                )
         except PolicyError as error:
-            db.session.rollback()
             errors = [str(error)]
         else:
-            db.session.commit()
             if saved is None:
                 flash(_("変更はありません。"), "info")
             else:
