@@ -501,5 +501,44 @@ def find_by_certificate_sha256(session: Session, digest: str) -> DisposalBatch |
     )
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What the batch page shows besides the batch itself."""
+
+    outcomes: dict[str, int]  # pending / destroyed / skipped → count
+    cohorts: list[tuple[str, int]]  # rule label → count, by label
+    skipped: list[DisposalBatchItem]  # the first 200, with their reasons
+    sample: list[DisposalBatchItem]  # the first 100 items
+
+
+def summary(session: Session, batch: DisposalBatch) -> Summary:
+    """Counts by outcome and by cohort, skipped items and a sample, in control-number order."""
+    of_batch = DisposalBatchItem.batch_id == batch.id
+    by_control_no = select(DisposalBatchItem).where(of_batch).order_by(DisposalBatchItem.control_no)
+    return Summary(
+        outcomes={
+            outcome: count
+            for outcome, count in session.execute(
+                select(DisposalBatchItem.outcome, func.count())
+                .where(of_batch)
+                .group_by(DisposalBatchItem.outcome)
+            )
+        },
+        cohorts=[
+            (label, count)
+            for label, count in session.execute(
+                select(DisposalBatchItem.rule_label, func.count())
+                .where(of_batch)
+                .group_by(DisposalBatchItem.rule_label)
+                .order_by(DisposalBatchItem.rule_label)
+            )
+        ],
+        skipped=list(
+            session.scalars(by_control_no.where(DisposalBatchItem.outcome == "skipped").limit(200))
+        ),
+        sample=list(session.scalars(by_control_no.limit(100))),
+    )
+
+
 def load(session: Session, batch_id: int) -> DisposalBatch | None:
     return session.get(DisposalBatch, batch_id)

@@ -38,6 +38,15 @@ from tracker.models import (
 from tracker.services import audit, disposal, holds, retention
 from tracker.web.access import allow
 from tracker.web.auth.views import password_reentered
+from tracker.web.disposal.forms import (
+    ApproveForm,
+    CancelForm,
+    CreateBatchForm,
+    ExecuteForm,
+    ExtensionForm,
+    ReasonForm,
+    RuleForm,
+)
 from tracker.web.params import date_arg, is_id
 
 bp = Blueprint("disposal", __name__)
@@ -50,17 +59,20 @@ KIND_LABELS = {
 }
 
 
-def _date_arg(name: str, default: date | None = None) -> date | None:
-    if request.method == "GET":  # a query argument: a date that cannot be used is a 400
-        return date_arg(name, _("基準日"), default)
-    value = request.values.get(name, "").strip()
-    if not value:
-        return default
+def _date_arg(name: str, default: date) -> date:
+    """A date query argument; one that cannot be used is a 400 naming it (issue 10)."""
+    return date_arg(name, _("基準日"), default) or default
+
+
+def _posted_date(value: str | None) -> date | None:
+    """A date typed into a form; a refusal is flashed (the page is shown again)."""
+    if not (value or "").strip():
+        return None
     try:
-        return parse_date(value)
+        return parse_date(value or "")
     except InputError as error:
         flash(str(error), "error")
-        return default
+        return None
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -70,42 +82,37 @@ def _date_arg(name: str, default: date | None = None) -> date | None:
 @allow(R, A)
 def rules() -> str:
     stored = retention.load_rules(db.session)
-    rows = {row.id: row for row in db.session.scalars(select(RetentionRule))}
     gap_count, gap_span, _gap_rows = retention.coverage_gaps(
         db.session, [s.rule for s in stored], limit=0
     )
     return render_template(
         "disposal/rules.html",
         stored=stored,
-        rows=rows,
         kinds=KIND_LABELS,
         gap_count=gap_count,
         gap_span=gap_span,
         calendar=retention.calendar(db.session, today_jst(), rules=[s.rule for s in stored]),
         can_edit=current_user.has_role(R),
-        editing=None,
-        form_values={},
     )
 
 
-def _rule_from_form() -> tuple[RuleKind, object, dict[str, object]]:
-    form = request.form
+def _rule_from_form(form: RuleForm) -> tuple[RuleKind, object, dict[str, object]]:
     try:
-        kind = RuleKind(form.get("kind", ""))
+        kind = RuleKind(form.kind.data or "")
     except ValueError:
         raise RuleError("廃棄基準の種類を選んでください") from None
-    returned_from = parse_date(form.get("returned_from", ""))
-    returned_to = parse_date(form.get("returned_to", ""))
+    returned_from = parse_date(form.returned_from.data or "")
+    returned_to = parse_date(form.returned_to.data or "")
     parameters: dict[str, object] = {}
     if kind is RuleKind.FIXED:
-        parameters["retain_until"] = parse_date(form.get("retain_until", ""))
+        parameters["retain_until"] = parse_date(form.retain_until.data or "")
     elif kind is RuleKind.FISCAL_YEAR:
-        parameters["years"] = int(form.get("years", "") or "x")
+        parameters["years"] = int(form.years.data or "x")
     else:
-        parameters["months"] = int(form.get("months", "") or "x")
+        parameters["months"] = int(form.months.data or "x")
     rule = rule_from_fields(
         kind,
-        label=check_free_text(form.get("label"), "label", required=True, label="名称"),
+        label=check_free_text(form.label.data, "label", required=True, label="名称"),
         returned_from=returned_from,
         returned_to=returned_to,
         **parameters,
@@ -117,15 +124,16 @@ def _rule_from_form() -> tuple[RuleKind, object, dict[str, object]]:
 @allow(R)
 def save_rule() -> str | Response:
     """Create a rule, or change one (``rule_id`` in the form); audited with before/after."""
+    form = RuleForm()
     existing = None
-    rule_id = request.form.get("rule_id", "").strip()
+    rule_id = (form.rule_id.data or "").strip()
     if rule_id:
         if not is_id(rule_id):
             abort(404)  # no row can have that id (issue 10: never reaches the database)
         existing = db.session.get(RetentionRule, int(rule_id)) or abort(404)
     try:
         with db.attempt():
-            kind, rule, parameters = _rule_from_form()
+            kind, rule, parameters = _rule_from_form(form)
             retention.save_rule(
                 db.session,
                 actor=current_user.username,
@@ -160,18 +168,20 @@ def gaps() -> str:
 @allow(R)
 def place_hold(item_id: int) -> Response:
     item = db.session.get(Item, item_id) or abort(404)
+    form = ReasonForm()
     try:
         with db.attempt():
             holds.place(
                 db.session,
                 actor=current_user.username,
                 item=item,
-                reason=request.form.get("reason", ""),
+                reason=form.reason.data,
                 now=now_utc(),
             )
-            flash(_("保留にしました。"), "info")
     except holds.HoldError as error:
         flash(str(error), "error")
+    else:
+        flash(_("保留にしました。"), "info")
     return redirect(url_for("counter.item", item_id=item_id))
 
 
@@ -179,18 +189,20 @@ def place_hold(item_id: int) -> Response:
 @allow(R)
 def release_hold(hold_id: int) -> Response:
     hold = db.session.get(Hold, hold_id) or abort(404)
+    form = ReasonForm()
     try:
         with db.attempt():
             holds.release(
                 db.session,
                 actor=current_user.username,
                 hold=hold,
-                reason=request.form.get("reason", ""),
+                reason=form.reason.data,
                 now=now_utc(),
             )
-            flash(_("保留を解除しました。"), "info")
     except holds.HoldError as error:
         flash(str(error), "error")
+    else:
+        flash(_("保留を解除しました。"), "info")
     return redirect(url_for("counter.item", item_id=hold.item_id))
 
 
@@ -198,20 +210,21 @@ def release_hold(hold_id: int) -> Response:
 @allow(R)
 def extend(item_id: int) -> Response:
     item = db.session.get(Item, item_id) or abort(404)
+    form = ExtensionForm()
     try:
         with db.attempt():
-            until = parse_date(request.form.get("retain_until", ""))
             holds.extend(
                 db.session,
                 actor=current_user.username,
                 item=item,
-                retain_until=until,
-                reason=request.form.get("reason", ""),
+                retain_until=parse_date(form.retain_until.data or ""),
+                reason=form.reason.data,
                 now=now_utc(),
             )
-            flash(_("保管期限を延長しました。"), "info")
     except (holds.HoldError, InputError) as error:
         flash(str(error), "error")
+    else:
+        flash(_("保管期限を延長しました。"), "info")
     return redirect(url_for("counter.item", item_id=item_id))
 
 
@@ -223,7 +236,7 @@ LIST_PAGE = 500
 @bp.route("/disposal/eligible")
 @allow(R, A)
 def eligible() -> str:
-    as_of = _date_arg("as_of", today_jst()) or today_jst()
+    as_of = _date_arg("as_of", today_jst())
     shown = []
     total = 0
     for entry in retention.iter_eligible(db.session, as_of):
@@ -251,7 +264,7 @@ def eligible() -> str:
 def eligible_csv() -> Response:
     """SPEC §6.5: UTF-8 with BOM by default, CP932 on request (unencodable characters are
     reported and nothing is sent), formulas neutralised."""
-    as_of = _date_arg("as_of", today_jst()) or today_jst()
+    as_of = _date_arg("as_of", today_jst())
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
         abort(400)
@@ -323,7 +336,7 @@ def batches() -> str:
 @bp.route("/disposal/batches", methods=["POST"])
 @allow(R)
 def create_batch() -> Response:
-    as_of = _date_arg("as_of")
+    as_of = _posted_date(CreateBatchForm().as_of.data)
     if as_of is None:
         flash(_("基準日を入力してください。"), "error")
         return redirect(url_for("disposal.batches"))
@@ -353,37 +366,14 @@ def _batch_or_404(batch_id: int) -> DisposalBatch:
 @allow(R, A)
 def batch(batch_id: int) -> str:
     record = _batch_or_404(batch_id)
-    outcomes = dict(
-        db.session.execute(
-            select(DisposalBatchItem.outcome, func.count())
-            .where(DisposalBatchItem.batch_id == record.id)
-            .group_by(DisposalBatchItem.outcome)
-        ).all()
-    )
-    cohorts = db.session.execute(
-        select(DisposalBatchItem.rule_label, func.count())
-        .where(DisposalBatchItem.batch_id == record.id)
-        .group_by(DisposalBatchItem.rule_label)
-    ).all()
-    skipped = db.session.scalars(
-        select(DisposalBatchItem)
-        .where(DisposalBatchItem.batch_id == record.id, DisposalBatchItem.outcome == "skipped")
-        .order_by(DisposalBatchItem.control_no)
-        .limit(200)
-    ).all()
-    sample = db.session.scalars(
-        select(DisposalBatchItem)
-        .where(DisposalBatchItem.batch_id == record.id)
-        .order_by(DisposalBatchItem.control_no)
-        .limit(100)
-    ).all()
+    summary = disposal.summary(db.session, record)
     return render_template(
         "disposal/batch.html",
         batch=record,
-        outcomes=outcomes,
-        cohorts=cohorts,
-        skipped=skipped,
-        sample=sample,
+        outcomes=summary.outcomes,
+        cohorts=summary.cohorts,
+        skipped=summary.skipped,
+        sample=summary.sample,
         labels=disposal.STATUS_LABELS,
         methods=disposal.METHOD_LABELS,
         outcome_labels={"pending": _("未実行"), "destroyed": _("廃棄済"), "skipped": _("除外")},
@@ -403,7 +393,7 @@ def approve(batch_id: int) -> Response:
     # batch's row is locked before the re-entry's audit event takes the chain's lock, in the
     # order every transition keeps (a cancel racing this approval could deadlock otherwise).
     if not password_reentered(
-        request.form.get("password", ""), first=lambda s: disposal.lock(s, batch_id)
+        ApproveForm().password.data or "", first=lambda s: disposal.lock(s, batch_id)
     ):
         audit.record(
             db.session,
@@ -419,11 +409,12 @@ def approve(batch_id: int) -> Response:
     try:
         with db.attempt():
             disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
-            flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
     except disposal.NotAllowed:
         abort(403)
     except disposal.DisposalError as error:
         flash(str(error), "error")
+    else:
+        flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
 
@@ -431,17 +422,17 @@ def approve(batch_id: int) -> Response:
 @allow(R)
 def execute(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
-    form = request.form
+    form = ExecuteForm()
     try:
         with db.attempt():
             execution = disposal.Execution(
-                destroyed_on=parse_date(form.get("destroyed_on", "")),
-                method=form.get("method", ""),
-                place=form.get("place", ""),
-                executor=form.get("executor", ""),
-                witness=form.get("witness", ""),
-                contractor_name=form.get("contractor_name") or None,
-                contractor_certificate_no=form.get("contractor_certificate_no") or None,
+                destroyed_on=parse_date(form.destroyed_on.data or ""),
+                method=form.method.data or "",
+                place=form.place.data or "",
+                executor=form.executor.data or "",
+                witness=form.witness.data or "",
+                contractor_name=form.contractor_name.data or None,
+                contractor_certificate_no=form.contractor_certificate_no.data or None,
             )
             disposal.execute(
                 db.session,
@@ -462,19 +453,21 @@ def execute(batch_id: int) -> Response:
 @allow(R)
 def cancel(batch_id: int) -> Response:
     record = _batch_or_404(batch_id)
+    form = CancelForm()
     try:
         with db.attempt():
             disposal.cancel(
                 db.session,
                 actor=current_user.username,
                 batch=record,
-                reason=request.form.get("reason", ""),
+                reason=form.reason.data or "",
                 now=now_utc(),
-                seen=request.form.get("seen") or None,
+                seen=form.seen.data or None,
             )
-            flash(_("廃棄処理を取り消しました。"), "info")
     except disposal.DisposalError as error:
         flash(str(error), "error")
+    else:
+        flash(_("廃棄処理を取り消しました。"), "info")
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
 

@@ -1,0 +1,62 @@
+"""Forms of the disposal area: retention rules, holds and extensions, batches (SPEC §3, §5).
+
+They read and type what the officer sent; the rules themselves (dates, free text, the
+individual-number guard, four eyes) are checked by tracker.domain and the services, the same
+for these pages, the command line and the import. Field names are the ones the pages post.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+
+
+class RuleForm(FlaskForm):
+    """A new retention rule, or a change to one (``rule_id``)."""
+
+    rule_id = HiddenField()
+    kind = StringField(_l("種類"))
+    label = StringField(_l("名称"))
+    returned_from = StringField(_l("返戻日（から）"))
+    returned_to = StringField(_l("返戻日（まで）"))
+    retain_until = StringField(_l("保管期限"))
+    years = StringField(_l("年数"))
+    months = StringField(_l("月数"))
+
+
+class ReasonForm(FlaskForm):
+    """Place or release a hold; the reason is required and checked as free text."""
+
+    reason = StringField(_l("理由"))
+
+
+class ExtensionForm(FlaskForm):
+    retain_until = StringField(_l("延長後の保管期限"))
+    reason = StringField(_l("理由"))
+
+
+class CreateBatchForm(FlaskForm):
+    as_of = StringField(_l("基準日"))
+
+
+class ApproveForm(FlaskForm):
+    """Four eyes: the approving officer types their password again."""
+
+    password = PasswordField(_l("パスワード"))
+
+
+class ExecuteForm(FlaskForm):
+    destroyed_on = StringField(_l("廃棄日"))
+    method = StringField(_l("廃棄方法"))
+    place = StringField(_l("廃棄した場所"))
+    executor = StringField(_l("廃棄した人"))
+    witness = StringField(_l("立会人"))
+    contractor_name = StringField(_l("委託業者名"))
+    contractor_certificate_no = StringField(_l("業者の証明書番号"))
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("取消の理由"))
+    #: The status the officer saw (so that a colleague's approval in between is a conflict).
+    seen = HiddenField()
