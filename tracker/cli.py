@@ -73,7 +73,8 @@ def resolve_actor(session: Session, username: str | None, allowed: Iterable[Role
             f"--actor: ユーザー「{username}」の役割（{user.role}）ではこの操作はできません"
             f"（許可される役割: {', '.join(sorted(allowed_values))}）"
         )
-    return user.username
+    name: str = user.username
+    return name
 
 
 pass_state = click.make_pass_decorator(CliState)

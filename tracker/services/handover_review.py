@@ -59,15 +59,21 @@ def flags_for(
     return found
 
 
-def review(
-    session: Session,
-    *,
-    since: date,
-    until: date,
-    clerk: str = "",
-    kind: str = "",
-    flagged_only: bool = False,
-) -> list[ReviewedHandover]:
+@dataclass(frozen=True)
+class ReviewFilter:
+    """Which handovers to review: a period of JST dates, optionally one clerk, one recipient
+    kind, only the flagged ones."""
+
+    since: date
+    until: date
+    clerk: str = ""
+    kind: str = ""
+    flagged_only: bool = False
+
+
+def review(session: Session, wanted: ReviewFilter) -> list[ReviewedHandover]:
+    since, until, clerk, kind = wanted.since, wanted.until, wanted.clerk, wanted.kind
+    flagged_only = wanted.flagged_only
     start = datetime.combine(since, time.min, tzinfo=JST)
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=JST)
     query = (

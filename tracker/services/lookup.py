@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.domain.errors import InputError
@@ -74,7 +74,7 @@ def parse_query(text: str) -> Query:
     return Query(name_prefixes=(joined,), birth_dates=tuple(dates))
 
 
-def _prefix_range(column, prefix: str):  # type: ignore[no-untyped-def]
+def _prefix_range(column: SQLColumnExpression[str], prefix: str) -> ColumnElement[bool]:
     """``column >= prefix AND column < prefix⁺``: an index range, unlike LIKE on SQLite."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return (column >= prefix) & (column < upper)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
@@ -22,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.route("/users")
 @allow(Role.ADMIN)
-def users() -> str:
+def users() -> ResponseReturnValue:
     rows = db.session.scalars(select(User).order_by(User.role, User.username)).all()
     locked = accounts.locked_user_ids(db.session, now_utc())
     return render_template(
@@ -32,7 +32,7 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def new_user() -> str | Response:
+def new_user() -> ResponseReturnValue:
     form = NewUserForm()
     if form.validate_on_submit():
         try:
@@ -59,7 +59,7 @@ def new_user() -> str | Response:
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @allow(Role.ADMIN)
-def toggle_active(user_id: int) -> Response:
+def toggle_active(user_id: int) -> ResponseReturnValue:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -81,7 +81,7 @@ def toggle_active(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @allow(Role.ADMIN)
-def unlock(user_id: int) -> Response:
+def unlock(user_id: int) -> ResponseReturnValue:
     """Lift the login locks on an account, from every address (issue 10), audited."""
     form = UnlockForm()
     if not form.validate_on_submit():

@@ -3,9 +3,11 @@ review with flags, exports. Everything here is GET: auditors change nothing (SPE
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -45,7 +47,7 @@ def _filter() -> auditlog.AuditFilter:
 
 @bp.route("/audit")
 @allow(A)
-def log() -> str:
+def log() -> ResponseReturnValue:
     f = _filter()
     before = id_arg("before")  # a sequence number: the same range as an id
     args = {k: v for k, v in request.args.items() if k != "before"}
@@ -63,7 +65,7 @@ def log() -> str:
 
 @bp.route("/audit/verify")
 @allow(A)
-def verify() -> str:
+def verify() -> ResponseReturnValue:
     """The same check as ``tracker audit-verify``; the first broken event is linked."""
     with db.read_session() as session:
         result = audit.verify_chain(session)
@@ -79,7 +81,7 @@ def verify() -> str:
 
 @bp.route("/audit/export.csv")
 @allow(A)
-def export() -> Response:
+def export() -> ResponseReturnValue:
     f = _filter()
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
@@ -91,7 +93,7 @@ def export() -> Response:
         details={"encoding": encoding, "filtered": f.active()},
     )
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[list[str]]:
         with db.read_session() as session:
             for event in auditlog.iter_events(session, f):
                 yield auditlog.export_row(event)
@@ -107,7 +109,7 @@ def export() -> Response:
     )
 
 
-def _csv(body, filename: str) -> Response:  # type: ignore[no-untyped-def]
+def _csv(body: bytes | Iterable[bytes], filename: str) -> Response:
     return Response(
         body,
         mimetype="text/csv",
@@ -117,7 +119,7 @@ def _csv(body, filename: str) -> Response:  # type: ignore[no-untyped-def]
 
 @bp.route("/items/<int:item_id>/history")
 @allow(A, R)
-def item_history(item_id: int) -> str:
+def item_history(item_id: int) -> ResponseReturnValue:
     item = db.session.get(Item, item_id) or abort(404)
     events = auditlog.history(db.session, item)
     audit.record(
@@ -131,7 +133,7 @@ def item_history(item_id: int) -> str:
     return render_template("audit/history.html", item=item, events=events)
 
 
-def _review_args() -> dict[str, object]:
+def _review_filter() -> handover_review.ReviewFilter:
     today = today_jst()
     since = _day("since") or today - timedelta(days=6)
     until = _day("until") or today
@@ -139,27 +141,26 @@ def _review_args() -> dict[str, object]:
         since, until = until, since
     if (until - since).days > 366:
         since = until - timedelta(days=366)
-    return {
-        "since": since,
-        "until": until,
-        "clerk": request.args.get("clerk", "").strip(),
-        "kind": request.args.get("kind", "")
-        if request.args.get("kind", "") in {k.value for k in RecipientKind}
-        else "",
-        "flagged_only": request.args.get("flagged") == "1",
-    }
+    kind = request.args.get("kind", "")
+    return handover_review.ReviewFilter(
+        since=since,
+        until=until,
+        clerk=request.args.get("clerk", "").strip(),
+        kind=kind if kind in {k.value for k in RecipientKind} else "",
+        flagged_only=request.args.get("flagged") == "1",
+    )
 
 
 @bp.route("/handovers/review")
 @allow(A, R)
-def handover_log() -> str:
-    args = _review_args()
-    rows = handover_review.review(db.session, **args)  # type: ignore[arg-type]
+def handover_log() -> ResponseReturnValue:
+    args = _review_filter()
+    rows = handover_review.review(db.session, args)
     audit.record(
         db.session,
         actor=current_user.username,
         action="handover.review",
-        details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
+        details={"since": str(args.since), "until": str(args.until), "rows": len(rows)},
     )
     return render_template(
         "audit/handovers.html",
@@ -173,12 +174,12 @@ def handover_log() -> str:
 
 @bp.route("/handovers/export.csv")
 @allow(A, R)
-def handover_export() -> Response:
-    args = _review_args()
+def handover_export() -> ResponseReturnValue:
+    args = _review_filter()
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
         abort(400)
-    rows = handover_review.review(db.session, **args)  # type: ignore[arg-type]
+    rows = handover_review.review(db.session, args)
     header = (
         "receipt_no",
         "handed_over_at_jst",
@@ -206,7 +207,7 @@ def handover_export() -> Response:
         db.session,
         actor=current_user.username,
         action="handover.export",
-        details={"since": str(args["since"]), "until": str(args["until"]), "rows": len(rows)},
+        details={"since": str(args.since), "until": str(args.until), "rows": len(rows)},
     )
     try:
         data = b"".join(encode_csv(header, body, encoding))

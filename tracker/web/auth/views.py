@@ -15,10 +15,10 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
 
 from tracker.clock import now_utc
 from tracker.extensions import db, password_hasher
@@ -34,7 +34,7 @@ SUPPORTED_LANGUAGES = ("ja", "en")
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
@@ -73,7 +73,7 @@ def login() -> str | Response:
 
 @bp.route("/logout", methods=["GET", "POST"])
 @public
-def logout() -> str | Response:
+def logout() -> ResponseReturnValue:
     """GET shows a confirmation button (logging out changes state, so it is a POST)."""
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -90,7 +90,7 @@ def logout() -> str | Response:
 
 @bp.route("/language", methods=["POST"])
 @public
-def set_language() -> Response:
+def set_language() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
         language = request.form.get("lang", "")

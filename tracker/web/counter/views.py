@@ -6,6 +6,7 @@ import json
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,7 +34,7 @@ C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
 
 @bp.route("/items")
 @allow(C, R, A)
-def items() -> str | Response:
+def items() -> ResponseReturnValue:
     """One search box: name (kanji or kana, any width), birth date, tracking or control no."""
     text = request.args.get("q", "").strip()
     status = request.args.get("status", "")
@@ -94,7 +95,7 @@ def _item_or_404(item_id: int) -> Item:
 
 @bp.route("/items/<int:item_id>")
 @allow(C, R, A)
-def item(item_id: int) -> str:
+def item(item_id: int) -> ResponseReturnValue:
     """An item's personal data: every opening is logged (PPC access log, SPEC §8)."""
     record = _item_or_404(item_id)
     audit.record(
@@ -152,7 +153,7 @@ def _selected_items() -> list[Item]:
 
 @bp.route("/handover", methods=["GET", "POST"])
 @allow(C, R)
-def hand_over() -> str | Response:
+def hand_over() -> ResponseReturnValue:
     """Check the ID documents against the policy and hand the items over, exactly once."""
     chosen = _selected_items()
     policy = handover.current_policy(db.session)
@@ -252,7 +253,7 @@ def _handover_or_404(handover_id: int) -> Handover:
 
 @bp.route("/handovers/<int:handover_id>")
 @allow(C, R, A)
-def handover_detail(handover_id: int) -> str:
+def handover_detail(handover_id: int) -> ResponseReturnValue:
     record = _handover_or_404(handover_id)
     audit.record(
         db.session,
@@ -287,7 +288,7 @@ def _document_names(version: int) -> dict[str, str]:
 
 @bp.route("/handovers/<int:handover_id>/receipt.pdf")
 @allow(C, R)
-def receipt(handover_id: int) -> Response:
+def receipt(handover_id: int) -> ResponseReturnValue:
     """The 受領書 for signature; any print after the first is marked and audited as a reprint."""
     from tracker.pdf.receipt import Receipt, ReceiptItem, render_receipt
     from tracker.web.filters import KIND_LABELS
@@ -343,7 +344,7 @@ def _document_lines(stored: str | None, names: dict[str, str]) -> list[str]:
 
 @bp.route("/handovers")
 @allow(C, R, A)
-def handovers() -> str:
+def handovers() -> ResponseReturnValue:
     """The office's handovers of one day (JST), by clerk. Control numbers, no names."""
     day = date_arg("date", _("日付")) or today_jst()
     start = datetime.combine(day, time.min, tzinfo=JST)

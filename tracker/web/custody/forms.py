@@ -61,12 +61,12 @@ class EnvelopeFieldsMixin:
 
     def envelope_raw(self) -> dict[str, str]:
         return {
-            "tracking_no": self.tracking_no.data or "",  # type: ignore[attr-defined]
-            "return_date": self.return_date.data or "",  # type: ignore[attr-defined]
-            "return_reason": self.return_reason.data or "",  # type: ignore[attr-defined]
-            "addressee": self.addressee.data or "",  # type: ignore[attr-defined]
-            "address": self.address.data or "",  # type: ignore[attr-defined]
-            "household_code": self.household_code.data or "",  # type: ignore[attr-defined]
+            "tracking_no": self.tracking_no.data or "",
+            "return_date": self.return_date.data or "",
+            "return_reason": self.return_reason.data or "",
+            "addressee": self.addressee.data or "",
+            "address": self.address.data or "",
+            "household_code": self.household_code.data or "",
             "slot": getattr(getattr(self, "slot", None), "data", "") or "",
         }
 
@@ -115,7 +115,7 @@ class EnvelopeEditForm(EnvelopeFieldsMixin, FlaskForm):
         return envelope
 
 
-class ItemEditForm(ItemForm, FlaskForm):  # type: ignore[misc]
+class ItemEditForm(ItemForm, FlaskForm):
     def checked_values(self, today: date, returned_on: date) -> ItemFields | None:
         self.warnings: list[str] = []
         checked = Checked()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -52,7 +53,7 @@ def _envelope_or_404(envelope_id: int) -> Envelope:
 
 @bp.route("/envelopes/new", methods=["GET", "POST"])
 @allow(C, R)
-def new_envelope() -> str | Response:
+def new_envelope() -> ResponseReturnValue:
     """One screen for one envelope and its cards; keyboard-first for a barcode scanner."""
     form = IntakeForm()
     form.location.choices = _location_choices()
@@ -126,7 +127,7 @@ def new_envelope() -> str | Response:
 
 @bp.route("/envelopes/<int:envelope_id>")
 @allow(C, R, A)
-def envelope(envelope_id: int) -> str:
+def envelope(envelope_id: int) -> ResponseReturnValue:
     """The envelope and its items: personal data, so every opening is logged (SPEC §8)."""
     record = _envelope_or_404(envelope_id)
     intake.record_view(db.session, actor=current_user.username, envelope=record)
@@ -142,7 +143,7 @@ def envelope(envelope_id: int) -> str:
 
 @bp.route("/envelopes/<int:envelope_id>/edit", methods=["GET", "POST"])
 @allow(C, R)
-def edit_envelope(envelope_id: int) -> str | Response:
+def edit_envelope(envelope_id: int) -> ResponseReturnValue:
     record = _envelope_or_404(envelope_id)
     form = EnvelopeEditForm()
     if request.method == "GET":
@@ -170,7 +171,7 @@ def edit_envelope(envelope_id: int) -> str | Response:
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
 @allow(C, R)
-def edit_item(item_id: int) -> str | Response:
+def edit_item(item_id: int) -> ResponseReturnValue:
     item = db.session.get(Item, item_id)
     if item is None:
         abort(404)
@@ -199,7 +200,7 @@ def edit_item(item_id: int) -> str | Response:
 
 @bp.route("/envelopes/<int:envelope_id>/move", methods=["POST"])
 @allow(C, R)
-def move_envelope(envelope_id: int) -> Response:
+def move_envelope(envelope_id: int) -> ResponseReturnValue:
     record = _envelope_or_404(envelope_id)
     form = MoveForm()
     form.location.choices = _location_choices()
@@ -228,7 +229,7 @@ def move_envelope(envelope_id: int) -> Response:
 
 @bp.route("/locations")
 @allow(C, R, A)
-def locations() -> str:
+def locations() -> ResponseReturnValue:
     in_custody = (
         select(Envelope.location_id, func.count(Item.id).label("item_count"))
         .join(Item, Item.envelope_id == Envelope.id)
@@ -249,7 +250,7 @@ PAGE_SIZE = 100
 
 @bp.route("/locations/<int:location_id>")
 @allow(C, R, A)
-def location(location_id: int) -> str:
+def location(location_id: int) -> ResponseReturnValue:
     """What is held at one location, by slot: control numbers and dates, no names."""
     place = db.session.get(Location, location_id)
     if place is None:
@@ -279,7 +280,7 @@ def location(location_id: int) -> str:
 
 @bp.route("/labels.pdf")
 @allow(C, R)
-def labels() -> Response:
+def labels() -> ResponseReturnValue:
     """A sheet of envelope labels (barcode of the control number, date, slot; no names)."""
     from tracker.pdf.labels import EnvelopeLabel, render_envelope_labels
 
@@ -309,7 +310,7 @@ def labels() -> Response:
 
 @bp.route("/search")
 @allow(C, R, A)
-def search() -> str | Response:
+def search() -> ResponseReturnValue:
     """The scan box: a label barcode or a tracking number opens the envelope at once."""
     query = request.args.get("q", "").strip()
     if not query:

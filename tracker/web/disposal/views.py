@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -16,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -25,7 +28,7 @@ from tracker.domain.codes import Role, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.records import check_free_text
-from tracker.domain.retention import RuleError, rule_from_fields
+from tracker.domain.retention import Rule, RuleError, rule_from_fields
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import (
@@ -80,7 +83,7 @@ def _posted_date(value: str | None) -> date | None:
 
 @bp.route("/retention")
 @allow(R, A)
-def rules() -> str:
+def rules() -> ResponseReturnValue:
     stored = retention.load_rules(db.session)
     gap_count, gap_span, _gap_rows = retention.coverage_gaps(
         db.session, [s.rule for s in stored], limit=0
@@ -96,14 +99,14 @@ def rules() -> str:
     )
 
 
-def _rule_from_form(form: RuleForm) -> tuple[RuleKind, object, dict[str, object]]:
+def _rule_from_form(form: RuleForm) -> tuple[RuleKind, Rule, dict[str, Any]]:
     try:
         kind = RuleKind(form.kind.data or "")
     except ValueError:
         raise RuleError("廃棄基準の種類を選んでください") from None
     returned_from = parse_date(form.returned_from.data or "")
     returned_to = parse_date(form.returned_to.data or "")
-    parameters: dict[str, object] = {}
+    parameters: dict[str, Any] = {}
     if kind is RuleKind.FIXED:
         parameters["retain_until"] = parse_date(form.retain_until.data or "")
     elif kind is RuleKind.FISCAL_YEAR:
@@ -122,7 +125,7 @@ def _rule_from_form(form: RuleForm) -> tuple[RuleKind, object, dict[str, object]
 
 @bp.route("/retention/rules", methods=["POST"])
 @allow(R)
-def save_rule() -> str | Response:
+def save_rule() -> ResponseReturnValue:
     """Create a rule, or change one (``rule_id`` in the form); audited with before/after."""
     form = RuleForm()
     existing = None
@@ -156,7 +159,7 @@ def save_rule() -> str | Response:
 
 @bp.route("/retention/gaps")
 @allow(R, A)
-def gaps() -> str:
+def gaps() -> ResponseReturnValue:
     count, span, rows = retention.coverage_gaps(db.session)
     return render_template("disposal/gaps.html", count=count, span=span, rows=rows)
 
@@ -166,7 +169,7 @@ def gaps() -> str:
 
 @bp.route("/items/<int:item_id>/holds", methods=["POST"])
 @allow(R)
-def place_hold(item_id: int) -> Response:
+def place_hold(item_id: int) -> ResponseReturnValue:
     item = db.session.get(Item, item_id) or abort(404)
     form = ReasonForm()
     try:
@@ -187,7 +190,7 @@ def place_hold(item_id: int) -> Response:
 
 @bp.route("/holds/<int:hold_id>/release", methods=["POST"])
 @allow(R)
-def release_hold(hold_id: int) -> Response:
+def release_hold(hold_id: int) -> ResponseReturnValue:
     hold = db.session.get(Hold, hold_id) or abort(404)
     form = ReasonForm()
     try:
@@ -208,7 +211,7 @@ def release_hold(hold_id: int) -> Response:
 
 @bp.route("/items/<int:item_id>/extensions", methods=["POST"])
 @allow(R)
-def extend(item_id: int) -> Response:
+def extend(item_id: int) -> ResponseReturnValue:
     item = db.session.get(Item, item_id) or abort(404)
     form = ExtensionForm()
     try:
@@ -235,9 +238,9 @@ LIST_PAGE = 500
 
 @bp.route("/disposal/eligible")
 @allow(R, A)
-def eligible() -> str:
+def eligible() -> ResponseReturnValue:
     as_of = _date_arg("as_of", today_jst())
-    shown = []
+    shown: list[retention.EligibleItem] = []
     total = 0
     for entry in retention.iter_eligible(db.session, as_of):
         total += 1
@@ -261,7 +264,7 @@ def eligible() -> str:
 
 @bp.route("/disposal/eligible.csv")
 @allow(R, A)
-def eligible_csv() -> Response:
+def eligible_csv() -> ResponseReturnValue:
     """SPEC §6.5: UTF-8 with BOM by default, CP932 on request (unencodable characters are
     reported and nothing is sent), formulas neutralised."""
     as_of = _date_arg("as_of", today_jst())
@@ -278,7 +281,7 @@ def eligible_csv() -> Response:
         "retain_until",
     )
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[list[str]]:
         for e in retention.iter_eligible(db.session, as_of):
             yield [
                 e.control_no,
@@ -317,7 +320,7 @@ def eligible_csv() -> Response:
 
 @bp.route("/disposal/batches")
 @allow(R, A)
-def batches() -> str:
+def batches() -> ResponseReturnValue:
     rows = db.session.execute(
         select(DisposalBatch, func.count(DisposalBatchItem.item_id))
         .outerjoin(DisposalBatchItem, DisposalBatchItem.batch_id == DisposalBatch.id)
@@ -335,7 +338,7 @@ def batches() -> str:
 
 @bp.route("/disposal/batches", methods=["POST"])
 @allow(R)
-def create_batch() -> Response:
+def create_batch() -> ResponseReturnValue:
     as_of = _posted_date(CreateBatchForm().as_of.data)
     if as_of is None:
         flash(_("基準日を入力してください。"), "error")
@@ -364,7 +367,7 @@ def _batch_or_404(batch_id: int) -> DisposalBatch:
 
 @bp.route("/disposal/batches/<int:batch_id>")
 @allow(R, A)
-def batch(batch_id: int) -> str:
+def batch(batch_id: int) -> ResponseReturnValue:
     record = _batch_or_404(batch_id)
     summary = disposal.summary(db.session, record)
     return render_template(
@@ -384,7 +387,7 @@ def batch(batch_id: int) -> str:
 
 @bp.route("/disposal/batches/<int:batch_id>/approve", methods=["POST"])
 @allow(R)
-def approve(batch_id: int) -> Response:
+def approve(batch_id: int) -> ResponseReturnValue:
     """Four eyes: a different officer, who types their password again."""
     record = _batch_or_404(batch_id)
     if record.created_by == current_user.username:
@@ -420,7 +423,7 @@ def approve(batch_id: int) -> Response:
 
 @bp.route("/disposal/batches/<int:batch_id>/execute", methods=["POST"])
 @allow(R)
-def execute(batch_id: int) -> Response:
+def execute(batch_id: int) -> ResponseReturnValue:
     record = _batch_or_404(batch_id)
     form = ExecuteForm()
     try:
@@ -451,7 +454,7 @@ def execute(batch_id: int) -> Response:
 
 @bp.route("/disposal/batches/<int:batch_id>/cancel", methods=["POST"])
 @allow(R)
-def cancel(batch_id: int) -> Response:
+def cancel(batch_id: int) -> ResponseReturnValue:
     record = _batch_or_404(batch_id)
     form = CancelForm()
     try:
@@ -473,7 +476,7 @@ def cancel(batch_id: int) -> Response:
 
 @bp.route("/disposal/batches/<int:batch_id>/certificate.pdf")
 @allow(R, A)
-def certificate(batch_id: int) -> Response:
+def certificate(batch_id: int) -> ResponseReturnValue:
     record = _batch_or_404(batch_id)
     try:
         pdf = disposal.certificate_pdf(db.session, record)
@@ -499,7 +502,7 @@ HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 @bp.route("/disposal/verify")
 @allow(R, A)
-def verify() -> str:
+def verify() -> ResponseReturnValue:
     """Match a certificate by SHA-256 (computed in the browser, or pasted): GET only, so
     auditors can use it without any right to change data."""
     digest = request.args.get("sha256", "").strip()

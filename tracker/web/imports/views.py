@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -36,7 +37,7 @@ class UploadForm(FlaskForm):
 
 @bp.route("/imports", methods=["GET", "POST"])
 @allow(Role.RECORDS_OFFICER)
-def upload() -> str:
+def upload() -> ResponseReturnValue:
     form = UploadForm()
     report: importer.ImportReport | None = None
     refusal: str | None = None

@@ -8,9 +8,9 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import text
-from werkzeug.wrappers import Response
 
 from tracker.clock import today_jst
 from tracker.domain.codes import Role
@@ -24,7 +24,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @allow(Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR, Role.ADMIN)
-def index() -> str:
+def index() -> ResponseReturnValue:
     """A role-aware start page: the office dashboard for staff (issue 6).
 
     Admins see no figures at all: even counts of personal data holdings are not theirs to see
@@ -126,7 +126,7 @@ def _is_admin() -> bool:
 
 @bp.route("/healthz")
 @public
-def healthz() -> tuple[Response, int]:
+def healthz() -> ResponseReturnValue:
     """For load balancers: 200 when the database answers, 503 otherwise. Says nothing more."""
     try:
         with db.read_session() as session:  # never queues behind SQLite's write lock

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +16,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from tracker.domain.codes import Role
 from tracker.domain.errors import InputError
-from tracker.domain.identity import PolicyError
+from tracker.domain.identity import IdentityPolicy, PolicyError
 from tracker.domain.records import check_free_text
 from tracker.extensions import db
 from tracker.services import identity_policy
@@ -53,7 +54,7 @@ class PolicyForm(FlaskForm):
 
 @bp.route("/identity-policy")
 @allow(Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR)
-def show() -> str:
+def show() -> ResponseReturnValue:
     policy = current_policy(db.session)
     form = PolicyForm(formdata=None)
     for document in policy.documents.values():
@@ -68,7 +69,7 @@ def show() -> str:
 
 @bp.route("/identity-policy", methods=["POST"])
 @allow(Role.RECORDS_OFFICER)
-def save() -> str | Response:
+def save() -> ResponseReturnValue:
     policy = current_policy(db.session)
     form = PolicyForm()
     errors: list[str] = []
@@ -128,7 +129,7 @@ def _text_problems(form: PolicyForm) -> list[str]:
     return found
 
 
-def _page(policy, form: PolicyForm, errors: list[str]) -> str:  # type: ignore[no-untyped-def]
+def _page(policy: IdentityPolicy, form: PolicyForm, errors: list[str]) -> str:
     history = [(row, json.loads(row.policy_json)) for row in identity_policy.versions(db.session)]
     return render_template(
         "policy/identity.html",
