@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, text, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
@@ -31,6 +31,7 @@ from tracker.models import (
     RetentionExtension,
 )
 from tracker.services import audit, retention
+from tracker.services.numbering import next_id
 from tracker.services.transitions import person, transition, when
 
 CERTIFICATE_PREFIX = "D"
@@ -59,21 +60,13 @@ class NotAllowed(DisposalError):
     """The four-eyes rule: the creator may not approve their own batch (a 403 on the web)."""
 
 
-def _next_id(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        value: int = session.execute(text("SELECT nextval('disposal_batches_id_seq')")).scalar_one()
-        return value
-    current = session.execute(select(func.coalesce(func.max(DisposalBatch.id), 0))).scalar_one()
-    return int(current) + 1
-
-
 def certificate_number(batch_id: int) -> str:
     return f"{CERTIFICATE_PREFIX}{batch_id:09d}"
 
 
 def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) -> DisposalBatch:
     """Freeze the list of items eligible on ``as_of`` (SPEC §3) into a new batch."""
-    batch_id = _next_id(session)
+    batch_id = next_id(session, DisposalBatch)
     batch = DisposalBatch(
         id=batch_id,
         certificate_no=certificate_number(batch_id),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
@@ -29,6 +29,7 @@ from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverI
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit
 from tracker.services.disposal import in_approved_batch
+from tracker.services.numbering import next_id
 
 RECEIPT_PREFIX = "H"
 
@@ -60,14 +61,6 @@ def current_policy(session: Session) -> IdentityPolicy:
 
 def receipt_number(handover_id: int) -> str:
     return f"{RECEIPT_PREFIX}{handover_id:09d}"
-
-
-def _next_handover_id(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        value: int = session.execute(text("SELECT nextval('handovers_id_seq')")).scalar_one()
-        return value
-    current = session.execute(select(func.coalesce(func.max(Handover.id), 0))).scalar_one()
-    return int(current) + 1
 
 
 def _documents_json(codes: Sequence[str], last4: dict[str, str]) -> str:
@@ -132,7 +125,7 @@ def hand_over(
     ).rowcount
     if claimed != len(ids):
         raise AlreadyHandedOver(describe_unavailable(session, ids))
-    handover_id = _next_handover_id(session)
+    handover_id = next_id(session, Handover)
     handover = Handover(
         id=handover_id,
         receipt_no=receipt_number(handover_id),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import ItemStatus
@@ -20,6 +20,7 @@ from tracker.domain.control import envelope_control_no, item_control_no
 from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.models import Envelope, Item, Location
 from tracker.services import audit
+from tracker.services.numbering import next_id
 
 
 class IntakeError(ValueError):
@@ -50,12 +51,7 @@ def active_location(session: Session, location_id: int) -> Location:
 
 def next_envelope_id(session: Session) -> int:
     """The id (and so the control number) of a new envelope, known before the insert."""
-    if session.get_bind().dialect.name == "postgresql":
-        value: int = session.execute(text("SELECT nextval('envelopes_id_seq')")).scalar_one()
-        return value
-    # SQLite: the transaction already holds the only write lock (BEGIN IMMEDIATE).
-    current = session.execute(select(func.coalesce(func.max(Envelope.id), 0))).scalar_one()
-    return int(current) + 1
+    return next_id(session, Envelope)
 
 
 def log_envelope(
