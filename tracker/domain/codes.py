@@ -1,4 +1,9 @@
-"""Code lists of the SPEC, shared by models, forms and import (no Flask, no database).
+"""Code lists of the SPEC, shared by models, forms, templates and import (no Flask, no
+database): every status, outcome and method the product stores, with its Japanese label.
+
+CHECK constraints are built from these enums (:func:`sql_in`); the web layer shows a code with
+``{{ value | label("batch_status") }}``, which translates the label (English UI). Labels are
+Japanese msgids marked with :func:`_l` so that scripts/i18n extracts them.
 
 Glossary: 窓口担当 clerk · 記録管理担当 records officer · 監査担当 auditor · システム管理者 admin ·
 保管中 in custody · 交付済 handed over · 廃棄済 destroyed · 通知カード notification card ·
@@ -8,6 +13,11 @@ Glossary: 窓口担当 clerk · 記録管理担当 records officer · 監査担�
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+def _l(message: str) -> str:
+    """Mark a label for the translation catalogue; it is translated where it is shown."""
+    return message
 
 
 class Role(StrEnum):
@@ -38,6 +48,17 @@ class ItemStatus(StrEnum):
     HANDED_OVER = "handed_over"
     DESTROYED = "destroyed"
 
+    @property
+    def label(self) -> str:
+        return ITEM_STATUS_LABELS[self]
+
+
+ITEM_STATUS_LABELS: dict[ItemStatus, str] = {
+    ItemStatus.IN_CUSTODY: _l("保管中"),
+    ItemStatus.HANDED_OVER: _l("交付済"),
+    ItemStatus.DESTROYED: _l("廃棄済"),
+}
+
 
 class ItemKind(StrEnum):
     """SPEC §2: the notification card was replaced by the notice on 2020-05-25."""
@@ -56,14 +77,18 @@ class ReturnReason(StrEnum):
     UKETORI_KYOZETSU = "UKETORI_KYOZETSU"
     OTHER = "OTHER"
 
+    @property
+    def label(self) -> str:
+        return RETURN_REASON_LABELS[self]
+
 
 RETURN_REASON_LABELS: dict[ReturnReason, str] = {
-    ReturnReason.ATESHO_NASHI: "あて所に尋ねあたりません",
-    ReturnReason.ATENA_FUKANZEN: "あて名不完全",
-    ReturnReason.TENKYO_FUMEI: "転居先不明",
-    ReturnReason.HOKAN_KEIKA: "保管期間経過",
-    ReturnReason.UKETORI_KYOZETSU: "受取拒絶",
-    ReturnReason.OTHER: "その他",
+    ReturnReason.ATESHO_NASHI: _l("あて所に尋ねあたりません"),
+    ReturnReason.ATENA_FUKANZEN: _l("あて名不完全"),
+    ReturnReason.TENKYO_FUMEI: _l("転居先不明"),
+    ReturnReason.HOKAN_KEIKA: _l("保管期間経過"),
+    ReturnReason.UKETORI_KYOZETSU: _l("受取拒絶"),
+    ReturnReason.OTHER: _l("その他"),
 }
 
 
@@ -73,6 +98,99 @@ class RuleKind(StrEnum):
     FIXED = "fixed"
     FISCAL_YEAR = "fiscal_year"
     MONTHS_AFTER = "months_after"
+
+
+class BatchStatus(StrEnum):
+    """SPEC §5: created → approved (another officer) → executed; cancelled before execution."""
+
+    CREATED = "created"
+    APPROVED = "approved"
+    EXECUTED = "executed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return BATCH_STATUS_LABELS[self]
+
+    @classmethod
+    def open(cls) -> tuple[BatchStatus, ...]:
+        """Not executed and not cancelled: still to be approved or executed."""
+        return (cls.CREATED, cls.APPROVED)
+
+
+BATCH_STATUS_LABELS: dict[BatchStatus, str] = {
+    BatchStatus.CREATED: _l("作成済（承認待ち）"),
+    BatchStatus.APPROVED: _l("承認済（廃棄待ち）"),
+    BatchStatus.EXECUTED: _l("廃棄済"),
+    BatchStatus.CANCELLED: _l("取消"),
+}
+
+
+class BatchItemOutcome(StrEnum):
+    """What execution did with an item of a batch (SPEC §5: re-checked, destroyed or skipped)."""
+
+    PENDING = "pending"
+    DESTROYED = "destroyed"
+    SKIPPED = "skipped"
+
+    @property
+    def label(self) -> str:
+        return BATCH_ITEM_OUTCOME_LABELS[self]
+
+
+BATCH_ITEM_OUTCOME_LABELS: dict[BatchItemOutcome, str] = {
+    BatchItemOutcome.PENDING: _l("未実行"),
+    BatchItemOutcome.DESTROYED: _l("廃棄済"),
+    BatchItemOutcome.SKIPPED: _l("除外"),
+}
+
+
+class DestructionMethod(StrEnum):
+    """SPEC §5: 裁断 / 溶解 / 焼却. The certificate prints the Japanese label."""
+
+    SHREDDING = "shredding"
+    PULPING = "pulping"
+    INCINERATION = "incineration"
+
+    @property
+    def label(self) -> str:
+        return DESTRUCTION_METHOD_LABELS[self]
+
+
+DESTRUCTION_METHOD_LABELS: dict[DestructionMethod, str] = {
+    DestructionMethod.SHREDDING: _l("裁断"),
+    DestructionMethod.PULPING: _l("溶解"),
+    DestructionMethod.INCINERATION: _l("焼却"),
+}
+
+
+class Outcome(StrEnum):
+    """An audit event's outcome (SPEC §8)."""
+
+    OK = "ok"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.OK: _l("成功"),
+    Outcome.REFUSED: _l("拒否"),
+    Outcome.FAILED: _l("失敗"),
+}
+
+#: The code lists a template may label (``{{ value | label("batch_status") }}``).
+CODE_LISTS: dict[str, type[StrEnum]] = {
+    "item_status": ItemStatus,
+    "return_reason": ReturnReason,
+    "batch_status": BatchStatus,
+    "batch_item_outcome": BatchItemOutcome,
+    "destruction_method": DestructionMethod,
+    "outcome": Outcome,
+}
 
 
 def sql_in(values: type[StrEnum]) -> str:

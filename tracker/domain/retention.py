@@ -394,12 +394,6 @@ def rule_for(returned_on: date, rules: Iterable[Rule]) -> Rule | None:
 
 # --- eligibility ---------------------------------------------------------------------------------
 
-_STATUS_LABELS = {
-    ItemStatus.IN_CUSTODY.value: "保管中",
-    ItemStatus.HANDED_OVER.value: "交付済",
-    ItemStatus.DESTROYED.value: "廃棄済",
-}
-
 
 @dataclass(frozen=True)
 class ItemFacts:
@@ -447,7 +441,11 @@ def eligibility(facts: ItemFacts, rules: Iterable[Rule], as_of: date) -> Decisio
     """
     reasons: list[str] = []
     if facts.status != ItemStatus.IN_CUSTODY:
-        status = _STATUS_LABELS.get(str(facts.status), str(facts.status))
+        status = (
+            ItemStatus(facts.status).label
+            if facts.status in ItemStatus.__members__.values()
+            else str(facts.status)
+        )
         reasons.append(f"{status}のため保管中ではありません")
     if facts.has_active_hold:
         reasons.append("保留中です（保留を解除するまで廃棄できません）")

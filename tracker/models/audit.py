@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.domain.codes import Outcome, sql_in
 from tracker.models.base import Base, UTCDateTime
 
 
@@ -18,7 +19,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        CheckConstraint("outcome IN ('ok', 'refused', 'failed')", name="outcome"),
+        CheckConstraint(f"outcome IN ({sql_in(Outcome)})", name="outcome"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_actor_seq", "actor", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),

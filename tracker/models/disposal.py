@@ -7,11 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.domain.codes import BatchItemOutcome, BatchStatus, DestructionMethod, sql_in
 from tracker.models.base import Base, UTCDateTime
 from tracker.models.custody import Item
-
-BATCH_STATUSES = ("created", "approved", "executed", "cancelled")
-METHODS = ("shredding", "pulping", "incineration")  # 裁断 / 溶解 / 焼却
 
 
 class DisposalBatch(Base):
@@ -19,11 +17,9 @@ class DisposalBatch(Base):
 
     __tablename__ = "disposal_batches"
     __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(BatchStatus)})", name="status"),
         CheckConstraint(
-            "status IN ('created', 'approved', 'executed', 'cancelled')", name="status"
-        ),
-        CheckConstraint(
-            "method IS NULL OR method IN ('shredding', 'pulping', 'incineration')", name="method"
+            f"method IS NULL OR method IN ({sql_in(DestructionMethod)})", name="method"
         ),
         CheckConstraint("approved_by IS NULL OR approved_by <> created_by", name="four_eyes"),
         CheckConstraint("witness IS NULL OR witness <> executor", name="two_people"),
@@ -76,7 +72,7 @@ class DisposalBatchItem(Base):
 
     __tablename__ = "disposal_batch_items"
     __table_args__ = (
-        CheckConstraint("outcome IN ('pending', 'destroyed', 'skipped')", name="outcome"),
+        CheckConstraint(f"outcome IN ({sql_in(BatchItemOutcome)})", name="outcome"),
         Index("ix_disposal_batch_items_item_id", "item_id"),
     )
 

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.domain.codes import sql_in
+from tracker.domain.identity import RecipientKind
 from tracker.models.base import Base, UTCDateTime
 from tracker.models.custody import Envelope, Item
-
-RECIPIENT_KINDS = ("self", "household", "proxy", "legal_rep")
 
 
 class Handover(Base):
@@ -18,9 +18,7 @@ class Handover(Base):
 
     __tablename__ = "handovers"
     __table_args__ = (
-        CheckConstraint(
-            "recipient_kind IN ('self', 'household', 'proxy', 'legal_rep')", name="recipient_kind"
-        ),
+        CheckConstraint(f"recipient_kind IN ({sql_in(RecipientKind)})", name="recipient_kind"),
         Index("ix_handovers_handed_over_at", "handed_over_at"),
         Index("ix_handovers_clerk_handed_over_at", "clerk", "handed_over_at"),
     )

@@ -26,12 +26,11 @@ from tracker.domain.chain import (
     canonical_json,
     verify,
 )
+from tracker.domain.codes import Outcome
 from tracker.models import AuditEvent
 
 #: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
 AUDIT_APPEND_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
-
-OUTCOMES = frozenset({"ok", "refused", "failed"})
 
 
 def cli_actor() -> str:
@@ -57,7 +56,7 @@ def record(
 
     ``details`` must not hold more personal data than the event needs, and never secrets.
     """
-    if outcome not in OUTCOMES:
+    if outcome not in Outcome.__members__.values():
         raise ValueError(f"unknown audit outcome {outcome!r}")
     details_json = canonical_json(dict(details or {}))
     _lock_chain(session)

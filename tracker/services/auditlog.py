@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import JST
+from tracker.domain.codes import Outcome
 from tracker.domain.control import parse_control_no
 from tracker.models import AuditEvent, DisposalBatchItem, HandoverItem, Item
 
 PAGE_SIZE = 50
-OUTCOMES = ("ok", "refused", "failed")
+OUTCOMES = tuple(Outcome)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import ItemStatus
+from tracker.domain.codes import DestructionMethod, ItemStatus
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
@@ -35,13 +35,6 @@ from tracker.services.numbering import next_id
 from tracker.services.transitions import person, transition, when
 
 CERTIFICATE_PREFIX = "D"
-METHOD_LABELS = {"shredding": "裁断", "pulping": "溶解", "incineration": "焼却"}
-STATUS_LABELS = {
-    "created": "作成済（承認待ち）",
-    "approved": "承認済（廃棄待ち）",
-    "executed": "廃棄済",
-    "cancelled": "取消",
-}
 INSERT_CHUNK = 2000
 
 
@@ -224,7 +217,7 @@ class Execution:
                 _text(value, limit, label, required=False)
             except DisposalError as error:
                 found.append(str(error))
-        if self.method not in METHOD_LABELS:
+        if self.method not in DestructionMethod.__members__.values():
             found.append("廃棄方法を選んでください（裁断・溶解・焼却）")
         if not self.place.strip():
             found.append("廃棄した場所を入力してください")
@@ -454,7 +447,7 @@ def _render(
             ],
             as_of=batch.as_of,
             destroyed_on=batch.destroyed_on or batch.as_of,
-            method=METHOD_LABELS.get(batch.method or "", batch.method or ""),
+            method=DestructionMethod(batch.method).label if batch.method else "",
             place=batch.place or "",
             contractor_name=batch.contractor_name,
             contractor_certificate_no=batch.contractor_certificate_no,

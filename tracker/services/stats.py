@@ -22,7 +22,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.clock import JST
-from tracker.domain.codes import ItemStatus
+from tracker.domain.codes import BatchStatus, ItemStatus
 from tracker.domain.retention import Rule, fiscal_year_of
 from tracker.domain.wareki import era_of
 from tracker.models import (
@@ -37,7 +37,7 @@ from tracker.models import (
 from tracker.services import retention
 
 #: Batches not yet executed nor cancelled (SPEC §5).
-OPEN_BATCH_STATUSES = ("created", "approved")
+OPEN_BATCH_STATUSES = BatchStatus.open()
 WEEKS = 12
 ELIGIBLE_MONTHS = 3
 

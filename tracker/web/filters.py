@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from tracker.clock import to_jst
-from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason
+from tracker.domain.codes import CODE_LISTS, ItemKind
 from tracker.domain.tracking import format_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 
 # Written out here (not taken from the domain tables) so that pybabel extracts them.
-STATUS_LABELS = {
-    ItemStatus.IN_CUSTODY: _l("保管中"),
-    ItemStatus.HANDED_OVER: _l("交付済"),
-    ItemStatus.DESTROYED: _l("廃棄済"),
-}
-REASON_LABELS = {
-    ReturnReason.ATESHO_NASHI: _l("あて所に尋ねあたりません"),
-    ReturnReason.ATENA_FUKANZEN: _l("あて名不完全"),
-    ReturnReason.TENKYO_FUMEI: _l("転居先不明"),
-    ReturnReason.HOKAN_KEIKA: _l("保管期間経過"),
-    ReturnReason.UKETORI_KYOZETSU: _l("受取拒絶"),
-    ReturnReason.OTHER: _l("その他"),
-}
 KIND_LABELS = {
     ItemKind.NOTIFICATION_CARD: _l("通知カード"),
     ItemKind.NUMBER_NOTICE: _l("個人番号通知書"),
@@ -55,7 +44,7 @@ def register_filters(app: Flask) -> None:
 
     @app.template_filter("reason")
     def reason(value: str) -> str:
-        return str(REASON_LABELS[ReturnReason(value)])
+        return code_label(value, "return_reason")
 
     @app.template_filter("kind")
     def kind(value: str) -> str:
@@ -63,4 +52,18 @@ def register_filters(app: Flask) -> None:
 
     @app.template_filter("status")
     def status(value: str) -> str:
-        return str(STATUS_LABELS[ItemStatus(value)])
+        return code_label(value, "item_status")
+
+    app.template_filter("label")(code_label)
+
+
+def code_label(value: str | None, code_list: str) -> str:
+    """``{{ batch.status | label("batch_status") }}``: a stored code's label in the UI's
+    language (the labels and their lists live in tracker.domain.codes)."""
+    if value is None:
+        return "—"
+    try:
+        code: Any = CODE_LISTS[code_list](value)
+    except ValueError:
+        return value  # a value from before the list changed: show it as stored
+    return str(gettext(code.label))

@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import Role, RuleKind
+from tracker.domain.codes import DestructionMethod, Role, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.records import check_free_text
@@ -330,7 +330,6 @@ def batches() -> ResponseReturnValue:
     return render_template(
         "disposal/batches.html",
         rows=rows,
-        labels=disposal.STATUS_LABELS,
         today=today_jst(),
         can_edit=current_user.has_role(R),
     )
@@ -377,9 +376,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
         cohorts=summary.cohorts,
         skipped=summary.skipped,
         sample=summary.sample,
-        labels=disposal.STATUS_LABELS,
-        methods=disposal.METHOD_LABELS,
-        outcome_labels={"pending": _("未実行"), "destroyed": _("廃棄済"), "skipped": _("除外")},
+        methods=list(DestructionMethod),
         today=today_jst(),
         can_edit=current_user.has_role(R),
     )

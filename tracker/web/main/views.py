@@ -16,7 +16,7 @@ from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import era_of
 from tracker.extensions import db
-from tracker.services import disposal, stats
+from tracker.services import stats
 from tracker.web.access import allow, public
 
 bp = Blueprint("main", __name__)
@@ -38,7 +38,6 @@ def index() -> ResponseReturnValue:
         dashboard=dashboard,
         in_custody=dashboard.totals.in_custody,
         charts=_charts(dashboard),
-        batch_labels=disposal.STATUS_LABELS,
         week_label=_week_label,
         month_label=_month_label,
     )
