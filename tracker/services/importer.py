@@ -48,6 +48,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.db import SQLITE_CACHE_KIB, begin_writing
+from tracker.domain import import_columns
 from tracker.domain.codes import ItemStatus
 from tracker.domain.control import ENVELOPE_DIGITS, ENVELOPE_PREFIX
 from tracker.domain.mynumber import mask_individual_numbers
@@ -57,31 +58,10 @@ from tracker.services import audit
 
 log = logging.getLogger(__name__)
 
-#: SPEC §6.4 columns: English name → Japanese header, and whether a value is required.
+#: SPEC §6.4 columns: English name → Japanese header, and whether the header must have it.
 COLUMNS: dict[str, tuple[str, bool]] = {
-    "tracking_no": ("お問い合わせ番号", True),
-    "return_date": ("返戻日", True),
-    "return_reason": ("還付事由", True),
-    "addressee": ("宛名", True),
-    "address": ("住所", True),
-    "household_code": ("世帯番号", False),
-    "name": ("氏名", True),
-    "name_kana": ("フリガナ", True),
-    "birth_date": ("生年月日", True),
-    "relationship": ("続柄", False),
-    "item_kind": ("種別", False),
-    "location": ("保管場所", False),
-    "slot": ("保管位置", False),
+    column.name: (column.japanese, column.required) for column in import_columns.COLUMNS
 }
-ENVELOPE_COLUMNS = (
-    "return_date",
-    "return_reason",
-    "addressee",
-    "address",
-    "household_code",
-    "location",
-    "slot",
-)
 ENCODINGS = ("auto", "utf-8", "cp932")
 BATCH_SIZE = 5000
 SQLITE_IMPORT_CACHE_KIB = 64 * 1024
@@ -296,7 +276,7 @@ def iter_rows(
         raise ImportFileError(f"{last_line + 1}行目付近のCSVを読めません: {error}") from None
 
 
-_ENVELOPE_KEYS = ("tracking_no", *ENVELOPE_COLUMNS)
+_ENVELOPE_KEYS = import_columns.ENVELOPE_COLUMNS
 
 
 class _EnvelopeCheck:
