@@ -51,6 +51,7 @@ import jaconv
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
 from tracker.domain.import_columns import COLUMN_NAMES as COLUMNS
 from tracker.domain.import_columns import ENVELOPE_COLUMNS, JAPANESE_HEADERS
+from tracker.domain.records import FIRST_MAILING, NOTICE_START
 from tracker.domain.tracking import expected_check_digit
 from tracker.domain.wareki import era_of, format_wareki, format_wareki_short
 
@@ -69,11 +70,6 @@ __all__ = [
 
 Encoding = Literal["utf-8", "utf-8-sig", "cp932"]
 HeaderLanguage = Literal["en", "ja"]
-
-#: SPEC §2: the first notification cards were mailed in October 2015.
-FIRST_MAILING: Final = date(2015, 10, 1)
-#: SPEC §2: 個人番号通知書 replaced the notification card on this day.
-NOTICE_START: Final = date(2020, 5, 25)
 
 # -- unique numbers without memory ---------------------------------------------------------------
 #
