@@ -22,6 +22,8 @@ What it imitates, so that an importer meets what a Kumamoto office would feed it
   about 0.5 % with a wrong check digit, so that an import reports SPEC §6.3 warnings.
 
 Rows are generated one household at a time, so memory does not grow with the row count.
+The columns, in the order written, and their English or Japanese headers are the importer's own
+table (:mod:`tracker.domain.import_columns`).
 
 Command line (``scripts/gen-returns`` wraps it)::
 
@@ -47,6 +49,9 @@ from typing import BinaryIO, Final, Generic, Literal, TypeVar
 import jaconv
 
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
+from tracker.domain.import_columns import COLUMN_NAMES as COLUMNS
+from tracker.domain.import_columns import ENVELOPE_COLUMNS, JAPANESE_HEADERS
+from tracker.domain.records import FIRST_MAILING, NOTICE_START
 from tracker.domain.tracking import expected_check_digit
 from tracker.domain.wareki import era_of, format_wareki, format_wareki_short
 
@@ -65,54 +70,6 @@ __all__ = [
 
 Encoding = Literal["utf-8", "utf-8-sig", "cp932"]
 HeaderLanguage = Literal["en", "ja"]
-
-#: SPEC §6.4 columns in the order written.
-COLUMNS: Final = (
-    "tracking_no",
-    "return_date",
-    "return_reason",
-    "addressee",
-    "address",
-    "household_code",
-    "name",
-    "name_kana",
-    "birth_date",
-    "relationship",
-    "item_kind",
-    "location",
-    "slot",
-)
-#: Columns every row of one envelope shares (SPEC §6.4: they must agree).
-ENVELOPE_COLUMNS: Final = (
-    "tracking_no",
-    "return_date",
-    "return_reason",
-    "addressee",
-    "address",
-    "household_code",
-    "location",
-    "slot",
-)
-JAPANESE_HEADERS: Final[Mapping[str, str]] = {
-    "tracking_no": "お問い合わせ番号",
-    "return_date": "返戻日",
-    "return_reason": "還付事由",
-    "addressee": "宛名",
-    "address": "住所",
-    "household_code": "世帯番号",
-    "name": "氏名",
-    "name_kana": "フリガナ",
-    "birth_date": "生年月日",
-    "relationship": "続柄",
-    "item_kind": "種別",
-    "location": "保管場所",
-    "slot": "保管位置",
-}
-
-#: SPEC §2: the first notification cards were mailed in October 2015.
-FIRST_MAILING: Final = date(2015, 10, 1)
-#: SPEC §2: 個人番号通知書 replaced the notification card on this day.
-NOTICE_START: Final = date(2020, 5, 25)
 
 # -- unique numbers without memory ---------------------------------------------------------------
 #

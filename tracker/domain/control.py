@@ -2,7 +2,7 @@
 
 An envelope's number is ``E`` and its row id in nine digits (``E000000123``); an item's adds its
 position in the envelope (``E000000123-2``). The import builds the same strings in SQL
-(``tracker.services.importer``), so the format lives here once.
+(``tracker.services.importer.writing``), so the format lives here once.
 """
 
 from __future__ import annotations

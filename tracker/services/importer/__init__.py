@@ -1,0 +1,221 @@
+"""Bulk import of returned envelopes and items from CSV (SPEC §6.4, a contract).
+
+All or nothing, in bounded memory, idempotent:
+
+1. The file is read once to settle its encoding (BOM → UTF-8; else strict UTF-8; else strict
+   CP932; else refused), then streamed through ``csv.reader``. Each row is checked by the same
+   field rules as the intake form (:mod:`tracker.domain.records`); good rows go, in batches, to a
+   temporary staging table on the import's own connection. Nothing is kept per row in memory.
+   A row with more fields than the header is refused (its extra fields would be lost), and so
+   is a file with no data rows at all. Refusals quote cells with individual numbers masked.
+2. Rules that span rows run as set-based SQL on the staging table: rows sharing a tracking
+   number must agree on the envelope columns; one person may not appear twice in one envelope;
+   rows already in the database are duplicates (re-importing a file adds nothing).
+3. Only when no row has an error are envelopes and items inserted, with ``INSERT … SELECT`` from
+   staging, in the caller's transaction, with one audit event for the whole import (the file's
+   SHA-256 and counts, never row contents). ``dry_run`` does everything but write.
+
+This module runs those phases in order: :mod:`.reading` reads the file and checks it row by row
+(step 1), :mod:`.staging` loads the good rows into the staging table and runs the set-based
+checks (step 2), :mod:`.writing` inserts (step 3).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from tracker.db import SQLITE_CACHE_KIB, begin_writing
+from tracker.models import Location
+from tracker.services import audit
+from tracker.services.importer import staging, writing
+from tracker.services.importer.reading import (
+    COLUMNS,
+    ENCODINGS,
+    ImportFileError,
+    ImportReport,
+    LocationLookup,
+    RowProblem,
+    detect_encoding,
+    file_sha256,
+    iter_rows,
+)
+from tracker.services.importer.staging import BATCH_SIZE
+
+log = logging.getLogger(__name__)
+
+SQLITE_IMPORT_CACHE_KIB = 64 * 1024
+
+
+def location_lookup(session: Session) -> LocationLookup:
+    """Resolve a location by name or code (any width, any case); empty → the default."""
+    by_key: dict[str, int] = {}
+    default_id: int | None = None
+    for location in session.scalars(select(Location).where(Location.active.is_(True))):
+        by_key[_location_key(location.name)] = location.id
+        by_key[_location_key(location.code)] = location.id
+        if location.is_default:
+            default_id = location.id
+
+    def locate(value: str) -> int | None:
+        return default_id if not value.strip() else by_key.get(_location_key(value))
+
+    return locate
+
+
+def _location_key(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).replace(" ", "").upper()
+
+
+def run_import(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    today: date,
+    now: Any,
+    encoding: str = "auto",
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Validate and (unless ``dry_run`` or refused) write the file in the session's transaction.
+
+    The caller commits when ``report.committed`` is true and rolls back otherwise; the refusal
+    audit event, when there is one, is written by :func:`record_refusal` after that rollback.
+    """
+    if encoding not in ENCODINGS:
+        raise ImportFileError(f"文字コード「{encoding}」は指定できません（auto, utf-8, cp932）")
+    report = ImportReport(sha256=file_sha256(path), dry_run=dry_run)
+    report.encoding = detect_encoding(path) if encoding == "auto" else encoding
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return _run(session, conn, path, report, actor, today, now, dry_run, progress)
+    # SQLite's page cache is small; a million-row import into indexed tables thrashes it. A
+    # larger cap for this import only (the connection goes back to a pool) is still bounded.
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        return _run(session, conn, path, report, actor, today, now, dry_run, progress)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
+def _run(
+    session: Session,
+    conn: Connection,
+    path: Path,
+    report: ImportReport,
+    actor: str,
+    today: date,
+    now: Any,
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
+    staging.create(conn)
+    locate = location_lookup(session)
+    with (
+        _phase("validate+stage"),
+        path.open(encoding=report.encoding, errors="strict", newline="") as stream,
+    ):
+        staging.load(conn, iter_rows(stream, today=today, locate=locate, report=report), progress)
+    if not dry_run:
+        # SQLite: validation and staging (the long part) ran without the write lock, so
+        # readers and the counter were never kept waiting; from here on, the checks against
+        # stored rows and the inserts hold it, and see every envelope committed before.
+        begin_writing(session)
+    with _phase("match existing"):
+        staging.match_existing(conn, report)
+    with _phase("index staging"):
+        staging.add_indexes(conn)
+    with _phase("cross-row checks"):
+        staging.cross_row_checks(conn, report)
+    if report.error_count:
+        return report
+    report.envelopes = staging.count_new_envelopes(conn)
+    report.items = staging.count_new_items(conn)
+    if dry_run:
+        return report
+    with _phase("insert envelopes"):
+        inserted_envelopes = writing.insert_envelopes(conn, actor, now)
+    with _phase("insert items"):
+        inserted_items = writing.insert_items(conn)
+    if (inserted_envelopes, inserted_items) != (report.envelopes, report.items):
+        raise RuntimeError(  # the checks above make this impossible; never commit half of it
+            f"import inserted {inserted_envelopes}/{inserted_items},"
+            f" expected {report.envelopes}/{report.items}"
+        )
+    staging.drop(conn)
+    audit.record(
+        session,
+        actor=actor,
+        action="import.commit",
+        object_type="import",
+        object_id=report.sha256[:16],
+        details=_audit_details(report),
+    )
+    report.committed = True
+    return report
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Log how long each phase took (operations want to know where a slow import spends it)."""
+    started = time.perf_counter()
+    yield
+    log.info("import phase %s: %.1f s", name, time.perf_counter() - started)
+
+
+def _audit_details(report: ImportReport) -> dict[str, Any]:
+    return {
+        "sha256": report.sha256,
+        "encoding": report.encoding,
+        "rows": report.rows,
+        "items": report.items,
+        "envelopes": report.envelopes,
+        "duplicates": report.duplicates,
+        "warnings": report.warning_count,
+        "errors": report.error_count,
+        "dry_run": report.dry_run,
+    }
+
+
+def record_refusal(
+    session: Session, *, actor: str, report: ImportReport | None, reason: str
+) -> None:
+    """After a rollback: one audit event saying an import was refused, and why (no row data)."""
+    details: dict[str, Any] = {"reason": reason}
+    if report is not None:
+        details.update(_audit_details(report))
+    audit.record(
+        session,
+        actor=actor,
+        action="import.refused",
+        object_type="import",
+        object_id=report.sha256[:16] if report else None,
+        outcome="refused",
+        details=details,
+    )
+
+
+__all__ = [
+    "BATCH_SIZE",
+    "COLUMNS",
+    "ENCODINGS",
+    "ImportFileError",
+    "ImportReport",
+    "RowProblem",
+    "detect_encoding",
+    "iter_rows",
+    "location_lookup",
+    "record_refusal",
+    "run_import",
+]
