@@ -9,7 +9,7 @@ of destroyed items and the list of skipped items with the reason, and ``n / N`` 
 Personal data. Only the family name is printed, followed by ○○ (髙橋○○). `CertificateItem`
 holds nothing but that masked form and refuses a value that does not look masked, so a full
 name cannot reach the page by accident; build items with `CertificateItem.from_full_name`,
-which masks with `mask_name`. The PDF metadata names the document only.
+which masks with `tracker.domain.masking.mask_name`. The PDF metadata names the document only.
 
 Scale. A batch can hold 100,000 items. ReportLab's platypus Table splits in quadratic time
 (one 100k-row Table took 546 s, shared/ECOSYSTEM.md), so the item lists are a flowable of our
@@ -65,7 +65,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tables import TableStyle
 
-from tracker.domain.wareki import format_wareki_with_iso
+from tracker.domain.masking import MASK, mask_name
+from tracker.domain.wareki import format_jst, format_wareki_with_iso
 from tracker.pdf.fonts import (
     FONT_DIR_ENV,
     FontNames,
@@ -74,24 +75,18 @@ from tracker.pdf.fonts import (
     register_fonts,
     text_runs,
 )
-from tracker.pdf.receipt import format_jst
 
 __all__ = [
-    "MASK",
     "MONO",
     "Certificate",
     "CertificateDocument",
     "CertificateItem",
     "CohortCount",
     "SkippedItem",
-    "mask_name",
     "register_mono_font",
     "render_certificate",
     "sha256_of",
 ]
-
-#: Printed after the family name in place of the given name (U+25CB twice).
-MASK = "○○"
 
 #: DejaVu Sans Mono: the audit-chain hash, so that its 64 digits line up and read one by one.
 MONO = "DejaVuSansMono"
@@ -113,41 +108,6 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _WORDS = re.compile(r"[!-~]+|\s+|.", re.DOTALL)
 
 
-# --- names -----------------------------------------------------------------------------------
-
-
-def _is_variation_selector(char: str) -> bool:
-    code = ord(char)
-    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
-
-
-def mask_name(full_name: str) -> str:
-    """The family name followed by ○○: ``髙橋 花子`` → ``髙橋○○``. Never any of the given name.
-
-    Rule. Leading and trailing blanks are ignored. When the name has a blank inside (an ASCII
-    space, U+3000 or any other Unicode space), the family name is everything before the first
-    one: ``髙橋　花子`` → ``髙橋○○``, ``SMITH JOHN`` → ``SMITH○○`` (住民票 write foreign
-    residents' names surname first). Without a blank the split is unknown, so we print fewer
-    characters rather than risk the given name: the first character for names of up to four
-    characters (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
-    longer ones (``佐藤由美子``, ``東海林太郎``; a four-character given name is rare enough). A
-    character counts together with the variation selector that follows it (葛󠄀). An empty
-    name gives just ○○.
-    """
-    name = full_name.strip()
-    blank = next((i for i, char in enumerate(name) if char.isspace()), None)
-    if blank is not None:
-        return name[:blank] + MASK
-    characters: list[str] = []
-    for char in name:
-        if characters and _is_variation_selector(char):
-            characters[-1] += char
-        else:
-            characters.append(char)
-    keep = 2 if len(characters) >= 5 else 1
-    return "".join(characters[:keep]) + MASK
-
-
 # --- input -----------------------------------------------------------------------------------
 
 
@@ -158,7 +118,7 @@ class CertificateItem:
     control_no: str  #: e.g. ``E000000123-1``
     tracking_no: str  #: お問い合わせ番号
     returned_on: date
-    masked_name: str  #: family name + ○○, see `mask_name`
+    masked_name: str  #: family name + ○○, see `tracker.domain.masking`
 
     def __post_init__(self) -> None:
         # A full name (髙橋 花子) has a blank and no ○○: refuse it rather than print it.

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -32,20 +31,15 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
-from tracker.domain.wareki import era_of, format_wareki
+from tracker.domain.wareki import JST, era_of, format_jst, format_wareki
 from tracker.pdf.fonts import FontNames, paragraph_markup, register_fallback_font, register_fonts
 
 __all__ = [
-    "JST",
     "Receipt",
     "ReceiptDocument",
     "ReceiptItem",
-    "format_jst",
     "render_receipt",
 ]
-
-#: Receipts show the time at the counter, whatever zone the server runs in.
-JST = ZoneInfo("Asia/Tokyo")
 
 MM = 72 / 25.4
 MARGIN_X = 20 * MM
@@ -96,12 +90,6 @@ class Receipt:
     @property
     def is_reprint(self) -> bool:
         return self.reprint_of is not None
-
-
-def format_jst(moment: datetime) -> str:
-    """``令和8年11月27日 14:05``: the moment in Japan time, 和暦 date and 24-hour clock."""
-    local = moment.astimezone(JST)
-    return f"{format_wareki(local.date())} {local:%H:%M}"
 
 
 @dataclass(frozen=True)
