@@ -17,7 +17,7 @@ own, `_RowTable`: every row is laid out once, row heights are kept as prefix sum
 at a page end is a binary search, so each page costs the same whatever the list length. Rows
 are drawn straight onto the canvas with the header row again on each page. The total page
 count for ``n / N`` comes from a canvas that holds its pages back until the end
-(`_NumberedCanvas`), so the document is laid out once rather than twice.
+(`tracker.pdf.layout.NumberedCanvas`), so the document is laid out once rather than twice.
 
 Reproducible. Built with ``invariant=1`` and nothing taken from the clock or the host: the
 same certificate gives byte-identical PDFs, so the SHA-256 the disposal service records
@@ -39,17 +39,13 @@ import itertools
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
@@ -59,7 +55,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
 )
@@ -69,11 +64,20 @@ from tracker.domain.masking import MASK, mask_name
 from tracker.domain.wareki import format_jst, format_wareki_with_iso
 from tracker.pdf.fonts import (
     FONT_DIR_ENV,
-    FontNames,
-    paragraph_markup,
-    register_fallback_font,
-    register_fonts,
     text_runs,
+)
+from tracker.pdf.layout import (
+    FRAME_WIDTH,
+    GRID_WIDTH,
+    LABEL_BACKGROUND,
+    MM,
+    DocumentBuilder,
+    Footer,
+    a4_document,
+    draw_footer,
+    grid_style,
+    label_table,
+    numbered_canvas,
 )
 
 __all__ = [
@@ -94,14 +98,7 @@ _MONO_FILE = "DejaVuSansMono.ttf"
 #: Debian ``fonts-dejavu-core`` (pulled in by fontconfig, so present on nearly every host).
 _MONO_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 
-MM = 72 / 25.4
-MARGIN_X = 20 * MM
 MARGIN_TOP = 20 * MM
-MARGIN_BOTTOM = 20 * MM
-FRAME_WIDTH = A4[0] - 2 * MARGIN_X
-
-LABEL_BACKGROUND = colors.Color(0.92, 0.92, 0.92)
-GRID_WIDTH = 0.5
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Units a cell line breaks between: a run of printable ASCII, a run of blanks, or one character.
@@ -232,34 +229,6 @@ def register_mono_font(environ: Mapping[str, str] | None = None) -> str | None:
                     break
             _mono_checked = True
         return _mono
-
-
-# --- page numbers ----------------------------------------------------------------------------
-
-
-class _NumberedCanvas(Canvas):  # type: ignore[misc]
-    """A canvas that keeps its pages until `save`, then stamps each with ``n / N``.
-
-    The total is only known at the end; holding the pages back avoids laying the whole
-    document out twice (the receipt's approach), which matters at 100,000 items.
-    """
-
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._held_pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # ReportLab's name
-        self._held_pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._held_pages)
-        for number, state in enumerate(self._held_pages, start=1):
-            self.__dict__.update(state)
-            self._footer(self, number, total)
-            super().showPage()
-        super().save()
 
 
 # --- list tables -----------------------------------------------------------------------------
@@ -480,49 +449,7 @@ class _RowTable(Flowable):  # type: ignore[misc]
 # --- document --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Styles:
-    body: ParagraphStyle
-    small: ParagraphStyle
-    title: ParagraphStyle
-    right: ParagraphStyle
-    heading: ParagraphStyle
-    label: ParagraphStyle
-    header: ParagraphStyle
-    cell: ParagraphStyle
-    cell_right: ParagraphStyle
-    centre: ParagraphStyle
-
-
-def _styles(fonts: FontNames) -> _Styles:
-    # As on the receipt: Mincho for what is read, Gothic for captions and headers.
-    body = ParagraphStyle("body", fontName=fonts.mincho, fontSize=10.5, leading=16, wordWrap="CJK")
-    cell = ParagraphStyle("cell", parent=body, fontSize=10, leading=13)
-    label = ParagraphStyle("label", parent=cell, fontName=fonts.gothic, fontSize=9, leading=12)
-    return _Styles(
-        body=body,
-        small=ParagraphStyle("small", parent=body, fontSize=8.5, leading=12),
-        title=ParagraphStyle(
-            "title",
-            parent=body,
-            fontName=fonts.gothic,
-            fontSize=20,
-            leading=26,
-            alignment=TA_CENTER,
-        ),
-        right=ParagraphStyle("right", parent=body, fontSize=10, leading=14, alignment=TA_RIGHT),
-        heading=ParagraphStyle(
-            "heading", parent=body, fontName=fonts.gothic, fontSize=11, leading=16, spaceAfter=2
-        ),
-        label=label,
-        header=ParagraphStyle("header", parent=label, alignment=TA_CENTER),
-        cell=cell,
-        cell_right=ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT),
-        centre=ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
-    )
-
-
-class CertificateDocument:
+class CertificateDocument(DocumentBuilder):
     """Builds the 廃棄証明書 PDF; one instance can render many certificates."""
 
     ITEM_COLUMNS = (
@@ -541,56 +468,32 @@ class CertificateDocument:
     LABEL_COLUMN_MM = 38.0
 
     def __init__(self) -> None:
-        self.fonts: FontNames = register_fonts()
-        #: IPAmj明朝 for characters IPAex lacks (𠮷); None when fonts-ipamj-mincho is missing.
-        self.fallback: str | None = register_fallback_font()
+        super().__init__()
         #: DejaVu Sans Mono for the hash; IPAexGothic when it is missing.
         self.mono: str = register_mono_font() or self.fonts.gothic
-        self.styles = _styles(self.fonts)
         self.list_style = _ListStyle(cell_font=self.fonts.mincho, header_font=self.fonts.gothic)
 
     def render(self, cert: Certificate) -> bytes:
         """PDF bytes of `cert`: A4 portrait, as many pages as its lists need."""
         buffer = io.BytesIO()
-        doc = SimpleDocTemplate(
+        doc = a4_document(
             buffer,
-            pagesize=A4,
-            leftMargin=MARGIN_X,
-            rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            title="廃棄証明書",  # no certificate data in the metadata: it is indexed and listed
-            author="tracker",
-            creator="tracker",
+            self.fonts,
+            title="廃棄証明書",
             subject="返戻通知カード等の廃棄証明書",
-            invariant=1,
-            pageCompression=1,
-            # Otherwise ReportLab names Helvetica (never embedded) on every page.
-            initialFontName=self.fonts.mincho,
+            margin_top=MARGIN_TOP,
         )
-        canvasmaker = partial(_NumberedCanvas, footer=self._footer(cert))
-        doc.build(self._story(cert), canvasmaker=canvasmaker)
+        doc.build(self._story(cert), canvasmaker=numbered_canvas(self._footer(cert)))
         return buffer.getvalue()
 
-    def _footer(self, cert: Certificate) -> Callable[[Canvas, int, int], None]:
-        fonts = self.fonts
-
+    def _footer(self, cert: Certificate) -> Footer:
         def footer(canvas: Canvas, number: int, total: int) -> None:
-            canvas.saveState()
-            canvas.setFillGray(0.25)
-            canvas.setFont(fonts.mincho, 9)
-            canvas.drawCentredString(A4[0] / 2, 11 * MM, f"{number} / {total}")
-            canvas.drawString(MARGIN_X, 11 * MM, f"廃棄証明書 {cert.certificate_no}")
-            canvas.drawRightString(A4[0] - MARGIN_X, 11 * MM, cert.municipality)
-            canvas.restoreState()
+            left = f"廃棄証明書 {cert.certificate_no}"
+            draw_footer(canvas, self.fonts, number, total, left, cert.municipality)
 
         return footer
 
     # -- content ---------------------------------------------------------------------------
-
-    def _text(self, text: str) -> str:
-        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
-        return paragraph_markup(text, self.fonts.mincho, self.fallback)
 
     def _story(self, cert: Certificate) -> list[Any]:
         s = self.styles
@@ -673,27 +576,10 @@ class CertificateDocument:
         return story
 
     def _label_table(self, rows: Sequence[tuple[str, str]]) -> Table:
-        s = self.styles
-        label_w = self.LABEL_COLUMN_MM * MM
-        table = Table(
-            [[Paragraph(label, s.label), Paragraph(value, s.cell)] for label, value in rows],
-            colWidths=[label_w, FRAME_WIDTH - label_w],
-        )
-        table.setStyle(self._grid([("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND)]))
-        return table
+        return label_table(rows, self.styles, self.fonts, self.LABEL_COLUMN_MM * MM)
 
     def _grid(self, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
-        return TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), GRID_WIDTH, colors.black),
-                # Without it ReportLab selects Helvetica (never embedded) for the table.
-                ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                *extra,
-            ]
-        )
+        return grid_style(self.fonts, extra)
 
     def _details_table(self, cert: Certificate) -> Table:
         rows = [
