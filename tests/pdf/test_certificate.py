@@ -26,7 +26,6 @@ from tracker.pdf.certificate import (
     CertificateItem,
     CohortCount,
     SkippedItem,
-    register_mono_font,
     render_certificate,
     sha256_of,
 )
@@ -326,7 +325,7 @@ def test_every_font_is_embedded(tmp_path: Path) -> None:
     for line in listing:
         assert line.split()[-5] == "yes", line  # emb, read from the right
     expected = {"IPAexMincho", "IPAexGothic"}
-    if register_mono_font() is not None:
+    if fonts.register_mono_font() is not None:
         expected.add("DejaVuSansMono")
     assert _base_fonts(pdf) == expected
     assert "IPAmjMincho" in _base_fonts(render_certificate(make_certificate()))  # for 𠮷

@@ -21,7 +21,7 @@ Reproducible. Built with ``invariant=1`` and nothing taken from the clock or the
 same certificate gives byte-identical PDFs, so the SHA-256 the disposal service records
 (`sha256_of`; a PDF cannot carry its own hash) verifies any copy. The bytes do depend on which
 fonts are installed: IPAex (required), IPAmj明朝 for names beyond IPAex and DejaVu Sans Mono
-for the hash (both optional, see `register_mono_font`), so regenerate on a host set up alike.
+for the hash (both optional, see `tracker.pdf.fonts`), so regenerate on a host set up alike.
 
 Glossary: 廃棄証明書 disposal certificate, 管理番号 control number, お問い合わせ番号 tracking
 number, 返戻日 return date, 基準日 as-of date, 廃棄方法 method (裁断 shredding / 溶解 pulping /
@@ -32,33 +32,20 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    CondPageBreak,
-    KeepTogether,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
 from tracker.domain.masking import MASK, mask_name
 from tracker.domain.wareki import format_jst, format_wareki_with_iso
-from tracker.pdf.fonts import (
-    FONT_DIR_ENV,
-)
+from tracker.pdf.fonts import register_mono_font
 from tracker.pdf.layout import (
     FRAME_WIDTH,
     LABEL_BACKGROUND,
@@ -74,22 +61,14 @@ from tracker.pdf.layout import (
 from tracker.pdf.row_table import Column, ListData, ListStyle, RowTable
 
 __all__ = [
-    "MONO",
     "Certificate",
     "CertificateDocument",
     "CertificateItem",
     "CohortCount",
     "SkippedItem",
-    "register_mono_font",
     "render_certificate",
     "sha256_of",
 ]
-
-#: DejaVu Sans Mono: the audit-chain hash, so that its 64 digits line up and read one by one.
-MONO = "DejaVuSansMono"
-_MONO_FILE = "DejaVuSansMono.ttf"
-#: Debian ``fonts-dejavu-core`` (pulled in by fontconfig, so present on nearly every host).
-_MONO_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 
 MARGIN_TOP = 20 * MM
 
@@ -191,35 +170,6 @@ class Certificate:
 def sha256_of(pdf: bytes) -> str:
     """Hex SHA-256 of a finished certificate: what the batch records (SPEC §5)."""
     return hashlib.sha256(pdf).hexdigest()
-
-
-# --- fonts -----------------------------------------------------------------------------------
-
-_mono_lock = threading.Lock()
-_mono_checked = False
-_mono: str | None = None
-
-
-def register_mono_font(environ: Mapping[str, str] | None = None) -> str | None:
-    """Register DejaVu Sans Mono for the hash; its name, or None when it is not installed.
-
-    Looked for in the folder named by ``TRACKER_FONT_DIR``, then where Debian's
-    ``fonts-dejavu-core`` puts it. Optional like IPAmj明朝: without it the hash is printed in
-    IPAexGothic (proportional, still embedded and extractable). Checked once per process.
-    """
-    global _mono, _mono_checked
-    with _mono_lock:
-        if not _mono_checked:
-            env = os.environ if environ is None else environ
-            dirs = [env[FONT_DIR_ENV]] if env.get(FONT_DIR_ENV) else []
-            for directory in (*dirs, *_MONO_DIRS):
-                path = Path(directory) / _MONO_FILE
-                if path.is_file():
-                    pdfmetrics.registerFont(TTFont(MONO, str(path)))
-                    _mono = MONO
-                    break
-            _mono_checked = True
-        return _mono
 
 
 # --- document --------------------------------------------------------------------------------
