@@ -20,7 +20,8 @@ from pypdf.generic import DictionaryObject
 
 from tracker.domain.wareki import format_wareki
 from tracker.pdf import fonts
-from tracker.pdf.receipt import MM, Receipt, ReceiptItem, render_receipt
+from tracker.pdf.layout import MM
+from tracker.pdf.receipt import Receipt, ReceiptItem, render_receipt
 
 #: 2026-11-27 14:05 in Japan.
 ISSUED = datetime(2026, 11, 27, 5, 5, tzinfo=UTC)
