@@ -3,8 +3,8 @@
 ReportLab's built-in CID fonts (HeiseiMin-W3, HeiseiKakuGo-W5) are never embedded: on a viewer
 without Japanese fonts a certificate would show boxes. We register the IPAex TrueType fonts
 instead; ReportLab embeds the subset of glyphs used (FontFile2) together with a ToUnicode map,
-so the text stays extractable. Noto CJK does not work here (CFF outlines are refused by
-ReportLab), see shared/ECOSYSTEM.md.
+so the text stays extractable. Noto CJK cannot take their place: its outlines are CFF, and
+ReportLab's TTFont refuses them ("postscript outlines are not supported").
 
 The files come from the Debian packages ``fonts-ipaexfont-gothic`` and
 ``fonts-ipaexfont-mincho`` (installed under ``opentype/`` although they are ``.ttf``), or from
