@@ -31,7 +31,6 @@ number, 返戻日 return date, 基準日 as-of date, 廃棄方法 method (裁断
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,11 +51,9 @@ from tracker.pdf.layout import (
     MM,
     DocumentBuilder,
     Footer,
-    a4_document,
     draw_footer,
     grid_style,
     label_table,
-    numbered_canvas,
 )
 from tracker.pdf.row_table import Column, ListData, ListStyle, RowTable
 
@@ -201,16 +198,13 @@ class CertificateDocument(DocumentBuilder):
 
     def render(self, cert: Certificate) -> bytes:
         """PDF bytes of `cert`: A4 portrait, as many pages as its lists need."""
-        buffer = io.BytesIO()
-        doc = a4_document(
-            buffer,
-            self.fonts,
+        return self._pdf(
+            self._story(cert),
+            self._footer(cert),
             title="廃棄証明書",
             subject="返戻通知カード等の廃棄証明書",
             margin_top=MARGIN_TOP,
         )
-        doc.build(self._story(cert), canvasmaker=numbered_canvas(self._footer(cert)))
-        return buffer.getvalue()
 
     def _footer(self, cert: Certificate) -> Footer:
         def footer(canvas: Canvas, number: int, total: int) -> None:

@@ -13,6 +13,7 @@ every document, canvas and table here names an embedded IPAex font instead.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -38,12 +39,10 @@ __all__ = [
     "Footer",
     "NumberedCanvas",
     "Styles",
-    "a4_document",
     "draw_footer",
     "grid_style",
     "label_table",
     "new_canvas",
-    "numbered_canvas",
     "paragraph_styles",
 ]
 
@@ -63,7 +62,7 @@ GRID_WIDTH = 0.5
 _AUTHOR = "tracker"
 
 
-# --- styles ----------------------------------------------------------------------------------
+# --- styles --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -112,42 +111,7 @@ def paragraph_styles(fonts: FontNames) -> Styles:
     )
 
 
-class DocumentBuilder:
-    """What every A4 builder starts from: the fonts, the fallback font and the styles."""
-
-    def __init__(self) -> None:
-        self.fonts: FontNames = register_fonts()
-        #: IPAmj明朝 for characters IPAex lacks (𠮷); None when fonts-ipamj-mincho is missing.
-        self.fallback: str | None = register_fallback_font()
-        self.styles = paragraph_styles(self.fonts)
-
-    def _text(self, text: str) -> str:
-        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
-        return paragraph_markup(text, self.fonts.mincho, self.fallback)
-
-
-# --- documents and canvases ------------------------------------------------------------------
-
-
-def a4_document(
-    buffer: IO[bytes], fonts: FontNames, *, title: str, subject: str, margin_top: float
-) -> SimpleDocTemplate:
-    """An A4 portrait platypus document with the house margins and metadata."""
-    return SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=margin_top,
-        bottomMargin=MARGIN_BOTTOM,
-        title=title,
-        author=_AUTHOR,
-        creator=_AUTHOR,
-        subject=subject,
-        invariant=1,
-        pageCompression=1,
-        initialFontName=fonts.mincho,
-    )
+# --- canvases ------------------------------------------------------------------------------------
 
 
 def new_canvas(
@@ -191,11 +155,6 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
         super().save()
 
 
-def numbered_canvas(footer: Footer) -> Callable[..., NumberedCanvas]:
-    """The ``canvasmaker`` for ``doc.build`` that numbers pages with `footer`."""
-    return partial(NumberedCanvas, footer=footer)
-
-
 def draw_footer(
     canvas: Canvas,
     fonts: FontNames,
@@ -215,7 +174,50 @@ def draw_footer(
     canvas.restoreState()
 
 
-# --- tables ----------------------------------------------------------------------------------
+# --- A4 documents --------------------------------------------------------------------------------
+
+
+class DocumentBuilder:
+    """What every A4 builder starts from: the fonts, the fallback font and the styles."""
+
+    def __init__(self) -> None:
+        self.fonts: FontNames = register_fonts()
+        #: IPAmj明朝 for characters IPAex lacks (𠮷); None when fonts-ipamj-mincho is missing.
+        self.fallback: str | None = register_fallback_font()
+        self.styles = paragraph_styles(self.fonts)
+
+    def _text(self, text: str) -> str:
+        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
+        return paragraph_markup(text, self.fonts.mincho, self.fallback)
+
+    def _pdf(
+        self, story: list[Any], footer: Footer, *, title: str, subject: str, margin_top: float
+    ) -> bytes:
+        """PDF bytes of `story` on A4 pages, each finished by `footer` (see NumberedCanvas).
+
+        `title` and `subject` name the document only: metadata is indexed and shown in lists.
+        """
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=margin_top,
+            bottomMargin=MARGIN_BOTTOM,
+            title=title,
+            author=_AUTHOR,
+            creator=_AUTHOR,
+            subject=subject,
+            invariant=1,
+            pageCompression=1,
+            initialFontName=self.fonts.mincho,
+        )
+        doc.build(story, canvasmaker=partial(NumberedCanvas, footer=footer))
+        return buffer.getvalue()
+
+
+# --- tables --------------------------------------------------------------------------------------
 
 
 def grid_style(

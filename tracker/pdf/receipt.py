@@ -18,7 +18,6 @@ handed over, 委任状 letter of attorney, 再発行 reprint.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,11 +37,9 @@ from tracker.pdf.layout import (
     MM,
     DocumentBuilder,
     Footer,
-    a4_document,
     draw_footer,
     grid_style,
     label_table,
-    numbered_canvas,
 )
 
 __all__ = [
@@ -106,16 +103,13 @@ class ReceiptDocument(DocumentBuilder):
 
     def render(self, receipt: Receipt) -> bytes:
         """PDF bytes of `receipt`, as many A4 pages as its items need."""
-        buffer = io.BytesIO()
-        doc = a4_document(
-            buffer,
-            self.fonts,
+        return self._pdf(
+            self._story(receipt),
+            self._footer(receipt),
             title="受領書（再発行）" if receipt.is_reprint else "受領書",
             subject="通知カード等の受領書",
             margin_top=MARGIN_TOP,
         )
-        doc.build(self._story(receipt), canvasmaker=numbered_canvas(self._footer(receipt)))
-        return buffer.getvalue()
 
     def _footer(self, receipt: Receipt) -> Footer:
         def footer(canvas: Canvas, number: int, total: int) -> None:
