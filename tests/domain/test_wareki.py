@@ -1,6 +1,6 @@
 """Japanese dates as clerks and CSV files write them (SPEC §6.1)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 
 import pytest
@@ -12,6 +12,7 @@ from tracker.domain.wareki import (
     ERAS,
     DateParseError,
     era_of,
+    format_jst,
     format_wareki,
     format_wareki_short,
     format_wareki_with_iso,
@@ -302,3 +303,11 @@ def test_an_unreadable_date_is_quoted_without_an_individual_number(text: str) ->
     with pytest.raises(DateParseError) as caught:
         parse_date(text)
     assert "123456789018" not in str(caught.value) and "9018" not in str(caught.value)
+
+
+def test_time_is_converted_to_japan_even_across_midnight() -> None:
+    late_utc = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+    assert format_jst(late_utc) == "令和8年12月1日 00:30"
+    assert format_jst(datetime(2019, 5, 1, 0, 0, tzinfo=timezone(timedelta(hours=9)))) == (
+        "令和元年5月1日 00:00"
+    )

@@ -19,15 +19,13 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from tracker.domain.masking import MASK
 from tracker.pdf import fonts
 from tracker.pdf.certificate import (
-    MASK,
     Certificate,
     CertificateItem,
     CohortCount,
     SkippedItem,
-    mask_name,
-    register_mono_font,
     render_certificate,
     sha256_of,
 )
@@ -127,27 +125,7 @@ def require_fallback_font() -> None:
         pytest.skip("IPAmj明朝 not found: install the Debian package fonts-ipamj-mincho")
 
 
-# --- masking --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("full_name", "masked"),
-    [
-        ("髙橋 花子", "髙橋○○"),
-        ("髙橋\u3000花子", "髙橋○○"),
-        ("  東海林 太郎 ", "東海林○○"),
-        ("SMITH JOHN", "SMITH○○"),
-        ("𠮷田 太郎", "𠮷田○○"),
-        # No blank: one character up to four (林美智子 is 1 + 3), two from five on.
-        ("佐藤一", "佐○○"),
-        ("林美智子", "林○○"),
-        ("佐藤由美子", "佐藤○○"),
-        ("葛\U000e0100城太郎", "葛\U000e0100○○"),  # the variation selector stays with 葛
-        ("", "○○"),
-    ],
-)
-def test_mask_name_keeps_the_family_name_only(full_name: str, masked: str) -> None:
-    assert mask_name(full_name) == masked
+# --- masking (the rule itself: tests/domain/test_masking.py) ---------------------------
 
 
 def test_an_item_refuses_a_name_that_is_not_masked() -> None:
@@ -347,7 +325,7 @@ def test_every_font_is_embedded(tmp_path: Path) -> None:
     for line in listing:
         assert line.split()[-5] == "yes", line  # emb, read from the right
     expected = {"IPAexMincho", "IPAexGothic"}
-    if register_mono_font() is not None:
+    if fonts.register_mono_font() is not None:
         expected.add("DejaVuSansMono")
     assert _base_fonts(pdf) == expected
     assert "IPAmjMincho" in _base_fonts(render_certificate(make_certificate()))  # for 𠮷

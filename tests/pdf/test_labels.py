@@ -18,7 +18,8 @@ from pypdf.generic import DictionaryObject
 
 from tracker.domain.wareki import format_wareki
 from tracker.pdf import fonts
-from tracker.pdf.labels import A_ONE_12, MM, EnvelopeLabel, LabelSheet, render_envelope_labels
+from tracker.pdf.labels import A_ONE_12, EnvelopeLabel, LabelSheet, render_envelope_labels
+from tracker.pdf.layout import MM
 
 DPI = 300
 LOCATIONS = ("CHUO", "HIGASHI", "NISHI", "MINAMI", "KITA")

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from pypdf.generic import DictionaryObject
 
 from tracker.domain.wareki import format_wareki
 from tracker.pdf import fonts
-from tracker.pdf.receipt import MM, Receipt, ReceiptItem, format_jst, render_receipt
+from tracker.pdf.layout import MM
+from tracker.pdf.receipt import Receipt, ReceiptItem, render_receipt
 
 #: 2026-11-27 14:05 in Japan.
 ISSUED = datetime(2026, 11, 27, 5, 5, tzinfo=UTC)
@@ -134,14 +135,6 @@ def test_receipt_shows_number_items_recipient_documents_clerk_and_time_in_jst() 
     assert "受領者署名" in text and "日付" in text
     assert "1 / 1" in text
     assert "再発行" not in text
-
-
-def test_time_is_converted_to_japan_even_across_midnight() -> None:
-    late_utc = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
-    assert format_jst(late_utc) == "令和8年12月1日 00:30"
-    assert format_jst(datetime(2019, 5, 1, 0, 0, tzinfo=timezone(timedelta(hours=9)))) == (
-        "令和元年5月1日 00:00"
-    )
 
 
 def test_self_receipt_has_no_proxy_rows() -> None:

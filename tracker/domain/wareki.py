@@ -34,7 +34,8 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tracker.domain.errors import DateParseError
 from tracker.domain.mynumber import mask_individual_numbers
@@ -43,9 +44,11 @@ __all__ = [
     "DATE_MAX",
     "DATE_MIN",
     "ERAS",
+    "JST",
     "DateParseError",
     "Era",
     "era_of",
+    "format_jst",
     "format_wareki",
     "format_wareki_short",
     "format_wareki_with_iso",
@@ -241,3 +244,14 @@ def format_wareki_short(d: date) -> str:
     """``R2.3.31``, for labels and narrow columns; year 1 is written 1 (``R1.5.1``)."""
     era = era_of(d)
     return f"{era.letter}{era.year_of(d)}.{d.month}.{d.day}"
+
+
+#: Printed times are Japan time, whatever zone the server runs in (SPEC §3).
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def format_jst(moment: datetime) -> str:
+    """``令和8年11月27日 14:05``: a timezone-aware moment in Japan time, 和暦 date and 24-hour
+    clock, as receipts and certificates print their time of issue."""
+    local = moment.astimezone(JST)
+    return f"{format_wareki(local.date())} {local:%H:%M}"

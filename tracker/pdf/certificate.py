@@ -9,21 +9,19 @@ of destroyed items and the list of skipped items with the reason, and ``n / N`` 
 Personal data. Only the family name is printed, followed by ○○ (髙橋○○). `CertificateItem`
 holds nothing but that masked form and refuses a value that does not look masked, so a full
 name cannot reach the page by accident; build items with `CertificateItem.from_full_name`,
-which masks with `mask_name`. The PDF metadata names the document only.
+which masks with `tracker.domain.masking.mask_name`. The PDF metadata names the document only.
 
 Scale. A batch can hold 100,000 items. ReportLab's platypus Table splits in quadratic time
-(one 100k-row Table took 546 s, shared/ECOSYSTEM.md), so the item lists are a flowable of our
-own, `_RowTable`: every row is laid out once, row heights are kept as prefix sums, and a split
-at a page end is a binary search, so each page costs the same whatever the list length. Rows
-are drawn straight onto the canvas with the header row again on each page. The total page
-count for ``n / N`` comes from a canvas that holds its pages back until the end
-(`_NumberedCanvas`), so the document is laid out once rather than twice.
+(one Table of 100,000 rows took 546 s), so the item lists are `tracker.pdf.row_table.RowTable`,
+which lays every row out once and costs the same per page whatever the list length. The total
+page count for ``n / N`` comes from a canvas that holds its pages back until the end
+(`tracker.pdf.layout.NumberedCanvas`), so the document is laid out once rather than twice.
 
 Reproducible. Built with ``invariant=1`` and nothing taken from the clock or the host: the
 same certificate gives byte-identical PDFs, so the SHA-256 the disposal service records
 (`sha256_of`; a PDF cannot carry its own hash) verifies any copy. The bytes do depend on which
 fonts are installed: IPAex (required), IPAmj明朝 for names beyond IPAex and DejaVu Sans Mono
-for the hash (both optional, see `register_mono_font`), so regenerate on a host set up alike.
+for the hash (both optional, see `tracker.pdf.fonts`), so regenerate on a host set up alike.
 
 Glossary: 廃棄証明書 disposal certificate, 管理番号 control number, お問い合わせ番号 tracking
 number, 返戻日 return date, 基準日 as-of date, 廃棄方法 method (裁断 shredding / 溶解 pulping /
@@ -32,120 +30,46 @@ number, 返戻日 return date, 基準日 as-of date, 廃棄方法 method (裁断
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import io
-import itertools
-import os
 import re
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    CondPageBreak,
-    Flowable,
-    KeepTogether,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
-from tracker.domain.wareki import format_wareki_with_iso
-from tracker.pdf.fonts import (
-    FONT_DIR_ENV,
-    FontNames,
-    paragraph_markup,
-    register_fallback_font,
-    register_fonts,
-    text_runs,
+from tracker.domain.masking import MASK, mask_name
+from tracker.domain.wareki import format_jst, format_wareki_with_iso
+from tracker.pdf.fonts import register_mono_font
+from tracker.pdf.layout import (
+    FRAME_WIDTH,
+    LABEL_BACKGROUND,
+    MM,
+    DocumentBuilder,
+    Footer,
+    draw_footer,
+    grid_style,
+    label_table,
 )
-from tracker.pdf.receipt import format_jst
+from tracker.pdf.row_table import Column, ListData, ListStyle, RowTable
 
 __all__ = [
-    "MASK",
-    "MONO",
     "Certificate",
     "CertificateDocument",
     "CertificateItem",
     "CohortCount",
     "SkippedItem",
-    "mask_name",
-    "register_mono_font",
     "render_certificate",
     "sha256_of",
 ]
 
-#: Printed after the family name in place of the given name (U+25CB twice).
-MASK = "○○"
-
-#: DejaVu Sans Mono: the audit-chain hash, so that its 64 digits line up and read one by one.
-MONO = "DejaVuSansMono"
-_MONO_FILE = "DejaVuSansMono.ttf"
-#: Debian ``fonts-dejavu-core`` (pulled in by fontconfig, so present on nearly every host).
-_MONO_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
-
-MM = 72 / 25.4
-MARGIN_X = 20 * MM
 MARGIN_TOP = 20 * MM
-MARGIN_BOTTOM = 20 * MM
-FRAME_WIDTH = A4[0] - 2 * MARGIN_X
-
-LABEL_BACKGROUND = colors.Color(0.92, 0.92, 0.92)
-GRID_WIDTH = 0.5
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-#: Units a cell line breaks between: a run of printable ASCII, a run of blanks, or one character.
-_WORDS = re.compile(r"[!-~]+|\s+|.", re.DOTALL)
-
-
-# --- names -----------------------------------------------------------------------------------
-
-
-def _is_variation_selector(char: str) -> bool:
-    code = ord(char)
-    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
-
-
-def mask_name(full_name: str) -> str:
-    """The family name followed by ○○: ``髙橋 花子`` → ``髙橋○○``. Never any of the given name.
-
-    Rule. Leading and trailing blanks are ignored. When the name has a blank inside (an ASCII
-    space, U+3000 or any other Unicode space), the family name is everything before the first
-    one: ``髙橋　花子`` → ``髙橋○○``, ``SMITH JOHN`` → ``SMITH○○`` (住民票 write foreign
-    residents' names surname first). Without a blank the split is unknown, so we print fewer
-    characters rather than risk the given name: the first character for names of up to four
-    characters (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
-    longer ones (``佐藤由美子``, ``東海林太郎``; a four-character given name is rare enough). A
-    character counts together with the variation selector that follows it (葛󠄀). An empty
-    name gives just ○○.
-    """
-    name = full_name.strip()
-    blank = next((i for i, char in enumerate(name) if char.isspace()), None)
-    if blank is not None:
-        return name[:blank] + MASK
-    characters: list[str] = []
-    for char in name:
-        if characters and _is_variation_selector(char):
-            characters[-1] += char
-        else:
-            characters.append(char)
-    keep = 2 if len(characters) >= 5 else 1
-    return "".join(characters[:keep]) + MASK
 
 
 # --- input -----------------------------------------------------------------------------------
@@ -158,7 +82,7 @@ class CertificateItem:
     control_no: str  #: e.g. ``E000000123-1``
     tracking_no: str  #: お問い合わせ番号
     returned_on: date
-    masked_name: str  #: family name + ○○, see `mask_name`
+    masked_name: str  #: family name + ○○, see `tracker.domain.masking`
 
     def __post_init__(self) -> None:
         # A full name (髙橋 花子) has a blank and no ○○: refuse it rather than print it.
@@ -245,392 +169,51 @@ def sha256_of(pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-# --- fonts -----------------------------------------------------------------------------------
-
-_mono_lock = threading.Lock()
-_mono_checked = False
-_mono: str | None = None
-
-
-def register_mono_font(environ: Mapping[str, str] | None = None) -> str | None:
-    """Register DejaVu Sans Mono for the hash; its name, or None when it is not installed.
-
-    Looked for in the folder named by ``TRACKER_FONT_DIR``, then where Debian's
-    ``fonts-dejavu-core`` puts it. Optional like IPAmj明朝: without it the hash is printed in
-    IPAexGothic (proportional, still embedded and extractable). Checked once per process.
-    """
-    global _mono, _mono_checked
-    with _mono_lock:
-        if not _mono_checked:
-            env = os.environ if environ is None else environ
-            dirs = [env[FONT_DIR_ENV]] if env.get(FONT_DIR_ENV) else []
-            for directory in (*dirs, *_MONO_DIRS):
-                path = Path(directory) / _MONO_FILE
-                if path.is_file():
-                    pdfmetrics.registerFont(TTFont(MONO, str(path)))
-                    _mono = MONO
-                    break
-            _mono_checked = True
-        return _mono
-
-
-# --- page numbers ----------------------------------------------------------------------------
-
-
-class _NumberedCanvas(Canvas):  # type: ignore[misc]
-    """A canvas that keeps its pages until `save`, then stamps each with ``n / N``.
-
-    The total is only known at the end; holding the pages back avoids laying the whole
-    document out twice (the receipt's approach), which matters at 100,000 items.
-    """
-
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._held_pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # ReportLab's name
-        self._held_pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._held_pages)
-        for number, state in enumerate(self._held_pages, start=1):
-            self.__dict__.update(state)
-            self._footer(self, number, total)
-            super().showPage()
-        super().save()
-
-
-# --- list tables -----------------------------------------------------------------------------
-
-_Run = tuple[str, str]  # (font name, text)
-
-
-@dataclass(frozen=True)
-class _Line:
-    runs: tuple[_Run, ...]
-    width: float
-
-
-_Cell = tuple[_Line, ...]
-
-
-@dataclass(frozen=True)
-class _Column:
-    title: str
-    width_mm: float
-    align: Literal["left", "right", "centre"] = "left"
-
-    @property
-    def width(self) -> float:
-        return self.width_mm * MM
-
-
-class _TextSetter:
-    """Cuts cell text into lines that fit a column, IPAex where it can and IPAmj elsewhere.
-
-    Lines break between any two characters (CJK style; codes and dates rarely need it).
-    Results are cached per text and width: dates and family names repeat many times.
-    """
-
-    def __init__(self, font: str, fallback: str | None, size: float) -> None:
-        self.font, self.fallback, self.size = font, fallback, size
-        self._cache: dict[tuple[str, float], _Cell] = {}
-
-    def cell(self, text: str, width: float) -> _Cell:
-        key = (text, width)
-        cell = self._cache.get(key)
-        if cell is None:
-            cell = self._cache[key] = self._set(text, width)
-        return cell
-
-    def _set(self, text: str, width: float) -> _Cell:
-        size = self.size
-        if text.isascii():  # every ASCII character is in IPAex: one run, no per-char lookups
-            measured = stringWidth(text, self.font, size)
-            if measured <= width:
-                return (_Line(((self.font, text),), measured),)
-        lines: list[_Line] = []
-        runs: list[_Run] = []
-        x = 0.0
-
-        def add(font: str, piece: str, advance: float) -> None:
-            nonlocal x
-            if runs and runs[-1][0] == font:
-                runs[-1] = (font, runs[-1][1] + piece)
-            else:
-                runs.append((font, piece))
-            x += advance
-
-        def new_line() -> None:
-            nonlocal runs, x
-            lines.append(_Line(tuple(runs), x))
-            runs, x = [], 0.0
-
-        for font, chunk in text_runs(text, self.font, self.fallback):
-            # A code or a Latin word (H000000031) moves to the next line whole when it fits
-            # there; Japanese breaks between any two characters, as CJK text does.
-            for word in _WORDS.findall(chunk):
-                advance = stringWidth(word, font, size)
-                if x + advance <= width:
-                    add(font, word, advance)
-                    continue
-                if word.isspace():
-                    if runs:
-                        new_line()  # a blank at the end of a line is not drawn
-                    continue
-                if len(word) > 1 and advance <= width and runs:
-                    new_line()
-                    add(font, word, advance)
-                    continue
-                for char in word:
-                    char_advance = stringWidth(char, font, size)
-                    if runs and x + char_advance > width:
-                        new_line()
-                    add(font, char, char_advance)
-        lines.append(_Line(tuple(runs), x))
-        return tuple(lines)
-
-
-@dataclass(frozen=True)
-class _ListStyle:
-    cell_font: str
-    header_font: str
-    size: float = 9
-    header_size: float = 8.5
-    leading: float = 12
-    padding_x: float = 4
-    padding_y: float = 2.5
-
-
-class _ListData:
-    """The laid-out rows of one list, shared by every page-sized part of it."""
-
-    def __init__(
-        self,
-        columns: Sequence[_Column],
-        rows: Sequence[Sequence[str]],
-        style: _ListStyle,
-        fallback: str | None,
-    ) -> None:
-        self.columns = tuple(columns)
-        self.style = style
-        self.x = [0.0, *itertools.accumulate(c.width for c in self.columns)]
-        self.width = self.x[-1]
-        inner = [c.width - 2 * style.padding_x for c in self.columns]
-        body = _TextSetter(style.cell_font, fallback, style.size)
-        head = _TextSetter(style.header_font, None, style.header_size)
-        self.header = tuple(head.cell(c.title, w) for c, w in zip(self.columns, inner, strict=True))
-        self.header_height = self._height(self.header)
-        self.rows: list[tuple[_Cell, ...]] = []
-        #: tops[i] is the distance from the first row's top to row i's top; tops[-1] the total.
-        self.tops = [0.0]
-        for row in rows:
-            cells = tuple(body.cell(text, w) for text, w in zip(row, inner, strict=True))
-            self.rows.append(cells)
-            self.tops.append(self.tops[-1] + self._height(cells))
-
-    def _height(self, cells: Sequence[_Cell]) -> float:
-        lines = max(len(cell) for cell in cells)
-        return lines * self.style.leading + 2 * self.style.padding_y
-
-
-class _RowTable(Flowable):  # type: ignore[misc]
-    """Rows ``start``–``end`` of a `_ListData`, below their own header row.
-
-    `wrap` is O(1) and `split` a binary search, so laying out N rows costs O(N) overall.
-    """
-
-    def __init__(self, data: _ListData, start: int = 0, end: int | None = None) -> None:
-        super().__init__()
-        self.data = data
-        self.start = start
-        self.end = len(data.rows) if end is None else end
-
-    def _rows_height(self, start: int, end: int) -> float:
-        return self.data.tops[end] - self.data.tops[start]
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self.width = self.data.width
-        self.height = self.data.header_height + self._rows_height(self.start, self.end)
-        return self.width, self.height
-
-    def split(self, avail_width: float, avail_height: float) -> list[_RowTable]:
-        room = avail_height - self.data.header_height
-        # Rows start..end-1 fit when tops[end] - tops[start] <= room: find the largest end.
-        end = bisect.bisect_right(self.data.tops, self.data.tops[self.start] + room, self.start) - 1
-        if end <= self.start:
-            return []  # not even one row: start on the next page
-        if end >= self.end:
-            return [self]
-        return [_RowTable(self.data, self.start, end), _RowTable(self.data, end, self.end)]
-
-    def draw(self) -> None:
-        canvas, data, style = self.canv, self.data, self.data.style
-        top = self.height
-        canvas.saveState()
-        canvas.setFillColor(LABEL_BACKGROUND)
-        canvas.rect(0, top - data.header_height, data.width, data.header_height, stroke=0, fill=1)
-        canvas.setFillColor(colors.black)
-        text = canvas.beginText()
-        header_align: list[Literal["left", "right", "centre"]] = ["centre"] * len(data.columns)
-        self._draw_row(text, data.header, top, header_align, style.header_size)
-        boundaries = [top, top - data.header_height]
-        aligns = [c.align for c in data.columns]
-        row_top = boundaries[-1]
-        for index in range(self.start, self.end):
-            self._draw_row(text, data.rows[index], row_top, aligns, style.size)
-            row_top -= data.tops[index + 1] - data.tops[index]
-            boundaries.append(row_top)
-        canvas.drawText(text)
-        canvas.setLineWidth(GRID_WIDTH)
-        bottom = boundaries[-1]
-        canvas.lines(
-            [(0, y, data.width, y) for y in boundaries] + [(x, bottom, x, top) for x in data.x]
-        )
-        canvas.restoreState()
-
-    def _draw_row(
-        self,
-        text: Any,
-        cells: Sequence[_Cell],
-        row_top: float,
-        aligns: Sequence[Literal["left", "right", "centre"]],
-        size: float,
-    ) -> None:
-        style = self.data.style
-        # Centre the glyphs (ascent ≈ 0.88 em, descent ≈ 0.12 em) in each line's leading.
-        first_baseline = row_top - style.padding_y - (style.leading + size) / 2 + 0.12 * size
-        for column, (cell, align) in enumerate(zip(cells, aligns, strict=True)):
-            left, right = self.data.x[column], self.data.x[column + 1]
-            for number, line in enumerate(cell):
-                if align == "left":
-                    x = left + style.padding_x
-                elif align == "right":
-                    x = right - style.padding_x - line.width
-                else:
-                    x = (left + right - line.width) / 2
-                text.setTextOrigin(x, first_baseline - number * style.leading)
-                for font, chunk in line.runs:
-                    text.setFont(font, size)
-                    text.textOut(chunk)
-
-
 # --- document --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Styles:
-    body: ParagraphStyle
-    small: ParagraphStyle
-    title: ParagraphStyle
-    right: ParagraphStyle
-    heading: ParagraphStyle
-    label: ParagraphStyle
-    header: ParagraphStyle
-    cell: ParagraphStyle
-    cell_right: ParagraphStyle
-    centre: ParagraphStyle
-
-
-def _styles(fonts: FontNames) -> _Styles:
-    # As on the receipt: Mincho for what is read, Gothic for captions and headers.
-    body = ParagraphStyle("body", fontName=fonts.mincho, fontSize=10.5, leading=16, wordWrap="CJK")
-    cell = ParagraphStyle("cell", parent=body, fontSize=10, leading=13)
-    label = ParagraphStyle("label", parent=cell, fontName=fonts.gothic, fontSize=9, leading=12)
-    return _Styles(
-        body=body,
-        small=ParagraphStyle("small", parent=body, fontSize=8.5, leading=12),
-        title=ParagraphStyle(
-            "title",
-            parent=body,
-            fontName=fonts.gothic,
-            fontSize=20,
-            leading=26,
-            alignment=TA_CENTER,
-        ),
-        right=ParagraphStyle("right", parent=body, fontSize=10, leading=14, alignment=TA_RIGHT),
-        heading=ParagraphStyle(
-            "heading", parent=body, fontName=fonts.gothic, fontSize=11, leading=16, spaceAfter=2
-        ),
-        label=label,
-        header=ParagraphStyle("header", parent=label, alignment=TA_CENTER),
-        cell=cell,
-        cell_right=ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT),
-        centre=ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
-    )
-
-
-class CertificateDocument:
+class CertificateDocument(DocumentBuilder):
     """Builds the 廃棄証明書 PDF; one instance can render many certificates."""
 
     ITEM_COLUMNS = (
-        _Column("No.", 15, "right"),
-        _Column("管理番号", 30),
-        _Column("お問い合わせ番号", 36),
-        _Column("返戻日", 53),
-        _Column("氏名", 36),
+        Column("No.", 15, "right"),
+        Column("管理番号", 30),
+        Column("お問い合わせ番号", 36),
+        Column("返戻日", 53),
+        Column("氏名", 36),
     )
     SKIPPED_COLUMNS = (
-        _Column("No.", 15, "right"),
-        _Column("管理番号", 30),
-        _Column("お問い合わせ番号", 36),
-        _Column("除外の理由", 89),
+        Column("No.", 15, "right"),
+        Column("管理番号", 30),
+        Column("お問い合わせ番号", 36),
+        Column("除外の理由", 89),
     )
     LABEL_COLUMN_MM = 38.0
 
     def __init__(self) -> None:
-        self.fonts: FontNames = register_fonts()
-        #: IPAmj明朝 for characters IPAex lacks (𠮷); None when fonts-ipamj-mincho is missing.
-        self.fallback: str | None = register_fallback_font()
+        super().__init__()
         #: DejaVu Sans Mono for the hash; IPAexGothic when it is missing.
         self.mono: str = register_mono_font() or self.fonts.gothic
-        self.styles = _styles(self.fonts)
-        self.list_style = _ListStyle(cell_font=self.fonts.mincho, header_font=self.fonts.gothic)
+        self.list_style = ListStyle(cell_font=self.fonts.mincho, header_font=self.fonts.gothic)
 
     def render(self, cert: Certificate) -> bytes:
         """PDF bytes of `cert`: A4 portrait, as many pages as its lists need."""
-        buffer = io.BytesIO()
-        doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN_X,
-            rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            title="廃棄証明書",  # no certificate data in the metadata: it is indexed and listed
-            author="tracker",
-            creator="tracker",
+        return self._pdf(
+            self._story(cert),
+            self._footer(cert),
+            title="廃棄証明書",
             subject="返戻通知カード等の廃棄証明書",
-            invariant=1,
-            pageCompression=1,
-            # Otherwise ReportLab names Helvetica (never embedded) on every page.
-            initialFontName=self.fonts.mincho,
+            margin_top=MARGIN_TOP,
         )
-        canvasmaker = partial(_NumberedCanvas, footer=self._footer(cert))
-        doc.build(self._story(cert), canvasmaker=canvasmaker)
-        return buffer.getvalue()
 
-    def _footer(self, cert: Certificate) -> Callable[[Canvas, int, int], None]:
-        fonts = self.fonts
-
+    def _footer(self, cert: Certificate) -> Footer:
         def footer(canvas: Canvas, number: int, total: int) -> None:
-            canvas.saveState()
-            canvas.setFillGray(0.25)
-            canvas.setFont(fonts.mincho, 9)
-            canvas.drawCentredString(A4[0] / 2, 11 * MM, f"{number} / {total}")
-            canvas.drawString(MARGIN_X, 11 * MM, f"廃棄証明書 {cert.certificate_no}")
-            canvas.drawRightString(A4[0] - MARGIN_X, 11 * MM, cert.municipality)
-            canvas.restoreState()
+            left = f"廃棄証明書 {cert.certificate_no}"
+            draw_footer(canvas, self.fonts, number, total, left, cert.municipality)
 
         return footer
 
     # -- content ---------------------------------------------------------------------------
-
-    def _text(self, text: str) -> str:
-        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
-        return paragraph_markup(text, self.fonts.mincho, self.fallback)
 
     def _story(self, cert: Certificate) -> list[Any]:
         s = self.styles
@@ -697,7 +280,7 @@ class CertificateDocument:
         return story
 
     def _list(
-        self, caption: str, columns: Sequence[_Column], rows: Sequence[Sequence[str]]
+        self, caption: str, columns: Sequence[Column], rows: Sequence[Sequence[str]]
     ) -> list[Any]:
         s = self.styles
         # The caption never ends a page alone: room for it, the header and two rows, or a new page.
@@ -707,33 +290,16 @@ class CertificateDocument:
             Paragraph(caption, s.heading),
         ]
         if rows:
-            story.append(_RowTable(_ListData(columns, rows, self.list_style, self.fallback)))
+            story.append(RowTable(ListData(columns, rows, self.list_style, self.fallback)))
         else:
             story.append(Paragraph("なし", s.body))
         return story
 
     def _label_table(self, rows: Sequence[tuple[str, str]]) -> Table:
-        s = self.styles
-        label_w = self.LABEL_COLUMN_MM * MM
-        table = Table(
-            [[Paragraph(label, s.label), Paragraph(value, s.cell)] for label, value in rows],
-            colWidths=[label_w, FRAME_WIDTH - label_w],
-        )
-        table.setStyle(self._grid([("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND)]))
-        return table
+        return label_table(rows, self.styles, self.fonts, self.LABEL_COLUMN_MM * MM)
 
     def _grid(self, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
-        return TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), GRID_WIDTH, colors.black),
-                # Without it ReportLab selects Helvetica (never embedded) for the table.
-                ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                *extra,
-            ]
-        )
+        return grid_style(self.fonts, extra)
 
     def _details_table(self, cert: Certificate) -> Table:
         rows = [

@@ -3,8 +3,8 @@
 ReportLab's built-in CID fonts (HeiseiMin-W3, HeiseiKakuGo-W5) are never embedded: on a viewer
 without Japanese fonts a certificate would show boxes. We register the IPAex TrueType fonts
 instead; ReportLab embeds the subset of glyphs used (FontFile2) together with a ToUnicode map,
-so the text stays extractable. Noto CJK does not work here (CFF outlines are refused by
-ReportLab), see shared/ECOSYSTEM.md.
+so the text stays extractable. Noto CJK cannot take their place: its outlines are CFF, and
+ReportLab's TTFont refuses them ("postscript outlines are not supported").
 
 The files come from the Debian packages ``fonts-ipaexfont-gothic`` and
 ``fonts-ipaexfont-mincho`` (installed under ``opentype/`` although they are ``.ttf``), or from
@@ -38,6 +38,7 @@ __all__ = [
     "FALLBACK_MINCHO",
     "FONT_DIR_ENV",
     "MISSING_GLYPH",
+    "MONO",
     "FontNames",
     "FontNotFoundError",
     "covers",
@@ -46,6 +47,7 @@ __all__ = [
     "paragraph_markup",
     "register_fallback_font",
     "register_fonts",
+    "register_mono_font",
     "text_runs",
 ]
 
@@ -56,6 +58,9 @@ GOTHIC = "IPAexGothic"
 MINCHO = "IPAexMincho"
 #: IPAmj明朝: drawn only for the characters IPAex lacks (see the module docstring).
 FALLBACK_MINCHO = "IPAmjMincho"
+#: DejaVu Sans Mono: the certificate's audit-chain hash, so that its 64 digits line up and
+#: read one by one.
+MONO = "DejaVuSansMono"
 #: Printed in place of a character no registered font can draw (げた記号).
 MISSING_GLYPH = "\u3013"
 
@@ -103,6 +108,13 @@ _FALLBACK = _FontFile(
     ),
 )
 
+_MONO = _FontFile(
+    MONO,
+    "DejaVuSansMono.ttf",
+    "fonts-dejavu-core",  # pulled in by fontconfig, so present on nearly every host
+    ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu"),
+)
+
 
 @dataclass(frozen=True)
 class FontNames:
@@ -118,8 +130,8 @@ class FontNotFoundError(RuntimeError):
 
 _lock = threading.Lock()
 _registered: FontNames | None = None
-_fallback_checked = False
-_fallback: str | None = None
+#: The optional fonts looked for so far: name → the name, or None when not installed.
+_optional: dict[str, str | None] = {}
 _to_unicode_fixed = False
 
 
@@ -146,17 +158,30 @@ def register_fallback_font(environ: Mapping[str, str] | None = None) -> str | No
     Optional on purpose: without ``fonts-ipamj-mincho`` every document still prints, and
     the few characters IPAex lacks come out as 〓 (see `text_runs`). Checked once per process.
     """
-    global _fallback, _fallback_checked
     register_fonts(environ)
+    # ~45 MB file, read once; only the glyphs used are embedded (a few KB).
+    return _register_optional(_FALLBACK, environ)
+
+
+def register_mono_font(environ: Mapping[str, str] | None = None) -> str | None:
+    """Register DejaVu Sans Mono for the hash; its name, or None when it is not installed.
+
+    Looked for in the folder named by ``TRACKER_FONT_DIR``, then where Debian's
+    ``fonts-dejavu-core`` puts it. Optional like IPAmj明朝: without it the certificate prints
+    the hash in IPAexGothic (proportional, still embedded and extractable). Checked once per
+    process.
+    """
+    return _register_optional(_MONO, environ)
+
+
+def _register_optional(font: _FontFile, environ: Mapping[str, str] | None) -> str | None:
     with _lock:
-        if not _fallback_checked:
-            path = find_font_file(_FALLBACK.filename, environ)
+        if font.name not in _optional:
+            path = find_font_file(font.filename, environ)
             if path is not None:
-                # ~45 MB file, read once; only the glyphs used are embedded (a few KB).
-                pdfmetrics.registerFont(TTFont(_FALLBACK.name, str(path)))
-                _fallback = _FALLBACK.name
-            _fallback_checked = True
-        return _fallback
+                pdfmetrics.registerFont(TTFont(font.name, str(path)))
+            _optional[font.name] = None if path is None else font.name
+        return _optional[font.name]
 
 
 def covers(font_name: str, char: str) -> bool:
@@ -254,7 +279,7 @@ def _candidate_dirs(filename: str, environ: Mapping[str, str] | None) -> Sequenc
     dirs: list[Path] = []
     if custom := env.get(FONT_DIR_ENV):
         dirs.append(Path(custom))
-    for font in (*_FONTS, _FALLBACK):
+    for font in (*_FONTS, _FALLBACK, _MONO):
         if font.filename == filename:
             dirs.extend(Path(d) for d in font.system_dirs)
     return dirs

@@ -22,20 +22,17 @@ from reportlab.pdfgen.canvas import Canvas
 
 from tracker.domain.wareki import format_wareki_with_iso
 from tracker.pdf.fonts import FontNames, register_fonts
+from tracker.pdf.layout import MM, new_canvas
 
 __all__ = [
     "A_ONE_12",
     "MIN_BAR_WIDTH_MM",
-    "MM",
     "EnvelopeLabel",
     "LabelSheet",
     "LabelStyle",
     "SheetLayout",
     "render_envelope_labels",
 ]
-
-#: Points per millimetre (PDF user space is 1/72 inch).
-MM = 72 / 25.4
 
 #: Narrowest Code128 module we print: below ~0.33 mm office laser printers and handheld
 #: scanners at the counter stop agreeing.
@@ -191,19 +188,13 @@ class LabelSheet:
             self._check_barcode(label.control_no)
 
         buffer = io.BytesIO()
-        page_size = (self.layout.page_width * MM, self.layout.page_height * MM)
-        # initialFontName: otherwise ReportLab names Helvetica (never embedded) on every page.
-        canvas = Canvas(
+        canvas = new_canvas(
             buffer,
-            pagesize=page_size,
-            invariant=1,
-            pageCompression=1,
-            initialFontName=self.fonts.gothic,
+            pagesize=(self.layout.page_width * MM, self.layout.page_height * MM),
+            font=self.fonts.gothic,
+            title=self.title,
+            subject=self.layout.name,
         )
-        canvas.setTitle(self.title)
-        canvas.setAuthor("tracker")
-        canvas.setCreator("tracker")
-        canvas.setSubject(self.layout.name)
 
         for index, label in enumerate(labels, start=skip):
             position = index % self.layout.per_page

@@ -18,43 +18,39 @@ handed over, 委任状 letter of attorney, 再発行 reprint.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
-from tracker.domain.wareki import era_of, format_wareki
-from tracker.pdf.fonts import FontNames, paragraph_markup, register_fallback_font, register_fonts
+from tracker.domain.wareki import JST, era_of, format_jst, format_wareki
+from tracker.pdf.layout import (
+    FRAME_WIDTH,
+    LABEL_BACKGROUND,
+    MARGIN_X,
+    MM,
+    DocumentBuilder,
+    Footer,
+    draw_footer,
+    grid_style,
+    label_table,
+)
 
 __all__ = [
-    "JST",
     "Receipt",
     "ReceiptDocument",
     "ReceiptItem",
-    "format_jst",
     "render_receipt",
 ]
 
-#: Receipts show the time at the counter, whatever zone the server runs in.
-JST = ZoneInfo("Asia/Tokyo")
-
-MM = 72 / 25.4
-MARGIN_X = 20 * MM
 MARGIN_TOP = 24 * MM
-MARGIN_BOTTOM = 20 * MM
-FRAME_WIDTH = A4[0] - 2 * MARGIN_X
-
 STAMP_COLOUR = colors.Color(0.8, 0.0, 0.0)
-LABEL_BACKGROUND = colors.Color(0.92, 0.92, 0.92)
 
 
 @dataclass(frozen=True)
@@ -98,120 +94,34 @@ class Receipt:
         return self.reprint_of is not None
 
 
-def format_jst(moment: datetime) -> str:
-    """``令和8年11月27日 14:05``: the moment in Japan time, 和暦 date and 24-hour clock."""
-    local = moment.astimezone(JST)
-    return f"{format_wareki(local.date())} {local:%H:%M}"
-
-
-@dataclass(frozen=True)
-class _Styles:
-    body: ParagraphStyle
-    small: ParagraphStyle
-    title: ParagraphStyle
-    right: ParagraphStyle
-    label: ParagraphStyle
-    header: ParagraphStyle
-    cell: ParagraphStyle
-    cell_centre: ParagraphStyle
-    centre: ParagraphStyle
-
-
-def _styles(fonts: FontNames) -> _Styles:
-    # Mincho for what is read (it is what certificates from city offices use), Gothic for
-    # captions and headers, which are scanned rather than read.
-    body = ParagraphStyle("body", fontName=fonts.mincho, fontSize=10.5, leading=16, wordWrap="CJK")
-    cell = ParagraphStyle("cell", parent=body, fontSize=10, leading=13)
-    label = ParagraphStyle("label", parent=cell, fontName=fonts.gothic, fontSize=9, leading=12)
-    return _Styles(
-        body=body,
-        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10),
-        title=ParagraphStyle(
-            "title",
-            parent=body,
-            fontName=fonts.gothic,
-            fontSize=20,
-            leading=26,
-            alignment=TA_CENTER,
-        ),
-        right=ParagraphStyle("right", parent=body, fontSize=10, leading=14, alignment=TA_RIGHT),
-        label=label,
-        header=ParagraphStyle("header", parent=label, alignment=TA_CENTER),
-        cell=cell,
-        cell_centre=ParagraphStyle("cell_centre", parent=cell, alignment=TA_CENTER),
-        centre=ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
-    )
-
-
-class ReceiptDocument:
+class ReceiptDocument(DocumentBuilder):
     """Builds the 受領書 PDF; one instance can render many receipts."""
 
     #: Column widths of the item table, in mm (they add up to the 170 mm text width).
     ITEM_COLUMNS_MM = (10.0, 32.0, 58.0, 38.0, 32.0)
     LABEL_COLUMN_MM = 45.0
 
-    def __init__(self) -> None:
-        self.fonts: FontNames = register_fonts()
-        #: IPAmj明朝 for characters IPAex lacks; None when fonts-ipamj-mincho is missing.
-        self.fallback: str | None = register_fallback_font()
-        self.styles = _styles(self.fonts)
-
     def render(self, receipt: Receipt) -> bytes:
         """PDF bytes of `receipt`, as many A4 pages as its items need."""
-        # Two passes: the first only counts the pages, so the footer can say "n / N".
-        _, pages = self._build(receipt, total_pages=None)
-        pdf, again = self._build(receipt, total_pages=pages)
-        if again != pages:  # the footer is drawn outside the frames, so this cannot happen
-            raise RuntimeError(f"receipt pages changed between passes: {pages} then {again}")
-        return pdf
-
-    # -- document --------------------------------------------------------------------------
-
-    def _build(self, receipt: Receipt, *, total_pages: int | None) -> tuple[bytes, int]:
-        buffer = io.BytesIO()
-        title = "受領書（再発行）" if receipt.is_reprint else "受領書"
-        doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN_X,
-            rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            title=title,  # no receipt data in the metadata: it is indexed and shown in lists
-            author="tracker",
-            creator="tracker",
+        return self._pdf(
+            self._story(receipt),
+            self._footer(receipt),
+            title="受領書（再発行）" if receipt.is_reprint else "受領書",
             subject="通知カード等の受領書",
-            invariant=1,
-            pageCompression=1,
-            # Otherwise ReportLab names Helvetica (never embedded) on every page.
-            initialFontName=self.fonts.mincho,
+            margin_top=MARGIN_TOP,
         )
-        decorate = self._page_decoration(receipt, total_pages)
-        doc.build(self._story(receipt), onFirstPage=decorate, onLaterPages=decorate)
-        return buffer.getvalue(), int(doc.page)
 
-    def _page_decoration(
-        self, receipt: Receipt, total_pages: int | None
-    ) -> Callable[[Any, Any], None]:
-        fonts = self.fonts
-
-        def decorate(canvas: Any, doc: Any) -> None:
-            canvas.saveState()
-            width, _ = A4
-            number = canvas.getPageNumber()
-            total = "?" if total_pages is None else str(total_pages)
-            canvas.setFillGray(0.25)
-            canvas.setFont(fonts.mincho, 9)
-            canvas.drawCentredString(width / 2, 11 * MM, f"{number} / {total}")
-            canvas.drawString(MARGIN_X, 11 * MM, f"受領書番号 {receipt.receipt_no}")
+    def _footer(self, receipt: Receipt) -> Footer:
+        def footer(canvas: Canvas, number: int, total: int) -> None:
+            draw_footer(canvas, self.fonts, number, total, f"受領書番号 {receipt.receipt_no}")
             if receipt.is_reprint:
                 self._draw_reprint_stamp(canvas)
-            canvas.restoreState()
 
-        return decorate
+        return footer
 
-    def _draw_reprint_stamp(self, canvas: Any) -> None:
+    def _draw_reprint_stamp(self, canvas: Canvas) -> None:
         """A red framed 再発行 in the top margin of every page, clear of the text."""
+        canvas.saveState()
         width, height = A4
         box_w, box_h = 30 * MM, 10 * MM
         x, y = width - MARGIN_X - box_w, height - 8 * MM - box_h
@@ -221,12 +131,9 @@ class ReceiptDocument:
         canvas.rect(x, y, box_w, box_h)
         canvas.setFont(self.fonts.gothic, 15)
         canvas.drawCentredString(x + box_w / 2, y + box_h / 2 - 0.36 * 15, "再発行")
+        canvas.restoreState()
 
     # -- content ---------------------------------------------------------------------------
-
-    def _text(self, text: str) -> str:
-        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
-        return paragraph_markup(text, self.fonts.mincho, self.fallback)
 
     def _story(self, receipt: Receipt) -> list[Any]:
         s = self.styles
@@ -283,22 +190,16 @@ class ReceiptDocument:
             repeatRows=1,  # the header again on every page the list runs onto
         )
         table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                    # Without it ReportLab selects Helvetica (never embedded) for the table.
-                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
-                    ("BACKGROUND", (0, 0), (-1, 0), LABEL_BACKGROUND),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-                ]
+            grid_style(
+                self.fonts,
+                [("BACKGROUND", (0, 0), (-1, 0), LABEL_BACKGROUND)],
+                padding_top=3,
+                padding_bottom=4,
             )
         )
         return table
 
     def _details_table(self, receipt: Receipt) -> Table:
-        s = self.styles
         rows: list[tuple[str, str]] = [("受領者の区分", self._text(receipt.recipient_kind_label))]
         if receipt.recipient_name is not None:
             rows.append(("受領者氏名", self._text(receipt.recipient_name)))
@@ -311,25 +212,7 @@ class ReceiptDocument:
             rows.append(("代理権の確認書類", self._text(receipt.authority_proof)))
         rows.append(("交付担当者", self._text(receipt.clerk_name)))
         rows.append(("本人確認基準", f"第{receipt.policy_version}版"))
-        label_w = self.LABEL_COLUMN_MM * MM
-        table = Table(
-            [[Paragraph(label, s.label), Paragraph(value, s.cell)] for label, value in rows],
-            colWidths=[label_w, FRAME_WIDTH - label_w],
-        )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                    # Without it ReportLab selects Helvetica (never embedded) for the table.
-                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.mincho),
-                    ("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 4),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ]
-            )
-        )
-        return table
+        return label_table(rows, self.styles, self.fonts, self.LABEL_COLUMN_MM * MM)
 
     def _list(self, documents: Sequence[str]) -> str:
         return "、".join(self._text(d) for d in documents) if documents else "—"

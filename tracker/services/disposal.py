@@ -240,7 +240,7 @@ class Execution:
 
 
 def mask_name(name: str) -> str:
-    from tracker.pdf.certificate import mask_name as masked
+    from tracker.domain.masking import mask_name as masked
 
     return masked(name)
 

@@ -1,0 +1,256 @@
+"""Page layout shared by the receipt, the certificate and the envelope label sheet.
+
+One place for what the documents have in common, so that they keep looking like one family:
+millimetre units and the A4 text frame, the paragraph styles (Mincho for what is read, Gothic
+for captions and headers, which are scanned rather than read), the grid of the framed tables
+and the two-column label tables built on it, the footer, and the canvas that numbers pages
+``n / N``. Every document is built with ``invariant=1`` and names only itself in its metadata
+(it is indexed and shown in lists), never a person.
+
+ReportLab falls back to Helvetica wherever no font is named, and Helvetica is never embedded:
+every document, canvas and table here names an embedded IPAex font instead.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+from reportlab.platypus.tables import TableStyle
+
+from tracker.pdf.fonts import FontNames, paragraph_markup, register_fallback_font, register_fonts
+
+__all__ = [
+    "FRAME_WIDTH",
+    "GRID_WIDTH",
+    "LABEL_BACKGROUND",
+    "MARGIN_X",
+    "MM",
+    "DocumentBuilder",
+    "Footer",
+    "NumberedCanvas",
+    "Styles",
+    "draw_footer",
+    "grid_style",
+    "label_table",
+    "new_canvas",
+    "paragraph_styles",
+]
+
+#: Points per millimetre (PDF user space is 1/72 inch).
+MM = 72 / 25.4
+MARGIN_X = 20 * MM
+MARGIN_BOTTOM = 20 * MM
+#: Width of the A4 text frame: 170 mm.
+FRAME_WIDTH = A4[0] - 2 * MARGIN_X
+#: Baseline of the footer line, in the bottom margin.
+FOOTER_Y = 11 * MM
+
+#: Light grey behind table headers and label columns.
+LABEL_BACKGROUND = colors.Color(0.92, 0.92, 0.92)
+GRID_WIDTH = 0.5
+
+_AUTHOR = "tracker"
+
+
+# --- styles --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    title: ParagraphStyle
+    right: ParagraphStyle
+    heading: ParagraphStyle
+    label: ParagraphStyle
+    header: ParagraphStyle
+    cell: ParagraphStyle
+    cell_centre: ParagraphStyle
+    cell_right: ParagraphStyle
+    centre: ParagraphStyle
+
+
+def paragraph_styles(fonts: FontNames) -> Styles:
+    """The paragraph styles of the A4 documents."""
+    # Mincho for what is read (it is what certificates from city offices use), Gothic for
+    # captions and headers, which are scanned rather than read.
+    body = ParagraphStyle("body", fontName=fonts.mincho, fontSize=10.5, leading=16, wordWrap="CJK")
+    cell = ParagraphStyle("cell", parent=body, fontSize=10, leading=13)
+    label = ParagraphStyle("label", parent=cell, fontName=fonts.gothic, fontSize=9, leading=12)
+    return Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8.5, leading=12),
+        title=ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=fonts.gothic,
+            fontSize=20,
+            leading=26,
+            alignment=TA_CENTER,
+        ),
+        right=ParagraphStyle("right", parent=body, fontSize=10, leading=14, alignment=TA_RIGHT),
+        heading=ParagraphStyle(
+            "heading", parent=body, fontName=fonts.gothic, fontSize=11, leading=16, spaceAfter=2
+        ),
+        label=label,
+        header=ParagraphStyle("header", parent=label, alignment=TA_CENTER),
+        cell=cell,
+        cell_centre=ParagraphStyle("cell_centre", parent=cell, alignment=TA_CENTER),
+        cell_right=ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT),
+        centre=ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
+    )
+
+
+# --- canvases ------------------------------------------------------------------------------------
+
+
+def new_canvas(
+    buffer: IO[bytes], *, pagesize: tuple[float, float], font: str, title: str, subject: str
+) -> Canvas:
+    """A bare canvas (for pages drawn without platypus) with the house metadata."""
+    canvas = Canvas(buffer, pagesize=pagesize, invariant=1, pageCompression=1, initialFontName=font)
+    canvas.setTitle(title)
+    canvas.setAuthor(_AUTHOR)
+    canvas.setCreator(_AUTHOR)
+    canvas.setSubject(subject)
+    return canvas
+
+
+#: Draws the footer of page `number` of `total` on the canvas.
+Footer = Callable[[Canvas, int, int], None]
+
+
+class NumberedCanvas(Canvas):  # type: ignore[misc]
+    """A canvas that keeps its pages until `save`, then stamps each with its footer.
+
+    The total page count is only known at the end; holding the pages back avoids laying the
+    whole document out twice, which matters for a certificate of 100,000 items.
+    """
+
+    def __init__(self, *args: Any, footer: Footer, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._held_pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # ReportLab's name
+        self._held_pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held_pages)
+        for number, state in enumerate(self._held_pages, start=1):
+            self.__dict__.update(state)
+            self._footer(self, number, total)
+            super().showPage()
+        super().save()
+
+
+def draw_footer(
+    canvas: Canvas,
+    fonts: FontNames,
+    number: int,
+    total: int,
+    left: str,
+    right: str | None = None,
+) -> None:
+    """``n / N`` centred in the bottom margin, `left` (the document's number) and `right`."""
+    canvas.saveState()
+    canvas.setFillGray(0.25)
+    canvas.setFont(fonts.mincho, 9)
+    canvas.drawCentredString(A4[0] / 2, FOOTER_Y, f"{number} / {total}")
+    canvas.drawString(MARGIN_X, FOOTER_Y, left)
+    if right is not None:
+        canvas.drawRightString(A4[0] - MARGIN_X, FOOTER_Y, right)
+    canvas.restoreState()
+
+
+# --- A4 documents --------------------------------------------------------------------------------
+
+
+class DocumentBuilder:
+    """What every A4 builder starts from: the fonts, the fallback font and the styles."""
+
+    def __init__(self) -> None:
+        self.fonts: FontNames = register_fonts()
+        #: IPAmj明朝 for characters IPAex lacks (𠮷); None when fonts-ipamj-mincho is missing.
+        self.fallback: str | None = register_fallback_font()
+        self.styles = paragraph_styles(self.fonts)
+
+    def _text(self, text: str) -> str:
+        """Paragraph markup of variable text: escaped, with the fallback font where needed."""
+        return paragraph_markup(text, self.fonts.mincho, self.fallback)
+
+    def _pdf(
+        self, story: list[Any], footer: Footer, *, title: str, subject: str, margin_top: float
+    ) -> bytes:
+        """PDF bytes of `story` on A4 pages, each finished by `footer` (see NumberedCanvas).
+
+        `title` and `subject` name the document only: metadata is indexed and shown in lists.
+        """
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=margin_top,
+            bottomMargin=MARGIN_BOTTOM,
+            title=title,
+            author=_AUTHOR,
+            creator=_AUTHOR,
+            subject=subject,
+            invariant=1,
+            pageCompression=1,
+            initialFontName=self.fonts.mincho,
+        )
+        doc.build(story, canvasmaker=partial(NumberedCanvas, footer=footer))
+        return buffer.getvalue()
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def grid_style(
+    fonts: FontNames,
+    extra: Sequence[tuple[Any, ...]] = (),
+    *,
+    padding_top: float = 4,
+    padding_bottom: float = 5,
+) -> TableStyle:
+    """A framed table: every cell ruled, contents centred vertically, then `extra` commands."""
+    return TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), GRID_WIDTH, colors.black),
+            # Without it ReportLab selects Helvetica for the table.
+            ("FONTNAME", (0, 0), (-1, -1), fonts.mincho),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), padding_top),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), padding_bottom),
+            *extra,
+        ]
+    )
+
+
+def label_table(
+    rows: Sequence[tuple[str, str]], styles: Styles, fonts: FontNames, label_width: float
+) -> Table:
+    """Label and value side by side, the label column shaded, across the text frame.
+
+    Both are Paragraph markup: escape variable text (`DocumentBuilder._text`).
+    """
+    table = Table(
+        [[Paragraph(label, styles.label), Paragraph(value, styles.cell)] for label, value in rows],
+        colWidths=[label_width, FRAME_WIDTH - label_width],
+    )
+    table.setStyle(grid_style(fonts, [("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND)]))
+    return table
