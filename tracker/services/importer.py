@@ -39,6 +39,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -53,6 +54,7 @@ from tracker.domain.control import ENVELOPE_DIGITS, ENVELOPE_PREFIX
 from tracker.domain.mynumber import mask_individual_numbers
 from tracker.domain.records import Checked, EnvelopeFields, check_envelope, check_item
 from tracker.models import Location
+from tracker.models.base import UTCDateTime
 from tracker.services import audit
 
 log = logging.getLogger(__name__)
@@ -664,7 +666,10 @@ def _insert_envelopes(conn: Connection, actor: str, now: Any) -> int:
             " FROM (SELECT :base + ROW_NUMBER() OVER (ORDER BY f.line_no) AS id, f.*"
             f" FROM ({_FIRST_ROWS_SQL}) f) n"
         )
-    return conn.execute(text(sql), params).rowcount
+    # ``now`` typed as the column is: stored like every other timestamp (naive UTC text on
+    # SQLite) instead of through sqlite3's datetime adapter, deprecated since Python 3.12.
+    statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+    return conn.execute(statement, params).rowcount
 
 
 def _insert_items(conn: Connection) -> int:
