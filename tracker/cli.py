@@ -505,3 +505,126 @@ def serve(state: CliState, host: str, port: int, threads: int) -> None:
     app = create_app(state.config)
     click.echo(f"http://{host}:{port}/ で待ち受けています（Ctrl+C で終了）")
     waitress_serve(app, host=host, port=port, threads=threads, ident="tracker")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Schema migrations (Alembic, migrations shipped in tracker/migrations).
+
+    Use these instead of plain ``alembic``, which has no configuration file here. ``tracker
+    init-db`` is ``tracker db upgrade`` followed by seeding the defaults.
+    """
+
+
+def _alembic_failure(error: Exception) -> NoReturn:
+    fail(f"マイグレーションを実行できません: {error}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes (file name).")
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Compare the models with the database (TRACKER_DATABASE_URL, at head) and write the "
+    "differences; without it the upgrade and downgrade are empty.",
+)
+@pass_state
+def db_revision(state: CliState, message: str, autogenerate: bool) -> None:
+    """Write a new revision into tracker/migrations/versions (a draft to read and complete)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.db import READ_ONLY
+    from tracker.schema import new_revision
+
+    try:
+        engine = (
+            state.database.engine.execution_options(**{READ_ONLY: True}) if autogenerate else None
+        )
+        path = new_revision(message, engine)
+    except (CommandError, SQLAlchemyError) as error:
+        _alembic_failure(error)
+    click.echo(f"作成しました: {path}")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@pass_state
+def db_upgrade(state: CliState, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head). Seeds nothing: see init-db."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.schema import current_revision, upgrade
+
+    try:
+        before = current_revision(state.database.engine)
+        upgrade(state.database.engine, revision)
+        after = current_revision(state.database.engine)
+    except (CommandError, SQLAlchemyError) as error:
+        _alembic_failure(error)
+    click.echo(f"{before or 'なし'} → {after or 'なし'}")
+
+
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})  # -1
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def db_downgrade(state: CliState, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION (e.g. 0006, -1, or base).
+
+    A downgrade drops what later revisions added, with its data; ``base`` drops every table,
+    the audit log too. For development and for undoing a failed deployment on a copy.
+    """
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.schema import current_revision, downgrade
+
+    try:
+        before = current_revision(state.database.engine)
+        if not yes:
+            click.confirm(
+                f"{before or 'なし'} から {revision} に戻します。後のリビジョンが追加した"
+                "テーブル・列とそのデータは失われます。続けますか",
+                abort=True,
+                err=True,
+            )
+        downgrade(state.database.engine, revision)
+        after = current_revision(state.database.engine)
+    except (CommandError, SQLAlchemyError) as error:
+        _alembic_failure(error)
+    click.echo(f"{before or 'なし'} → {after or 'なし'}")
+
+
+@db_group.command("current")
+@pass_state
+def db_current(state: CliState) -> None:
+    """The database's revision, and whether it is the head."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.schema import current_revision, head_revision
+
+    try:
+        current = current_revision(state.database.engine)
+    except SQLAlchemyError as error:
+        fail(f"データベースに接続できません: {type(error).__name__}")
+    head = head_revision()
+    if current is None:
+        click.echo("なし（未作成: tracker init-db を実行してください）")
+    elif current == head:
+        click.echo(f"{current} (head)")
+    else:
+        click.echo(f"{current}（最新は {head}: tracker db upgrade で更新できます）")
+
+
+@db_group.command("heads")
+def db_heads() -> None:
+    """The newest revision(s) of the migrations shipped with this version (no database)."""
+    from tracker.schema import head_revisions
+
+    heads = head_revisions()
+    for head in heads:
+        click.echo(head)
+    if len(heads) > 1:
+        click.echo("注意: head が複数あります。マージするリビジョンが必要です", err=True)

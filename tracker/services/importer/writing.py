@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from tracker.domain.codes import ItemStatus
 from tracker.domain.control import ENVELOPE_DIGITS, ENVELOPE_PREFIX
+from tracker.models.base import UTCDateTime
 
 _ENVELOPE_COLUMNS_SQL = (
     "tracking_no, addressee, address, household_code, returned_on, return_reason,"
@@ -52,7 +53,10 @@ def insert_envelopes(conn: Connection, actor: str, now: Any) -> int:
             " FROM (SELECT :base + ROW_NUMBER() OVER (ORDER BY f.line_no) AS id, f.*"
             f" FROM ({_FIRST_ROWS_SQL}) f) n"
         )
-    return conn.execute(text(sql), params).rowcount
+    # ``now`` typed as the column is: stored like every other timestamp (naive UTC text on
+    # SQLite) instead of through sqlite3's datetime adapter, deprecated since Python 3.12.
+    statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+    return conn.execute(statement, params).rowcount
 
 
 def insert_items(conn: Connection) -> int:
