@@ -187,36 +187,22 @@ def import_file(
     from tracker.services import importer
 
     progress = _progress_printer("行を検証しました")
-    session = state.database.new_session(read_first=True)  # write lock only for the inserts
-    try:
+    # One unit of work; read-first: SQLite's write lock only for the checks and inserts.
+    with state.database.session_scope(read_first=True) as session:
         actor_name = resolve_actor(session, actor, [Role.RECORDS_OFFICER])
-        try:
-            report = importer.run_import(
-                session,
-                file,
-                actor=actor_name,
-                today=today_jst(),
-                now=now_utc(),
-                encoding=encoding,
-                dry_run=dry_run,
-                progress=progress,
-            )
-        except importer.ImportFileError as refusal:
-            session.rollback()
-            importer.record_refusal(session, actor=actor_name, report=None, reason=str(refusal))
-            session.commit()
-            fail(f"{file}: {refusal}")
-        if report.committed:
-            session.commit()
-        else:
-            session.rollback()
-            if not report.ok:
-                importer.record_refusal(
-                    session, actor=actor_name, report=report, reason="invalid rows"
-                )
-                session.commit()
-    finally:
-        session.close()
+        settled = importer.import_file(
+            session,
+            file,
+            actor=actor_name,
+            today=today_jst(),
+            now=now_utc(),
+            encoding=encoding,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    if settled.report is None:
+        fail(f"{file}: {settled.refusal}")
+    report = settled.report
     _print_import_report(file, report)
     if not report.ok:
         sys.exit(1)

@@ -27,6 +27,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,7 @@ def _audit_details(report: ImportReport) -> dict[str, Any]:
 def record_refusal(
     session: Session, *, actor: str, report: ImportReport | None, reason: str
 ) -> None:
-    """After a rollback: one audit event saying an import was refused, and why (no row data)."""
+    """One audit event saying an import was refused, and why (no row data)."""
     details: dict[str, Any] = {"reason": reason}
     if report is not None:
         details.update(_audit_details(report))
@@ -206,6 +207,55 @@ def record_refusal(
     )
 
 
+@dataclass(frozen=True)
+class Settled:
+    """An import as its caller reports it: the report, or the reason the file was refused."""
+
+    report: ImportReport | None
+    refusal: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and self.report.ok
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    today: date,
+    now: Any,
+    encoding: str = "auto",
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Settled:
+    """Run an import and settle it, in the caller's unit of work (commit once when it returns).
+
+    A refused file or a file with bad rows has written nothing to the stored tables (only the
+    staging table, which is discarded), so its refusal event is simply added; a dry run
+    writes nothing else; a good file is written whole. The web upload and ``tracker import``
+    both come through here.
+    """
+    try:
+        report = run_import(
+            session,
+            path,
+            actor=actor,
+            today=today,
+            now=now,
+            encoding=encoding,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    except ImportFileError as refusal:
+        record_refusal(session, actor=actor, report=None, reason=str(refusal))
+        return Settled(None, str(refusal))
+    if not report.ok:
+        record_refusal(session, actor=actor, report=report, reason="invalid rows")
+    return Settled(report)
+
+
 __all__ = [
     "BATCH_SIZE",
     "COLUMNS",
@@ -213,7 +263,9 @@ __all__ = [
     "ImportFileError",
     "ImportReport",
     "RowProblem",
+    "Settled",
     "detect_encoding",
+    "import_file",
     "iter_rows",
     "location_lookup",
     "record_refusal",

@@ -46,10 +46,9 @@ def upload() -> ResponseReturnValue:
         with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
             path = Path(folder) / "upload.csv"
             form.file.data.save(path)
-            # Its own session: validation and staging run without SQLite's write lock.
-            session = db.new_session(read_first=True)
-            try:
-                report = importer.run_import(
+            # Its own unit of work: validation and staging run without SQLite's write lock.
+            with db.session_scope(read_first=True) as session:
+                settled = importer.import_file(
                     session,
                     path,
                     actor=current_user.username,
@@ -58,28 +57,7 @@ def upload() -> ResponseReturnValue:
                     encoding=form.encoding.data or "auto",
                     dry_run=dry_run,
                 )
-            except importer.ImportFileError as error:
-                session.rollback()
-                refusal = str(error)
-                importer.record_refusal(
-                    session, actor=current_user.username, report=None, reason=refusal
-                )
-                session.commit()
-            else:
-                if report.committed:
-                    session.commit()
-                else:
-                    session.rollback()
-                    if not report.ok:
-                        importer.record_refusal(
-                            session,
-                            actor=current_user.username,
-                            report=report,
-                            reason="invalid rows",
-                        )
-                        session.commit()
-            finally:
-                session.close()
+            report, refusal = settled.report, settled.refusal
     return render_template(
         "imports/upload.html",
         form=form,
