@@ -387,11 +387,11 @@ def certificate_verify(state: CliState, file: Path) -> None:
     """Does FILE match a disposal certificate this tracker issued (by SHA-256)?"""
     import hashlib
 
-    from tracker.services import disposal
+    from tracker.services import certificates
 
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     with state.database.read_session() as session:
-        batch = disposal.find_by_certificate_sha256(session, digest)
+        batch = certificates.find_by_certificate_sha256(session, digest)
         if batch is None:
             fail(f"{file}: この証明書は発行記録と一致しません（SHA-256 {digest}）")
         click.echo(

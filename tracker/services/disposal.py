@@ -6,9 +6,7 @@ here changes one, and the certificate is rebuilt byte for byte from what executi
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import DestructionMethod, ItemStatus
 from tracker.domain.errors import InputError
+from tracker.domain.masking import mask_name
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
 from tracker.models import (
@@ -30,7 +29,7 @@ from tracker.models import (
     Item,
     RetentionExtension,
 )
-from tracker.services import audit, retention
+from tracker.services import audit, certificates, retention
 from tracker.services.numbering import next_id
 from tracker.services.transitions import person, transition, when
 
@@ -239,12 +238,6 @@ class Execution:
         return found
 
 
-def mask_name(name: str) -> str:
-    from tracker.domain.masking import mask_name as masked
-
-    return masked(name)
-
-
 def execute(
     session: Session,
     *,
@@ -339,8 +332,8 @@ def execute(
     from tracker.pdf.certificate import sha256_of
 
     labels = {entry.rule_label for entry, _item, _envelope in pending}
-    texts = {label: text for label, text in _rule_texts(session).items() if label in labels}
-    digest = sha256_of(_render(session, batch, head.seq, head.hash, texts))
+    texts = {k: v for k, v in certificates.rule_texts(session).items() if k in labels}
+    digest = sha256_of(certificates.render(session, batch, head.seq, head.hash, texts))
     # The certificate is frozen once: its head, rule texts and SHA-256 are written only where
     # none is, and it is always rebuilt from them.
     transition(
@@ -398,93 +391,7 @@ def certificate_pdf(session: Session, batch: DisposalBatch) -> bytes:
     """Build (or rebuild, identically) the certificate of an executed batch."""
     if batch.status != "executed" or batch.executed_at is None or batch.audit_head_hash is None:
         raise DisposalError("廃棄証明書は廃棄の実行後に発行されます")
-    texts = (
-        json.loads(batch.certificate_rules)
-        if batch.certificate_rules is not None
-        else _rule_texts(session)  # executed before the texts were frozen (revision 0007)
-    )
-    return _render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash, texts)
-
-
-def _rule_texts(session: Session) -> dict[str, str]:
-    """Each rule's label and description as a certificate prints them, as they stand now."""
-    return {stored.rule.label: stored.rule.describe() for stored in retention.load_rules(session)}
-
-
-def _render(
-    session: Session,
-    batch: DisposalBatch,
-    head_seq: int,
-    head_hash: str,
-    rule_texts: Mapping[str, str],
-) -> bytes:
-    """The certificate from what execution froze: its items, the audit-chain head and the
-    rule texts at execution. Nothing that can change later goes into it."""
-    from tracker.pdf.certificate import (
-        Certificate,
-        CertificateItem,
-        CohortCount,
-        SkippedItem,
-        render_certificate,
-    )
-
-    assert batch.executed_at is not None
-    entries = session.scalars(
-        select(DisposalBatchItem)
-        .where(DisposalBatchItem.batch_id == batch.id)
-        .order_by(DisposalBatchItem.control_no)
-    ).all()
-    destroyed = [e for e in entries if e.outcome == "destroyed"]
-    cohorts: Counter[str] = Counter(e.rule_label for e in destroyed)
-    return render_certificate(
-        Certificate(
-            certificate_no=batch.certificate_no,
-            municipality=MUNICIPALITY,
-            office=OFFICE,
-            rules=[
-                CohortCount(label, rule_texts.get(label, ""), count)
-                for label, count in sorted(cohorts.items())
-            ],
-            as_of=batch.as_of,
-            destroyed_on=batch.destroyed_on or batch.as_of,
-            method=DestructionMethod(batch.method).label if batch.method else "",
-            place=batch.place or "",
-            contractor_name=batch.contractor_name,
-            contractor_certificate_no=batch.contractor_certificate_no,
-            items=[
-                CertificateItem(
-                    e.control_no,
-                    e.tracking_no or "",
-                    e.returned_on or batch.as_of,
-                    e.masked_name or "",
-                )
-                for e in destroyed
-            ],
-            skipped=[
-                SkippedItem(e.control_no, e.tracking_no or "", e.skip_reason or "")
-                for e in entries
-                if e.outcome == "skipped"
-            ],
-            created_by=batch.created_by,
-            approved_by=batch.approved_by or "",
-            executed_by=f"{batch.executor}（記録: {batch.executed_by}）",
-            witness=batch.witness or "",
-            audit_head_hash=head_hash,
-            audit_head_seq=head_seq,
-            issued_at=batch.executed_at,
-        )
-    )
-
-
-#: Printed on certificates. One municipality per installation (configurable later).
-MUNICIPALITY = "熊本市"
-OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
-
-
-def find_by_certificate_sha256(session: Session, digest: str) -> DisposalBatch | None:
-    return session.scalar(
-        select(DisposalBatch).where(DisposalBatch.certificate_sha256 == digest.lower())
-    )
+    return certificates.rebuild(session, batch)
 
 
 @dataclass(frozen=True)

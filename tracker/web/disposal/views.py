@@ -1,11 +1,11 @@
-"""Retention rules, holds and extensions, the disposal list, batches and certificates."""
+"""The disposal list, batches and certificates (SPEC §3, §5). The blueprint's retention-rule,
+hold and extension pages are in :mod:`tracker.web.disposal.retention`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -24,21 +24,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import DestructionMethod, Role, RuleKind
+from tracker.domain.codes import DestructionMethod, Role
 from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
-from tracker.domain.records import check_free_text
-from tracker.domain.retention import Rule, RuleError, rule_from_fields
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import (
     DisposalBatch,
     DisposalBatchItem,
-    Hold,
-    Item,
-    RetentionRule,
 )
-from tracker.services import audit, disposal, holds, retention
+from tracker.services import audit, certificates, disposal, retention
 from tracker.web.access import allow
 from tracker.web.auth.views import password_reentered
 from tracker.web.disposal.forms import (
@@ -46,20 +41,12 @@ from tracker.web.disposal.forms import (
     CancelForm,
     CreateBatchForm,
     ExecuteForm,
-    ExtensionForm,
-    ReasonForm,
-    RuleForm,
 )
-from tracker.web.params import date_arg, is_id
+from tracker.web.params import date_arg
 
 bp = Blueprint("disposal", __name__)
 
 R, A = Role.RECORDS_OFFICER, Role.AUDITOR
-KIND_LABELS = {
-    RuleKind.FIXED: "期間指定（保管期限日を指定）",
-    RuleKind.FISCAL_YEAR: "年度（返戻年度の翌年度末からk年後の3月31日）",
-    RuleKind.MONTHS_AFTER: "月数（返戻月のmか月後の月末）",
-}
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -76,159 +63,6 @@ def _posted_date(value: str | None) -> date | None:
     except InputError as error:
         flash(str(error), "error")
         return None
-
-
-# --- rules -------------------------------------------------------------------------------------
-
-
-@bp.route("/retention")
-@allow(R, A)
-def rules() -> ResponseReturnValue:
-    stored = retention.load_rules(db.session)
-    gap_count, gap_span, _gap_rows = retention.coverage_gaps(
-        db.session, [s.rule for s in stored], limit=0
-    )
-    return render_template(
-        "disposal/rules.html",
-        stored=stored,
-        kinds=KIND_LABELS,
-        gap_count=gap_count,
-        gap_span=gap_span,
-        calendar=retention.calendar(db.session, today_jst(), rules=[s.rule for s in stored]),
-        can_edit=current_user.has_role(R),
-    )
-
-
-def _rule_from_form(form: RuleForm) -> tuple[RuleKind, Rule, dict[str, Any]]:
-    try:
-        kind = RuleKind(form.kind.data or "")
-    except ValueError:
-        raise RuleError("廃棄基準の種類を選んでください") from None
-    returned_from = parse_date(form.returned_from.data or "")
-    returned_to = parse_date(form.returned_to.data or "")
-    parameters: dict[str, Any] = {}
-    if kind is RuleKind.FIXED:
-        parameters["retain_until"] = parse_date(form.retain_until.data or "")
-    elif kind is RuleKind.FISCAL_YEAR:
-        parameters["years"] = int(form.years.data or "x")
-    else:
-        parameters["months"] = int(form.months.data or "x")
-    rule = rule_from_fields(
-        kind,
-        label=check_free_text(form.label.data, "label", required=True, label="名称"),
-        returned_from=returned_from,
-        returned_to=returned_to,
-        **parameters,
-    )
-    return kind, rule, parameters
-
-
-@bp.route("/retention/rules", methods=["POST"])
-@allow(R)
-def save_rule() -> ResponseReturnValue:
-    """Create a rule, or change one (``rule_id`` in the form); audited with before/after."""
-    form = RuleForm()
-    existing = None
-    rule_id = (form.rule_id.data or "").strip()
-    if rule_id:
-        if not is_id(rule_id):
-            abort(404)  # no row can have that id (issue 10: never reaches the database)
-        existing = db.session.get(RetentionRule, int(rule_id)) or abort(404)
-    try:
-        with db.attempt():
-            kind, rule, parameters = _rule_from_form(form)
-            retention.save_rule(
-                db.session,
-                actor=current_user.username,
-                rule=rule,
-                kind=kind,
-                parameters=parameters,
-                existing=existing,
-            )
-    except (RuleError, InputError, ValueError) as error:
-        message = (
-            str(error)
-            if not isinstance(error, ValueError) or isinstance(error, (RuleError, InputError))
-            else _("年数・月数は整数で入力してください")
-        )
-        flash(message, "error")
-        return redirect(url_for("disposal.rules"))
-    flash(_("廃棄基準を保存しました。"), "info")
-    return redirect(url_for("disposal.rules"))
-
-
-@bp.route("/retention/gaps")
-@allow(R, A)
-def gaps() -> ResponseReturnValue:
-    count, span, rows = retention.coverage_gaps(db.session)
-    return render_template("disposal/gaps.html", count=count, span=span, rows=rows)
-
-
-# --- holds and extensions ------------------------------------------------------------------------
-
-
-@bp.route("/items/<int:item_id>/holds", methods=["POST"])
-@allow(R)
-def place_hold(item_id: int) -> ResponseReturnValue:
-    item = db.session.get(Item, item_id) or abort(404)
-    form = ReasonForm()
-    try:
-        with db.attempt():
-            holds.place(
-                db.session,
-                actor=current_user.username,
-                item=item,
-                reason=form.reason.data,
-                now=now_utc(),
-            )
-    except holds.HoldError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("保留にしました。"), "info")
-    return redirect(url_for("counter.item", item_id=item_id))
-
-
-@bp.route("/holds/<int:hold_id>/release", methods=["POST"])
-@allow(R)
-def release_hold(hold_id: int) -> ResponseReturnValue:
-    hold = db.session.get(Hold, hold_id) or abort(404)
-    form = ReasonForm()
-    try:
-        with db.attempt():
-            holds.release(
-                db.session,
-                actor=current_user.username,
-                hold=hold,
-                reason=form.reason.data,
-                now=now_utc(),
-            )
-    except holds.HoldError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("保留を解除しました。"), "info")
-    return redirect(url_for("counter.item", item_id=hold.item_id))
-
-
-@bp.route("/items/<int:item_id>/extensions", methods=["POST"])
-@allow(R)
-def extend(item_id: int) -> ResponseReturnValue:
-    item = db.session.get(Item, item_id) or abort(404)
-    form = ExtensionForm()
-    try:
-        with db.attempt():
-            holds.extend(
-                db.session,
-                actor=current_user.username,
-                item=item,
-                retain_until=parse_date(form.retain_until.data or ""),
-                reason=form.reason.data,
-                now=now_utc(),
-            )
-    except (holds.HoldError, InputError) as error:
-        flash(str(error), "error")
-    else:
-        flash(_("保管期限を延長しました。"), "info")
-    return redirect(url_for("counter.item", item_id=item_id))
 
 
 # --- the disposal list ---------------------------------------------------------------------------
@@ -508,7 +342,7 @@ def verify() -> ResponseReturnValue:
     if digest:
         checked = True
         if HEX64.fullmatch(digest):
-            found = disposal.find_by_certificate_sha256(db.session, digest)
+            found = certificates.find_by_certificate_sha256(db.session, digest)
         audit.record(
             db.session,
             actor=current_user.username,
@@ -522,3 +356,7 @@ def verify() -> ResponseReturnValue:
         checked=checked,
         valid=bool(HEX64.fullmatch(digest)) if digest else True,
     )
+
+
+# The retention rule, hold and extension pages, on the same blueprint.
+from tracker.web.disposal import retention as _retention_pages  # noqa: E402, F401
