@@ -100,6 +100,32 @@ class RuleKind(StrEnum):
     MONTHS_AFTER = "months_after"
 
 
+class RecipientKind(StrEnum):
+    """SPEC §4: who may collect an item."""
+
+    SELF = "self"
+    HOUSEHOLD = "household"
+    PROXY = "proxy"
+    LEGAL_REP = "legal_rep"
+
+    @property
+    def label(self) -> str:
+        return RECIPIENT_KIND_LABELS[self]
+
+    @property
+    def label_ja(self) -> str:
+        """The Japanese label, untranslated: for paper (receipts) and the audit log."""
+        return RECIPIENT_KIND_LABELS[self]
+
+
+RECIPIENT_KIND_LABELS: dict[RecipientKind, str] = {
+    RecipientKind.SELF: _l("本人"),
+    RecipientKind.HOUSEHOLD: _l("同一世帯員"),
+    RecipientKind.PROXY: _l("任意代理人"),
+    RecipientKind.LEGAL_REP: _l("法定代理人"),
+}
+
+
 class BatchStatus(StrEnum):
     """SPEC §5: created → approved (another officer) → executed; cancelled before execution."""
 
@@ -186,6 +212,7 @@ OUTCOME_LABELS: dict[Outcome, str] = {
 CODE_LISTS: dict[str, type[StrEnum]] = {
     "item_status": ItemStatus,
     "return_reason": ReturnReason,
+    "recipient_kind": RecipientKind,
     "batch_status": BatchStatus,
     "batch_item_outcome": BatchItemOutcome,
     "destruction_method": DestructionMethod,

@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from tracker.domain.codes import RecipientKind as RecipientKind  # re-exported: who came (SPEC §4)
 from tracker.domain.errors import InputError
 from tracker.domain.wareki import format_wareki
 
@@ -205,25 +205,7 @@ def _read_documents(raw: object, problems: list[str]) -> dict[str, DocumentType]
 # --- who came, and with what --------------------------------------------------------------------
 
 
-class RecipientKind(StrEnum):
-    """SPEC §4: who may collect an item."""
-
-    SELF = "self"
-    HOUSEHOLD = "household"
-    PROXY = "proxy"
-    LEGAL_REP = "legal_rep"
-
-    @property
-    def label_ja(self) -> str:
-        return _RECIPIENT_LABELS[self]
-
-
-_RECIPIENT_LABELS = {
-    RecipientKind.SELF: "本人",
-    RecipientKind.HOUSEHOLD: "同一世帯員",
-    RecipientKind.PROXY: "任意代理人",
-    RecipientKind.LEGAL_REP: "法定代理人",
-}
+# RecipientKind (who came) is a code list: tracker.domain.codes, imported above.
 
 
 @dataclass(frozen=True)

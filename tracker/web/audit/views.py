@@ -19,6 +19,7 @@ from tracker.extensions import db
 from tracker.models import Item
 from tracker.services import audit, auditlog, handover_review
 from tracker.web.access import allow
+from tracker.web.filters import code_label
 from tracker.web.params import date_arg, id_arg
 
 bp = Blueprint("audit", __name__)
@@ -167,7 +168,7 @@ def handover_log() -> ResponseReturnValue:
         rows=rows,
         args=args,
         flags=handover_review.FLAGS,
-        kinds={k.value: k.label_ja for k in RecipientKind},
+        kinds={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
         limit=handover_review.MAX_ROWS,
     )
 

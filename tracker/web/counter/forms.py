@@ -18,7 +18,7 @@ class CheckboxesField(SelectMultipleField):
 class HandoverForm(FlaskForm):
     recipient_kind = RadioField(
         _l("受け取りに来た人"),
-        choices=[SelectChoice(kind.value, kind.label_ja) for kind in RecipientKind],
+        choices=[SelectChoice(kind.value, _l(kind.label)) for kind in RecipientKind],
         default=RecipientKind.SELF.value,
     )
     recipient_name = StringField(

@@ -25,6 +25,7 @@ from tracker.models import Envelope, Handover, HandoverItem, Item, Location
 from tracker.services import audit, handover, intake, lookup
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm
+from tracker.web.filters import code_label
 from tracker.web.params import date_arg, id_arg, id_args
 
 bp = Blueprint("counter", __name__)
@@ -270,7 +271,7 @@ def handover_detail(handover_id: int) -> ResponseReturnValue:
         principal_documents=json.loads(record.principal_documents or "[]"),
         document_names=_document_names(record.policy_version),
         proofs={p.code: p.name for p in AUTHORITY_PROOFS},
-        kind_label=RecipientKind(record.recipient_kind).label_ja,
+        kind_label=code_label(record.recipient_kind, "recipient_kind"),
         can_print=current_user.has_role(C, R),
     )
 
@@ -365,5 +366,5 @@ def handovers() -> ResponseReturnValue:
         by_clerk=by_clerk,
         previous=day - timedelta(days=1),
         following=day + timedelta(days=1),
-        kind_labels={k.value: k.label_ja for k in RecipientKind},
+        kind_labels={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
     )
