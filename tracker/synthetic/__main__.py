@@ -2,6 +2,6 @@
 
 import sys
 
-from tracker.synthetic import main
+from tracker.synthetic.cli import main
 
 sys.exit(main())
