@@ -1,4 +1,4 @@
-"""The synthetic returned-mail generator (tracker/synthetic.py, scripts/gen-returns).
+"""The synthetic returned-mail generator (tracker/synthetic/, scripts/gen-returns).
 
 What a user of the generator relies on: the same seed gives the same file, every row is one an
 import accepts (SPEC §6.1–6.4), envelopes hang together, nothing could be an individual number
