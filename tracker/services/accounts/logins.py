@@ -1,20 +1,15 @@
-"""Staff accounts: creation, password login with lockout, and server-side sessions.
+"""Password checks with lockout and slow-down (issues 2 and 10).
 
-Every outcome that matters to an auditor is written to the audit chain here: logins, failed
-logins, lockouts, logouts, idle expiries and user changes (SPEC §8). Usernames of unknown
-accounts are not logged: people type passwords into the username field by mistake.
-
-Wrong passwords (issue 10) lock an account for the client address they came from, never for
-everyone: otherwise anyone on the network could lock out both officers a four-eyes approval
-needs with five guesses each. Failures from many addresses slow every attempt on the account
-down instead (a delay, not a lock), and an admin can lift the locks (``unlock``). A password
-typed again to confirm an approval counts exactly like a login (``confirm_password``).
+A login is three steps so that no transaction is open during the Argon2 check: read the stored
+hash (:func:`lookup_credentials`), verify it (:func:`check_password`), then count the outcome
+under a row lock (:func:`record_login_attempt`); :func:`authenticate` runs them in order.
+Failures lock the account for the client address they came from only; many failures from any
+address slow every attempt down. :func:`confirm_password` (a password typed again to approve)
+counts exactly like a login.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -24,30 +19,11 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tracker.domain.codes import Role
-from tracker.domain.errors import InputError
-from tracker.domain.mynumber import contains_individual_number, mask_individual_numbers
-from tracker.domain.passwords import password_problems
-from tracker.domain.records import check_free_text
-from tracker.models import LoginFailure, LoginLock, User, UserSession
+from tracker.models import LoginFailure, LoginLock, User
 from tracker.services import audit
-
-USERNAME_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-
-
-class AccountError(ValueError):
-    """A refused account change; the message is for the person who asked.
-
-    ``field`` names the form field at fault (``username`` or ``password``).
-    """
-
-    def __init__(self, message: str, field: str = "username") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -90,126 +66,6 @@ class LoginResult:
     @property
     def ok(self) -> bool:
         return self.outcome is LoginOutcome.OK
-
-
-def make_hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
-    """Argon2id with the given cost (argon2-cffi's default type is Argon2id)."""
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-
-
-def validate_username(username: str) -> str:
-    name = username.strip()
-    if contains_individual_number(name):  # SPEC §2; and never echoed back
-        raise AccountError("ユーザー名に個人番号（マイナンバー）と思われる数字は使えません")
-    if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_ALLOWED:
-        raise AccountError(
-            "ユーザー名は2〜64文字の半角英小文字・数字・「.」「_」「-」で入力してください"
-            f"（入力値: 「{mask_individual_numbers(name)}」）"
-        )
-    return name
-
-
-def validate_password(
-    password: str, *, username: str | None = None, display_name: str | None = None
-) -> None:
-    """The password rule of :mod:`tracker.domain.passwords`; every failed rule is named."""
-    problems = password_problems(password, username=username, display_name=display_name)
-    if problems:
-        raise AccountError("／".join(problems), field="password")
-
-
-def generate_password(username: str, display_name: str | None = None) -> str:
-    """A random initial password (16 URL-safe characters) that passes the password rule."""
-    while True:
-        password = secrets.token_urlsafe(12)
-        if not password_problems(password, username=username, display_name=display_name):
-            return password
-
-
-def create_user(
-    session: Session,
-    hasher: PasswordHasher,
-    *,
-    actor: str,
-    username: str,
-    role: Role,
-    password: str,
-    display_name: str | None = None,
-) -> User:
-    """Add an account (audited). Refuses a taken name or a weak password."""
-    username = validate_username(username)
-    try:
-        shown = check_free_text(
-            display_name or username, "display_name", required=True, label="表示名"
-        )
-    except InputError as error:
-        raise AccountError(str(error), field="display_name") from None
-    validate_password(password, username=username, display_name=shown)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"ユーザー名「{username}」は既に使われています")
-    user = User(
-        username=username,
-        display_name=shown,
-        role=role.value,
-        password_hash=hasher.hash(password),
-        active=True,
-    )
-    try:
-        with session.begin_nested():  # a colleague may have taken the name a moment ago
-            session.add(user)
-            session.flush()
-    except IntegrityError:
-        raise AccountError(f"ユーザー名「{username}」は既に使われています") from None
-    audit.record(
-        session,
-        actor=actor,
-        action="user.create",
-        object_type="user",
-        object_id=user.id,
-        details={"username": username, "role": role.value},
-    )
-    return user
-
-
-def set_active(session: Session, *, actor: str, user: User, active: bool, now: datetime) -> None:
-    """Enable or disable an account; disabling ends its open sessions at once."""
-    if user.active == active:
-        return
-    user.active = active
-    if not active:
-        _end_all_sessions(session, user, now, reason="deactivated")
-    audit.record(
-        session,
-        actor=actor,
-        action="user.activate" if active else "user.deactivate",
-        object_type="user",
-        object_id=user.id,
-        details={"username": user.username},
-    )
-
-
-def set_password(
-    session: Session,
-    hasher: PasswordHasher,
-    *,
-    actor: str,
-    user: User,
-    password: str,
-    now: datetime,
-) -> None:
-    """Replace a password; other sessions of that user end (they may be an intruder's)."""
-    validate_password(password, username=user.username, display_name=user.display_name)
-    user.password_hash = hasher.hash(password)
-    _forget_failures(session, user.id)
-    _end_all_sessions(session, user, now, reason="password")
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password_change",
-        object_type="user",
-        object_id=user.id,
-        details={"username": user.username},
-    )
 
 
 # A valid hash to verify against when the username is unknown, so that both failures cost the
@@ -493,26 +349,6 @@ def locked_user_ids(session: Session, now: datetime) -> set[int]:
     return set(session.scalars(select(LoginLock.user_id).where(LoginLock.locked_until > now)))
 
 
-def unlock(session: Session, *, actor: str, user: User, now: datetime) -> int:
-    """Lift every lock on the account and forget its failures (audited); returns the locks
-    that were in force. The slow-down starts again from zero too."""
-    lifted = len(
-        session.scalars(
-            select(LoginLock.id).where(LoginLock.user_id == user.id, LoginLock.locked_until > now)
-        ).all()
-    )
-    _forget_failures(session, user.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.unlock",
-        object_type="user",
-        object_id=user.id,
-        details={"username": user.username, "locks_lifted": lifted},
-    )
-    return lifted
-
-
 def _forget_failures(session: Session, user_id: int) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.user_id == user_id))
     session.execute(delete(LoginLock).where(LoginLock.user_id == user_id))
@@ -537,101 +373,3 @@ def _verify_quietly(hasher: PasswordHasher, stored_hash: str, password: str) -> 
         return hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
-def start_session(session: Session, user: User, now: datetime) -> str:
-    """Open a server-side session and return the token for the browser's cookie."""
-    token = secrets.token_urlsafe(32)
-    session.add(
-        UserSession(
-            token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now
-        )
-    )
-    session.flush()
-    return token
-
-
-#: ``last_seen_at`` is written at most this often, not on every request: on SQLite a write
-#: waits for the write lock, and a page that only reads should not (issue 10).
-TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class SessionLookup:
-    user_session: UserSession | None
-    expired: bool = False
-
-
-def resume_session(
-    session: Session,
-    token: str,
-    now: datetime,
-    idle_timeout: timedelta,
-    max_age: timedelta = timedelta(hours=12),
-) -> SessionLookup:
-    """The live session for ``token``, or ``None``; ends it when idle past the timeout or
-    older than ``max_age``."""
-    user_session = session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
-    )
-    if user_session is None or user_session.ended_at is not None:
-        return SessionLookup(None)
-    user = user_session.user
-    if not user.active:
-        return SessionLookup(None)
-    too_old = now - user_session.created_at > max_age
-    if too_old or now - user_session.last_seen_at > idle_timeout:
-        reason = "max_age" if too_old else "idle"
-        if _end(session, user_session, now, reason):  # two tabs: one expiry, one event
-            audit.record(
-                session,
-                actor=user.username,
-                action="auth.session_expired",
-                object_type="user",
-                object_id=user.id,
-                details={"reason": reason},
-            )
-        return SessionLookup(None, expired=True)
-    if now - user_session.last_seen_at > TOUCH_INTERVAL:
-        user_session.last_seen_at = now
-    return SessionLookup(user_session)
-
-
-def end_session(session: Session, token: str, now: datetime) -> None:
-    """Logout: the token is worthless from now on, wherever a copy of the cookie is."""
-    user_session = session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
-    )
-    if user_session is None or not _end(session, user_session, now, "logout"):
-        return
-    audit.record(
-        session,
-        actor=user_session.user.username,
-        action="auth.logout",
-        object_type="user",
-        object_id=user_session.user_id,
-    )
-
-
-def _end(session: Session, user_session: UserSession, now: datetime, reason: str) -> bool:
-    """End a session exactly once (a conditional update); False if it had already ended."""
-    ended: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
-        update(UserSession)
-        .where(UserSession.id == user_session.id, UserSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(user_session)
-    return ended == 1
-
-
-def _end_all_sessions(session: Session, user: User, now: datetime, reason: str) -> None:
-    session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason)
-    )
