@@ -14,7 +14,7 @@ import click
 from sqlalchemy.orm import Session
 
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
-from tracker.domain.codes import Role
+from tracker.domain.codes import AuditAction, Role
 from tracker.services import audit
 
 
@@ -129,7 +129,7 @@ def disposal_list(
         audit.record(
             session,
             actor=actor_name,
-            action="disposal.list_export",
+            action=AuditAction.DISPOSAL_LIST_EXPORT,
             details={"as_of": day.isoformat(), "items": count, "format": output_format},
         )
     if output is not None:

@@ -208,6 +208,114 @@ OUTCOME_LABELS: dict[Outcome, str] = {
     Outcome.FAILED: _l("失敗"),
 }
 
+
+class AuditAction(StrEnum):
+    """Every kind of audit event (SPEC §8), by area: what was done, never to whom."""
+
+    AUTH_LOGIN = "auth.login"
+    AUTH_LOGIN_FAILED = "auth.login_failed"
+    AUTH_LOCKOUT = "auth.lockout"
+    AUTH_LOGOUT = "auth.logout"
+    AUTH_SESSION_EXPIRED = "auth.session_expired"
+    AUTH_PASSWORD_REENTERED = "auth.password_reentered"  # noqa: S105 — an event name
+    USER_CREATE = "user.create"
+    USER_ACTIVATE = "user.activate"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_PASSWORD_CHANGE = "user.password_change"  # noqa: S105 — an event name
+    USER_UNLOCK = "user.unlock"
+    SYSTEM_SEED = "system.seed"
+    ENVELOPE_INTAKE = "envelope.intake"
+    ENVELOPE_VIEW = "envelope.view"
+    ENVELOPE_EDIT = "envelope.edit"
+    ENVELOPE_MOVE = "envelope.move"
+    LABEL_PRINT = "label.print"
+    IMPORT_COMMIT = "import.commit"
+    IMPORT_REFUSED = "import.refused"
+    ITEM_SEARCH = "item.search"
+    ITEM_VIEW = "item.view"
+    ITEM_EDIT = "item.edit"
+    ITEM_HISTORY_VIEW = "item.history_view"
+    HANDOVER_FORM = "handover.form"
+    HANDOVER_CREATE = "handover.create"
+    HANDOVER_REFUSED = "handover.refused"
+    HANDOVER_VIEW = "handover.view"
+    HANDOVER_REVIEW = "handover.review"
+    HANDOVER_EXPORT = "handover.export"
+    RECEIPT_PRINT = "receipt.print"
+    RECEIPT_REPRINT = "receipt.reprint"
+    IDENTITY_POLICY_CHANGE = "identity_policy.change"
+    RULE_CREATE = "rule.create"
+    RULE_CHANGE = "rule.change"
+    HOLD_PLACE = "hold.place"
+    HOLD_RELEASE = "hold.release"
+    RETENTION_EXTEND = "retention.extend"
+    DISPOSAL_LIST_VIEW = "disposal.list_view"
+    DISPOSAL_LIST_EXPORT = "disposal.list_export"
+    DISPOSAL_CREATE = "disposal.create"
+    DISPOSAL_APPROVE = "disposal.approve"
+    DISPOSAL_CANCEL = "disposal.cancel"
+    DISPOSAL_EXECUTE = "disposal.execute"
+    CERTIFICATE_PRINT = "certificate.print"
+    CERTIFICATE_VERIFY = "certificate.verify"
+    AUDIT_VERIFY = "audit.verify"
+    AUDIT_EXPORT = "audit.export"
+
+    @property
+    def label(self) -> str:
+        return AUDIT_ACTION_LABELS[self]
+
+
+AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
+    AuditAction.AUTH_LOGIN: _l("ログイン"),
+    AuditAction.AUTH_LOGIN_FAILED: _l("ログイン失敗"),
+    AuditAction.AUTH_LOCKOUT: _l("ロック"),
+    AuditAction.AUTH_LOGOUT: _l("ログアウト"),
+    AuditAction.AUTH_SESSION_EXPIRED: _l("セッション終了"),
+    AuditAction.AUTH_PASSWORD_REENTERED: _l("パスワード再入力"),
+    AuditAction.USER_CREATE: _l("ユーザー作成"),
+    AuditAction.USER_ACTIVATE: _l("ユーザー有効化"),
+    AuditAction.USER_DEACTIVATE: _l("ユーザー無効化"),
+    AuditAction.USER_PASSWORD_CHANGE: _l("パスワード変更"),
+    AuditAction.USER_UNLOCK: _l("ロック解除"),
+    AuditAction.SYSTEM_SEED: _l("初期データ登録"),
+    AuditAction.ENVELOPE_INTAKE: _l("返戻郵便の受付"),
+    AuditAction.ENVELOPE_VIEW: _l("返戻郵便の閲覧"),
+    AuditAction.ENVELOPE_EDIT: _l("返戻郵便の修正"),
+    AuditAction.ENVELOPE_MOVE: _l("保管位置の変更"),
+    AuditAction.LABEL_PRINT: _l("ラベル印刷"),
+    AuditAction.IMPORT_COMMIT: _l("一括取込"),
+    AuditAction.IMPORT_REFUSED: _l("一括取込の拒否"),
+    AuditAction.ITEM_SEARCH: _l("通知物の検索"),
+    AuditAction.ITEM_VIEW: _l("通知物の閲覧"),
+    AuditAction.ITEM_EDIT: _l("通知物の修正"),
+    AuditAction.ITEM_HISTORY_VIEW: _l("通知物の履歴の閲覧"),
+    AuditAction.HANDOVER_FORM: _l("交付画面の表示"),
+    AuditAction.HANDOVER_CREATE: _l("交付"),
+    AuditAction.HANDOVER_REFUSED: _l("交付の拒否"),
+    AuditAction.HANDOVER_VIEW: _l("交付記録の閲覧"),
+    AuditAction.HANDOVER_REVIEW: _l("交付記録の点検"),
+    AuditAction.HANDOVER_EXPORT: _l("交付記録の出力"),
+    AuditAction.RECEIPT_PRINT: _l("受領書の印刷"),
+    AuditAction.RECEIPT_REPRINT: _l("受領書の再発行"),
+    AuditAction.IDENTITY_POLICY_CHANGE: _l("本人確認基準の変更"),
+    AuditAction.RULE_CREATE: _l("廃棄基準の作成"),
+    AuditAction.RULE_CHANGE: _l("廃棄基準の変更"),
+    AuditAction.HOLD_PLACE: _l("保留"),
+    AuditAction.HOLD_RELEASE: _l("保留の解除"),
+    AuditAction.RETENTION_EXTEND: _l("保管期限の延長"),
+    AuditAction.DISPOSAL_LIST_VIEW: _l("廃棄対象一覧の閲覧"),
+    AuditAction.DISPOSAL_LIST_EXPORT: _l("廃棄対象一覧の出力"),
+    AuditAction.DISPOSAL_CREATE: _l("廃棄処理の作成"),
+    AuditAction.DISPOSAL_APPROVE: _l("廃棄処理の承認"),
+    AuditAction.DISPOSAL_CANCEL: _l("廃棄処理の取消"),
+    AuditAction.DISPOSAL_EXECUTE: _l("廃棄の実行"),
+    AuditAction.CERTIFICATE_PRINT: _l("廃棄証明書の印刷"),
+    AuditAction.CERTIFICATE_VERIFY: _l("廃棄証明書の照合"),
+    AuditAction.AUDIT_VERIFY: _l("監査ログの検証"),
+    AuditAction.AUDIT_EXPORT: _l("監査ログの出力"),
+}
+
+
 #: The code lists a template may label (``{{ value | label("batch_status") }}``).
 CODE_LISTS: dict[str, type[StrEnum]] = {
     "item_status": ItemStatus,
@@ -217,6 +325,7 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "batch_item_outcome": BatchItemOutcome,
     "destruction_method": DestructionMethod,
     "outcome": Outcome,
+    "audit_action": AuditAction,
 }
 
 

@@ -26,7 +26,7 @@ from tracker.domain.chain import (
     canonical_json,
     verify,
 )
-from tracker.domain.codes import Outcome
+from tracker.domain.codes import AuditAction, Outcome
 from tracker.models import AuditEvent
 
 #: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
@@ -46,7 +46,7 @@ def record(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     object_type: str | None = None,
     object_id: str | int | None = None,
     outcome: str = "ok",

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import DestructionMethod, ItemStatus
+from tracker.domain.codes import AuditAction, DestructionMethod, ItemStatus
 from tracker.domain.errors import InputError
 from tracker.domain.masking import mask_name
 from tracker.domain.records import check_free_text
@@ -94,7 +94,7 @@ def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) ->
     audit.record(
         session,
         actor=actor,
-        action="disposal.create",
+        action=AuditAction.DISPOSAL_CREATE,
         object_type="disposal_batch",
         object_id=batch_id,
         details={
@@ -144,7 +144,7 @@ def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime
     audit.record(
         session,
         actor=actor,
-        action="disposal.approve",
+        action=AuditAction.DISPOSAL_APPROVE,
         object_type="disposal_batch",
         object_id=batch.id,
         details={"certificate_no": batch.certificate_no},
@@ -186,7 +186,7 @@ def cancel(
     audit.record(
         session,
         actor=actor,
-        action="disposal.cancel",
+        action=AuditAction.DISPOSAL_CANCEL,
         object_type="disposal_batch",
         object_id=batch.id,
         details={"certificate_no": batch.certificate_no},
@@ -352,7 +352,7 @@ def execute(
     audit.record(
         session,
         actor=actor,
-        action="disposal.execute",
+        action=AuditAction.DISPOSAL_EXECUTE,
         object_type="disposal_batch",
         object_id=batch.id,
         details={

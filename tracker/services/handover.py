@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import ItemStatus
+from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
 from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
@@ -152,7 +152,7 @@ def hand_over(
     audit.record(
         session,
         actor=actor,
-        action="handover.create",
+        action=AuditAction.HANDOVER_CREATE,
         object_type="handover",
         object_id=handover.id,
         details={
@@ -213,7 +213,7 @@ def record_refusal(
     audit.record(
         session,
         actor=actor,
-        action="handover.refused",
+        action=AuditAction.HANDOVER_REFUSED,
         object_type="item",
         object_id=item_ids[0] if len(item_ids) == 1 else None,
         outcome="refused",
@@ -240,7 +240,7 @@ def record_receipt_print(
     audit.record(
         session,
         actor=actor,
-        action="receipt.reprint" if reprint else "receipt.print",
+        action=AuditAction.RECEIPT_REPRINT if reprint else AuditAction.RECEIPT_PRINT,
         object_type="handover",
         object_id=handover.id,
         details={"receipt_no": handover.receipt_no},

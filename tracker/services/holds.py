@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.domain.codes import ItemStatus
+from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
@@ -54,7 +54,7 @@ def place(session: Session, *, actor: str, item: Item, reason: str | None, now: 
     audit.record(
         session,
         actor=actor,
-        action="hold.place",
+        action=AuditAction.HOLD_PLACE,
         object_type="item",
         object_id=item.id,
         details={"control_no": item.control_no, "hold": hold.id},
@@ -79,7 +79,7 @@ def release(session: Session, *, actor: str, hold: Hold, reason: str | None, now
     audit.record(
         session,
         actor=actor,
-        action="hold.release",
+        action=AuditAction.HOLD_RELEASE,
         object_type="item",
         object_id=hold.item_id,
         details={"hold": hold.id},
@@ -120,7 +120,7 @@ def extend(
     audit.record(
         session,
         actor=actor,
-        action="retention.extend",
+        action=AuditAction.RETENTION_EXTEND,
         object_type="item",
         object_id=item.id,
         details={"control_no": item.control_no, "retain_until": retain_until.isoformat()},

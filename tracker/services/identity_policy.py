@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
+from tracker.domain.codes import AuditAction
 from tracker.domain.identity import IdentityPolicy
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit
@@ -43,7 +44,7 @@ def save_new_version(
     audit.record(
         session,
         actor=actor,
-        action="identity_policy.change",
+        action=AuditAction.IDENTITY_POLICY_CHANGE,
         object_type="identity_policy",
         object_id=version,
         details={

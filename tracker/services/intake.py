@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.domain.codes import ItemStatus
+from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.control import envelope_control_no, item_control_no
 from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.models import Envelope, Item, Location
@@ -108,7 +108,7 @@ def log_envelope(
     audit.record(
         session,
         actor=actor,
-        action="envelope.intake",
+        action=AuditAction.ENVELOPE_INTAKE,
         object_type="envelope",
         object_id=envelope.id,
         details={"control_no": control_no, "items": len(items), "location": location.code},
@@ -170,7 +170,7 @@ def edit_envelope(
     audit.record(
         session,
         actor=actor,
-        action="envelope.edit",
+        action=AuditAction.ENVELOPE_EDIT,
         object_type="envelope",
         object_id=envelope.id,
         details={"control_no": envelope.control_no, "changes": changed},
@@ -205,7 +205,7 @@ def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -
     audit.record(
         session,
         actor=actor,
-        action="item.edit",
+        action=AuditAction.ITEM_EDIT,
         object_type="item",
         object_id=item.id,
         details={"control_no": item.control_no, "changes": changed},
@@ -237,7 +237,7 @@ def move_envelope(
     audit.record(
         session,
         actor=actor,
-        action="envelope.move",
+        action=AuditAction.ENVELOPE_MOVE,
         object_type="envelope",
         object_id=envelope.id,
         details={
@@ -254,7 +254,7 @@ def record_view(session: Session, *, actor: str, envelope: Envelope) -> None:
     audit.record(
         session,
         actor=actor,
-        action="envelope.view",
+        action=AuditAction.ENVELOPE_VIEW,
         object_type="envelope",
         object_id=envelope.id,
         details={"control_no": envelope.control_no, "items": len(envelope.items)},
@@ -265,7 +265,7 @@ def record_label_print(session: Session, *, actor: str, envelopes: Sequence[Enve
     audit.record(
         session,
         actor=actor,
-        action="label.print",
+        action=AuditAction.LABEL_PRINT,
         object_type="envelope",
         object_id=envelopes[0].id if len(envelopes) == 1 else None,
         details={"control_nos": [e.control_no for e in envelopes][:500], "count": len(envelopes)},

@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.domain.codes import AuditAction
 from tracker.domain.errors import InputError
 from tracker.domain.kana import is_kana, search_key
 from tracker.domain.wareki import parse_date
@@ -135,7 +136,7 @@ def search(
     audit.record(
         session,
         actor=actor,
-        action="item.search",
+        action=AuditAction.ITEM_SEARCH,
         details={"query_kind": query.kind, "results": min(len(rows), RESULT_LIMIT)},
     )
     return Results(rows[:RESULT_LIMIT], truncated=len(rows) > RESULT_LIMIT)

@@ -20,7 +20,7 @@ from sqlalchemy import and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from tracker.domain.codes import ItemStatus, RuleKind
+from tracker.domain.codes import AuditAction, ItemStatus, RuleKind
 from tracker.domain.retention import Rule, check_no_overlap, rule_from_fields
 from tracker.models import Envelope, Hold, Item, RetentionExtension, RetentionRule
 from tracker.services import audit
@@ -96,7 +96,7 @@ def save_rule(
     audit.record(
         session,
         actor=actor,
-        action="rule.create" if existing is None else "rule.change",
+        action=AuditAction.RULE_CREATE if existing is None else AuditAction.RULE_CHANGE,
         object_type="retention_rule",
         object_id=row.id,
         details={"before": before, "after": _rule_fields(row)},

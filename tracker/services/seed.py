@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import RuleKind
+from tracker.domain.codes import AuditAction, RuleKind
 from tracker.domain.identity import default_policy
 from tracker.models import IdentityPolicy, Location, RetentionRule
 from tracker.services import audit
@@ -62,5 +62,5 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
         added.append("identity policy: version 1")
     if added:
         session.flush()
-        audit.record(session, actor=actor, action="system.seed", details={"added": added})
+        audit.record(session, actor=actor, action=AuditAction.SYSTEM_SEED, details={"added": added})
     return added

@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tracker.domain.codes import AuditAction
 from tracker.models import LoginFailure, LoginLock, User
 from tracker.services import audit
 
@@ -159,7 +160,7 @@ def record_login_attempt(
         audit.record(
             session,
             actor="anonymous",
-            action="auth.login_failed",
+            action=AuditAction.AUTH_LOGIN_FAILED,
             outcome="refused",
             details={"reason": "unknown_user", **context},
         )
@@ -182,7 +183,7 @@ def record_login_attempt(
         audit.record(
             session,
             actor=user.username,
-            action="auth.login_failed",
+            action=AuditAction.AUTH_LOGIN_FAILED,
             object_type="user",
             object_id=user.id,
             outcome="refused",
@@ -206,7 +207,9 @@ def record_login_attempt(
         audit.record(
             session,
             actor=user.username,
-            action="auth.login" if kind is AttemptKind.LOGIN else "auth.password_reentered",
+            action=AuditAction.AUTH_LOGIN
+            if kind is AttemptKind.LOGIN
+            else AuditAction.AUTH_PASSWORD_REENTERED,
             object_type="user",
             object_id=user.id,
             details={"delay_ms": delay_ms} if credentials.delay else None,
@@ -234,7 +237,7 @@ def record_login_attempt(
     audit.record(
         session,
         actor=user.username,
-        action="auth.login_failed",
+        action=AuditAction.AUTH_LOGIN_FAILED,
         object_type="user",
         object_id=user.id,
         outcome="refused",
@@ -253,7 +256,7 @@ def record_login_attempt(
         audit.record(
             session,
             actor=user.username,
-            action="auth.lockout",
+            action=AuditAction.AUTH_LOCKOUT,
             object_type="user",
             object_id=user.id,
             outcome="refused",

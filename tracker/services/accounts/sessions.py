@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tracker.domain.codes import AuditAction
 from tracker.models import User, UserSession
 from tracker.services import audit
 
@@ -69,7 +70,7 @@ def resume_session(
             audit.record(
                 session,
                 actor=user.username,
-                action="auth.session_expired",
+                action=AuditAction.AUTH_SESSION_EXPIRED,
                 object_type="user",
                 object_id=user.id,
                 details={"reason": reason},
@@ -90,7 +91,7 @@ def end_session(session: Session, token: str, now: datetime) -> None:
     audit.record(
         session,
         actor=user_session.user.username,
-        action="auth.logout",
+        action=AuditAction.AUTH_LOGOUT,
         object_type="user",
         object_id=user_session.user_id,
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.domain.codes import Role
+from tracker.domain.codes import AuditAction, Role
 from tracker.domain.errors import InputError
 from tracker.domain.mynumber import contains_individual_number, mask_individual_numbers
 from tracker.domain.passwords import password_problems
@@ -110,7 +110,7 @@ def create_user(
     audit.record(
         session,
         actor=actor,
-        action="user.create",
+        action=AuditAction.USER_CREATE,
         object_type="user",
         object_id=user.id,
         details={"username": username, "role": role.value},
@@ -128,7 +128,7 @@ def set_active(session: Session, *, actor: str, user: User, active: bool, now: d
     audit.record(
         session,
         actor=actor,
-        action="user.activate" if active else "user.deactivate",
+        action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
         object_type="user",
         object_id=user.id,
         details={"username": user.username},
@@ -152,7 +152,7 @@ def set_password(
     audit.record(
         session,
         actor=actor,
-        action="user.password_change",
+        action=AuditAction.USER_PASSWORD_CHANGE,
         object_type="user",
         object_id=user.id,
         details={"username": user.username},
@@ -171,7 +171,7 @@ def unlock(session: Session, *, actor: str, user: User, now: datetime) -> int:
     audit.record(
         session,
         actor=actor,
-        action="user.unlock",
+        action=AuditAction.USER_UNLOCK,
         object_type="user",
         object_id=user.id,
         details={"username": user.username, "locks_lifted": lifted},

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.db import SQLITE_CACHE_KIB, begin_writing
+from tracker.domain.codes import AuditAction
 from tracker.models import Location
 from tracker.services import audit
 from tracker.services.importer import staging, writing
@@ -158,7 +159,7 @@ def _run(
     audit.record(
         session,
         actor=actor,
-        action="import.commit",
+        action=AuditAction.IMPORT_COMMIT,
         object_type="import",
         object_id=report.sha256[:16],
         details=_audit_details(report),
@@ -199,7 +200,7 @@ def record_refusal(
     audit.record(
         session,
         actor=actor,
-        action="import.refused",
+        action=AuditAction.IMPORT_REFUSED,
         object_type="import",
         object_id=report.sha256[:16] if report else None,
         outcome="refused",

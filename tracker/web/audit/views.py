@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.clock import today_jst
-from tracker.domain.codes import Role
+from tracker.domain.codes import AuditAction, Role
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
 from tracker.extensions import db
@@ -73,7 +73,7 @@ def verify() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="audit.verify",
+        action=AuditAction.AUDIT_VERIFY,
         outcome="ok" if result.ok else "failed",
         details={"checked": result.checked, "broken_seq": result.broken_seq},
     )
@@ -90,7 +90,7 @@ def export() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="audit.export",
+        action=AuditAction.AUDIT_EXPORT,
         details={"encoding": encoding, "filtered": f.active()},
     )
 
@@ -126,7 +126,7 @@ def item_history(item_id: int) -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="item.history_view",
+        action=AuditAction.ITEM_HISTORY_VIEW,
         object_type="item",
         object_id=item.id,
         details={"control_no": item.control_no},
@@ -160,7 +160,7 @@ def handover_log() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="handover.review",
+        action=AuditAction.HANDOVER_REVIEW,
         details={"since": str(args.since), "until": str(args.until), "rows": len(rows)},
     )
     return render_template(
@@ -207,7 +207,7 @@ def handover_export() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="handover.export",
+        action=AuditAction.HANDOVER_EXPORT,
         details={"since": str(args.since), "until": str(args.until), "rows": len(rows)},
     )
     try:

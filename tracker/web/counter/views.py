@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.clock import JST, now_utc, today_jst
-from tracker.domain.codes import ItemKind, ItemStatus, Role
+from tracker.domain.codes import AuditAction, ItemKind, ItemStatus, Role
 from tracker.domain.control import parse_control_no
 from tracker.domain.errors import InputError
 from tracker.domain.identity import AUTHORITY_PROOFS, Evidence, RecipientKind
@@ -102,7 +102,7 @@ def item(item_id: int) -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="item.view",
+        action=AuditAction.ITEM_VIEW,
         object_type="item",
         object_id=record.id,
         details={"control_no": record.control_no},
@@ -194,7 +194,7 @@ def hand_over() -> ResponseReturnValue:
         audit.record(
             db.session,
             actor=current_user.username,
-            action="handover.form",
+            action=AuditAction.HANDOVER_FORM,
             object_type="envelope",
             object_id=chosen[0].envelope_id,
             details={"items": [i.control_no for i in chosen]},
@@ -259,7 +259,7 @@ def handover_detail(handover_id: int) -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="handover.view",
+        action=AuditAction.HANDOVER_VIEW,
         object_type="handover",
         object_id=record.id,
         details={"receipt_no": record.receipt_no},

@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import DestructionMethod, Role
+from tracker.domain.codes import AuditAction, DestructionMethod, Role
 from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.wareki import parse_date
@@ -83,7 +83,7 @@ def eligible() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="disposal.list_view",
+        action=AuditAction.DISPOSAL_LIST_VIEW,
         details={"as_of": as_of.isoformat(), "items": total},
     )
     return render_template(
@@ -137,7 +137,7 @@ def eligible_csv() -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="disposal.list_export",
+        action=AuditAction.DISPOSAL_LIST_EXPORT,
         details={"as_of": as_of.isoformat(), "format": "csv", "encoding": encoding},
     )
     return Response(
@@ -232,7 +232,7 @@ def approve(batch_id: int) -> ResponseReturnValue:
         audit.record(
             db.session,
             actor=current_user.username,
-            action="disposal.approve",
+            action=AuditAction.DISPOSAL_APPROVE,
             object_type="disposal_batch",
             object_id=record.id,
             outcome="refused",
@@ -316,7 +316,7 @@ def certificate(batch_id: int) -> ResponseReturnValue:
     audit.record(
         db.session,
         actor=current_user.username,
-        action="certificate.print",
+        action=AuditAction.CERTIFICATE_PRINT,
         object_type="disposal_batch",
         object_id=record.id,
         details={"certificate_no": record.certificate_no},
@@ -346,7 +346,7 @@ def verify() -> ResponseReturnValue:
         audit.record(
             db.session,
             actor=current_user.username,
-            action="certificate.verify",
+            action=AuditAction.CERTIFICATE_VERIFY,
             details={"sha256": digest[:64], "match": found.certificate_no if found else None},
         )
     return render_template(
