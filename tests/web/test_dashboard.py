@@ -33,21 +33,8 @@ ROWS = [
     # 平成29年度: before the seed rule's window.
     "100000000052,H29.6.1,その他,鈴木 四郎,熊本市中央区5,鈴木 四郎,スズキ シロウ,S52.3.3,世帯主,",
 ]
+pytestmark = pytest.mark.stock(HEADER, ROWS)
 CHUO = "中央区役所1階 熊本市マイナンバーセンター"
-
-
-@pytest.fixture
-def stocked(app: Flask, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="officer", today=today_jst(), now=now_utc()
-        )
-        assert report.committed, [str(e) for e in report.errors]
-    return app
 
 
 def chart_data(page: str) -> dict:  # type: ignore[type-arg]
