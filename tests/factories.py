@@ -150,14 +150,30 @@ def batch(
     *,
     as_of: date = ELIGIBLE_FROM,
     actor: str = "officer1",
+    approved_by: str | None = None,
+    executed: disposal.Execution | None = None,
     now: datetime = NOW,
 ) -> int:
     """A disposal batch (its id) as of ``as_of``, over every eligible item, after logging
-    ``items`` more: 髙橋 一郎0, 髙橋 一郎1… returned on consecutive days from 2018-04-02."""
+    ``items`` more: 髙橋 一郎0, 髙橋 一郎1… returned on consecutive days from 2018-04-02.
+    Created by ``actor``; then approved by ``approved_by``, who also records ``executed``."""
     for n in range(items):
         envelope(target, n, returned_on=RETURNED_H30 + timedelta(days=n), addressee=f"髙橋 一郎{n}")
     with database_of(target).session_scope() as session:
-        return disposal.create_batch(session, actor=actor, as_of=as_of, now=now).id
+        made = disposal.create_batch(session, actor=actor, as_of=as_of, now=now)
+        if approved_by is not None:
+            disposal.approve(session, actor=approved_by, batch=made, now=now)
+        if executed is not None:
+            assert approved_by is not None, "a batch is approved before it is executed"
+            disposal.execute(
+                session,
+                actor=approved_by,
+                batch=made,
+                execution=executed,
+                now=now,
+                today=now.date(),
+            )
+        return made.id
 
 
 # --- imports -------------------------------------------------------------------------------

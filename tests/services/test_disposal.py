@@ -252,18 +252,9 @@ def test_execution_rechecks_and_skips_what_changed_since_creation(database: Data
 
 
 def test_an_executed_batch_is_immutable(database: Database) -> None:
-    batch_id = factories.batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session,
-            actor="officer2",
-            batch=batch,
-            execution=EXECUTION,
-            now=NOW,
-            today=date(2026, 11, 27),
-        )
         first = disposal.certificate_pdf(session, batch)
         for attempt in (
             lambda: disposal.approve(session, actor="officer3", batch=batch, now=NOW),
@@ -327,18 +318,9 @@ def test_execution_needs_two_different_people_and_a_real_date(database: Database
 
 
 def test_certificate_verify_cli(database: Database, database_url: str, tmp_path: Path) -> None:
-    batch_id = factories.batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session,
-            actor="officer2",
-            batch=batch,
-            execution=EXECUTION,
-            now=NOW,
-            today=date(2026, 11, 27),
-        )
         pdf = disposal.certificate_pdf(session, batch)
         number = batch.certificate_no
     good = tmp_path / "cert.pdf"
@@ -357,13 +339,9 @@ def test_certificate_verify_cli(database: Database, database_url: str, tmp_path:
 
 def test_editing_a_rule_after_execution_never_changes_the_certificate(database: Database) -> None:
     """The certificate prints each cohort's rule: as it was at execution, not as it is now."""
-    batch_id = factories.batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session, actor="officer2", batch=batch, execution=EXECUTION, now=NOW, today=NOW.date()
-        )
         issued = disposal.certificate_pdf(session, batch)
     with database.session_scope() as session:
         seed = session.scalar(select(RetentionRule))
