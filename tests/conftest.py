@@ -17,13 +17,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from tests import factories
 from tests.helpers import PASSWORD, Account, login
 from tracker import create_app
 from tracker.config import Config, PasswordHashing
 from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.schema import upgrade
-from tracker.services import accounts
 from tracker.services.seed import seed_defaults
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
@@ -45,6 +45,13 @@ def pinned_moment(spec: str, today: datetime | None = None) -> datetime:
     hour, _, minute = spec.partition(":")
     day = (today or datetime.now(UTC)).date()
     return datetime.combine(day, time(int(hour), int(minute or 0)), tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stock(header, rows, actor='officer'): the import file the `stocked` fixture loads",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -195,17 +202,24 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def make_user(app: Flask):  # type: ignore[no-untyped-def]
     """Create an account directly through the service (audited like any other)."""
-    hasher = app.extensions["tracker.password_hasher"]
 
     def make(role: Role, username: str | None = None, password: str = PASSWORD) -> Account:
-        name = username or f"{role.value.replace('_', '-')}1"
-        with app.extensions["tracker.db"].session_scope() as session:
-            accounts.create_user(
-                session, hasher, actor="cli:test", username=name, role=role, password=password
-            )
-        return Account(name, password, role)
+        return factories.user(app, role, username, password=password)
 
     return make
+
+
+@pytest.fixture
+def stocked(app: Flask, tmp_path: Path, request: pytest.FixtureRequest) -> Flask:
+    """The app with a stock of returned items, imported (on :data:`tests.factories.TODAY`)
+    from the CSV lines that a module or a test names with a marker:
+    ``pytestmark = pytest.mark.stock(HEADER, ROWS, actor="clerk1")``."""
+    marker = request.node.get_closest_marker("stock")
+    assert marker is not None, "mark the module or test with pytest.mark.stock(HEADER, ROWS)"
+    header, rows = marker.args
+    actor = marker.kwargs.get("actor", "officer")
+    factories.import_csv(app, tmp_path, "\n".join([header, *rows]) + "\n", actor=actor)
+    return app
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
-from tracker.clock import now_utc
-from tracker.models import Base, Item, User
+from tests.factories import import_csv, tracking_no
+from tracker.models import Base, User
 from tracker.services import importer
 
 #: The import CSV's English headers (SPEC §6.4), in the order these tests write them.
@@ -27,15 +26,6 @@ HEADER = (
     "birth_date",
     "relationship",
 )
-
-#: "Today" for imports run by these tests (the date only bounds future return/birth dates).
-TODAY = date(2026, 11, 27)
-
-
-def tracking_no(n: int) -> str:
-    """A domestic tracking number with a correct check digit (SPEC §6.3)."""
-    first = f"{10_000_000_000 + n:011d}"
-    return first + str(int(first) % 7)
 
 
 def csv_text(rows: list[dict[str, str]], header: tuple[str, ...] = HEADER) -> str:
@@ -66,19 +56,7 @@ def row(n: int, name: str, kana: str, **overrides: str) -> dict[str, str]:
 
 def import_rows(app: Flask, folder: Path, rows: list[dict[str, str]]) -> importer.ImportReport:
     """Import through the service (as ``tracker import`` does) and insist it committed."""
-    path = folder / "stock.csv"
-    path.write_text(csv_text(rows), encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(session, path, actor="cli:test", today=TODAY, now=now_utc())
-        assert report.committed, [str(e) for e in report.errors]
-    return report
-
-
-def item_id(app: Flask, name: str) -> int:
-    with app.extensions["tracker.db"].session_scope() as session:
-        found = session.scalar(select(Item.id).where(Item.name == name))
-        assert found is not None, name
-        return found
+    return import_csv(app, folder, csv_text(rows))
 
 
 def user_id(app: Flask, username: str) -> int:

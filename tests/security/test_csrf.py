@@ -17,15 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
+from tests.factories import tracking_no
 from tests.helpers import PASSWORD, csrf_token, login
-from tests.security.support import (
-    csv_text,
-    import_rows,
-    row,
-    snapshot,
-    tracking_no,
-    user_id,
-)
+from tests.security.support import csv_text, import_rows, row, snapshot, user_id
 from tests.web.test_access_policy import POLICY
 from tracker.clock import now_utc
 from tracker.domain.codes import Role

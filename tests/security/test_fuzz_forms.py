@@ -34,8 +34,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.helpers import PASSWORD, csrf_token, login
-from tests.security.support import csv_text, import_rows, row, snapshot, tracking_no
+from tests import factories
+from tests.factories import tracking_no
+from tests.helpers import csrf_token, login
+from tests.security.support import csv_text, import_rows, row, snapshot
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
 from tracker.models import DisposalBatch, Hold
@@ -67,20 +69,8 @@ class World:
         if role not in self.clients:
             client = self.app.test_client()
             if role is not None:
-                from tests.helpers import Account
-                from tracker.services import accounts
-
                 name = f"{role.value.replace('_', '-')}-fuzz"
-                with self.app.extensions["tracker.db"].session_scope() as session:
-                    accounts.create_user(
-                        session,
-                        self.app.extensions["tracker.password_hasher"],
-                        actor="cli:test",
-                        username=name,
-                        role=role,
-                        password=PASSWORD,
-                    )
-                assert login(client, Account(name, PASSWORD, role)).status_code == 302
+                assert login(client, factories.user(self.app, role, name)).status_code == 302
             self.clients[role] = client
         return self.clients[role]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
+from tests.factories import tracking_no
 from tests.helpers import csrf_token
-from tests.security.support import import_rows, row, tracking_no
+from tests.security.support import import_rows, row
 from tracker.domain.codes import Role
 from tracker.models import Item
 

@@ -9,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from tests import factories
 from tests.helpers import PASSWORD
 from tracker.clock import now_utc
 from tracker.config import PasswordHashing
@@ -36,15 +37,10 @@ class CountingHasher(PasswordHasher):
 def test_every_login_attempt_costs_exactly_one_password_check(database: Database) -> None:
     """Unknown, locked and password-less accounts must not answer faster than the rest."""
     hasher = CountingHasher()
+    factories.user(
+        database, Role.CLERK, "known", password="a long password here", hasher=hasher, actor="t"
+    )
     with database.session_scope() as session:
-        accounts.create_user(
-            session,
-            hasher,
-            actor="t",
-            username="known",
-            role=Role.CLERK,
-            password="a long password here",
-        )
         user = session.scalar(select(User).where(User.username == "known"))
         assert user is not None
         session.add(
@@ -98,15 +94,10 @@ def test_a_taken_username_is_a_clear_refusal_not_an_error(database: Database) ->
 def test_parallel_wrong_passwords_on_postgres_lock_exactly_once(postgres_url: str) -> None:
     database = Database(postgres_url, pool_size=15)
     hasher = CountingHasher()
+    factories.user(
+        database, Role.CLERK, "target", password="a long password here", hasher=hasher, actor="t"
+    )
     with database.session_scope() as session:
-        accounts.create_user(
-            session,
-            hasher,
-            actor="t",
-            username="target",
-            role=Role.CLERK,
-            password="a long password here",
-        )
         credentials = accounts.lookup_credentials(session, "target")
     barrier = threading.Barrier(12)
     outcomes: list[str] = []

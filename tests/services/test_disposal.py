@@ -13,50 +13,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from tests import factories
+from tests.factories import NOW
 from tracker.cli import main
 from tracker.clock import now_utc, today_jst
 from tracker.db import Database
-from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason, RuleKind
+from tracker.domain.codes import ItemStatus, RuleKind
 from tracker.domain.identity import Evidence, RecipientKind
-from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.domain.retention import ItemFacts, eligibility, rule_from_fields
-from tracker.models import AuditEvent, DisposalBatch, Hold, Item, Location, RetentionRule
-from tracker.services import disposal, handover, holds, intake, retention
+from tracker.models import AuditEvent, DisposalBatch, Hold, Item, RetentionRule
+from tracker.services import disposal, handover, holds, retention
 from tracker.services.transitions import Conflict
-
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-
-
-def add_item(
-    database: Database, returned_on: date, name: str = "山田 太郎", n: int | None = None
-) -> int:
-    n = n if n is not None else random.randrange(10**9)
-    digits = f"{30000000000 + n:011d}"
-    fields = EnvelopeFields(
-        digits + str(int(digits) % 7),
-        returned_on,
-        ReturnReason.OTHER,
-        name,
-        "熊本市中央区1-1",
-        None,
-        "",
-        "B-1",
-    )
-    person = ItemFields(
-        name,
-        "ヤマダ タロウ",
-        name.replace(" ", ""),
-        "ヤマダタロウ",
-        date(1975, 1, 1),
-        None,
-        ItemKind.NOTIFICATION_CARD,
-    )
-    with database.session_scope() as session:
-        location = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
-        envelope = intake.log_envelope(
-            session, actor="t", fields=fields, location_id=location, items=[person], now=NOW
-        )
-        return envelope.items[0].id
 
 
 def disposal_list(url: str, as_of: str, fmt: str = "json") -> list[dict[str, str]]:
@@ -83,7 +50,7 @@ def test_the_boundaries_of_the_seed_rule_through_the_cli(
     database: Database, database_url: str
 ) -> None:
     for n, (returned_on, name) in enumerate(BOUNDARY.items()):
-        add_item(database, returned_on, name=f"境界 {name}", n=n)
+        factories.envelope(database, n, returned_on=returned_on, addressee=f"境界 {name}")
     assert disposal_list(database_url, "2020-03-31") == []
     listed = disposal_list(database_url, "2020-04-01")
     assert sorted(row["name"] for row in listed) == ["境界 first", "境界 last"]
@@ -100,7 +67,9 @@ def test_held_extended_handed_over_and_destroyed_items_are_never_listed(
     database: Database, database_url: str
 ) -> None:
     ids = {
-        label: add_item(database, date(2018, 6, 1), name=f"対象 {label}", n=n)
+        label: factories.envelope(
+            database, n, returned_on=date(2018, 6, 1), addressee=f"対象 {label}"
+        )[0]
         for n, label in enumerate(["ok", "held", "extended", "handed", "released"])
     }
     with database.session_scope() as session:
@@ -133,8 +102,8 @@ def test_held_extended_handed_over_and_destroyed_items_are_never_listed(
 
 
 def test_items_no_rule_covers_are_in_the_gap_report(database: Database) -> None:
-    inside = add_item(database, date(2018, 5, 1), n=1)
-    outside = add_item(database, date(2017, 5, 1), n=2)
+    [inside] = factories.envelope(database, 1, returned_on=date(2018, 5, 1))
+    [outside] = factories.envelope(database, 2, returned_on=date(2017, 5, 1))
     with database.session_scope() as session:
         count, _span, rows = retention.coverage_gaps(session)
     assert count == 1 and [row.id for row in rows] == [outside]
@@ -151,7 +120,7 @@ def test_today_is_the_date_in_japan() -> None:
 def test_the_cli_defaults_to_today_in_japan(
     database: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_item(database, date(2018, 4, 1), name="今日 対象", n=5)
+    factories.envelope(database, 5, returned_on=date(2018, 4, 1), addressee="今日 対象")
     monkeypatch.setattr("tracker.clock.now_utc", lambda: datetime(2020, 3, 31, 15, 30, tzinfo=UTC))
     result = CliRunner().invoke(
         main, ["disposal-list", "--format", "json"], env={"TRACKER_DATABASE_URL": database_url}
@@ -186,7 +155,7 @@ def test_the_sql_list_agrees_with_the_pure_engine(database: Database) -> None:
     facts: dict[int, ItemFacts] = {}
     for n in range(120):
         returned = date(2017, 10, 1) + timedelta(days=rng.randrange(1400))
-        item_id = add_item(database, returned, n=100 + n)
+        [item_id] = factories.envelope(database, 100 + n, returned_on=returned)
         held = rng.random() < 0.1
         extension = (
             date(2022, 1, 1) + timedelta(days=rng.randrange(500)) if rng.random() < 0.15 else None
@@ -211,20 +180,13 @@ def test_the_sql_list_agrees_with_the_pure_engine(database: Database) -> None:
 # --- batches -----------------------------------------------------------------------------------
 
 
-def make_batch(database: Database, count: int = 3) -> int:
-    for n in range(count):
-        add_item(database, date(2018, 4, 2) + timedelta(days=n), name=f"髙橋 一郎{n}", n=n)
-    with database.session_scope() as session:
-        return disposal.create_batch(session, actor="officer1", as_of=date(2020, 4, 1), now=NOW).id
-
-
 EXECUTION = disposal.Execution(
     date(2020, 4, 10), "shredding", "本庁舎地下 裁断室", "裁断 一郎", "立会 花子"
 )
 
 
 def test_four_eyes_the_creator_cannot_approve(database: Database) -> None:
-    batch_id = make_batch(database)
+    batch_id = factories.batch(database)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
         with pytest.raises(disposal.NotAllowed):
@@ -234,7 +196,7 @@ def test_four_eyes_the_creator_cannot_approve(database: Database) -> None:
 
 
 def test_an_item_in_an_approved_batch_cannot_be_handed_over(database: Database) -> None:
-    batch_id = make_batch(database, 1)
+    batch_id = factories.batch(database, 1)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
         disposal.approve(session, actor="officer2", batch=batch, now=NOW)
@@ -252,7 +214,7 @@ def test_an_item_in_an_approved_batch_cannot_be_handed_over(database: Database) 
 
 
 def test_execution_rechecks_and_skips_what_changed_since_creation(database: Database) -> None:
-    batch_id = make_batch(database, 4)
+    batch_id = factories.batch(database, 4)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
         items = [entry.item_id for entry in batch.items]
@@ -290,18 +252,9 @@ def test_execution_rechecks_and_skips_what_changed_since_creation(database: Data
 
 
 def test_an_executed_batch_is_immutable(database: Database) -> None:
-    batch_id = make_batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session,
-            actor="officer2",
-            batch=batch,
-            execution=EXECUTION,
-            now=NOW,
-            today=date(2026, 11, 27),
-        )
         first = disposal.certificate_pdf(session, batch)
         for attempt in (
             lambda: disposal.approve(session, actor="officer3", batch=batch, now=NOW),
@@ -326,7 +279,7 @@ def test_an_executed_batch_is_immutable(database: Database) -> None:
 
 
 def test_execution_needs_two_different_people_and_a_real_date(database: Database) -> None:
-    batch_id = make_batch(database, 1)
+    batch_id = factories.batch(database, 1)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
         disposal.approve(session, actor="officer2", batch=batch, now=NOW)
@@ -365,18 +318,9 @@ def test_execution_needs_two_different_people_and_a_real_date(database: Database
 
 
 def test_certificate_verify_cli(database: Database, database_url: str, tmp_path: Path) -> None:
-    batch_id = make_batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session,
-            actor="officer2",
-            batch=batch,
-            execution=EXECUTION,
-            now=NOW,
-            today=date(2026, 11, 27),
-        )
         pdf = disposal.certificate_pdf(session, batch)
         number = batch.certificate_no
     good = tmp_path / "cert.pdf"
@@ -395,13 +339,9 @@ def test_certificate_verify_cli(database: Database, database_url: str, tmp_path:
 
 def test_editing_a_rule_after_execution_never_changes_the_certificate(database: Database) -> None:
     """The certificate prints each cohort's rule: as it was at execution, not as it is now."""
-    batch_id = make_batch(database, 2)
+    batch_id = factories.batch(database, 2, approved_by="officer2", executed=EXECUTION)
     with database.session_scope() as session:
         batch = session.get(DisposalBatch, batch_id)
-        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
-        disposal.execute(
-            session, actor="officer2", batch=batch, execution=EXECUTION, now=NOW, today=NOW.date()
-        )
         issued = disposal.certificate_pdf(session, batch)
     with database.session_scope() as session:
         seed = session.scalar(select(RetentionRule))

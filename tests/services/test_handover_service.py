@@ -8,45 +8,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from tests import factories
 from tracker.clock import now_utc
 from tracker.db import Database
-from tracker.domain.codes import ItemKind, ReturnReason
+from tracker.domain.codes import ReturnReason
 from tracker.domain.identity import Evidence, RecipientKind
-from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.models import AuditEvent, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, intake, lookup
+from tracker.services import audit, handover, lookup
 
 TODAY = date(2026, 11, 27)
 SELF_WITH_PASSPORT = Evidence(recipient_kind=RecipientKind.SELF, documents=("passport",))
-
-
-def make_item(database: Database, n: int) -> int:
-    digits = f"{20000000000 + n:011d}"
-    fields = EnvelopeFields(
-        digits + str(int(digits) % 7),
-        date(2018, 4, 2),
-        ReturnReason.TENKYO_FUMEI,
-        "山田 太郎",
-        "熊本市中央区1-1",
-        None,
-        "",
-        "A-1",
-    )
-    person = ItemFields(
-        "山田 太郎",
-        "ヤマダ タロウ",
-        "山田太郎",
-        "ヤマダタロウ",
-        date(1975, 1, 1),
-        None,
-        ItemKind.NOTIFICATION_CARD,
-    )
-    with database.session_scope() as session:
-        location = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
-        envelope = intake.log_envelope(
-            session, actor="t", fields=fields, location_id=location, items=[person], now=now_utc()
-        )
-        return envelope.items[0].id
 
 
 def race(database: Database, item: int, clerks: int) -> list[str]:
@@ -93,7 +64,7 @@ def test_fifty_clerks_one_card_exactly_one_handover_twenty_times(postgres_url: s
     database = Database(postgres_url, pool_size=55, max_overflow=0)
     try:
         for run in range(20):
-            item = make_item(database, run)
+            [item] = factories.envelope(database, run, series=2, reason=ReturnReason.TENKYO_FUMEI)
             outcomes = race(database, item, 50)
             assert outcomes.count("ok") == 1, (run, sorted(set(outcomes)))
             assert outcomes.count("conflict") == 49, (run, sorted(set(outcomes)))
@@ -118,13 +89,13 @@ def test_fifty_clerks_one_card_exactly_one_handover_twenty_times(postgres_url: s
 
 
 def test_two_clerks_one_card_on_either_database(database: Database) -> None:
-    item = make_item(database, 99)
+    [item] = factories.envelope(database, 99, series=2, reason=ReturnReason.TENKYO_FUMEI)
     outcomes = race(database, item, 2)
     assert sorted(outcomes) == ["conflict", "ok"]
 
 
 def test_refused_evidence_changes_nothing(database: Database) -> None:
-    item = make_item(database, 7)
+    [item] = factories.envelope(database, 7, series=2, reason=ReturnReason.TENKYO_FUMEI)
     with database.session_scope() as session, pytest.raises(handover.HandoverRefused) as refusal:
         handover.hand_over(
             session,

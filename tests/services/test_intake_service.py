@@ -8,10 +8,11 @@ from datetime import date
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from tests import factories
 from tracker.clock import now_utc
 from tracker.db import Database
-from tracker.domain.codes import ItemKind, ReturnReason
-from tracker.domain.records import EnvelopeFields, ItemFields
+from tracker.domain.codes import ReturnReason
+from tracker.domain.records import EnvelopeFields
 from tracker.models import Envelope, Location
 from tracker.services import intake
 
@@ -25,15 +26,7 @@ FIELDS = EnvelopeFields(
     location="",
     slot="A-1",
 )
-ITEM = ItemFields(
-    "山田 太郎",
-    "ヤマダ タロウ",
-    "山田太郎",
-    "ヤマダタロウ",
-    date(1975, 1, 1),
-    None,
-    ItemKind.NOTIFICATION_CARD,
-)
+ITEM = factories.item()  # 山田 太郎, ヤマダ タロウ, born 1975-01-01, a notification card
 
 
 def test_two_clerks_logging_the_same_envelope_at_once_make_one(postgres_url: str) -> None:

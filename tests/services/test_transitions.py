@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from tests.services.test_disposal import EXECUTION, NOW, add_item, make_batch
+from tests import factories
+from tests.factories import NOW
+from tests.services.test_disposal import EXECUTION
 from tracker.cli import main
 from tracker.db import Database
 from tracker.domain.codes import ItemStatus, RuleKind
@@ -120,7 +122,7 @@ def events(database: Database, action: str, batch_id: int) -> int:
 def test_eight_simultaneous_executions_execute_once(postgres_url: str, tmp_path: Path) -> None:
     database = Database(postgres_url, pool_size=12, max_overflow=0)
     try:
-        batch_id = make_batch(database, 29)
+        batch_id = factories.batch(database, 29)
         with database.session_scope() as session:
             approve_as("officer2", batch_id)(session)
         outcomes = race(database, [execute_as(f"officer{n}", batch_id) for n in range(2, 10)])
@@ -167,7 +169,7 @@ def test_eight_simultaneous_executions_execute_once(postgres_url: str, tmp_path:
 def test_four_simultaneous_approvals_approve_once(postgres_url: str) -> None:
     database = Database(postgres_url, pool_size=8, max_overflow=0)
     try:
-        batch_id = make_batch(database, 2)
+        batch_id = factories.batch(database, 2)
         outcomes = race(database, [approve_as(f"officer{n}", batch_id) for n in range(2, 6)])
         assert outcomes.count("ok") == 1, outcomes
         assert sum("は既に承認されています（" in o for o in outcomes) == 3, outcomes
@@ -183,7 +185,7 @@ def test_approve_racing_cancel_ends_in_exactly_one_state(postgres_url: str) -> N
     winners = set()
     try:
         for _round in range(20):
-            batch_id = make_batch(database, 1) if _round == 0 else _new_batch(database)
+            batch_id = factories.batch(database, 1) if _round == 0 else _new_batch(database)
             outcomes = race(
                 database, [approve_as("officer2", batch_id), cancel_as("officer3", batch_id)]
             )
@@ -223,7 +225,7 @@ def _new_batch(database: Database) -> int:
 
 def test_two_officers_one_batch_on_either_database(database: Database) -> None:
     """The same exactly-once outcome on SQLite, where the writer lock serialises the two."""
-    batch_id = make_batch(database, 2)
+    batch_id = factories.batch(database, 2)
     outcomes = race(database, [approve_as("officer2", batch_id), approve_as("officer3", batch_id)])
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
     outcomes = race(database, [execute_as("officer2", batch_id), execute_as("officer3", batch_id)])
@@ -233,7 +235,7 @@ def test_two_officers_one_batch_on_either_database(database: Database) -> None:
 
 
 def test_a_hold_is_placed_once_and_released_once(database: Database) -> None:
-    item_id = add_item(database, date(2018, 4, 2), n=4242)
+    [item_id] = factories.envelope(database, 4242)
 
     def place(actor: str) -> Callable[[Session], None]:
         def step(session: Session) -> None:

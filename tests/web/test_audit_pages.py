@@ -12,11 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
+from tests.factories import item_id
 from tests.helpers import csrf_token
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import Role
 from tracker.domain.identity import Evidence, RecipientKind
-from tracker.models import AuditEvent, Base, Handover, Item
+from tracker.models import AuditEvent, Base, Handover
 from tracker.services import audit, handover
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
@@ -24,27 +25,7 @@ ROWS = [
     "100000000019,H30.4.2,転居先不明,髙橋 一郎,熊本市中央区1,髙橋 一郎,タカハシ イチロウ,S45.1.2",
     "100000000026,R2.7.1,受取拒絶,山田 次郎,熊本市東区2,山田 次郎,ヤマダ ジロウ,1990-05-06",
 ]
-
-
-@pytest.fixture
-def stocked(app: Flask, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="clerk1", today=date(2026, 11, 27), now=now_utc()
-        )
-        assert report.committed
-    return app
-
-
-def item_id(app: Flask, name: str) -> int:
-    with app.extensions["tracker.db"].session_scope() as session:
-        found = session.scalar(select(Item.id).where(Item.name == name))
-        assert found is not None
-        return found
+pytestmark = pytest.mark.stock(HEADER, ROWS, actor="clerk1")
 
 
 def hand_over(

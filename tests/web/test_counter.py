@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from tests.factories import item_id
 from tests.helpers import csrf_token, login
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, Handover, Item
@@ -23,30 +24,7 @@ ROWS = [
     "100000000026,H30.5.7,受取拒絶,高橋 次郎,熊本市東区2,高橋 次郎,タカハシ ジロウ,1990-05-06,世帯主",
     "100000000033,R2.7.1,その他,山田 太郎,熊本市北区3,山田 太郎,ヤマダ タロウ,S50.1.1,世帯主",
 ]
-
-
-@pytest.fixture
-def stocked(app: Flask, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from datetime import date
-
-    from tracker.clock import now_utc
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="officer", today=date(2026, 11, 27), now=now_utc()
-        )
-        assert report.committed, [str(e) for e in report.errors]
-    return app
-
-
-def item_id(app: Flask, name: str) -> int:
-    with app.extensions["tracker.db"].session_scope() as session:
-        found = session.scalar(select(Item.id).where(Item.name == name))
-        assert found is not None
-        return found
+pytestmark = pytest.mark.stock(HEADER, ROWS)
 
 
 def events(app: Flask, action: str) -> list[AuditEvent]:

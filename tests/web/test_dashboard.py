@@ -11,13 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests import factories
+from tests.factories import NOW, TODAY  # a Friday; its ISO week starts on Monday 2026-11-23
 from tracker.clock import now_utc, today_jst
 from tracker.db import Database
-from tracker.domain.codes import ItemKind, ReturnReason, Role
+from tracker.domain.codes import Role
 from tracker.domain.identity import Evidence, RecipientKind
-from tracker.domain.records import EnvelopeFields, ItemFields
-from tracker.models import DisposalBatch, Item, Location
-from tracker.services import disposal, handover, intake, retention, stats
+from tracker.models import DisposalBatch, Item
+from tracker.services import disposal, handover, retention, stats
 
 PASSPORT = Evidence(recipient_kind=RecipientKind.SELF, documents=("passport",))
 
@@ -33,21 +34,8 @@ ROWS = [
     # 平成29年度: before the seed rule's window.
     "100000000052,H29.6.1,その他,鈴木 四郎,熊本市中央区5,鈴木 四郎,スズキ シロウ,S52.3.3,世帯主,",
 ]
+pytestmark = pytest.mark.stock(HEADER, ROWS)
 CHUO = "中央区役所1階 熊本市マイナンバーセンター"
-
-
-@pytest.fixture
-def stocked(app: Flask, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="officer", today=today_jst(), now=now_utc()
-        )
-        assert report.committed, [str(e) for e in report.errors]
-    return app
 
 
 def chart_data(page: str) -> dict:  # type: ignore[type-arg]
@@ -186,43 +174,14 @@ def test_chart_scripts_are_served_locally_as_javascript(client: FlaskClient, pat
 
 # --- the service, on SQLite and PostgreSQL -----------------------------------------------------
 
-TODAY = date(2026, 11, 27)  # a Friday; this ISO week starts on Monday 2026-11-23 (JST)
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-
 
 def add_envelope(
     database: Database, n: int, returned_on: date, location: str, items: int = 1
 ) -> list[int]:
-    digits = f"{40000000000 + n:011d}"
-    fields = EnvelopeFields(
-        digits + str(int(digits) % 7),
-        returned_on,
-        ReturnReason.OTHER,
-        "山田 太郎",
-        "熊本市中央区1-1",
-        None,
-        "",
-        None,
+    people = [factories.item(f"山田 {k}", "ヤマダ") for k in range(items)]
+    return factories.envelope(
+        database, n, series=4, returned_on=returned_on, location=location, items=people
     )
-    people = [
-        ItemFields(
-            f"山田 {k}",
-            "ヤマダ",
-            f"山田{k}",
-            "ヤマダ",
-            date(1975, 1, 1),
-            None,
-            ItemKind.NOTIFICATION_CARD,
-        )
-        for k in range(items)
-    ]
-    with database.session_scope() as session:
-        location_id = session.scalar(select(Location.id).where(Location.code == location))
-        assert location_id is not None
-        envelope = intake.log_envelope(
-            session, actor="t", fields=fields, location_id=location_id, items=people, now=NOW
-        )
-        return [item.id for item in envelope.items]
 
 
 def hand_over_at(database: Database, item_ids: list[int], moment: datetime) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
 
 import pytest
 from flask import Flask
@@ -22,21 +21,7 @@ ROWS = [
     "100000000033,H30.6.1,その他,=HYPERLINK(1),熊本市北区3,=HYPERLINK(1),イコール,S50.1.1",
     "100000000040,R2.7.1,その他,山田 太郎,熊本市北区3,山田 太郎,ヤマダ タロウ,S50.1.1",
 ]
-
-
-@pytest.fixture
-def stocked(app: Flask, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from tracker.clock import now_utc
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="officer", today=date(2026, 11, 27), now=now_utc()
-        )
-        assert report.committed, [str(e) for e in report.errors]
-    return app
+pytestmark = pytest.mark.stock(HEADER, ROWS)
 
 
 def test_csv_export_has_a_bom_and_neutralised_formulas(stocked: Flask, logged_in) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from tests import factories
 from tests.conftest import make_config
 from tests.helpers import PASSWORD, Account, csrf_token, login
 from tracker import create_app
-from tracker.clock import now_utc
 from tracker.config import Config
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, LoginLock, User
@@ -238,15 +238,7 @@ CSV = (
 @pytest.fixture
 def batch_path(app: Flask, make_user, tmp_path: Path) -> str:
     """A batch created by officer-a, waiting for another officer's approval."""
-    from tracker.services import importer
-
-    path = tmp_path / "stock.csv"
-    path.write_text(CSV, encoding="utf-8")
-    with app.extensions["tracker.db"].session_scope() as session:
-        report = importer.run_import(
-            session, path, actor="officer", today=date(2026, 11, 27), now=now_utc()
-        )
-        assert report.committed
+    factories.import_csv(app, tmp_path, CSV, actor="officer")
     creator = app.test_client()
     login(creator, make_user(Role.RECORDS_OFFICER, "officer-a"))
     created = creator.post(

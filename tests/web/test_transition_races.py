@@ -27,15 +27,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tests.services.test_disposal import NOW, make_batch
+from tests import factories
+from tests.factories import NOW
+from tests.helpers import PASSWORD
 from tracker.cli import main
-from tracker.config import PasswordHashing
 from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem
-from tracker.services import accounts, audit, disposal
+from tracker.services import audit, disposal
 
-PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -165,18 +165,8 @@ def all_at_once(
 
 
 def add_officers(database: Database, numbers: range) -> None:
-    hasher = accounts.make_hasher(**vars(PasswordHashing.cheap_for_tests()))
-    with database.session_scope() as session:
-        for n in numbers:
-            accounts.create_user(
-                session,
-                hasher,
-                actor="cli:test",
-                username=f"officer{n}",
-                role=Role.RECORDS_OFFICER,
-                password=PASSWORD,
-                display_name=f"記録 担当{n}",
-            )
+    for n in numbers:
+        factories.user(database, Role.RECORDS_OFFICER, f"officer{n}", display_name=f"記録 担当{n}")
 
 
 def test_approve_racing_cancel_over_http_has_one_winner_and_no_error(
@@ -191,7 +181,7 @@ def test_approve_racing_cancel_over_http_has_one_winner_and_no_error(
         approver, canceller = Browser.open(two_servers[0]), Browser.open(two_servers[1])
         approver.login("officer2")
         canceller.login("officer3")
-        batch_id = make_batch(database, 2)
+        batch_id = factories.batch(database, 2)
         for _round in range(6):
             path = f"/disposal/batches/{batch_id}"
             results = all_at_once(
@@ -228,7 +218,7 @@ def test_two_servers_eight_officers_one_approval_one_execution(
     database = Database(postgres_url)
     try:
         add_officers(database, range(2, 10))
-        batch_id = make_batch(database, 29)  # created by officer1
+        batch_id = factories.batch(database, 29)  # created by officer1
         path = f"/disposal/batches/{batch_id}"
         browsers = [Browser.open(two_servers[n % 2]) for n in range(8)]
         for n, browser in enumerate(browsers):
