@@ -73,7 +73,7 @@ def test_downgrade_one_step_and_back_on_both_databases(database_url: str) -> Non
         database = Database(database_url)
         columns = {c["name"] for c in inspect(database.engine).get_columns("disposal_batches")}
         database.dispose()
-        assert "certificate_rules" not in columns
+        assert "certificate_issuer" not in columns
     finally:
         up = invoke(database_url, "db", "upgrade")
     assert up.exit_code == 0, up.output

@@ -223,6 +223,12 @@ class AuditAction(StrEnum):
     USER_DEACTIVATE = "user.deactivate"
     USER_PASSWORD_CHANGE = "user.password_change"  # noqa: S105 — an event name
     USER_UNLOCK = "user.unlock"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 — an event name
+    USER_ROLE_CHANGE = "user.role_change"
+    SETTINGS_CHANGE = "settings.change"
+    LOCATION_CREATE = "location.create"
+    LOCATION_CHANGE = "location.change"
+    LOCATION_RETIRE = "location.retire"
     SYSTEM_SEED = "system.seed"
     ENVELOPE_INTAKE = "envelope.intake"
     ENVELOPE_VIEW = "envelope.view"
@@ -241,6 +247,8 @@ class AuditAction(StrEnum):
     HANDOVER_VIEW = "handover.view"
     HANDOVER_REVIEW = "handover.review"
     HANDOVER_EXPORT = "handover.export"
+    HANDOVER_VOID_REQUEST = "handover.void_request"
+    HANDOVER_VOID = "handover.void"
     RECEIPT_PRINT = "receipt.print"
     RECEIPT_REPRINT = "receipt.reprint"
     IDENTITY_POLICY_CHANGE = "identity_policy.change"
@@ -277,6 +285,12 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.USER_DEACTIVATE: _l("ユーザー無効化"),
     AuditAction.USER_PASSWORD_CHANGE: _l("パスワード変更"),
     AuditAction.USER_UNLOCK: _l("ロック解除"),
+    AuditAction.USER_PASSWORD_RESET: _l("パスワードの再設定"),
+    AuditAction.USER_ROLE_CHANGE: _l("役割の変更"),
+    AuditAction.SETTINGS_CHANGE: _l("設定の変更"),
+    AuditAction.LOCATION_CREATE: _l("保管場所の追加"),
+    AuditAction.LOCATION_CHANGE: _l("保管場所の変更"),
+    AuditAction.LOCATION_RETIRE: _l("保管場所の廃止"),
     AuditAction.SYSTEM_SEED: _l("初期データ登録"),
     AuditAction.ENVELOPE_INTAKE: _l("返戻郵便の受付"),
     AuditAction.ENVELOPE_VIEW: _l("返戻郵便の閲覧"),
@@ -295,6 +309,8 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.HANDOVER_VIEW: _l("交付記録の閲覧"),
     AuditAction.HANDOVER_REVIEW: _l("交付記録の点検"),
     AuditAction.HANDOVER_EXPORT: _l("交付記録の出力"),
+    AuditAction.HANDOVER_VOID_REQUEST: _l("交付取消の依頼"),
+    AuditAction.HANDOVER_VOID: _l("交付取消"),
     AuditAction.RECEIPT_PRINT: _l("受領書の印刷"),
     AuditAction.RECEIPT_REPRINT: _l("受領書の再発行"),
     AuditAction.IDENTITY_POLICY_CHANGE: _l("本人確認基準の変更"),

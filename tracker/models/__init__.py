@@ -6,6 +6,7 @@ from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExte
 from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
 from tracker.models.policy import IdentityPolicy, RetentionRule
+from tracker.models.settings import Setting
 from tracker.models.users import LoginFailure, LoginLock, User, UserSession
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LoginLock",
     "RetentionExtension",
     "RetentionRule",
+    "Setting",
     "UTCDateTime",
     "User",
     "UserSession",

@@ -57,6 +57,10 @@ class DisposalBatch(Base):
     #: The rules as printed on the certificate, frozen at execution (canonical JSON
     #: ``{label: description}``), so that editing a rule later never changes its bytes.
     certificate_rules: Mapped[str | None] = mapped_column(Text)
+    #: Who and where, as printed, frozen at execution (canonical JSON: municipality, office and
+    #: the display names of creator and approver), so renaming a user or the office later never
+    #: changes a certificate's bytes. Batches executed before issue 12 have none.
+    certificate_issuer: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[DisposalBatchItem]] = relationship(
         back_populates="batch", order_by="DisposalBatchItem.control_no"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.domain.codes import sql_in
@@ -44,6 +44,14 @@ class Handover(Base):
     policy_version: Mapped[int] = mapped_column(ForeignKey("identity_policies.version"))
     #: First print of the receipt; later prints are reprints (marked and audited).
     receipt_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: 交付取消 (SPEC §2): a records officer voided the handover; its items went back to custody.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(100))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    #: The clerk who made the handover may ask for a void the same day; an officer decides.
+    void_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_requested_by: Mapped[str | None] = mapped_column(String(100))
+    void_request_reason: Mapped[str | None] = mapped_column(Text)
 
     envelope: Mapped[Envelope] = relationship()
     items: Mapped[list[HandoverItem]] = relationship(
@@ -52,12 +60,23 @@ class Handover(Base):
 
 
 class HandoverItem(Base):
-    """An item in a handover. ``item_id`` is unique: an item is handed over at most once."""
+    """An item in a handover. An item is in at most one handover that stands (``voided`` false);
+    a voided handover keeps its rows, so the item can be handed over again."""
 
     __tablename__ = "handover_items"
+    __table_args__ = (
+        Index(
+            "uq_handover_items_item_id_standing",
+            "item_id",
+            unique=True,
+            sqlite_where=text("NOT voided"),
+            postgresql_where=text("NOT voided"),
+        ),
+    )
 
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True, unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     handover: Mapped[Handover] = relationship(back_populates="items")
     item: Mapped[Item] = relationship()

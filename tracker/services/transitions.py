@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.db import begin_writing
-from tracker.models import Base, User
+from tracker.models import Base
+from tracker.services import people
 
 Model = TypeVar("Model", bound=Base)
 
@@ -83,8 +84,7 @@ def person(session: Session, username: str | None) -> str:
     """A person's name as colleagues know it (their display name), for conflict messages."""
     if not username:
         return "不明"
-    shown = session.scalar(select(User.display_name).where(User.username == username))
-    return shown or username
+    return people.name_of(session, username)
 
 
 def when(moment: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +13,8 @@ from tracker.clock import to_jst
 from tracker.domain.codes import CODE_LISTS, ItemKind
 from tracker.domain.tracking import format_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
+from tracker.extensions import db
+from tracker.services import people
 
 # Written out here (not taken from the domain tables) so that pybabel extracts them.
 KIND_LABELS = {
@@ -55,6 +57,14 @@ def register_filters(app: Flask) -> None:
         return code_label(value, "item_status")
 
     app.template_filter("label")(code_label)
+
+    @app.template_filter("person")
+    def person(actor: str | None) -> str:
+        """``{{ handover.clerk | person }}`` → 窓口 花子: a display name, never a login name.
+        The user table is small; it is read once per request."""
+        if "display_names" not in g:
+            g.display_names = people.display_names(db.session)
+        return people.shown_name(actor, g.display_names)
 
 
 def code_label(value: str | None, code_list: str) -> str:
