@@ -26,6 +26,11 @@ DEFAULT_LOCATIONS: tuple[tuple[str, str], ...] = (
 SEED_RULE_LABEL = "平成30年度返戻分"
 
 
+#: ``created_by`` of the rows a new database starts with (shown as 「システム（初期設定）」);
+#: the audit event of the seeding keeps the real actor (SPEC §7: ``cli:<OS user>``).
+SEED_ACTOR = "system:seed"
+
+
 def seed_defaults(session: Session, *, actor: str) -> list[str]:
     """Add whatever reference data is missing; returns what was added (for the CLI)."""
     added: list[str] = []
@@ -46,7 +51,7 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
                 returned_from=date(2018, 4, 1),
                 returned_to=date(2019, 3, 31),
                 retain_until=date(2020, 3, 31),
-                created_by=actor,
+                created_by=SEED_ACTOR,
             )
         )
         added.append(f"retention rule: {SEED_RULE_LABEL}")
@@ -55,8 +60,8 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
             IdentityPolicy(
                 version=1,
                 policy_json=canonical_json(default_policy()),
-                note="SPEC §4 既定（A群1点 または B群2点）",
-                created_by=actor,
+                note="初期設定（A群1点 または B群2点）",
+                created_by=SEED_ACTOR,
             )
         )
         added.append("identity policy: version 1")
