@@ -34,7 +34,18 @@
     }
   });
 
-  if (box.hasAttribute("autofocus") && (!document.activeElement || document.activeElement === document.body)) {
+  if (!box.hasAttribute("autofocus")) {
+    return;
+  }
+  if (!document.activeElement || document.activeElement === document.body) {
     focusBox();
   }
+  // A link that opens in another tab (the receipt PDF) leaves this page as it was: the cursor
+  // goes back to the scan box for the next person instead of staying on the link.
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest('a[target="_blank"]') : null;
+    if (link) {
+      window.setTimeout(focusBox, 0);
+    }
+  });
 })();
