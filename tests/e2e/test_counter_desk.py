@@ -35,7 +35,7 @@ def test_scan_a_label_hand_over_the_household_and_scan_the_next(
     )
     log_in(page, live_server.create_user(Role.CLERK, "clerk1", display_name="窓口 花子"))
     scan = ScanBox(page)
-    expect(scan.box).to_have_attribute("placeholder", "管理番号・お問い合わせ番号（/）")
+    expect(scan.box).to_have_attribute("placeholder", "管理番号・問合せ番号（/）")
 
     # The home page starts in the scan box: the label's barcode opens the envelope.
     scan.scan("E000000001")

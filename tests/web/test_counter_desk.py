@@ -141,7 +141,7 @@ def test_scan_box_has_focus_where_a_scan_comes_next(app: Flask, logged_in) -> No
         box = scan_box(client.get(path).get_data(as_text=True))
         assert "autofocus" in box, path
     # The shortcut is announced in the placeholder and to assistive technology.
-    assert 'placeholder="管理番号・お問い合わせ番号（/）"' in box
+    assert 'placeholder="管理番号・問合せ番号（/）"' in box
     assert 'aria-keyshortcuts="/ Alt+S"' in box
     # Elsewhere the page's own first field keeps the focus.
     assert "autofocus" not in scan_box(client.get("/locations").get_data(as_text=True))
