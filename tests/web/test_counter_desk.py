@@ -245,6 +245,31 @@ def test_a_short_number_asks_too_and_a_good_one_does_not(app: Flask, logged_in) 
     assert client.post("/envelopes/new", data=intake_data(client)).status_code == 302
 
 
+def test_an_edit_to_a_doubtful_number_asks_too(app: Flask, logged_in) -> None:
+    client = logged_in(Role.CLERK)
+    assert client.post("/envelopes/new", data=intake_data(client)).status_code == 302
+    edit = {
+        "csrf_token": csrf_token(client, "/envelopes/1/edit"),
+        "tracking_no": WRONG,
+        "return_date": "H30.4.2",
+        "return_reason": "TENKYO_FUMEI",
+        "addressee": "髙橋 一郎",
+        "address": "熊本市中央区手取本町1-1",
+        "household_code": "",
+    }
+    page = client.post("/envelopes/1/edit", data=edit).get_data(as_text=True)
+    assert "まだ保存していません" in page and 'name="confirm_tracking"' in page
+    confirmed = {**edit, "confirm_tracking": "y", "confirmed_tracking_no": "123456789015"}
+    assert client.post("/envelopes/1/edit", data=confirmed).status_code == 302
+    # Once stored, editing something else does not ask about the number again.
+    again = {**edit, "address": "熊本市中央区手取本町1-2"}
+    assert client.post("/envelopes/1/edit", data=again).status_code == 302
+    [*_, last] = events(app, "envelope.edit")
+    assert json.loads(last.details)["changes"] == {
+        "address": ["熊本市中央区手取本町1-1", "熊本市中央区手取本町1-2"]
+    }
+
+
 def test_furigana_typed_in_half_width_is_stored_in_katakana(app: Flask, logged_in) -> None:
     client = logged_in(Role.CLERK)
     client.post("/envelopes/new", data=intake_data(client, **{"items-0-name_kana": "ﾔﾏﾀﾞ ﾊﾅｺ"}))

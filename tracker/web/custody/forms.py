@@ -79,22 +79,41 @@ def _attach(form: Any, checked: Checked, names: dict[str, str]) -> None:
     form.warnings = getattr(form, "warnings", []) + list(checked.warnings.values())
 
 
-class IntakeForm(EnvelopeFieldsMixin, FlaskForm):
+class TrackingConfirmation:
+    """A tracking number that looks mistyped (check digit, length) is saved only once the clerk
+    has ticked the box for that very number (issue 12): the digits they saw the warning for
+    travel in ``confirmed_tracking_no``, so changing the number asks again."""
+
+    confirm_tracking = BooleanField(_l("封筒の番号と照合しました。この番号のまま登録する"))
+    confirmed_tracking_no = HiddenField()
+    #: The tracking number's warning from the last check, shown beside the box.
+    tracking_warning: str | None = None
+
+    def tracking_confirmed(self, digits: str) -> bool:
+        """True unless the number has a warning the clerk has not confirmed for these digits.
+
+        Either way the form is ready to show again: the box is unticked for a number other
+        than the one confirmed, and remembers the digits now on screen.
+        """
+        if self.tracking_warning is None:
+            return True
+        confirmed = bool(self.confirm_tracking.data) and self.confirmed_tracking_no.data == digits
+        if not confirmed:
+            self.confirm_tracking.data = False
+        self.confirmed_tracking_no.data = digits
+        return confirmed
+
+
+class IntakeForm(EnvelopeFieldsMixin, TrackingConfirmation, FlaskForm):
     location = SelectField(_l("保管場所"), coerce=int)
     slot = StringField(_l("保管位置（棚・箱）"), render_kw={"autocomplete": "off"})
     items = FieldList(FormField(ItemForm), min_entries=1, max_entries=12)
-    #: A tracking number that looks mistyped (check digit, length) is saved only once the
-    #: clerk has ticked this for that very number (issue 12): the digits they saw the
-    #: warning for travel in ``confirmed_tracking_no``, so changing the number asks again.
-    confirm_tracking = BooleanField(_l("封筒の番号と照合しました。この番号のまま登録する"))
-    confirmed_tracking_no = HiddenField()
 
     def checked_values(self, today: date) -> tuple[EnvelopeFields, list[ItemFields]] | None:
         """Run the shared field rules; attach messages to the fields. None when refused."""
         self.warnings: list[str] = []
         envelope_checked = Checked()
         envelope = check_envelope(self.envelope_raw(), today, envelope_checked)
-        #: The tracking number's warning, shown beside the confirmation box, not in the list.
         self.tracking_warning = envelope_checked.warnings.pop("tracking_no", None)
         _attach(self, envelope_checked, {})
         items: list[ItemFields] = []
@@ -110,28 +129,15 @@ class IntakeForm(EnvelopeFieldsMixin, FlaskForm):
             return None
         return envelope, items
 
-    def tracking_confirmed(self, digits: str) -> bool:
-        """True unless the number has a warning the clerk has not confirmed for these digits.
 
-        Either way the form is ready to show again: the confirmation box is unticked for a
-        number other than the one confirmed, and remembers the digits now on screen.
-        """
-        if self.tracking_warning is None:
-            return True
-        confirmed = bool(self.confirm_tracking.data) and self.confirmed_tracking_no.data == digits
-        if not confirmed:
-            self.confirm_tracking.data = False
-        self.confirmed_tracking_no.data = digits
-        return confirmed
-
-
-class EnvelopeEditForm(EnvelopeFieldsMixin, FlaskForm):
+class EnvelopeEditForm(EnvelopeFieldsMixin, TrackingConfirmation, FlaskForm):
     def checked_values(self, today: date, slot: str | None) -> EnvelopeFields | None:
         self.warnings: list[str] = []
         checked = Checked()
         raw = self.envelope_raw()
         raw["slot"] = slot or ""
         envelope = check_envelope(raw, today, checked)
+        self.tracking_warning = checked.warnings.pop("tracking_no", None)
         _attach(self, checked, {})
         return envelope
 

@@ -176,6 +176,10 @@ def edit_envelope(envelope_id: int) -> ResponseReturnValue:
         form.household_code.data = record.household_code or ""
     elif form.validate():
         fields = form.checked_values(today_jst(), record.slot)
+        if fields is not None and fields.tracking_no == record.tracking_no:
+            form.tracking_warning = None  # unchanged: confirmed (or imported) before
+        if fields is not None and not form.tracking_confirmed(fields.tracking_no):
+            fields = None  # shown again with the warning and the box to tick; nothing saved
         if fields is not None:
             try:
                 with db.attempt():
