@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.domain.masking import mask_name
+from tracker.domain.masking import mask_address, mask_name
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,36 @@ from tracker.domain.masking import mask_name
 )
 def test_mask_name_keeps_the_family_name_only(full_name: str, masked: str) -> None:
     assert mask_name(full_name) == masked
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("熊本市中央区手取本町1-2-3", "熊本市中央区手取本町"),
+        ("熊本市中央区手取本町１－２－３", "熊本市中央区手取本町"),
+        ("熊本市中央区手取本町 1-2 手取ハイツ101", "熊本市中央区手取本町"),
+        ("熊本市中央区手取本町ー1", "熊本市中央区手取本町"),  # an IME's hyphen
+        ("〒860-0012 熊本市中央区手取本町1-2", "熊本市中央区手取本町"),
+        ("熊本県熊本市中央区水前寺六丁目18番1号", "熊本県熊本市中央区水前寺"),
+        ("熊本市中央区手取本町一番二号", "熊本市中央区手取本町"),
+        ("阿蘇郡小国町大字宮原1567番地", "阿蘇郡小国町大字宮原"),
+        # numerals that belong to the town name stay
+        ("港区六本木6-10-1", "港区六本木"),
+        ("千代田区三番町5", "千代田区三番町"),
+        ("仙台市青葉区北二番丁1-1", "仙台市青葉区北二番丁"),
+        ("世田谷区三軒茶屋2-11", "世田谷区三軒茶屋"),
+        ("京都市中京区河原町通三条上る恵比須町427", "京都市中京区河原町通三条上る恵比須町"),
+        ("熊本市東区センター", "熊本市東区センター"),  # no number: shown whole
+        ("1-2-3", ""),
+        ("", ""),
+    ],
+)
+def test_mask_address_keeps_the_ward_and_town_only(address: str, masked: str) -> None:
+    assert mask_address(address) == masked
+
+
+@pytest.mark.parametrize("address", ["熊本市中央区手取本町1-2-3 101号室", "水前寺六丁目18番1号"])
+def test_mask_address_never_shows_a_block_number(address: str) -> None:
+    shown = mask_address(address)
+    assert not any(char.isdigit() for char in shown)
+    assert "丁目" not in shown and "番" not in shown and "号" not in shown

@@ -13,7 +13,9 @@ from tracker.domain.records import (
     Checked,
     check_envelope,
     check_household_code,
+    check_item,
     check_item_kind,
+    check_name_kana,
     check_return_reason,
 )
 from tracker.domain.tracking import normalize_tracking_no
@@ -74,3 +76,24 @@ def test_refusals_quote_the_value_without_the_individual_number(refuse, value: s
     for form in FORMS:
         assert form not in message
     assert "9018" not in message
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("ﾔﾏﾀﾞ ﾊﾅｺ", "ヤマダ ハナコ"),
+        ("やまだ　はなこ", "ヤマダ　ハナコ"),
+        ("ﾊﾟｸ･ｼﾞﾐﾝ", "パク・ジミン"),
+        ("  ヤマダ ハナコ ", "ヤマダ ハナコ"),
+    ],
+)
+def test_furigana_is_stored_as_full_width_katakana(typed: str, stored: str) -> None:
+    assert check_name_kana(typed) == stored
+
+
+def test_the_item_check_stores_katakana_and_keeps_the_search_key() -> None:
+    checked = Checked()
+    raw = {"name": "山田 花子", "name_kana": "ﾔﾏﾀﾞ ﾊﾅｺ", "birth_date": "S50.1.1"}
+    item = check_item(raw, TODAY, date(2020, 1, 1), checked)
+    assert item is not None, checked.errors
+    assert (item.name_kana, item.kana_key) == ("ヤマダ ハナコ", "ヤマダハナコ")

@@ -95,7 +95,12 @@ def test_cp932_file_with_wareki_dates_and_half_width_kana(
     with database.session_scope() as session:
         items = session.scalars(select(Item).order_by(Item.control_no)).all()
         assert [i.name for i in items] == ["髙橋 一郎", "髙橋 花子", "山﨑 次郎"]  # as written
-        assert [i.name_kana for i in items] == ["ﾀｶﾊｼ ｲﾁﾛｳ", "たかはし　はなこ", "ﾔﾏｻｷ ｼﾞﾛｳ"]
+        # フリガナ in full-width katakana, blanks as typed (issue 12)
+        assert [i.name_kana for i in items] == [
+            "タカハシ イチロウ",
+            "タカハシ　ハナコ",
+            "ヤマサキ ジロウ",
+        ]
         assert [i.kana_key for i in items] == [
             "タカハシイチロウ",
             "タカハシハナコ",

@@ -13,6 +13,9 @@ import unicodedata
 ENVELOPE_PREFIX = "E"
 ENVELOPE_DIGITS = 9
 
+# Dash look-alikes a Japanese keyboard or IME gives for "-" (NFKC leaves these as they are;
+# ー is the long vowel mark a kana-mode IME types for the hyphen key).
+_DASHES = re.compile(r"[‐‑‒–—―−ー]")
 _ENVELOPE = re.compile(r"E(\d{9})")
 _ITEM = re.compile(r"E(\d{9})-(\d{1,3})")
 
@@ -28,9 +31,10 @@ def item_control_no(envelope_control: str, position: int) -> str:
 def parse_control_no(text: str) -> tuple[int, int | None] | None:
     """``(envelope id, item position or None)`` when ``text`` is a control number, else None.
 
-    Accepts what a barcode scanner or a person types: any width, lower case, spaces around.
+    Accepts what a barcode scanner or a person types: any width, lower case, spaces around,
+    any dash between the envelope and the item number (``ｅ０００００００１２ー２``).
     """
-    value = unicodedata.normalize("NFKC", text).strip().upper()
+    value = _DASHES.sub("-", unicodedata.normalize("NFKC", text).strip().upper())
     if match := _ENVELOPE.fullmatch(value):
         return int(match.group(1)), None
     if match := _ITEM.fullmatch(value):

@@ -1,13 +1,20 @@
-"""What a disposal certificate may print of a person's name: the family name and ○○ (SPEC §5).
+"""How much of a person's name or address a screen or a document may show.
 
-A certificate is kept for years and shown to auditors and courts; it proves which items were
-destroyed, not whose they were, so the given name never reaches it. `mask_name` decides how
-much of a name is the family name, and a certificate item holds nothing but its result.
+A disposal certificate prints the family name and ○○ (SPEC §5): it is kept for years and shown
+to auditors and courts; it proves which items were destroyed, not whose they were, so the given
+name never reaches it. `mask_name` decides how much of a name is the family name, and a
+certificate item holds nothing but its result.
+
+A list of search results shows an address down to the town (区 and 町名) and no further
+(`mask_address`, issue 12): enough to tell two 山田花子 apart at the counter, without putting
+every household's 番地 on one screen.
 """
 
 from __future__ import annotations
 
-__all__ = ["MASK", "mask_name"]
+import re
+
+__all__ = ["MASK", "mask_address", "mask_name"]
 
 #: Printed after the family name in place of the given name (U+25CB twice).
 MASK = "○○"
@@ -43,3 +50,32 @@ def mask_name(full_name: str) -> str:
             characters.append(char)
     keep = 2 if len(characters) >= 5 else 1
     return "".join(characters[:keep]) + MASK
+
+
+# A postal code in front of the address (〒860-0012), removed before anything else.
+_POSTAL_CODE = re.compile(r"^\s*〒?\s*[0-9０-９]{3}[-－‐ー]?[0-9０-９]{4}\s*")
+# Where the part below the town begins: the first digit (ASCII or full-width: 1-2-3, １番地),
+# or kanji numerals that count 丁目, 番(地) or 号 (六丁目, 一番二号). A numeral inside a town
+# name is not a number: 六本木, 三軒茶屋, and 番町 / 番丁 (千代田区三番町, 青葉区北二番丁).
+_KANJI_NUMERAL = "〇一二三四五六七八九十百千"
+_BELOW_TOWN = re.compile(rf"[0-9０-９]|[{_KANJI_NUMERAL}]+(?:丁目|番地|番(?![町丁])|号)")
+# Separators left dangling where the number was cut off (手取本町 1-2 → 手取本町).
+# ー only where a number was cut: a town name may end in the long vowel mark.
+_TRAILING = " \t\u3000-－‐‑–—―,，、"
+
+
+def mask_address(address: str) -> str:
+    """The address down to the town name: ``熊本市中央区手取本町1-2-3`` → ``熊本市中央区手取本町``.
+
+    Rule. A leading postal code is dropped; the address is cut where the first number below
+    the town starts (a digit in any width, or kanji numerals followed by 丁目, 番, 番地 or 号),
+    so 丁目, 番地, 号 and any building name or room after them never show
+    (``水前寺六丁目18番1号`` → ``水前寺``, ``大字宮原1567`` → ``大字宮原``). Blanks and
+    separators left at the end are trimmed. An address with no number is shown whole; one that
+    starts with a number gives an empty string.
+    """
+    text = _POSTAL_CODE.sub("", address.strip())
+    match = _BELOW_TOWN.search(text)
+    if match is None:
+        return text.rstrip(_TRAILING)
+    return text[: match.start()].rstrip(_TRAILING + "ー")

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
 from tracker.domain.errors import InputError
-from tracker.domain.kana import is_kana, private_use_warning, search_key
+from tracker.domain.kana import is_kana, private_use_warning, search_key, to_katakana
 from tracker.domain.mynumber import (
     INDIVIDUAL_NUMBER_MESSAGE,
     contains_individual_number,
@@ -180,10 +180,16 @@ def check_household_code(value: str | None) -> str | None:
 
 
 def check_name_kana(value: str | None) -> str:
+    """The フリガナ as stored: full-width katakana, whatever was typed (issue 12).
+
+    Hiragana and half-width kana are accepted (SPEC §6.4) and converted here, so that the
+    counter and the import store ``ﾔﾏﾀﾞ ﾊﾅｺ`` and ``やまだ はなこ`` alike as ``ヤマダ ハナコ``;
+    blanks are kept as typed. Names themselves are never converted (SPEC §6.2).
+    """
     text = check_free_text(value, "name_kana", required=True, label="フリガナ")
     if not is_kana(text):
         raise FieldError(f"フリガナ「{text}」はカタカナまたはひらがなで入力してください")
-    return text
+    return to_katakana(text)
 
 
 @dataclass(frozen=True)

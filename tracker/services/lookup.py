@@ -6,6 +6,14 @@ otherwise (both normalised per SPEC §6.2: width, hiragana/katakana, spaces, 髙
 are searched as index range scans (``key >= p AND key < p⁺``), which both databases answer from a
 plain b-tree (PostgreSQL: byte-order collation on the key columns).
 
+Results are in フリガナ order (the kana key, then birth date), whatever was typed, and come a
+page at a time: a keyset cursor (the id of the last or first row shown) rather than an offset,
+so that a later page costs what the first does. A search with no words but a status or a
+location lists those items (issue 12: "a status-only search lists that status").
+
+`find_scanned` is the scan box: a label's control number, an item's control number
+(``E000000490-2``) or a tracking number names one envelope or item, in any width or case.
+
 The search is logged with the *kind* of query, never its text (names are personal data).
 """
 
@@ -15,17 +23,57 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.domain.codes import AuditAction
+from tracker.domain.control import parse_control_no
 from tracker.domain.errors import InputError
 from tracker.domain.kana import is_kana, search_key
+from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import parse_date
 from tracker.models import Envelope, Item
 from tracker.services import audit
 
+#: Rows per page of results.
 RESULT_LIMIT = 50
+#: A shorter run of digits is more likely part of a date or a household code than a
+#: tracking number typed into the search box.
+TRACKING_MIN_DIGITS = 10
+
+
+@dataclass(frozen=True)
+class ScanHit:
+    """What a scanned or typed number names: an envelope, or one item in it."""
+
+    envelope_id: int
+    item_id: int | None = None
+
+
+def find_scanned(session: Session, text: str, *, min_digits: int = 1) -> ScanHit | None:
+    """The envelope or item a control number or tracking number names, or None.
+
+    ``E000000490`` (any width, any case) is the envelope, ``E000000490-2`` its second item; any
+    other text is read as a tracking number of at least ``min_digits`` digits.
+    """
+    control = parse_control_no(text)
+    if control is not None:
+        envelope_id, position = control
+        if position is None:
+            found = session.scalar(select(Envelope.id).where(Envelope.id == envelope_id))
+            return ScanHit(found) if found is not None else None
+        item_id = session.scalar(
+            select(Item.id).where(Item.envelope_id == envelope_id, Item.position == position)
+        )
+        return ScanHit(envelope_id, item_id) if item_id is not None else None
+    try:
+        digits = normalize_tracking_no(text)
+    except InputError:
+        return None
+    if len(digits) < min_digits:
+        return None
+    found = session.scalar(select(Envelope.id).where(Envelope.tracking_no == digits))
+    return ScanHit(found) if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -83,8 +131,18 @@ def _prefix_range(column: SQLColumnExpression[str], prefix: str) -> ColumnElemen
 
 @dataclass
 class Results:
+    """One page of matches in フリガナ order, with the cursors of its neighbours."""
+
     items: list[Item] = field(default_factory=list)
-    truncated: bool = False
+    #: Matches in all pages.
+    total: int = 0
+    #: ``after=`` for the next page, ``before=`` for the previous one; None at either end.
+    next_after: int | None = None
+    previous_before: int | None = None
+
+    @property
+    def paged(self) -> bool:
+        return self.next_after is not None or self.previous_before is not None
 
     def by_envelope(self) -> list[tuple[Envelope, list[Item]]]:
         """Household members together, in the order their first member was found."""
@@ -97,13 +155,12 @@ class Results:
 def search_statement(
     query: Query, *, statuses: Sequence[str] = (), location_id: int | None = None
 ) -> Select[Item]:
+    """Matching items in フリガナ order (the kana key, then birth date and id)."""
     statement = select(Item)
-    order = [Item.kana_key, Item.birth_date, Item.id]
     for prefix in query.kana_prefixes:
         statement = statement.where(_prefix_range(Item.kana_key, prefix))
     for prefix in query.name_prefixes:
         statement = statement.where(_prefix_range(Item.name_key, prefix))
-        order = [Item.name_key, Item.birth_date, Item.id]
     if query.birth_dates:
         statement = statement.where(Item.birth_date.in_(query.birth_dates))
     if statuses:
@@ -112,7 +169,20 @@ def search_statement(
         statement = statement.join(Envelope, Envelope.id == Item.envelope_id).where(
             Envelope.location_id == location_id
         )
-    return statement.order_by(*order)
+    return statement.order_by(*ORDER)
+
+
+#: フリガナ order; the id makes it total, so a keyset cursor never skips or repeats a row.
+ORDER = (Item.kana_key, Item.birth_date, Item.id)
+
+
+def _cursor(session: Session, item_id: int | None) -> tuple[str, date, int] | None:
+    if item_id is None:
+        return None
+    row = session.execute(
+        select(Item.kana_key, Item.birth_date, Item.id).where(Item.id == item_id)
+    ).one_or_none()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def search(
@@ -122,10 +192,23 @@ def search(
     actor: str,
     statuses: Sequence[str] = (),
     location_id: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
 ) -> Results:
-    if query.empty:
+    """One page of matches: the first, the one after item ``after`` or the one before item
+    ``before`` (ids from an earlier page). Words, a status or a location must be given."""
+    if query.empty and not statuses and location_id is None:
         return Results()
     statement = search_statement(query, statuses=statuses, location_id=location_id)
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    key = tuple_(*ORDER)
+    backwards = False
+    if (cursor := _cursor(session, after)) is not None:
+        statement = statement.where(key > tuple_(*cursor))
+    elif (cursor := _cursor(session, before)) is not None:
+        statement = statement.where(key < tuple_(*cursor)).order_by(None)
+        statement = statement.order_by(*(column.desc() for column in ORDER))
+        backwards = True
     rows: list[Item] = list(
         session.scalars(
             statement.options(joinedload(Item.envelope).joinedload(Envelope.location)).limit(
@@ -133,10 +216,25 @@ def search(
             )
         ).unique()
     )
+    more = len(rows) > RESULT_LIMIT
+    rows = rows[:RESULT_LIMIT]
+    if backwards:
+        rows.reverse()
+        has_next, has_previous = True, more
+    else:
+        has_next, has_previous = more, cursor is not None
+    kind = [query.kind] if not query.empty else []
+    kind += ["status"] if statuses else []
+    kind += ["location"] if location_id is not None else []
     audit.record(
         session,
         actor=actor,
         action=AuditAction.ITEM_SEARCH,
-        details={"query_kind": query.kind, "results": min(len(rows), RESULT_LIMIT)},
+        details={"query_kind": "+".join(kind), "results": len(rows)},
     )
-    return Results(rows[:RESULT_LIMIT], truncated=len(rows) > RESULT_LIMIT)
+    return Results(
+        rows,
+        total=total or 0,
+        next_after=rows[-1].id if rows and has_next else None,
+        previous_before=rows[0].id if rows and has_previous else None,
+    )

@@ -17,16 +17,16 @@ from tracker.domain.codes import AuditAction, ItemKind, ItemStatus, Role
 from tracker.domain.control import parse_control_no
 from tracker.domain.errors import InputError
 from tracker.domain.identity import AUTHORITY_PROOFS, Evidence, RecipientKind
+from tracker.domain.masking import mask_address
 from tracker.domain.records import check_free_text
-from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, intake, lookup
+from tracker.services import audit, handover, lookup
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm
 from tracker.web.filters import code_label
-from tracker.web.params import date_arg, id_arg, id_args
+from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 
 bp = Blueprint("counter", __name__)
 
@@ -36,24 +36,41 @@ C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
 @bp.route("/items")
 @allow(C, R, A)
 def items() -> ResponseReturnValue:
-    """One search box: name (kanji or kana, any width), birth date, tracking or control no."""
+    """One search box: name (kanji or kana, any width), birth date, tracking or control no.
+
+    Results come in フリガナ order, a page at a time; with no words, a chosen status or
+    location lists what has it (issue 12).
+    """
     text = request.args.get("q", "").strip()
     status = request.args.get("status", "")
     location_id = id_arg("location")
     if text:
-        target = _direct_hit(text)
-        if target is not None:
-            return redirect(url_for("custody.envelope", envelope_id=target))
+        hit = lookup.find_scanned(db.session, text, min_digits=lookup.TRACKING_MIN_DIGITS)
+        if hit is not None and hit.item_id is not None:
+            return redirect(url_for("counter.item", item_id=hit.item_id))
+        if hit is not None:
+            return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id))
+        if parse_control_no(text) is not None:  # a well-formed number that names nothing
+            return render_template("custody/search_none.html", query=text, scan_focus=True), 404
     query = lookup.parse_query(text)
     results = lookup.Results()
-    if not query.empty:
-        statuses = [status] if status in {s.value for s in ItemStatus} else []
+    problem = None
+    known = {s.value for s in ItemStatus}
+    if status and status not in known:
+        problem = _("状態「%(status)s」は選べません。一覧から選んでください。", status=status)
+    elif not query.empty or status or location_id is not None:
         results = lookup.search(
             db.session,
             query,
             actor=current_user.username,
-            statuses=statuses,
+            statuses=[status] if status else [],
             location_id=location_id,
+            after=id_arg("after"),
+            before=id_arg("before"),
+        )
+    elif "q" in request.args:  # the form was sent with nothing to look for
+        problem = _(
+            "検索語（氏名・フリガナ・生年月日・番号）を入力するか、状態または保管場所を選んでください。"
         )
     locations = db.session.scalars(select(Location).order_by(Location.sort_order)).all()
     return render_template(
@@ -61,26 +78,15 @@ def items() -> ResponseReturnValue:
         q=text,
         query=query,
         results=results,
+        searched=not query.empty or bool(status) or location_id is not None,
+        problem=problem,
         status=status,
         location_id=location_id,
         locations=locations,
         statuses=list(ItemStatus),
+        mask_address=mask_address,
+        page_size=lookup.RESULT_LIMIT,
     )
-
-
-def _direct_hit(text: str) -> int | None:
-    """A scanned label or a typed tracking number goes straight to its envelope."""
-    control = parse_control_no(text)
-    if control is not None and db.session.get(Envelope, control[0]) is not None:
-        return control[0]
-    try:
-        digits = normalize_tracking_no(text)
-    except InputError:
-        return None
-    if len(digits) >= 10:
-        found = intake.find_by_tracking_no(db.session, digits)
-        return found.id if found else None
-    return None
 
 
 def _item_or_404(item_id: int) -> Item:
@@ -137,8 +143,8 @@ def _eligibility_today(record: Item) -> object:
 
 def _selected_items() -> list[Item]:
     ids = id_args("item", limit=20)
-    if not ids:
-        abort(400)
+    if not ids:  # e.g. every box unticked on the envelope page
+        raise InvalidParameter(description=_("交付する通知物を1件以上選んでください。"))
     found = list(
         db.session.scalars(
             select(Item)

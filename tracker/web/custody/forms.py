@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind
@@ -79,7 +79,32 @@ def _attach(form: Any, checked: Checked, names: dict[str, str]) -> None:
     form.warnings = getattr(form, "warnings", []) + list(checked.warnings.values())
 
 
-class IntakeForm(EnvelopeFieldsMixin, FlaskForm):
+class TrackingConfirmation:
+    """A tracking number that looks mistyped (check digit, length) is saved only once the clerk
+    has ticked the box for that very number (issue 12): the digits they saw the warning for
+    travel in ``confirmed_tracking_no``, so changing the number asks again."""
+
+    confirm_tracking = BooleanField(_l("封筒の番号と照合しました。この番号のまま登録する"))
+    confirmed_tracking_no = HiddenField()
+    #: The tracking number's warning from the last check, shown beside the box.
+    tracking_warning: str | None = None
+
+    def tracking_confirmed(self, digits: str) -> bool:
+        """True unless the number has a warning the clerk has not confirmed for these digits.
+
+        Either way the form is ready to show again: the box is unticked for a number other
+        than the one confirmed, and remembers the digits now on screen.
+        """
+        if self.tracking_warning is None:
+            return True
+        confirmed = bool(self.confirm_tracking.data) and self.confirmed_tracking_no.data == digits
+        if not confirmed:
+            self.confirm_tracking.data = False
+        self.confirmed_tracking_no.data = digits
+        return confirmed
+
+
+class IntakeForm(EnvelopeFieldsMixin, TrackingConfirmation, FlaskForm):
     location = SelectField(_l("保管場所"), coerce=int)
     slot = StringField(_l("保管位置（棚・箱）"), render_kw={"autocomplete": "off"})
     items = FieldList(FormField(ItemForm), min_entries=1, max_entries=12)
@@ -89,6 +114,7 @@ class IntakeForm(EnvelopeFieldsMixin, FlaskForm):
         self.warnings: list[str] = []
         envelope_checked = Checked()
         envelope = check_envelope(self.envelope_raw(), today, envelope_checked)
+        self.tracking_warning = envelope_checked.warnings.pop("tracking_no", None)
         _attach(self, envelope_checked, {})
         items: list[ItemFields] = []
         for entry in self.items:
@@ -104,13 +130,14 @@ class IntakeForm(EnvelopeFieldsMixin, FlaskForm):
         return envelope, items
 
 
-class EnvelopeEditForm(EnvelopeFieldsMixin, FlaskForm):
+class EnvelopeEditForm(EnvelopeFieldsMixin, TrackingConfirmation, FlaskForm):
     def checked_values(self, today: date, slot: str | None) -> EnvelopeFields | None:
         self.warnings: list[str] = []
         checked = Checked()
         raw = self.envelope_raw()
         raw["slot"] = slot or ""
         envelope = check_envelope(raw, today, checked)
+        self.tracking_warning = checked.warnings.pop("tracking_no", None)
         _attach(self, checked, {})
         return envelope
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,14 +14,13 @@ from sqlalchemy.orm import selectinload
 
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import ItemStatus, Role
-from tracker.domain.control import parse_control_no
 from tracker.domain.errors import InputError
-from tracker.domain.records import check_free_text
+from tracker.domain.records import check_free_text, check_return_date
 from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Envelope, Item, Location
-from tracker.services import intake
+from tracker.services import intake, lookup
 from tracker.web.access import allow
 from tracker.web.custody.forms import EnvelopeEditForm, IntakeForm, ItemEditForm, MoveForm
 from tracker.web.params import id_arg, id_args
@@ -59,7 +60,8 @@ def new_envelope() -> ResponseReturnValue:
     form.location.choices = _location_choices()
     today = today_jst()
     if request.method == "GET":
-        form.return_date.data = format_wareki(today)
+        # The last envelope's return date: a day's returns are logged together (issue 12).
+        form.return_date.data = format_wareki(_last_return_date(today) or today)
         form.location.data = id_arg("location") or _default_location_id()
         form.slot.data = request.args.get("slot", "")
     duplicate: Envelope | None = None
@@ -75,6 +77,11 @@ def new_envelope() -> ResponseReturnValue:
                 form.items.entries.pop(index)
             return render_template("custody/intake.html", form=form, duplicate=None, focus_row=None)
         values = form.checked_values(today)
+        if values is not None and not form.tracking_confirmed(values[0].tracking_no):
+            values = None  # shown again with the warning and the box to tick; nothing saved
+        elif values is None and form.tracking_warning is not None:
+            digits = normalize_tracking_no(form.tracking_no.data or "")
+            form.tracking_confirmed(digits)  # offer the box beside the other errors
         if values is not None:
             envelope_fields, item_fields = values
             try:
@@ -113,6 +120,7 @@ def new_envelope() -> ResponseReturnValue:
                         location=envelope.location_id,
                         slot=envelope.slot or "",
                         last=envelope.id,
+                        returned=envelope.returned_on.isoformat(),
                     )
                 )
     last = id_arg("last")
@@ -123,6 +131,15 @@ def new_envelope() -> ResponseReturnValue:
         focus_row=None,
         last=db.session.get(Envelope, last) if last else None,
     )
+
+
+def _last_return_date(today: date) -> date | None:
+    """The return date carried over from the envelope just registered (``?returned=``);
+    None when absent or not a date intake would accept (a hand-edited URL)."""
+    try:
+        return check_return_date(request.args.get("returned"), today)
+    except InputError:
+        return None
 
 
 @bp.route("/envelopes/<int:envelope_id>")
@@ -137,7 +154,11 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
     move_form.slot.data = record.slot or ""
     can_change = current_user.has_role(C, R)
     return render_template(
-        "custody/envelope.html", envelope=record, move_form=move_form, can_change=can_change
+        "custody/envelope.html",
+        envelope=record,
+        move_form=move_form,
+        can_change=can_change,
+        can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
     )
 
 
@@ -155,6 +176,10 @@ def edit_envelope(envelope_id: int) -> ResponseReturnValue:
         form.household_code.data = record.household_code or ""
     elif form.validate():
         fields = form.checked_values(today_jst(), record.slot)
+        if fields is not None and fields.tracking_no == record.tracking_no:
+            form.tracking_warning = None  # unchanged: confirmed (or imported) before
+        if fields is not None and not form.tracking_confirmed(fields.tracking_no):
+            fields = None  # shown again with the warning and the box to tick; nothing saved
         if fields is not None:
             try:
                 with db.attempt():
@@ -311,21 +336,14 @@ def labels() -> ResponseReturnValue:
 @bp.route("/search")
 @allow(C, R, A)
 def search() -> ResponseReturnValue:
-    """The scan box: a label barcode or a tracking number opens the envelope at once."""
+    """The scan box: a label barcode or a tracking number opens the envelope at once, an
+    item's control number (``E000000490-2``) the item."""
     query = request.args.get("q", "").strip()
     if not query:
         return redirect(url_for("main.index"))
-    control = parse_control_no(query)
-    if control is not None:
-        envelope_id, _position = control
-        if db.session.get(Envelope, envelope_id) is not None:
-            return redirect(url_for("custody.envelope", envelope_id=envelope_id))
-    try:
-        digits = normalize_tracking_no(query)
-    except ValueError:
-        digits = None
-    if digits:
-        found = intake.find_by_tracking_no(db.session, digits)
-        if found is not None:
-            return redirect(url_for("custody.envelope", envelope_id=found.id))
+    hit = lookup.find_scanned(db.session, query)
+    if hit is not None and hit.item_id is not None:
+        return redirect(url_for("counter.item", item_id=hit.item_id))
+    if hit is not None:
+        return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id))
     return render_template("custody/search_none.html", query=query), 404
