@@ -40,13 +40,17 @@ class VoidError(ValueError):
     """A refused void or void request; the message says why, for the person at the screen."""
 
 
+class ReasonError(VoidError):
+    """The reason given cannot be kept (missing, too long, or it holds an individual number)."""
+
+
 def _reason(text: str | None) -> str:
     """Required free text, checked like any other (length, control characters, and never an
     individual number: SPEC §2)."""
     try:
         return check_free_text(text, "reason", required=True, label="取消の理由")
     except InputError as error:
-        raise VoidError(str(error)) from None
+        raise ReasonError(str(error)) from None
 
 
 def _already(session: Session, current: Handover) -> str:

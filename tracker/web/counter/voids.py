@@ -35,6 +35,8 @@ def void(handover_id: int) -> ResponseReturnValue:
                 now=now_utc(),
             )
     except voids.VoidError as refusal:
+        if isinstance(refusal, voids.ReasonError):
+            form.reason.errors = [str(refusal)]  # shown at the field, too
         db.session.refresh(record)
         return render_detail(record, void_form=form, problem=str(refusal))
     flash(
@@ -62,6 +64,8 @@ def request_void(handover_id: int) -> ResponseReturnValue:
                 now=now_utc(),
             )
     except voids.VoidError as refusal:
+        if isinstance(refusal, voids.ReasonError):
+            form.reason.errors = [str(refusal)]  # shown at the field, too
         db.session.refresh(record)
         return render_detail(record, request_form=form, problem=str(refusal))
     flash(_("取消を依頼しました。記録管理担当が確認します。"), "info")
