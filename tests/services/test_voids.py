@@ -16,7 +16,7 @@ from tracker.db import Database
 from tracker.domain.codes import ReturnReason, Role
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.models import AuditEvent, Handover, HandoverItem, Item
-from tracker.services import audit, handover, voids
+from tracker.services import audit, auditlog, handover, voids
 from tracker.services.transitions import Conflict
 
 TODAY = date(2026, 11, 27)
@@ -91,6 +91,10 @@ def test_a_void_puts_the_items_back_in_custody_with_its_event(database: Database
         assert "別の世帯" not in event.details  # the reason stays with the handover
         assert voids.standing_handover(session, items[0]) is None
         assert audit.verify_chain(session).ok
+        item = session.get(Item, items[1])
+        assert item is not None
+        timeline = [e.action for e in auditlog.history(session, item)]
+        assert timeline.index("handover.create") < timeline.index("handover.void")
 
 
 def test_a_voided_item_can_be_handed_over_again(database: Database) -> None:
