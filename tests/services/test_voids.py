@@ -304,3 +304,17 @@ def test_eight_officers_on_postgresql_exactly_one_void(postgres_url: str) -> Non
             assert audit.verify_chain(session).ok
     finally:
         database.dispose()
+
+
+def test_after_a_void_and_a_new_handover_a_third_names_the_standing_one(
+    database: Database,
+) -> None:
+    factories.user(database, Role.CLERK, "clerk2", display_name="窓口 次郎")
+    items = household(database)
+    first = hand_over(database, items)
+    void(database, first)
+    hand_over(database, items[:1], clerk="clerk2", at=NOON + timedelta(hours=2))
+    with pytest.raises(
+        handover.AlreadyHandedOver, match=r"交付済みです（11月27日 14:00、担当 窓口 次郎）"
+    ):
+        hand_over(database, items[:1], clerk="clerk1", at=NOON + timedelta(hours=3))
