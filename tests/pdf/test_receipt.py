@@ -42,7 +42,7 @@ def make_receipt(**changes: Any) -> Receipt:
     receipt = Receipt(
         receipt_no="H000000042",
         issued_at=ISSUED,
-        office_name="江戸川区 区民課",
+        addressee="江戸川区長",
         items=household(),
         recipient_kind_label="同一世帯員",
         recipient_name="髙橋 一郎",
@@ -119,7 +119,7 @@ def test_receipt_shows_number_items_recipient_documents_clerk_and_time_in_jst() 
 
     assert "受領書" in text
     assert "H000000042" in text
-    assert "江戸川区 区民課" in text
+    assert "（宛先）江戸川区長" in text
     assert "下記の通知カード等を受領しました。" in text
     for item in receipt.items:
         assert item.control_no in text
@@ -188,6 +188,37 @@ def test_reprint_is_marked_on_every_page_with_the_original_time() -> None:
     assert "発行日時 令和8年12月3日 10:30" in texts[0]
     original = page_texts(render_receipt(make_receipt(items=many_items(40))))
     assert not any("再発行" in text or "原本" in text for text in original)
+
+
+def test_a_voided_handover_reprints_stamped_with_the_time_and_reason_on_every_page() -> None:
+    voided = make_receipt(
+        items=many_items(40),
+        issued_at=datetime(2026, 11, 27, 7, 0, tzinfo=UTC),
+        reprint_of=ISSUED,
+        voided_at=datetime(2026, 11, 27, 6, 30, tzinfo=UTC),  # 15:30 in Japan
+        void_reason="別の世帯の方に誤って交付したため",
+    )
+    texts = page_texts(render_receipt(voided))
+
+    assert len(texts) > 1
+    assert all("取消" in text and "再発行" in text for text in texts)
+    assert "この交付は取り消されました（交付取消）。" in texts[0]
+    assert "取消日時 令和8年11月27日 15:30" in texts[0]
+    assert "取消の理由 別の世帯の方に誤って交付したため" in texts[0]
+    assert "保管中に戻りました" in texts[0]
+    title = PdfReader(io.BytesIO(render_receipt(voided))).metadata
+    assert title is not None and title.title == "受領書（取消・再発行）"
+    (standing,) = page_texts(render_receipt(make_receipt()))
+    assert "取消" not in standing
+
+
+def test_a_void_needs_both_its_time_and_its_reason() -> None:
+    with pytest.raises(ValueError, match="go together"):
+        make_receipt(voided_at=ISSUED)
+    with pytest.raises(ValueError, match="go together"):
+        make_receipt(void_reason="理由")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make_receipt(voided_at=datetime(2026, 11, 27, 15, 0), void_reason="理由")
 
 
 def test_markup_characters_in_names_are_printed_as_written() -> None:

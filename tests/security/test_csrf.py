@@ -108,6 +108,8 @@ def _bodies() -> dict[str, dict[str, object]]:
             "documents": "drivers_license",
             "authority_proof": "",
         },
+        "counter.void": {"reason": "偽の交付取消"},
+        "counter.request_void": {"reason": "偽の取消依頼"},
         "policy.save": {
             "group_a_required": "1",
             "group_b_required": "1",

@@ -48,6 +48,8 @@ POLICY: dict[str, set[Role] | None] = {
     "counter.handover_detail": {C, R, A},
     "counter.receipt": {C, R},
     "counter.handovers": {C, R, A},
+    "counter.void": {R},
+    "counter.request_void": {C, R},
     "policy.show": {C, R, A},
     "policy.save": {R},
     "disposal.rules": {R, A},

@@ -7,13 +7,16 @@ One A4 portrait document per handover: the receipt number, the office, the items
 the clerk, the identity-policy version and the time in JST, then a signature area. Long lists
 split across pages with the table header repeated, and every page says ``n / N``.
 
-A reprint carries a 再発行 stamp on every page and the time of the original. The PDF metadata
+A reprint carries a 再発行 stamp on every page and the time of the original. A receipt of a
+voided handover (交付取消) carries a 取消 stamp on every page and says when it was voided and
+why; it is addressed, like every receipt, to the addressee in the office settings (熊本市長).
+The PDF metadata
 names the document only, never a person. Names go through `tracker.pdf.fonts.paragraph_markup`,
 so characters IPAex lacks (𠮷 …) are drawn with IPAmj明朝 when it is installed. Output is built
 with ``invariant=1``: the same receipt gives byte-identical PDFs.
 
 Glossary: 受領書 receipt, 管理番号 control number, 受領者 recipient, 交付担当者 clerk who
-handed over, 委任状 letter of attorney, 再発行 reprint.
+handed over, 委任状 letter of attorney, 再発行 reprint, 取消 void, 宛先 addressee.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Receipt:
 
     receipt_no: str
     issued_at: datetime  #: when this copy is issued; timezone-aware, printed in JST
-    office_name: str
+    addressee: str  #: 宛先, from the office settings, e.g. 熊本市長
     items: Sequence[ReceiptItem]
     recipient_kind_label: str  #: 本人 / 同一世帯員 / 任意代理人 / 法定代理人
     recipient_name: str | None  #: None for 本人 (the name is in the item list)
@@ -78,20 +81,32 @@ class Receipt:
     principal_documents: Sequence[str]  #: proxy: the principal's (委任者) documents
     letter_of_attorney_date: date | None  #: proxy: the date written on the 委任状
     authority_proof: str | None  #: legal representative: e.g. 戸籍謄本
-    clerk_name: str
+    clerk_name: str  #: the clerk's display name (窓口 花子), never a login name
     policy_version: int  #: identity-policy version the check used (SPEC §4)
     reprint_of: datetime | None = None  #: set on a reprint: when the original was issued
+    voided_at: datetime | None = None  #: set when the handover was voided (交付取消)
+    void_reason: str | None = None  #: why it was voided; required with ``voided_at``
 
     def __post_init__(self) -> None:
         if not self.items:
             raise ValueError("a receipt needs at least one item")
-        for label, moment in (("issued_at", self.issued_at), ("reprint_of", self.reprint_of)):
+        for label, moment in (
+            ("issued_at", self.issued_at),
+            ("reprint_of", self.reprint_of),
+            ("voided_at", self.voided_at),
+        ):
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError(f"{label} must be timezone-aware")
+        if (self.voided_at is None) != (not self.void_reason):
+            raise ValueError("voided_at and void_reason go together")
 
     @property
     def is_reprint(self) -> bool:
         return self.reprint_of is not None
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class ReceiptDocument(DocumentBuilder):
@@ -106,31 +121,42 @@ class ReceiptDocument(DocumentBuilder):
         return self._pdf(
             self._story(receipt),
             self._footer(receipt),
-            title="受領書（再発行）" if receipt.is_reprint else "受領書",
+            title=self._title(receipt),
             subject="通知カード等の受領書",
             margin_top=MARGIN_TOP,
         )
 
+    @staticmethod
+    def _title(receipt: Receipt) -> str:
+        marks = [m for m, on in (("取消", receipt.is_voided), ("再発行", receipt.is_reprint)) if on]
+        return f"受領書（{'・'.join(marks)}）" if marks else "受領書"
+
     def _footer(self, receipt: Receipt) -> Footer:
         def footer(canvas: Canvas, number: int, total: int) -> None:
             draw_footer(canvas, self.fonts, number, total, f"受領書番号 {receipt.receipt_no}")
+            slot = 0
             if receipt.is_reprint:
-                self._draw_reprint_stamp(canvas)
+                self._draw_stamp(canvas, "再発行", slot)
+                slot += 1
+            if receipt.is_voided:
+                self._draw_stamp(canvas, "取消", slot)
 
         return footer
 
-    def _draw_reprint_stamp(self, canvas: Canvas) -> None:
-        """A red framed 再発行 in the top margin of every page, clear of the text."""
+    def _draw_stamp(self, canvas: Canvas, text: str, slot: int) -> None:
+        """A red framed stamp (再発行, 取消) in the top margin of every page, clear of the
+        text; ``slot`` 0 is at the right margin, 1 beside it to the left."""
         canvas.saveState()
         width, height = A4
         box_w, box_h = 30 * MM, 10 * MM
-        x, y = width - MARGIN_X - box_w, height - 8 * MM - box_h
+        x = width - MARGIN_X - box_w - slot * (box_w + 4 * MM)
+        y = height - 8 * MM - box_h
         canvas.setStrokeColor(STAMP_COLOUR)
         canvas.setFillColor(STAMP_COLOUR)
         canvas.setLineWidth(1.5)
         canvas.rect(x, y, box_w, box_h)
         canvas.setFont(self.fonts.gothic, 15)
-        canvas.drawCentredString(x + box_w / 2, y + box_h / 2 - 0.36 * 15, "再発行")
+        canvas.drawCentredString(x + box_w / 2, y + box_h / 2 - 0.36 * 15, text)
         canvas.restoreState()
 
     # -- content ---------------------------------------------------------------------------
@@ -142,8 +168,10 @@ class ReceiptDocument(DocumentBuilder):
         if receipt.reprint_of is not None:
             times.append(f"原本発行日時　{format_jst(receipt.reprint_of)}")
         story: list[Any] = [Paragraph("<br/>".join(times), s.right), Spacer(0, 4 * MM)]
-        story.append(Paragraph(f"（宛先）{self._text(receipt.office_name)}", s.body))
+        story.append(Paragraph(f"（宛先）{self._text(receipt.addressee)}", s.body))
         story += [Spacer(0, 6 * MM), Paragraph("受領書", s.title), Spacer(0, 6 * MM)]
+        if receipt.voided_at is not None:
+            story += [self._void_notice(receipt), Spacer(0, 4 * MM)]
         if receipt.reprint_of is not None:
             story.append(
                 Paragraph(
@@ -163,6 +191,31 @@ class ReceiptDocument(DocumentBuilder):
             KeepTogether(self._signature_area(receipt)),
         ]
         return story
+
+    def _void_notice(self, receipt: Receipt) -> Table:
+        """A red framed box above the text: this handover was voided, when and why."""
+        assert receipt.voided_at is not None
+        s = self.styles
+        text = (
+            f'<font name="{self.fonts.gothic}" color="#cc0000">'
+            "この交付は取り消されました（交付取消）。</font><br/>"
+            f"取消日時　{format_jst(receipt.voided_at)}<br/>"
+            f"取消の理由　{self._text(receipt.void_reason or '')}<br/>"
+            "取消により、下記の通知カード等は保管中に戻りました。"
+        )
+        table = Table([[Paragraph(text, s.body)]], colWidths=[FRAME_WIDTH])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 1.5, STAMP_COLOUR),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+        )
+        return table
 
     def _item_table(self, items: Sequence[ReceiptItem]) -> Table:
         s = self.styles

@@ -2,7 +2,11 @@
 the batch's execution froze; found again by their SHA-256.
 
 Nothing that can change after execution goes into a certificate: its items and skip reasons,
-the audit-chain head and the rule texts are all stored with the batch when it is executed.
+the audit-chain head, the rule texts and the issuer (municipality, office and the display names
+of the officers, from the settings and the user table at that moment) are all stored with the
+batch when it is executed. A batch executed before the issuer was frozen (issue 12) has none:
+it is rebuilt exactly as it was printed then, with the constants and login names of that time,
+so that its recorded SHA-256 still verifies.
 """
 
 from __future__ import annotations
@@ -10,13 +14,46 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.domain.chain import canonical_json
 from tracker.domain.codes import DestructionMethod
 from tracker.models import DisposalBatch, DisposalBatchItem
-from tracker.services import retention
+from tracker.services import people, retention, settings
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who and where, as the certificate prints them; frozen at execution."""
+
+    municipality: str
+    office: str
+    created_by: str  #: display name of the officer who created the batch
+    approved_by: str  #: display name of the officer who approved it
+    recorded_by: str  #: display name of the officer who recorded the execution
+
+    def to_json(self) -> str:
+        return canonical_json(asdict(self))
+
+    @classmethod
+    def from_json(cls, stored: str) -> Issuer:
+        return cls(**json.loads(stored))
+
+
+def issuer_now(session: Session, batch: DisposalBatch) -> Issuer:
+    """The issuer as it stands now: the office settings and the officers' display names."""
+    office = settings.load(session)
+    known = people.display_names(session, [batch.created_by, batch.approved_by, batch.executed_by])
+    return Issuer(
+        municipality=office.municipality,
+        office=office.office,
+        created_by=people.shown_name(batch.created_by, known),
+        approved_by=people.shown_name(batch.approved_by, known) if batch.approved_by else "",
+        recorded_by=people.shown_name(batch.executed_by, known),
+    )
 
 
 def rebuild(session: Session, batch: DisposalBatch) -> bytes:
@@ -27,7 +64,12 @@ def rebuild(session: Session, batch: DisposalBatch) -> bytes:
         if batch.certificate_rules is not None
         else rule_texts(session)  # executed before the texts were frozen (revision 0007)
     )
-    return render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash, texts)
+    issuer = (
+        Issuer.from_json(batch.certificate_issuer)
+        if batch.certificate_issuer is not None
+        else None  # executed before the issuer was frozen (revision 0008)
+    )
+    return render(session, batch, batch.audit_head_seq or 0, batch.audit_head_hash, texts, issuer)
 
 
 def rule_texts(session: Session) -> dict[str, str]:
@@ -41,9 +83,13 @@ def render(
     head_seq: int,
     head_hash: str,
     rule_texts: Mapping[str, str],
+    issuer: Issuer | None,
 ) -> bytes:
-    """The certificate from what execution froze: its items, the audit-chain head and the
-    rule texts at execution. Nothing that can change later goes into it."""
+    """The certificate from what execution froze: its items, the audit-chain head, the rule
+    texts and the issuer at execution. Nothing that can change later goes into it.
+
+    ``issuer`` None: a batch executed before the issuer was frozen, printed as it was then
+    (the constants below and login names)."""
     from tracker.pdf.certificate import (
         Certificate,
         CertificateItem,
@@ -60,11 +106,19 @@ def render(
     ).all()
     destroyed = [e for e in entries if e.outcome == "destroyed"]
     cohorts: Counter[str] = Counter(e.rule_label for e in destroyed)
+    if issuer is None:
+        issuer = Issuer(
+            municipality=LEGACY_MUNICIPALITY,
+            office=LEGACY_OFFICE,
+            created_by=batch.created_by,
+            approved_by=batch.approved_by or "",
+            recorded_by=batch.executed_by or "",
+        )
     return render_certificate(
         Certificate(
             certificate_no=batch.certificate_no,
-            municipality=MUNICIPALITY,
-            office=OFFICE,
+            municipality=issuer.municipality,
+            office=issuer.office,
             rules=[
                 CohortCount(label, rule_texts.get(label, ""), count)
                 for label, count in sorted(cohorts.items())
@@ -89,9 +143,9 @@ def render(
                 for e in entries
                 if e.outcome == "skipped"
             ],
-            created_by=batch.created_by,
-            approved_by=batch.approved_by or "",
-            executed_by=f"{batch.executor}（記録: {batch.executed_by}）",
+            created_by=issuer.created_by,
+            approved_by=issuer.approved_by,
+            executed_by=f"{batch.executor}（記録: {issuer.recorded_by}）",
             witness=batch.witness or "",
             audit_head_hash=head_hash,
             audit_head_seq=head_seq,
@@ -100,9 +154,11 @@ def render(
     )
 
 
-#: Printed on certificates. One municipality per installation (configurable later).
-MUNICIPALITY = "熊本市"
-OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
+#: Printed on the certificates of batches executed before the issuer was frozen (revision
+#: 0008); newer ones take the municipality and office from the settings. Never change these:
+#: the recorded SHA-256 of those certificates depends on them.
+LEGACY_MUNICIPALITY = "熊本市"
+LEGACY_OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
 
 
 def find_by_certificate_sha256(session: Session, digest: str) -> DisposalBatch | None:

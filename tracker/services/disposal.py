@@ -333,7 +333,8 @@ def execute(
 
     labels = {entry.rule_label for entry, _item, _envelope in pending}
     texts = {k: v for k, v in certificates.rule_texts(session).items() if k in labels}
-    digest = sha256_of(certificates.render(session, batch, head.seq, head.hash, texts))
+    issuer = certificates.issuer_now(session, batch)
+    digest = sha256_of(certificates.render(session, batch, head.seq, head.hash, texts, issuer))
     # The certificate is frozen once: its head, rule texts and SHA-256 are written only where
     # none is, and it is always rebuilt from them.
     transition(
@@ -345,6 +346,7 @@ def execute(
             "audit_head_seq": head.seq,
             "audit_head_hash": head.hash,
             "certificate_rules": canonical_json(texts),
+            "certificate_issuer": issuer.to_json(),
             "certificate_sha256": digest,
         },
         conflict=lambda current: _taken(session, current, "実行"),

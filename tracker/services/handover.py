@@ -27,7 +27,7 @@ from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
 from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
-from tracker.services import audit
+from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
 from tracker.services.numbering import next_id
 
@@ -180,12 +180,13 @@ def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:
             done = session.execute(
                 select(Handover.handed_over_at, Handover.clerk)
                 .join(HandoverItem, HandoverItem.handover_id == Handover.id)
-                .where(HandoverItem.item_id == item.id)
+                .where(HandoverItem.item_id == item.id, HandoverItem.voided.is_(False))
             ).first()
             if done is not None:
                 local = to_jst(done.handed_over_at)
+                clerk = people.name_of(session, done.clerk)
                 lines.append(
-                    f"{item.control_no} は交付済みです（{local:%m月%d日 %H:%M}、担当 {done.clerk}）"
+                    f"{item.control_no} は交付済みです（{local:%m月%d日 %H:%M}、担当 {clerk}）"
                 )
             else:
                 lines.append(f"{item.control_no} は交付済みです")

@@ -1,4 +1,9 @@
-"""The handover log as an auditor reads it, with the flags an auditor wants (issue #6)."""
+"""The handover log as an auditor reads it, with the flags an auditor wants (issue #6).
+
+Voided handovers (交付取消) stay in the log, flagged, and so do those whose clerk asked for a
+void that no officer has decided yet. "After hours" follows the counter's opening hours in the
+office settings (`tracker.services.settings`), not a constant.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.clock import JST
+from tracker.domain.identity import IdentityPolicy
 from tracker.domain.retention import Rule, rule_for
 from tracker.models import Envelope, Handover, HandoverItem, Item
+from tracker.models import IdentityPolicy as PolicyRow
+from tracker.services import settings
 from tracker.services.retention import load_rules
+from tracker.services.settings import OpeningHours
 
-#: Counter opening hours (JST), Monday=0 … Sunday=6. Outside them a handover is flagged.
-OPENING_HOURS: dict[int, tuple[time, time]] = {day: (time(8, 30), time(17, 15)) for day in range(5)}
 FLAGS = {
+    "voided": "取消済",
+    "void_requested": "取消依頼中",
     "after_hours": "時間外",
     "proxy": "代理人",
     "same_clerk_as_intake": "受付と同じ担当者",
@@ -37,11 +46,21 @@ class ReviewedHandover:
 
 
 def flags_for(
-    handover: Handover, items: list[Item], envelope: Envelope, rules: list[Rule]
+    handover: Handover,
+    items: list[Item],
+    envelope: Envelope,
+    rules: list[Rule],
+    opening_hours: OpeningHours,
 ) -> list[str]:
+    """The review flags of one handover; ``opening_hours`` are the counter's (JST, Monday=0;
+    a day missing from it is closed)."""
     found = []
+    if handover.voided_at is not None:
+        found.append("voided")
+    elif handover.void_requested_at is not None:
+        found.append("void_requested")
     local = handover.handed_over_at.astimezone(JST)
-    hours = OPENING_HOURS.get(local.weekday())
+    hours = opening_hours.get(local.weekday())
     if hours is None or not hours[0] <= local.time() <= hours[1]:
         found.append("after_hours")
     if handover.recipient_kind == "proxy":
@@ -93,12 +112,23 @@ def review(session: Session, wanted: ReviewFilter) -> list[ReviewedHandover]:
     if kind:
         query = query.where(Handover.recipient_kind == kind)
     rules = [stored.rule for stored in load_rules(session)]
+    hours = settings.load(session).opening_hours
     rows = []
     for handover in session.scalars(query):
         items = [entry.item for entry in handover.items]
         row = ReviewedHandover(
-            handover, items, flags_for(handover, items, handover.envelope, rules)
+            handover, items, flags_for(handover, items, handover.envelope, rules, hours)
         )
         if not flagged_only or row.flags:
             rows.append(row)
     return rows
+
+
+def document_names(session: Session) -> dict[int, dict[str, str]]:
+    """Policy version → document code → name (運転免許証), for every version: each handover
+    names its documents in the catalogue of the version it was checked against."""
+    names: dict[int, dict[str, str]] = {}
+    for row in session.scalars(select(PolicyRow)):
+        policy = IdentityPolicy.from_dict(json.loads(row.policy_json), version=row.version)
+        names[row.version] = {code: doc.name for code, doc in policy.documents.items()}
+    return names

@@ -4,20 +4,20 @@ review with flags, exports. Everything here is GET: auditors change nothing (SPE
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from tracker.clock import today_jst
+from tracker.clock import to_jst, today_jst
 from tracker.domain.codes import AuditAction, Role
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
 from tracker.extensions import db
 from tracker.models import Item
-from tracker.services import audit, auditlog, handover_review
+from tracker.services import audit, auditlog, handover_review, people
 from tracker.web.access import allow
 from tracker.web.filters import code_label
 from tracker.web.params import date_arg, id_arg
@@ -167,6 +167,7 @@ def handover_log() -> ResponseReturnValue:
         "audit/handovers.html",
         rows=rows,
         args=args,
+        document_names=handover_review.document_names(db.session),
         flags=handover_review.FLAGS,
         kinds={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
         limit=handover_review.MAX_ROWS,
@@ -190,17 +191,33 @@ def handover_export() -> ResponseReturnValue:
         "documents",
         "policy_version",
         "flags",
+        # issue 12: the people by name, and the void (交付取消) of a voided handover
+        "clerk_name",
+        "voided_at_jst",
+        "voided_by",
+        "voided_by_name",
+        "void_reason",
     )
+    known = people.display_names(db.session)
+
+    def jst(moment: datetime | None) -> str:
+        return to_jst(moment).isoformat() if moment is not None else ""
+
     body = [
         [
             r.handover.receipt_no,
-            r.handover.handed_over_at.isoformat(),
+            jst(r.handover.handed_over_at),
             r.handover.clerk,
             r.handover.recipient_kind,
             " ".join(i.control_no for i in r.items),
             " ".join(r.documents),
             r.handover.policy_version,
             " ".join(r.flags),
+            people.shown_name(r.handover.clerk, known),
+            jst(r.handover.voided_at),
+            r.handover.voided_by or "",
+            people.shown_name(r.handover.voided_by, known) if r.handover.voided_by else "",
+            r.handover.void_reason or "",
         ]
         for r in rows
     ]

@@ -6,8 +6,22 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import TextArea
 
 from tracker.domain.identity import AUTHORITY_PROOFS, IdentityPolicy, RecipientKind
+
+
+class VoidForm(FlaskForm):
+    """交付取消 by a records officer; the reason is required and checked as free text (never an
+    individual number) by tracker.services.voids."""
+
+    reason = StringField(_l("取消の理由"), widget=TextArea(), render_kw={"rows": 2})
+
+
+class VoidRequestForm(FlaskForm):
+    """The clerk who made a handover asks for its void, the same day."""
+
+    reason = StringField(_l("取消を依頼する理由"), widget=TextArea(), render_kw={"rows": 2})
 
 
 class CheckboxesField(SelectMultipleField):

@@ -22,9 +22,9 @@ from tracker.domain.records import check_free_text
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, lookup
+from tracker.services import audit, handover, intake, lookup, people, settings, voids
 from tracker.web.access import allow
-from tracker.web.counter.forms import HandoverForm
+from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 
@@ -113,13 +113,12 @@ def item(item_id: int) -> ResponseReturnValue:
         object_id=record.id,
         details={"control_no": record.control_no},
     )
-    done = db.session.scalar(
-        select(Handover).join(HandoverItem).where(HandoverItem.item_id == record.id)
-    )
+    history = voids.handovers_of(db.session, record.id)
     return render_template(
         "counter/item.html",
         item=record,
-        handover=done,
+        handover=next((h for h in history if h.voided_at is None), None),
+        handovers=history,
         can_hand_over=current_user.has_role(C, R),
         can_manage=current_user.has_role(R),
         decision=_eligibility_today(record),
@@ -270,6 +269,17 @@ def handover_detail(handover_id: int) -> ResponseReturnValue:
         object_id=record.id,
         details={"receipt_no": record.receipt_no},
     )
+    return render_detail(record)
+
+
+def render_detail(
+    record: Handover,
+    *,
+    void_form: VoidForm | None = None,
+    request_form: VoidRequestForm | None = None,
+    problem: str | None = None,
+) -> str:
+    """The handover page; a refused void or void request shows it again with the problem."""
     return render_template(
         "counter/handover_detail.html",
         handover=record,
@@ -279,6 +289,13 @@ def handover_detail(handover_id: int) -> ResponseReturnValue:
         proofs={p.code: p.name for p in AUTHORITY_PROOFS},
         kind_label=code_label(record.recipient_kind, "recipient_kind"),
         can_print=current_user.has_role(C, R),
+        can_void=current_user.has_role(R) and record.voided_at is None,
+        can_request=current_user.has_role(C, R)
+        and voids.may_request(record, actor=current_user.username, now=now_utc()),
+        void_form=void_form
+        or VoidForm(formdata=None, data={"reason": record.void_request_reason or ""}),
+        request_form=request_form or VoidRequestForm(formdata=None),
+        problem=problem,
     )
 
 
@@ -307,12 +324,11 @@ def receipt(handover_id: int) -> ResponseReturnValue:
     )
     names = _document_names(record.policy_version)
     proofs = {p.code: p.name for p in AUTHORITY_PROOFS}
-    office = record.envelope.location.name
     pdf = render_receipt(
         Receipt(
             receipt_no=record.receipt_no,
             issued_at=now if reprint else record.handed_over_at,
-            office_name=office,
+            addressee=settings.load(db.session).receipt_addressee,
             items=[
                 ReceiptItem(
                     control_no=hi.item.control_no,
@@ -329,9 +345,11 @@ def receipt(handover_id: int) -> ResponseReturnValue:
             principal_documents=_document_lines(record.principal_documents, names),
             letter_of_attorney_date=record.letter_of_attorney_date,
             authority_proof=proofs.get(record.authority_proof or ""),
-            clerk_name=record.clerk,
+            clerk_name=people.name_of(db.session, record.clerk),
             policy_version=record.policy_version,
             reprint_of=record.receipt_printed_at if reprint else None,
+            voided_at=record.voided_at,
+            void_reason=record.void_reason,
         )
     )
     return Response(
@@ -374,3 +392,7 @@ def handovers() -> ResponseReturnValue:
         following=day + timedelta(days=1),
         kind_labels={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
     )
+
+
+# 交付取消 (void) and its request, on the same blueprint.
+from tracker.web.counter import voids as _void_pages  # noqa: E402, F401
