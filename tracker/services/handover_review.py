@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.clock import JST
 from tracker.domain.retention import Rule, rule_for
 from tracker.models import Envelope, Handover, HandoverItem, Item
+from tracker.services import settings
 from tracker.services.retention import load_rules
 
 #: Counter opening hours (JST), Monday=0 … Sunday=6. Outside them a handover is flagged.
@@ -37,11 +38,16 @@ class ReviewedHandover:
 
 
 def flags_for(
-    handover: Handover, items: list[Item], envelope: Envelope, rules: list[Rule]
+    handover: Handover,
+    items: list[Item],
+    envelope: Envelope,
+    rules: list[Rule],
+    opening_hours: dict[int, tuple[time, time]] | None = None,
 ) -> list[str]:
+    """``opening_hours``: the office's (``settings.load``); the defaults when not given."""
     found = []
     local = handover.handed_over_at.astimezone(JST)
-    hours = OPENING_HOURS.get(local.weekday())
+    hours = (OPENING_HOURS if opening_hours is None else opening_hours).get(local.weekday())
     if hours is None or not hours[0] <= local.time() <= hours[1]:
         found.append("after_hours")
     if handover.recipient_kind == "proxy":
@@ -93,11 +99,12 @@ def review(session: Session, wanted: ReviewFilter) -> list[ReviewedHandover]:
     if kind:
         query = query.where(Handover.recipient_kind == kind)
     rules = [stored.rule for stored in load_rules(session)]
+    opening_hours = settings.load(session).opening_hours  # an admin may change them (issue 12)
     rows = []
     for handover in session.scalars(query):
         items = [entry.item for entry in handover.items]
         row = ReviewedHandover(
-            handover, items, flags_for(handover, items, handover.envelope, rules)
+            handover, items, flags_for(handover, items, handover.envelope, rules, opening_hours)
         )
         if not flagged_only or row.flags:
             rows.append(row)
