@@ -40,6 +40,7 @@ POLICY: dict[str, set[Role] | None] = {
     "admin.locations": {M},
     "admin.edit_location": {M},
     "admin.retire_location": {M},
+    "admin.reactivate_location": {M},
     "custody.new_envelope": {C, R},
     "custody.envelope": {C, R, A},
     "custody.edit_envelope": {C, R},

@@ -359,6 +359,14 @@ def test_a_retired_location_leaves_the_intake_select_but_stays_on_old_records(
     assert "東部書庫" in clerk.get(f"/envelopes/{envelope_id}").text
     assert len(_events(app, "location.retire")) == 1
 
+    back = admin.post(
+        f"/admin/locations/{location_id}/reactivate", data=retire, follow_redirects=True
+    )
+    assert "保管場所「東部書庫」を再び使用できるようにしました" in back.text
+    assert "東部書庫" in clerk.get("/envelopes/new").text
+    change = json.loads(_events(app, "location.change")[-1].details)
+    assert change["before"] == {"active": False} and change["after"] == {"active": True}
+
 
 def test_a_bad_or_duplicate_location_is_refused_with_the_reason(app: Flask, make_user) -> None:
     admin = _admin(app, make_user)

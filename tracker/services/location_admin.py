@@ -188,3 +188,24 @@ def retire_location(session: Session, *, actor: str, location: Location) -> None
         object_id=location.id,
         details={"code": location.code, "name": location.name},
     )
+
+
+def reactivate_location(session: Session, *, actor: str, location: Location) -> None:
+    """Undo a retirement: the location is offered at intake and for moves again."""
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(Location)
+        .where(Location.id == location.id, Location.active.is_(False))
+        .values(active=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(location)
+    if changed != 1:
+        raise Conflict(f"保管場所「{location.name}」は既に使用中です。画面を開き直してください")
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.LOCATION_CHANGE,
+        object_type="location",
+        object_id=location.id,
+        details={"code": location.code, "before": {"active": False}, "after": {"active": True}},
+    )

@@ -337,3 +337,16 @@ def retire_location(location_id: int) -> ResponseReturnValue:
     else:
         flash(_("保管場所「%(name)s」を廃止しました。", name=location.name), "info")
     return redirect(url_for("admin.locations"))
+
+
+@bp.route("/locations/<int:location_id>/reactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def reactivate_location(location_id: int) -> ResponseReturnValue:
+    """Undo a retirement (a mistaken one, or a place used again)."""
+    location = _location_or_404(location_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    location_admin.reactivate_location(db.session, actor=current_user.username, location=location)
+    flash(_("保管場所「%(name)s」を再び使用できるようにしました。", name=location.name), "info")
+    return redirect(url_for("admin.locations"))
