@@ -301,3 +301,47 @@ def test_unlock_lifts_every_lock_and_forgets_the_failures(database: Database) ->
         assert session.scalar(select(func.count()).select_from(LoginLock)) == 0
         assert session.scalar(select(func.count()).select_from(LoginFailure)) == 0
     assert json.loads(_last_event(database, AuditAction.USER_UNLOCK).details)["locks_lifted"] == 2
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(postgres_url: str) -> None:
+    """The last-admin check is serialised: without it both demotions would pass."""
+    import threading
+
+    database = Database(postgres_url, pool_size=4)
+    try:
+        factories.user(database, Role.ADMIN, "admin1")
+        factories.user(database, Role.ADMIN, "admin2")
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def demote(actor: str, target: str) -> None:
+            session = database.new_session()
+            try:
+                user = session.scalar(select(User).where(User.username == target))
+                assert user is not None
+                barrier.wait(timeout=30)
+                accounts.change_role(session, actor=actor, user=user, role=Role.CLERK, now=NOW)
+                session.commit()
+                outcomes.append("demoted")
+            except accounts.AccountError:
+                session.rollback()
+                outcomes.append("refused")
+            finally:
+                session.close()
+
+        threads = [
+            threading.Thread(target=demote, args=("admin1", "admin2")),
+            threading.Thread(target=demote, args=("admin2", "admin1")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["demoted", "refused"]
+        with database.session_scope() as session:
+            admins = session.scalar(
+                select(func.count()).select_from(User).where(User.role == Role.ADMIN.value)
+            )
+        assert admins == 1
+    finally:
+        database.dispose()
