@@ -380,3 +380,19 @@ def test_a_bad_or_duplicate_location_is_refused_with_the_reason(app: Flask, make
     )
     assert "既定の保管場所のため廃止できません" in response.text
     assert _events(app, "location.create") == [] and _events(app, "location.retire") == []
+
+
+def test_a_double_click_on_disable_does_not_enable_again(app: Flask, make_user) -> None:
+    make_user(Role.CLERK, "kimura")
+    admin = _admin(app, make_user)
+    user_id = _user_id(app, "kimura")
+    token = csrf_token(admin, "/admin/users")
+    for _ in range(2):
+        response = admin.post(
+            f"/admin/users/{user_id}/active",
+            data={"active": "0", "csrf_token": token},
+            follow_redirects=True,
+        )
+        assert "ユーザー「kimura」を無効にしました。" in response.text
+    assert len(_events(app, "user.deactivate")) == 1 and _events(app, "user.activate") == []
+    assert login(app.test_client(), Account("kimura", PASSWORD, Role.CLERK)).status_code == 200

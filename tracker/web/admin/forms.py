@@ -145,3 +145,10 @@ class RenameLocationForm(FlaskForm):
     )
     #: The name the admin saw: a rename by a colleague meanwhile is a conflict, not overwritten.
     expected_name = HiddenField()
+
+
+class ActiveForm(FlaskForm):
+    """Enable or disable an account. ``active`` is the state wanted ("1"/"0"), so a double
+    click does not flip it back; without it (an old page) the button toggles."""
+
+    active = HiddenField()

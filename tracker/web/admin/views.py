@@ -20,6 +20,7 @@ from tracker.services import accounts, location_admin, settings
 from tracker.web.access import allow
 from tracker.web.admin.forms import (
     WEEKDAY_LABELS,
+    ActiveForm,
     NewLocationForm,
     NewUserForm,
     RenameLocationForm,
@@ -80,7 +81,7 @@ def new_user() -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @allow(Role.ADMIN)
 def toggle_active(user_id: int) -> ResponseReturnValue:
-    form = EmptyForm()
+    form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)
     user = db.session.get(User, user_id)
@@ -89,18 +90,20 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
     if user.id == current_user.user.id:
         flash(_("自分自身のアカウントは無効にできません。"), "error")
         return redirect(url_for("admin.users"))
-    try:
-        with db.attempt():
-            accounts.set_active(
-                db.session,
-                actor=current_user.username,
-                user=user,
-                active=not user.active,
-                now=now_utc(),
-            )
-    except accounts.AccountError as refusal:
-        flash(str(refusal), "error")
-        return redirect(url_for("admin.users"))
+    wanted = {"1": True, "0": False}.get(form.active.data or "", not user.active)
+    if wanted != user.active:
+        try:
+            with db.attempt():
+                accounts.set_active(
+                    db.session,
+                    actor=current_user.username,
+                    user=user,
+                    active=wanted,
+                    now=now_utc(),
+                )
+        except accounts.AccountError as refusal:
+            flash(str(refusal), "error")
+            return redirect(url_for("admin.users"))
     if user.active:
         flash(_("ユーザー「%(name)s」を有効にしました。", name=user.username), "info")
     else:
