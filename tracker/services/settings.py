@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import AuditAction
+from tracker.domain.errors import InputError
+from tracker.domain.records import check_free_text
 from tracker.models import Setting
 from tracker.services import audit
 
@@ -37,6 +39,52 @@ class OfficeSettings:
     #: The addressee of a receipt (受領書の宛先), e.g. 熊本市長.
     receipt_addressee: str = DEFAULT_RECEIPT_ADDRESSEE
     opening_hours: OpeningHours = field(default_factory=lambda: dict(DEFAULT_OPENING_HOURS))
+
+
+class SettingsError(InputError):
+    """A setting that cannot be stored; ``field`` names it (``municipality``, ``hours-0`` …)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+#: field → (label in messages, the length limit of :func:`check_free_text` it uses)
+_TEXT_FIELDS = {
+    "municipality": ("自治体名", "label"),
+    "office": ("事務所名", "place"),
+    "receipt_addressee": ("受領書の宛先", "person"),
+}
+WEEKDAYS = ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日", "日曜日")
+
+
+def checked(settings: OfficeSettings) -> OfficeSettings:
+    """The settings with their text cleaned, or :class:`SettingsError` naming the first
+    problem: empty or over-long text, control characters, a day that closes before it opens."""
+    cleaned: dict[str, str] = {}
+    for name, (label, limit_name) in _TEXT_FIELDS.items():
+        try:
+            cleaned[name] = check_free_text(
+                getattr(settings, name), limit_name, required=True, label=label
+            )
+        except InputError as error:
+            raise SettingsError(str(error), name) from None
+    for day, (opens, closes) in settings.opening_hours.items():
+        if day not in range(7):
+            raise SettingsError(f"曜日の番号が正しくありません（{day}）", "opening_hours")
+        if not opens < closes:
+            raise SettingsError(
+                f"{WEEKDAYS[day]}の窓口時間: 終了（{closes:%H:%M}）は"
+                f"開始（{opens:%H:%M}）より後にしてください",
+                f"hours-{day}",
+            )
+    return OfficeSettings(opening_hours=dict(settings.opening_hours), **cleaned)
+
+
+def is_open(settings: OfficeSettings, moment: datetime) -> bool:
+    """Whether the counter is open at ``moment`` (a JST wall-clock time)."""
+    hours = settings.opening_hours.get(moment.weekday())
+    return hours is not None and hours[0] <= moment.time() <= hours[1]
 
 
 def _hours_to_json(hours: OpeningHours) -> dict[str, list[str]]:
@@ -81,10 +129,12 @@ def load(session: Session) -> OfficeSettings:
 def save(session: Session, new: OfficeSettings, *, actor: str, now: datetime) -> list[str]:
     """Store what changed and audit it with before/after; returns the changed keys.
 
+    Refuses what :func:`checked` refuses (:class:`SettingsError`), before writing anything.
     Settings hold no personal data, so the before/after values go into the event as they are.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    new = checked(new)
     old_values = _as_json(load(session))
     new_values = _as_json(new)
     changed = [key for key in new_values if new_values[key] != old_values[key]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.domain.codes import Role
@@ -22,6 +22,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = frozenset({"public"})
 #: Flask's own endpoints that cannot carry an attribute.
 BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+#: What a person who must replace their password may still open (issue 12); public views
+#: (logout, login, language) are open anyway.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password"})
 
 
 def allow(*roles: Role) -> Callable[[F], F]:
@@ -52,7 +55,8 @@ def declared_roles(app: Flask, endpoint: str) -> frozenset[str] | None:
 
 
 def enforce_access() -> Any:
-    """``before_request``: anonymous → login page, wrong role or undeclared → 403."""
+    """``before_request``: anonymous → login page, wrong role or undeclared → 403; a person
+    who must replace their password (new account, admin reset) → the change page."""
     if request.endpoint is None:
         return None  # no such route: the 404 handler answers
     roles = declared_roles(current_app, request.endpoint)
@@ -63,6 +67,8 @@ def enforce_access() -> Any:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
     if current_user.role not in roles:
         abort(403)
     return None

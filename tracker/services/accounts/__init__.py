@@ -38,11 +38,17 @@ from tracker.services.accounts.sessions import (
     start_session,
 )
 from tracker.services.accounts.users import (
+    NO_ADMIN_LEFT,
+    SAME_PASSWORD,
     USERNAME_ALLOWED,
+    WRONG_CURRENT_PASSWORD,
     AccountError,
+    change_own_password,
+    change_role,
     create_user,
     generate_password,
     make_hasher,
+    reset_password,
     set_active,
     set_password,
     unlock,
@@ -51,8 +57,11 @@ from tracker.services.accounts.users import (
 )
 
 __all__ = [
+    "NO_ADMIN_LEFT",
+    "SAME_PASSWORD",
     "TOUCH_INTERVAL",
     "USERNAME_ALLOWED",
+    "WRONG_CURRENT_PASSWORD",
     "AccountError",
     "AttemptKind",
     "Credentials",
@@ -61,6 +70,8 @@ __all__ = [
     "LoginResult",
     "SessionLookup",
     "authenticate",
+    "change_own_password",
+    "change_role",
     "check_password",
     "confirm_password",
     "create_user",
@@ -70,6 +81,7 @@ __all__ = [
     "lookup_credentials",
     "make_hasher",
     "record_login_attempt",
+    "reset_password",
     "resume_session",
     "set_active",
     "set_password",

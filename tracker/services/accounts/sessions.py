@@ -109,9 +109,17 @@ def _end(session: Session, user_session: UserSession, now: datetime, reason: str
     return ended == 1
 
 
-def _end_all_sessions(session: Session, user: User, now: datetime, reason: str) -> None:
-    session.execute(
+def _end_all_sessions(
+    session: Session, user: User, now: datetime, reason: str, *, keep_token: str | None = None
+) -> int:
+    """End the user's open sessions (all but the one ``keep_token`` names); returns how many."""
+    condition = [UserSession.user_id == user.id, UserSession.ended_at.is_(None)]
+    if keep_token is not None:
+        condition.append(UserSession.token_hash != _token_hash(keep_token))
+    ended: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .where(*condition)
         .values(ended_at=now, end_reason=reason)
-    )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return ended

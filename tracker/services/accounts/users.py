@@ -1,17 +1,31 @@
-"""Accounts themselves: names, passwords, creation, enabling and disabling, unlocking.
+"""Accounts themselves: names, passwords, roles, creation, enabling and disabling, unlocking.
 
-Every change is audited (SPEC §8). A password change or disabling ends the account's open
-sessions (:mod:`.sessions`); a password change or an admin's unlock forgets its failed logins
-and lifts its locks (:mod:`.logins`).
+Every change is audited (SPEC §8) and is a conditional ``UPDATE`` whose row count is checked
+(a colleague's change in between is a :class:`~tracker.services.transitions.Conflict`).
+
+* A person changes their own password by typing the current one first; a wrong one counts
+  exactly like a failed login (:func:`.logins.confirm_password`), and their *other* sessions
+  end (issue 12).
+* An admin's reset gives a random one-time password, shown once and never stored or logged in
+  clear; the account must choose a new one at its next login (``must_change_password``). So
+  must an account an admin creates on the web; ``tracker create-user`` does not set it, since
+  that is how the first admin is made (docs/cli.md).
+* A role change, a reset or disabling ends all of that account's sessions; no change may leave
+  the office without an active admin.
+* A password change, a reset or an admin's unlock forgets the failed logins and lifts the
+  locks (:mod:`.logins`).
 """
 
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,8 +36,14 @@ from tracker.domain.passwords import password_problems
 from tracker.domain.records import check_free_text
 from tracker.models import LoginLock, User
 from tracker.services import audit
-from tracker.services.accounts.logins import _forget_failures
+from tracker.services.accounts.logins import (
+    AttemptKind,
+    LoginPolicy,
+    _forget_failures,
+    authenticate,
+)
 from tracker.services.accounts.sessions import _end_all_sessions
+from tracker.services.transitions import Conflict, serialise
 
 USERNAME_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -82,8 +102,13 @@ def create_user(
     role: Role,
     password: str,
     display_name: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
-    """Add an account (audited). Refuses a taken name or a weak password."""
+    """Add an account (audited). Refuses a taken name or a weak password.
+
+    ``must_change_password``: the first login must choose a new password (an account an admin
+    creates on the web; not the first admin, made with ``tracker create-user``).
+    """
     username = validate_username(username)
     try:
         shown = check_free_text(
@@ -100,6 +125,7 @@ def create_user(
         role=role.value,
         password_hash=hasher.hash(password),
         active=True,
+        must_change_password=must_change_password,
     )
     try:
         with session.begin_nested():  # a colleague may have taken the name a moment ago
@@ -113,26 +139,83 @@ def create_user(
         action=AuditAction.USER_CREATE,
         object_type="user",
         object_id=user.id,
-        details={"username": username, "role": role.value},
+        details={
+            "username": username,
+            "role": role.value,
+            "must_change_password": must_change_password,
+        },
     )
     return user
 
 
+#: Refusal of a change that would leave nobody able to manage accounts.
+NO_ADMIN_LEFT = "有効なシステム管理者が一人もいなくなるため、この変更はできません"
+
+
+def _conflict(user: User) -> str:
+    return f"ユーザー「{user.display_name}」は他の操作で変更されました。画面を開き直してください"
+
+
+def _keeps_an_admin(session: Session, user: User) -> None:
+    """Refuse when ``user`` is the last active admin. Serialised, so that two admins demoting
+    each other at the same moment cannot both pass the check."""
+    serialise(session, "admins")
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise AccountError(NO_ADMIN_LEFT, field="role")
+
+
 def set_active(session: Session, *, actor: str, user: User, active: bool, now: datetime) -> None:
-    """Enable or disable an account; disabling ends its open sessions at once."""
+    """Enable or disable an account; disabling ends its open sessions at once.
+
+    Refuses to disable the last active admin; a change nobody needed does nothing.
+    """
     if user.active == active:
         return
-    user.active = active
-    if not active:
-        _end_all_sessions(session, user, now, reason="deactivated")
+    if not active and user.role == Role.ADMIN.value:
+        _keeps_an_admin(session, user)
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(User)
+        .where(User.id == user.id, User.active.is_(not active))
+        .values(active=active)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(user)
+    if changed != 1:
+        raise Conflict(_conflict(user))
+    ended = 0 if active else _end_all_sessions(session, user, now, reason="deactivated")
     audit.record(
         session,
         actor=actor,
         action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
         object_type="user",
         object_id=user.id,
-        details={"username": user.username},
+        details={"username": user.username, **({} if active else {"sessions_ended": ended})},
     )
+
+
+def _replace_hash(
+    session: Session, user: User, *, expected_hash: str | None, new_hash: str, must_change: bool
+) -> None:
+    """The password moves only from the hash the caller saw (a conditional update)."""
+    condition = (
+        User.password_hash.is_(None)
+        if expected_hash is None
+        else User.password_hash == expected_hash
+    )
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(User)
+        .where(User.id == user.id, condition)
+        .values(password_hash=new_hash, must_change_password=must_change)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(user)
+    if changed != 1:
+        raise Conflict(_conflict(user))
 
 
 def set_password(
@@ -144,18 +227,163 @@ def set_password(
     password: str,
     now: datetime,
 ) -> None:
-    """Replace a password; other sessions of that user end (they may be an intruder's)."""
+    """Replace a password without asking for the old one (for tools and tests); every session
+    of that user ends (they may be an intruder's)."""
     validate_password(password, username=user.username, display_name=user.display_name)
-    user.password_hash = hasher.hash(password)
+    _replace_hash(
+        session,
+        user,
+        expected_hash=user.password_hash,
+        new_hash=hasher.hash(password),
+        must_change=False,
+    )
     _forget_failures(session, user.id)
-    _end_all_sessions(session, user, now, reason="password")
+    ended = _end_all_sessions(session, user, now, reason="password")
     audit.record(
         session,
         actor=actor,
         action=AuditAction.USER_PASSWORD_CHANGE,
         object_type="user",
         object_id=user.id,
-        details={"username": user.username},
+        details={"username": user.username, "sessions_ended": ended},
+    )
+
+
+WRONG_CURRENT_PASSWORD = "現在のパスワードが正しくありません"  # noqa: S105 — a message
+SAME_PASSWORD = "新しいパスワードは現在のパスワードと違うものにしてください"  # noqa: S105
+
+
+def change_own_password(
+    read_session: Callable[[], AbstractContextManager[Session]],
+    session: Session,
+    hasher: PasswordHasher,
+    policy: LoginPolicy,
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    client: str,
+    now: datetime,
+    keep_token: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> User:
+    """A logged-in person replaces their own password (issue 12); returns the account.
+
+    The new password must pass the password rule (checked first, so a weak choice costs no
+    attempt). The current password is then checked exactly like a re-entered one: a wrong one
+    is a failed login for the lockout, and a locked account is refused even with the right one;
+    :class:`AccountError` (field ``current_password``) then says so, and the caller must still
+    commit (the failure is flushed). ``session`` must not be in a transaction yet (the Argon2
+    checks run outside it). On success the other sessions end (``keep_token`` is the one in
+    use) and ``must_change_password`` is cleared.
+    """
+    if session.in_transaction():
+        raise RuntimeError("a password check must not run inside a database transaction")
+    with read_session() as reading:
+        account = reading.get(User, user_id)
+        if account is None:
+            raise AccountError(WRONG_CURRENT_PASSWORD, field="current_password")
+        username, display_name = account.username, account.display_name
+    if new_password == current_password:
+        raise AccountError(SAME_PASSWORD, field="password")
+    validate_password(new_password, username=username, display_name=display_name)
+    new_hash = hasher.hash(new_password)  # before any transaction: Argon2 takes a while
+    result = authenticate(
+        read_session,
+        session,
+        hasher,
+        policy,
+        username=username,
+        password=current_password,
+        client=client,
+        now=now,
+        kind=AttemptKind.REENTRY,
+        sleep=sleep,
+    )
+    if not result.ok or result.user is None or result.user.id != user_id:
+        raise AccountError(WRONG_CURRENT_PASSWORD, field="current_password")
+    user = result.user
+    was_required = user.must_change_password
+    _replace_hash(
+        session, user, expected_hash=user.password_hash, new_hash=new_hash, must_change=False
+    )
+    _forget_failures(session, user.id)
+    ended = _end_all_sessions(session, user, now, reason="password", keep_token=keep_token)
+    audit.record(
+        session,
+        actor=user.username,
+        action=AuditAction.USER_PASSWORD_CHANGE,
+        object_type="user",
+        object_id=user.id,
+        details={
+            "username": user.username,
+            "by": "self",
+            "was_required": was_required,
+            "sessions_ended": ended,
+        },
+    )
+    return user
+
+
+def reset_password(
+    session: Session, hasher: PasswordHasher, *, actor: str, user: User, now: datetime
+) -> str:
+    """An admin gives ``user`` a random one-time password and returns it, to be shown once.
+
+    The account must choose its own password at the next login; its sessions end, its failed
+    logins and locks are forgotten. The password is in no log and no audit event.
+    """
+    password = generate_password(user.username, user.display_name)
+    _replace_hash(
+        session,
+        user,
+        expected_hash=user.password_hash,
+        new_hash=hasher.hash(password),
+        must_change=True,
+    )
+    _forget_failures(session, user.id)
+    ended = _end_all_sessions(session, user, now, reason="password_reset")
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.USER_PASSWORD_RESET,
+        object_type="user",
+        object_id=user.id,
+        details={"username": user.username, "sessions_ended": ended},
+    )
+    return password
+
+
+def change_role(session: Session, *, actor: str, user: User, role: Role, now: datetime) -> None:
+    """Give ``user`` another role (audited with before and after); their sessions end, so the
+    new role applies from their next login. Refuses to leave no active admin."""
+    before = user.role
+    if before == role.value:
+        raise AccountError(f"役割は既に「{role.label_ja}」です", field="role")
+    if before == Role.ADMIN.value and user.active:
+        _keeps_an_admin(session, user)
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(User)
+        .where(User.id == user.id, User.role == before)
+        .values(role=role.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(user)
+    if changed != 1:
+        raise Conflict(_conflict(user))
+    ended = _end_all_sessions(session, user, now, reason="role")
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.USER_ROLE_CHANGE,
+        object_type="user",
+        object_id=user.id,
+        details={
+            "username": user.username,
+            "before": before,
+            "after": role.value,
+            "sessions_ended": ended,
+        },
     )
 
 

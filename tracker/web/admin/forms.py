@@ -2,9 +2,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from tracker.domain.codes import Role
 from tracker.domain.passwords import password_problems
@@ -58,3 +68,87 @@ class NewUserForm(FlaskForm):
 
 class UnlockForm(FlaskForm):
     """Lift an account's login locks (a button: the CSRF token is the only field)."""
+
+
+class RoleForm(FlaskForm):
+    """Give an account another role."""
+
+    role = SelectField(_l("新しい役割"), choices=ROLE_CHOICES)
+
+
+WEEKDAY_LABELS = (
+    _l("月曜日"),
+    _l("火曜日"),
+    _l("水曜日"),
+    _l("木曜日"),
+    _l("金曜日"),
+    _l("土曜日"),
+    _l("日曜日"),
+)
+
+
+class DayHoursForm(Form):
+    """One weekday's counter hours (a sub-form: the outer form carries the CSRF token)."""
+
+    closed = BooleanField(_l("休み"))
+    opens = TimeField(_l("開始"), validators=[Optional()], format="%H:%M")
+    closes = TimeField(_l("終了"), validators=[Optional()], format="%H:%M")
+
+    def validate_closes(self, field: TimeField) -> None:
+        if self.closed.data:
+            return
+        if self.opens.data is None or field.data is None:
+            raise ValidationError(_l("開始と終了の時刻を入力するか、「休み」にしてください"))
+        if not self.opens.data < field.data:
+            raise ValidationError(_l("終了は開始より後の時刻にしてください"))
+
+
+class SettingsForm(FlaskForm):
+    """What the office prints on paper, and its counter hours (SPEC §1: admin settings)."""
+
+    municipality = StringField(
+        _l("自治体名"),
+        validators=[DataRequired(message=_l("自治体名を入力してください")), Length(max=100)],
+    )
+    office = StringField(
+        _l("事務所名"),
+        validators=[DataRequired(message=_l("事務所名を入力してください")), Length(max=200)],
+    )
+    receipt_addressee = StringField(
+        _l("受領書の宛先"),
+        validators=[
+            DataRequired(message=_l("受領書の宛先を入力してください")),
+            Length(max=100),
+        ],
+    )
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+
+
+class NewLocationForm(FlaskForm):
+    code = StringField(
+        _l("コード"),
+        validators=[DataRequired(message=_l("コードを入力してください")), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    name = StringField(
+        _l("名前"),
+        validators=[DataRequired(message=_l("名前を入力してください")), Length(max=200)],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class RenameLocationForm(FlaskForm):
+    name = StringField(
+        _l("新しい名前"),
+        validators=[DataRequired(message=_l("名前を入力してください")), Length(max=200)],
+        render_kw={"autocomplete": "off", "autofocus": True},
+    )
+    #: The name the admin saw: a rename by a colleague meanwhile is a conflict, not overwritten.
+    expected_name = HiddenField()
+
+
+class ActiveForm(FlaskForm):
+    """Enable or disable an account. ``active`` is the state wanted ("1"/"0"), so a double
+    click does not flip it back; without it (an old page) the button toggles."""
+
+    active = HiddenField()

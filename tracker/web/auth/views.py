@@ -21,10 +21,11 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
+from tracker.domain.codes import Role
 from tracker.extensions import db, password_hasher
 from tracker.services import accounts
-from tracker.web.access import public
-from tracker.web.auth.forms import EmptyForm, LoginForm
+from tracker.web.access import allow, public
+from tracker.web.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from tracker.web.principal import Principal
 
 bp = Blueprint("auth", __name__)
@@ -86,6 +87,38 @@ def logout() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR, Role.ADMIN)
+def change_password() -> ResponseReturnValue:
+    """Everyone changes their own password here; a new account or one an admin has reset is
+    sent here until it has (issue 12). The person's other sessions end."""
+    form = ChangePasswordForm()
+    forced = current_user.user.must_change_password
+    if form.validate_on_submit():
+        db.session.rollback()  # the password checks run outside any transaction
+        try:
+            accounts.change_own_password(
+                db.read_session,
+                db.session,
+                password_hasher,
+                login_policy(),
+                user_id=current_user.user.id,
+                current_password=form.current_password.data or "",
+                new_password=form.password.data or "",
+                client=client_address(),
+                now=now_utc(),
+                keep_token=current_user.token,
+            )
+        except accounts.AccountError as refusal:
+            # a wrong current password was counted as a failed login: that still commits
+            target = form.current_password if refusal.field == "current_password" else form.password
+            target.errors = [*target.errors, str(refusal)]
+        else:
+            flash(_("パスワードを変更しました。ほかの端末でのログインは終了しました。"), "info")
+            return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form, forced=forced)
 
 
 @bp.route("/language", methods=["POST"])
