@@ -192,7 +192,14 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_HASHES = {"sha256", "certificate_sha256", "audit_head", "client"}
+_HASHES = {"sha256", "certificate_sha256"}
+_ORDER = {key: n for n, key in enumerate(DETAIL_LABELS)}
+#: What the seeding writes (``locations: 5``), in words.
+_SEEDED = (
+    (re.compile(r"locations: (\d+)"), _l("保管場所 %(x)s件")),
+    (re.compile(r"retention rule: (.+)"), _l("廃棄基準「%(x)s」")),
+    (re.compile(r"identity policy: version (\d+)"), _l("本人確認基準 第%(x)s版")),
+)
 
 
 @dataclass(frozen=True)
@@ -242,7 +249,9 @@ def _shown(event: AuditEvent, refs: References) -> ShownEvent:
     details = audit_references.details_of(event)
     text, url = _object(event, refs)
     fields = [
-        Field(_label(key), _value(key, value, refs, details)) for key, value in details.items()
+        Field(_label(key), _value(key, value, refs, details))
+        for key, value in sorted(details.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER)))
+        if value not in (None, [], {}, "")  # nothing to read; the raw record has it
     ]
     return ShownEvent(
         event=event,
@@ -342,6 +351,8 @@ def _value(key: str, value: Any, refs: References, details: Mapping[str, Any]) -
 
 
 def _scalar(key: str, value: Any, refs: References) -> Markup:
+    if key == "items" and isinstance(value, int):
+        return escape(_("%(n)d点", n=value))
     if not isinstance(value, str):
         return escape(str(value))
     labelled = _coded(key, value)
@@ -351,8 +362,17 @@ def _scalar(key: str, value: Any, refs: References) -> Markup:
         return escape(refs.person(value))
     if key == "location":
         return escape(refs.locations.get(value, value))
-    if key in _HASHES:
-        return Markup('<span class="mono hash">{}</span>').format(value)
+    if key in _HASHES:  # the start identifies it; the full value is in the raw record
+        return Markup('<span class="mono" title="{}">{}…</span>').format(value, value[:16])
+    if key == "audit_head" and ":" in value:
+        seq, digest = value.split(":", 1)
+        return Markup('<span title="{}">{} <span class="mono">{}…</span></span>').format(
+            value, _("記録 #%(seq)s", seq=seq), digest[:16]
+        )
+    if key == "added":
+        for pattern, wording in _SEEDED:
+            if found := pattern.fullmatch(value):
+                return escape(str(wording) % {"x": found.group(1)})
     if _DATETIME.match(value):
         try:
             moment = datetime.fromisoformat(value)
