@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests import factories
 from tests.helpers import Account, csrf_token, login
@@ -26,6 +28,9 @@ from tracker.domain.codes import (
     Outcome,
     Role,
 )
+from tracker.domain.identity import default_policy
+from tracker.models import Item, Location, User
+from tracker.services import accounts, holds, identity_policy, intake, settings
 from tracker.services.disposal import Execution
 from tracker.web.audit.readable import AREAS
 
@@ -243,3 +248,57 @@ def test_handover_review_names_documents_and_policy(
     shown = visible_text(page)
     assert "運転免許証" in shown and "drivers_license" not in shown
     assert re.search(r"第1版（令和\d+年\d+月\d+日〜）", shown)
+
+
+def test_less_common_events_have_labelled_fields_too(app: Flask) -> None:
+    """Moves, edits, holds, extensions, settings, a new identity-policy version, an unlock:
+    every detail field has a label, every value is in words (no raw key, code or JSON)."""
+    auditor = factories.user(app, Role.AUDITOR, "auditor1", display_name="監査 三郎")
+    factories.user(app, Role.CLERK, "clerk1", display_name="窓口 花子")
+    (target,) = factories.envelope(app, 1, series=7, actor="clerk1")
+    database = factories.database_of(app)
+    with database.session_scope() as session:
+        item = session.get(Item, target)
+        assert item is not None
+        other = session.scalar(select(Location.id).where(Location.is_default.is_(False)))
+        assert other is not None
+        intake.move_envelope(
+            session, actor="officer1", envelope=item.envelope, location_id=other, slot="棚B-2"
+        )
+        holds.place(session, actor="officer1", item=item, reason="照会中", now=factories.NOW)
+        holds.extend(
+            session,
+            actor="officer1",
+            item=item,
+            retain_until=date(2030, 3, 31),
+            reason="本人から連絡",
+            now=factories.NOW,
+        )
+        settings.save(
+            session,
+            replace(settings.load(session), receipt_addressee="熊本市長 大西 一史"),
+            actor="admin1",
+            now=factories.NOW,
+        )
+        policy = default_policy()
+        policy["documents"] = [d for d in policy["documents"] if d["code"] != "employee_id"]
+        identity_policy.save_new_version(
+            session, actor="officer1", data=policy, note="社員証を除く"
+        )
+        clerk = session.scalar(select(User).where(User.username == "clerk1"))
+        assert clerk is not None
+        accounts.unlock(session, actor="admin1", user=clerk, now=factories.NOW)
+    page = client_for(app, auditor).get("/audit").get_data(as_text=True)
+    shown = visible_text(page)
+    assert RAW_CODE.findall(shown) == []
+    assert "{" not in shown and '"' not in shown
+    labels = re.findall(r"<dt>([^<]*)</dt>", page)
+    assert labels and [label for label in labels if re.fullmatch(r"[a-z_0-9]+", label)] == []
+    moved = visible_text(row_of(page, "保管位置の変更"))
+    assert "移動先" in moved and "棚B-2" in moved
+    assert "保管期限 令和12年3月31日" in visible_text(row_of(page, "保管期限の延長"))
+    changed = visible_text(row_of(page, "設定の変更"))
+    assert "受領書の宛先" in changed and "熊本市長 大西 一史" in changed
+    policy_row = visible_text(row_of(page, "本人確認基準の変更"))
+    assert "本人確認基準 第2版" in policy_row and "削除した書類 社員証（B群）" in policy_row
+    assert "ユーザー 窓口 花子" in visible_text(row_of(page, "ロック解除"))

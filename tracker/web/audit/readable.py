@@ -292,7 +292,7 @@ def _object(event: AuditEvent, refs: References) -> tuple[str, str | None]:
     elif kind == ObjectType.RETENTION_RULE:
         name = refs.rules.get(ident, ident)
     elif kind == ObjectType.IDENTITY_POLICY:
-        return policy_title(refs.policies, ident), url_for("policy.show")
+        return f"{label} {policy_title(refs.policies, ident)}", url_for("policy.show")
     elif kind == ObjectType.LOCATION:
         name = refs.location_ids.get(ident, refs.locations.get(ident, ident))
     url = None
