@@ -83,7 +83,7 @@ def test_filters_and_keyset_pages(stocked: Flask, logged_in) -> None:
     client.get(f"/items/{item_id(stocked, '髙橋 一郎')}")  # one view of item E000000001-1
     subject = client.get("/audit?subject=E000000001-1").get_data(as_text=True)
     rows = re.findall(r'<tr id="event-\d+"[^>]*>.*?</tr>', subject, re.S)
-    assert len(rows) == 1 and "item.view" in rows[0]
+    assert len(rows) == 1 and "通知物の閲覧" in rows[0]
     today = today_jst().isoformat()  # audit events are filtered by their date in Japan
     dated = client.get(f"/audit?since={today}&until={today}&actor=bulk").get_data(as_text=True)
     assert len(re.findall(r'id="event-', dated)) == 50
@@ -145,9 +145,10 @@ def test_item_history_shows_the_whole_timeline(stocked: Flask, logged_in) -> Non
     client.get(f"/items/{target}")
     hand_over(stocked, "山田 次郎", clerk="clerk2")
     page = client.get(f"/items/{target}/history").get_data(as_text=True)
-    for action in ("item.view", "handover.create"):
-        assert action in page
-    assert page.index("item.view") < page.index("handover.create")
+    for said in ("通知物の閲覧", "交付（受領書番号 H000000001"):
+        assert said in page
+    assert page.index("通知物の閲覧") < page.index("交付（受領書番号")
+    assert "item.view" not in page and "handover.create" not in page
 
 
 def test_handover_review_flags(stocked: Flask, logged_in) -> None:

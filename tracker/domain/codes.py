@@ -332,6 +332,39 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
 }
 
 
+class ObjectType(StrEnum):
+    """What an audit event is about (``audit_events.object_type``, SPEC §8)."""
+
+    ITEM = "item"
+    ENVELOPE = "envelope"
+    HANDOVER = "handover"
+    DISPOSAL_BATCH = "disposal_batch"
+    USER = "user"
+    RETENTION_RULE = "retention_rule"
+    IDENTITY_POLICY = "identity_policy"
+    IMPORT = "import"
+    SETTINGS = "settings"
+    LOCATION = "location"
+
+    @property
+    def label(self) -> str:
+        return OBJECT_TYPE_LABELS[self]
+
+
+OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
+    ObjectType.ITEM: _l("通知物"),
+    ObjectType.ENVELOPE: _l("返戻郵便"),
+    ObjectType.HANDOVER: _l("交付"),
+    ObjectType.DISPOSAL_BATCH: _l("廃棄処理"),
+    ObjectType.USER: _l("ユーザー"),
+    ObjectType.RETENTION_RULE: _l("廃棄基準"),
+    ObjectType.IDENTITY_POLICY: _l("本人確認基準"),
+    ObjectType.IMPORT: _l("一括取込"),
+    ObjectType.SETTINGS: _l("設定"),
+    ObjectType.LOCATION: _l("保管場所"),
+}
+
+
 #: The code lists a template may label (``{{ value | label("batch_status") }}``).
 CODE_LISTS: dict[str, type[StrEnum]] = {
     "item_status": ItemStatus,
@@ -342,6 +375,7 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "destruction_method": DestructionMethod,
     "outcome": Outcome,
     "audit_action": AuditAction,
+    "object_type": ObjectType,
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, text, union_all
+from sqlalchemy import Select, and_, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -161,22 +161,6 @@ def iter_events(session: Session, f: AuditFilter, batch_size: int = 2000) -> Ite
         yield from result.scalars()
     finally:
         result.close()
-
-
-def actions(session: Session) -> list[str]:
-    """The distinct actions, by a loose index scan (one index seek per action, not a scan of
-    millions of rows): a recursive CTE both databases run on ``ix_audit_events_action_seq``."""
-    rows = session.execute(
-        text(
-            "WITH RECURSIVE found(action) AS ("
-            " SELECT MIN(action) FROM audit_events"
-            " UNION ALL"
-            " SELECT (SELECT MIN(e.action) FROM audit_events e WHERE e.action > found.action)"
-            " FROM found WHERE found.action IS NOT NULL)"
-            " SELECT action FROM found WHERE action IS NOT NULL"
-        )
-    )
-    return [row[0] for row in rows]
 
 
 def history(session: Session, item: Item) -> list[AuditEvent]:

@@ -17,8 +17,9 @@ from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
 from tracker.extensions import db
 from tracker.models import Item
-from tracker.services import audit, auditlog, handover_review, people
+from tracker.services import audit, audit_references, auditlog, handover_review, people
 from tracker.web.access import allow
+from tracker.web.audit import readable
 from tracker.web.filters import code_label
 from tracker.web.params import date_arg, id_arg
 
@@ -57,9 +58,10 @@ def log() -> ResponseReturnValue:
         return render_template(
             "audit/log.html",
             page=page,
+            events=readable.show(session, page.events),
             f=f,
             args=args,
-            actions=auditlog.actions(session),
+            action_groups=readable.action_groups(),
             outcomes=auditlog.OUTCOMES,
         )
 
@@ -131,7 +133,9 @@ def item_history(item_id: int) -> ResponseReturnValue:
         object_id=item.id,
         details={"control_no": item.control_no},
     )
-    return render_template("audit/history.html", item=item, events=events)
+    return render_template(
+        "audit/history.html", item=item, events=readable.show(db.session, events)
+    )
 
 
 def _review_filter() -> handover_review.ReviewFilter:
@@ -167,10 +171,11 @@ def handover_log() -> ResponseReturnValue:
         "audit/handovers.html",
         rows=rows,
         args=args,
-        document_names=handover_review.document_names(db.session),
         flags=handover_review.FLAGS,
         kinds={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
         limit=handover_review.MAX_ROWS,
+        policies=audit_references.load_policies(db.session),
+        policy_title=readable.policy_title,
     )
 
 

@@ -1,0 +1,529 @@
+"""Audit events as an auditor reads them (issue 12): labels instead of codes, names instead of
+login names and ids, details as labelled fields with links, item history lines in words.
+
+The stored event is untouched (the chain hashes it); this is only how it is shown. The raw
+JSON stays one click away on the page. Every key a service writes into ``details`` has a label
+in :data:`DETAIL_LABELS` (``tests/web/test_audit_labels.py`` checks the ones written by the
+common paths); a key without one is shown as stored rather than hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from tracker.clock import to_jst
+from tracker.domain.codes import (
+    AuditAction,
+    ObjectType,
+    Outcome,
+    RecipientKind,
+    ReturnReason,
+    Role,
+    RuleKind,
+)
+from tracker.domain.wareki import format_wareki
+from tracker.models import AuditEvent
+from tracker.services import audit_references
+from tracker.services.audit_references import NUMBER, Policies, References
+from tracker.web.filters import KIND_LABELS, code_label
+
+#: Labels of the keys services write into an event's details (and of the fields a change
+#: lists under ``changes``, ``before`` and ``after``).
+DETAIL_LABELS: dict[str, Any] = {
+    # what the event is about
+    "control_no": _l("管理番号"),
+    "control_nos": _l("管理番号"),
+    "items": _l("通知物"),
+    "receipt_no": _l("受領書番号"),
+    "certificate_no": _l("証明書番号"),
+    "count": _l("件数"),
+    "hold": _l("保留番号"),
+    # handover
+    "recipient_kind": _l("受け取った人"),
+    "documents": _l("本人確認書類"),
+    "principal_documents": _l("委任者の本人確認書類"),
+    "policy_version": _l("本人確認基準"),
+    "from_version": _l("変更前の基準"),
+    "reasons": _l("理由"),
+    "reason": _l("理由"),
+    "requested_by": _l("依頼した人"),
+    "voided_by": _l("取り消した人"),
+    # envelope and item fields
+    "location": _l("保管場所"),
+    "slot": _l("棚・箱"),
+    "from": _l("移動元"),
+    "to": _l("移動先"),
+    "changes": _l("変更内容"),
+    "tracking_no": _l("お問い合わせ番号"),
+    "addressee": _l("宛名"),
+    "address": _l("住所"),
+    "household_code": _l("世帯番号"),
+    "returned_on": _l("返戻日"),
+    "return_reason": _l("還付事由"),
+    "name": _l("氏名・名称"),
+    "name_kana": _l("フリガナ"),
+    "birth_date": _l("生年月日"),
+    "relationship_to_head": _l("続柄"),
+    "kind": _l("種類"),
+    # search
+    "query_kind": _l("検索の条件"),
+    "results": _l("検索結果の件数"),
+    # rules, holds, policy, settings
+    "label": _l("名称"),
+    "returned_from": _l("返戻日（から）"),
+    "returned_to": _l("返戻日（まで）"),
+    "retain_until": _l("保管期限"),
+    "years": _l("年数"),
+    "months": _l("月数"),
+    "before": _l("変更前"),
+    "after": _l("変更後"),
+    "changed": _l("変更した項目"),
+    "note": _l("メモ"),
+    "group_a_required": _l("A群の必要点数"),
+    "group_b_required": _l("B群の必要点数"),
+    "proxy_letter_valid_months": _l("委任状の有効期間（月）"),
+    "documents_added": _l("追加した書類"),
+    "documents_removed": _l("削除した書類"),
+    "documents_changed": _l("変更した書類"),
+    "group": _l("群"),
+    "code": _l("コード"),
+    "municipality": _l("自治体名"),
+    "office": _l("窓口の名称"),
+    "receipt_addressee": _l("受領書の宛先"),
+    "opening_hours": _l("開庁時間"),
+    "added": _l("登録した内容"),
+    # disposal
+    "as_of": _l("基準日"),
+    "cohorts": _l("返戻年度別の件数"),
+    "destroyed": _l("廃棄した件数"),
+    "skipped": _l("除外した件数"),
+    "certificate_sha256": _l("証明書のハッシュ値（SHA-256）"),
+    "audit_head": _l("実行時の監査ログの末尾"),
+    "sha256": _l("ハッシュ値（SHA-256）"),
+    "match": _l("一致した証明書"),
+    # import and export
+    "encoding": _l("文字コード"),
+    "format": _l("形式"),
+    "rows": _l("行数"),
+    "envelopes": _l("封筒数"),
+    "duplicates": _l("重複"),
+    "warnings": _l("警告"),
+    "errors": _l("エラー"),
+    "dry_run": _l("確認のみ（登録なし）"),
+    "filtered": _l("絞り込み"),
+    "since": _l("期間（から）"),
+    "until": _l("期間（まで）"),
+    # accounts and sessions
+    "username": _l("ユーザー"),
+    "role": _l("役割"),
+    "locks_lifted": _l("解除したロック"),
+    "client": _l("接続元"),
+    "attempt": _l("入力した画面"),
+    "delay_ms": _l("応答の遅延（ミリ秒）"),
+    "locked_until": _l("ロックの期限"),
+    "failures_in_window": _l("連続した失敗の回数"),
+    # the audit log itself
+    "checked": _l("検証した記録の数"),
+    "broken_seq": _l("連鎖が壊れた記録"),
+}
+
+#: Coded values that services write under these keys.
+VALUE_LABELS: dict[str, dict[str, Any]] = {
+    "reason": {
+        "unknown_user": _l("登録されていないユーザー名"),
+        "wrong_password": _l("パスワードの誤り"),
+        "locked": _l("ロック中"),
+        "inactive": _l("無効なユーザー"),
+        "password": _l("パスワードの誤り"),
+        "idle": _l("一定時間操作がなかった"),
+        "max_age": _l("ログインの最長時間を過ぎた"),
+        "invalid rows": _l("誤りのある行がある"),
+    },
+    "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
+    "format": {"csv": "CSV", "json": "JSON", "pdf": "PDF"},
+    "encoding": {
+        "utf-8-sig": _l("UTF-8（BOM付き）"),
+        "utf-8": "UTF-8",
+        "cp932": _l("Shift_JIS（CP932）"),
+    },
+    "kind": {
+        RuleKind.FIXED.value: _l("期間指定"),
+        RuleKind.FISCAL_YEAR.value: _l("年度"),
+        RuleKind.MONTHS_AFTER.value: _l("月数"),
+        **{kind.value: label for kind, label in KIND_LABELS.items()},
+    },
+}
+
+QUERY_PARTS = {
+    "kana": _l("フリガナ"),
+    "name": _l("氏名"),
+    "birth_date": _l("生年月日"),
+    "empty": _l("条件なし"),
+}
+
+WEEKDAYS = (
+    _l("月曜"),
+    _l("火曜"),
+    _l("水曜"),
+    _l("木曜"),
+    _l("金曜"),
+    _l("土曜"),
+    _l("日曜"),
+)
+
+#: Where the things an event is about are shown (the auditor may open each of them).
+OBJECT_PAGES: dict[str, tuple[str, str]] = {
+    ObjectType.ITEM: ("counter.item", "item_id"),
+    ObjectType.ENVELOPE: ("custody.envelope", "envelope_id"),
+    ObjectType.HANDOVER: ("counter.handover_detail", "handover_id"),
+    ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
+}
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_HASHES = {"sha256", "certificate_sha256"}
+_ORDER = {key: n for n, key in enumerate(DETAIL_LABELS)}
+#: What the seeding writes (``locations: 5``), in words.
+_SEEDED = (
+    (re.compile(r"locations: (\d+)"), _l("保管場所 %(x)s件")),
+    (re.compile(r"retention rule: (.+)"), _l("廃棄基準「%(x)s」")),
+    (re.compile(r"identity policy: version (\d+)"), _l("本人確認基準 第%(x)s版")),
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: Markup
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """One event ready for a template: nothing in it is a code the reader must decode."""
+
+    event: AuditEvent
+    action: str
+    outcome: str
+    actor_name: str
+    actor_id: str
+    object_text: str
+    object_url: str | None
+    fields: list[Field]
+    raw: str
+    #: The event in words, for an item's history: 「交付を拒否: …」.
+    sentence: str
+
+
+def action_label(action: str) -> str:
+    """An action's label; an action no longer in the code list shows its stored code."""
+    return code_label(action, "audit_action")
+
+
+def policy_title(policies: Policies, version: object) -> str:
+    """「第1版（令和8年11月27日〜）」: the version and the day it came into force."""
+    found = policies.get(version)
+    if found is None:
+        text = str(version)
+        return str(_("第%(v)d版", v=int(text))) if text.isdigit() else text
+    return str(_("第%(v)d版（%(since)s〜）", v=found.version, since=format_wareki(found.since)))
+
+
+def show(session: Session, events: Iterable[AuditEvent]) -> list[ShownEvent]:
+    events = list(events)
+    refs = audit_references.load(session, events)
+    return [_shown(event, refs) for event in events]
+
+
+def _shown(event: AuditEvent, refs: References) -> ShownEvent:
+    details = audit_references.details_of(event)
+    text, url = _object(event, refs)
+    fields = [
+        Field(_label(key), _value(key, value, refs, details))
+        for key, value in sorted(details.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER)))
+        if value not in (None, [], {}, "")  # nothing to read; the raw record has it
+    ]
+    return ShownEvent(
+        event=event,
+        action=action_label(event.action),
+        outcome=code_label(event.outcome, "outcome"),
+        actor_name=_actor(event.actor, refs),
+        actor_id=event.actor,
+        object_text=text,
+        object_url=url,
+        fields=fields,
+        raw=json.dumps(details, ensure_ascii=False, indent=1, sort_keys=True),
+        sentence=_sentence(event, details, refs),
+    )
+
+
+def _actor(actor: str, refs: References) -> str:
+    if actor == "anonymous":
+        return str(_("（ログイン前）"))
+    return refs.person(actor)
+
+
+def _object(event: AuditEvent, refs: References) -> tuple[str, str | None]:
+    """「交付 H000000001」 and the page that shows it (None when there is no such page)."""
+    kind, ident = event.object_type, event.object_id
+    if not kind:
+        return "", None
+    label = code_label(kind, "object_type")
+    if not ident:
+        return label, None
+    name: str = ident
+    if kind == ObjectType.ITEM:
+        name = refs.item_numbers.get(ident, ident)
+    elif kind in (ObjectType.ENVELOPE, ObjectType.HANDOVER, ObjectType.DISPOSAL_BATCH):
+        prefix = {"envelope": "E", "handover": "H", "disposal_batch": "D"}[kind]
+        name = f"{prefix}{int(ident):09d}" if ident.isdigit() else ident
+    elif kind == ObjectType.USER:
+        name = refs.users[ident][1] if ident in refs.users else ident
+    elif kind == ObjectType.RETENTION_RULE:
+        name = refs.rules.get(ident, ident)
+    elif kind == ObjectType.IDENTITY_POLICY:
+        return f"{label} {policy_title(refs.policies, ident)}", url_for("policy.show")
+    elif kind == ObjectType.LOCATION:
+        name = refs.location_ids.get(ident, refs.locations.get(ident, ident))
+    url = None
+    if kind in OBJECT_PAGES and ident.isdigit():
+        endpoint, arg = OBJECT_PAGES[kind]
+        values: dict[str, Any] = {arg: int(ident)}
+        url = url_for(endpoint, **values)
+    return f"{label} {name}", url
+
+
+def _label(key: str) -> str:
+    return str(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key
+
+
+def _value(key: str, value: Any, refs: References, details: Mapping[str, Any]) -> Markup:
+    """One detail value, formatted for its key: names for codes, 和暦 for dates, links for
+    control numbers, a nested list for a change."""
+    if value is None or value == [] or value == {}:
+        return Markup("—")
+    if isinstance(value, bool):
+        return escape(_("はい") if value else _("いいえ"))
+    documents = ("documents", "principal_documents", "documents_added", "documents_removed")
+    if key in documents and isinstance(value, list):
+        version = details.get("policy_version")
+        names = [
+            _document(v, version, refs.policies) if isinstance(v, str | dict) else str(v)
+            for v in value
+        ]
+        return escape("、".join(names))
+    if key in ("policy_version", "from_version"):
+        return escape(policy_title(refs.policies, value))
+    if key == "reasons" and isinstance(value, list):
+        return Markup("<ul class='plain'>{}</ul>").format(
+            Markup("").join(Markup("<li>{}</li>").format(v) for v in value)
+        )
+    if key == "changes" and isinstance(value, Mapping):
+        return _changes(value, refs, details)
+    if key in ("before", "after", "from", "to") and isinstance(value, Mapping):
+        if set(value) <= {"location", "slot"}:
+            place = refs.locations.get(value.get("location") or "", value.get("location") or "")
+            return escape(" ".join(str(p) for p in (place, value.get("slot")) if p) or "—")
+        return _nested(value, refs, details)
+    if key == "cohorts" and isinstance(value, Mapping):
+        return escape("、".join(_("%(c)s: %(n)s点", c=c, n=n) for c, n in value.items()))
+    if key == "opening_hours" and isinstance(value, Mapping):
+        return escape(_hours(value))
+    if key == "changed" and isinstance(value, list):
+        return escape("、".join(_label(str(v)) for v in value))
+    if key == "query_kind" and isinstance(value, str):
+        return escape("・".join(str(QUERY_PARTS.get(p, p)) for p in value.split("+")))
+    if isinstance(value, list):
+        return Markup("、").join(_value(key, v, refs, details) for v in value)
+    if isinstance(value, Mapping):
+        return _nested(value, refs, details)
+    return _scalar(key, value, refs)
+
+
+def _scalar(key: str, value: Any, refs: References) -> Markup:
+    if key == "items" and isinstance(value, int):
+        return escape(_("%(n)d点", n=value))
+    if not isinstance(value, str):
+        return escape(str(value))
+    labelled = _coded(key, value)
+    if labelled is not None:
+        return escape(labelled)
+    if key in ("username", "requested_by", "voided_by"):
+        return escape(refs.person(value))
+    if key == "location":
+        return escape(refs.locations.get(value, value))
+    if key in _HASHES:  # the start identifies it; the full value is in the raw record
+        return Markup('<span class="mono" title="{}">{}…</span>').format(value, value[:16])
+    if key == "audit_head" and ":" in value:
+        seq, digest = value.split(":", 1)
+        return Markup('<span title="{}">{} <span class="mono">{}…</span></span>').format(
+            value, _("記録 #%(seq)s", seq=seq), digest[:16]
+        )
+    if key == "added":
+        for pattern, wording in _SEEDED:
+            if found := pattern.fullmatch(value):
+                return escape(str(wording) % {"x": found.group(1)})
+    if _DATETIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return escape(value)
+        local = to_jst(moment)
+        return escape(f"{format_wareki(local.date())} {local:%H:%M}")
+    if _DATE.fullmatch(value):
+        try:
+            return escape(format_wareki(date.fromisoformat(value)))
+        except ValueError:
+            return escape(value)
+    if NUMBER.fullmatch(value):
+        return _number_link(value, refs)
+    return escape(value)
+
+
+def _coded(key: str, value: str) -> str | None:
+    """The label of a coded value, or None when the value is not a code of that key."""
+    if key in ("recipient_kind", "return_reason"):
+        known = {c.value for c in (RecipientKind if key == "recipient_kind" else ReturnReason)}
+        return code_label(value, key) if value in known else None
+    if key == "role":
+        return _(Role(value).label_ja) if value in {r.value for r in Role} else None
+    if key in VALUE_LABELS and value in VALUE_LABELS[key]:
+        return str(VALUE_LABELS[key][value])
+    return None
+
+
+def _number_link(value: str, refs: References) -> Markup:
+    """A control, receipt or certificate number, linked to its page."""
+    match = NUMBER.fullmatch(value)
+    assert match is not None
+    url = None
+    ident = int(match["id"])
+    if match["prefix"] == "E" and match["position"]:
+        if value in refs.item_ids:
+            url = url_for("counter.item", item_id=refs.item_ids[value])
+    elif match["prefix"] == "E":
+        url = url_for("custody.envelope", envelope_id=ident)
+    elif match["prefix"] == "H":
+        url = url_for("counter.handover_detail", handover_id=ident)
+    else:
+        url = url_for("disposal.batch", batch_id=ident)
+    if url is None:
+        return Markup('<span class="mono">{}</span>').format(value)
+    return Markup('<a class="mono" href="{}">{}</a>').format(url, value)
+
+
+def _document(value: str | dict[str, Any], version: object, policies: Policies) -> str:
+    if isinstance(value, dict):  # a policy change lists whole documents
+        name = value.get("name") or value.get("code", "")
+        return f"{name}（{value['group']}群）" if value.get("group") else str(name)
+    return policies.document(version, value)
+
+
+def _changes(value: Mapping[str, Any], refs: References, details: Mapping[str, Any]) -> Markup:
+    """``{field: [before, after]}`` as 「field: before → after」 lines."""
+    rows = []
+    for name, change in value.items():
+        if isinstance(change, list) and len(change) == 2:
+            shown = Markup(" → ").join(_value(name, v, refs, details) for v in change)
+        else:
+            shown = _value(name, change, refs, details)
+        rows.append(Markup("<dt>{}</dt><dd>{}</dd>").format(_label(name), shown))
+    return Markup('<dl class="facts nested">{}</dl>').format(Markup("").join(rows))
+
+
+def _nested(value: Mapping[str, Any], refs: References, details: Mapping[str, Any]) -> Markup:
+    rows = [
+        Markup("<dt>{}</dt><dd>{}</dd>").format(_label(k), _value(k, v, refs, details))
+        for k, v in value.items()
+    ]
+    return Markup('<dl class="facts nested">{}</dl>').format(Markup("").join(rows))
+
+
+def _hours(value: Mapping[str, Any]) -> str:
+    parts = []
+    for day, span in sorted(value.items(), key=lambda kv: int(kv[0])):
+        if isinstance(span, list) and len(span) == 2 and str(day).isdigit() and int(day) < 7:
+            parts.append(f"{WEEKDAYS[int(day)]} {span[0]}–{span[1]}")
+    return "、".join(parts) or _("なし")
+
+
+#: The detail shown beside an event's label in an item's history (the rest is in the log).
+SENTENCE_KEYS = ("receipt_no", "certificate_no", "recipient_kind", "documents", "location")
+
+
+def _sentence(event: AuditEvent, details: Mapping[str, Any], refs: References) -> str:
+    """The event in words, for an item's history."""
+    reasons = details.get("reasons")
+    if event.action == AuditAction.HANDOVER_REFUSED and isinstance(reasons, list) and reasons:
+        return str(_("交付を拒否: %(reasons)s", reasons="／".join(str(r) for r in reasons)))
+    text = action_label(event.action)
+    parts = []
+    for key in SENTENCE_KEYS:
+        if details.get(key):
+            parts.append(f"{_label(key)} {_plain(_value(key, details[key], refs, details))}")
+    reason = details.get("reason")
+    if isinstance(reason, str) and reason:
+        parts.append(f"{_label('reason')} {_plain(_scalar('reason', reason, refs))}")
+    if parts:
+        text = _("%(what)s（%(details)s）", what=text, details="、".join(parts))
+    if event.outcome != Outcome.OK:
+        text = _("%(what)s: %(outcome)s", what=text, outcome=code_label(event.outcome, "outcome"))
+    return text
+
+
+def _plain(markup: Markup) -> str:
+    return markup.striptags()
+
+
+#: The areas of the audit actions (the part before the dot), for the action filter.
+AREAS: dict[str, Any] = {
+    "auth": _l("ログイン・ログアウト"),
+    "user": _l("ユーザー管理"),
+    "settings": _l("設定"),
+    "location": _l("保管場所"),
+    "system": _l("システム"),
+    "envelope": _l("返戻郵便"),
+    "label": _l("ラベル"),
+    "import": _l("一括取込"),
+    "item": _l("通知物"),
+    "handover": _l("交付"),
+    "receipt": _l("受領書"),
+    "identity_policy": _l("本人確認基準"),
+    "rule": _l("廃棄基準"),
+    "hold": _l("保留"),
+    "retention": _l("保管期限"),
+    "disposal": _l("廃棄"),
+    "certificate": _l("廃棄証明書"),
+    "audit": _l("監査ログ"),
+}
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """One ``<optgroup>`` of the action filter: the whole area (a prefix) and its actions."""
+
+    label: str
+    prefix: str
+    actions: list[tuple[str, str]]
+
+
+def action_groups() -> list[ActionGroup]:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for action in AuditAction:
+        groups.setdefault(action.value.split(".")[0], []).append(
+            (action.value, action_label(action))
+        )
+    return [
+        ActionGroup(str(AREAS.get(area, area)), f"{area}.", actions)
+        for area, actions in groups.items()
+    ]
