@@ -194,7 +194,7 @@ def eligible_page(
     rule_ids: Sequence[int] | None = None,
     after: str | None = None,
     before: str | None = None,
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> EligiblePage:
     """The eligible items (SPEC §3) of the chosen cohorts, ``size`` at a time, keyed by control
     number (keyset pagination): the page after control number ``after``, the one before
@@ -202,7 +202,7 @@ def eligible_page(
     the list, and every item appears on exactly one page."""
     rules = [stored.rule for stored in scope_rules(session, rule_ids)]
     eligible = retention.eligible_condition(rules, as_of)
-    statement = retention.eligible_select(rules, as_of).limit(size)
+    statement = retention.eligible_select(rules, as_of).limit(size or PAGE_SIZE)
     if before is not None:
         found = list(
             session.execute(
@@ -241,6 +241,11 @@ def _taken(session: Session, batch: DisposalBatch, wanted: str) -> str:
     else:
         done = "まだ承認されていません"
     return f"廃棄処理 {no} は{done}。{wanted}できません"
+
+
+def not_executable(session: Session, batch: DisposalBatch) -> str:
+    """Why a batch that is not (or no longer) approved cannot be executed."""
+    return _taken(session, batch, "実行")
 
 
 def lock(session: Session, batch_id: int) -> None:
