@@ -109,6 +109,9 @@ def test_a_batch_created_from_the_list_of_one_cohort_holds_only_that_cohort(
     listing = client.get(f"/disposal/eligible?as_of=2020-04-01&rule={h30}").get_data(as_text=True)
     assert "時点で廃棄可能: 4件" in listing and "前年" not in listing
     assert "この一覧（平成30年度返戻分、基準日 令和2年4月1日）の 4件 で廃棄処理を作成" in listing
+    exported = client.get(f"/disposal/eligible.csv?as_of=2020-04-01&rule={h30}")
+    lines = exported.data.decode("utf-8-sig").splitlines()
+    assert len(lines) == 5 and all("平成30年度返戻分" in line for line in lines[1:])
     created = client.post(
         "/disposal/batches",
         data={

@@ -133,6 +133,13 @@ def eligible_csv() -> ResponseReturnValue:
     """SPEC §6.5: UTF-8 with BOM by default, CP932 on request (unencodable characters are
     reported and nothing is sent), formulas neutralised."""
     as_of = _date_arg("as_of", today_jst())
+    rule_id = id_arg("rule")
+    rules = [stored.rule for stored in retention.load_rules(db.session)]
+    if rule_id is not None:
+        try:
+            rules = [stored.rule for stored in disposal.scope_rules(db.session, [rule_id])]
+        except disposal.DisposalError:
+            abort(404)
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
         abort(400)
@@ -147,7 +154,7 @@ def eligible_csv() -> ResponseReturnValue:
     )
 
     def rows() -> Iterator[list[str]]:
-        for e in retention.iter_eligible(db.session, as_of):
+        for e in retention.iter_eligible(db.session, as_of, rules):
             yield [
                 e.control_no,
                 e.tracking_no,
@@ -164,12 +171,19 @@ def eligible_csv() -> ResponseReturnValue:
                 pass
         except ExportEncodingError as error:
             flash(str(error), "error")
-            return redirect(url_for("disposal.eligible", as_of=as_of.isoformat()))
+            return redirect(
+                url_for("disposal.eligible", as_of=as_of.isoformat(), rule=rule_id or "")
+            )
     audit.record(
         db.session,
         actor=current_user.username,
         action=AuditAction.DISPOSAL_LIST_EXPORT,
-        details={"as_of": as_of.isoformat(), "format": "csv", "encoding": encoding},
+        details={
+            "as_of": as_of.isoformat(),
+            "format": "csv",
+            "encoding": encoding,
+            **({"rules": [rule.label for rule in rules]} if rule_id else {}),
+        },
     )
     return Response(
         stream_with_context(encode_csv(header, rows(), encoding)),
@@ -321,6 +335,7 @@ def _render_confirmation(
         batch=record,
         form=form,
         preview=disposal.preview(db.session, record),
+        destroyed_on=parse_date(form.destroyed_on.data or ""),
         error=error,
     )
     return page, status
