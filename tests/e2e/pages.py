@@ -356,6 +356,10 @@ class DisposalBatchPage(Screen):
         self.page.get_by_label("場所", exact=True).fill(done.place)
         self.page.get_by_label("廃棄した人").fill(done.executor)
         self.page.get_by_label("立会人").fill(done.witness)
+        self.page.get_by_role("button", name="確認へ進む").click()
+        # the confirmation page (issue 12): type the number of cards again, then record
+        cards = self.page.get_by_test_id("cards-to-destroy").inner_text()
+        self.page.get_by_label("廃棄した通知物の枚数").fill(cards)
         self.page.get_by_role("button", name="廃棄を記録して証明書を発行").click()
         self.expect_message("廃棄証明書を発行しました")
 

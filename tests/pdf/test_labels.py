@@ -22,7 +22,13 @@ from tracker.pdf.labels import A_ONE_12, EnvelopeLabel, LabelSheet, render_envel
 from tracker.pdf.layout import MM
 
 DPI = 300
-LOCATIONS = ("CHUO", "HIGASHI", "NISHI", "MINAMI", "KITA")
+LOCATIONS = (
+    "中央区役所1階 熊本市マイナンバーセンター",
+    "東区役所",
+    "西区役所",
+    "南区役所",
+    "北区役所",
+)
 
 
 def make_labels(count: int) -> list[EnvelopeLabel]:
@@ -32,7 +38,7 @@ def make_labels(count: int) -> list[EnvelopeLabel]:
             control_no=f"E{123 + i * 7919:09d}",
             returned_on=date(2018, 4, 1) + timedelta(days=11 * i),
             slot=f"H30-{i % 12 + 1:02d}-B{i:03d}",
-            location_code=LOCATIONS[i % len(LOCATIONS)],
+            location=LOCATIONS[i % len(LOCATIONS)],
         )
         for i in range(count)
     ]
@@ -103,14 +109,14 @@ def test_each_page_shows_its_labels_control_number_dates_slot_and_location() -> 
             assert format_wareki(label.returned_on) in text  # e.g. 平成30年4月1日
             assert f"({label.returned_on.isoformat()})" in text
             assert f"位置 {label.slot}" in text
-            assert f"保管場所 {label.location_code}" in text
+            assert f"保管場所 {label.location}" in text
         for label in labels:
             if label not in on_page:
                 assert label.control_no not in text
 
 
 def test_return_date_is_shown_in_wareki_with_iso_beside_it() -> None:
-    label = EnvelopeLabel("E000000123", date(2020, 3, 31), "H30-04-B017", "CHUO")
+    label = EnvelopeLabel("E000000123", date(2020, 3, 31), "H30-04-B017", "東区役所")
     text = PdfReader(io.BytesIO(render_envelope_labels([label]))).pages[0].extract_text()
 
     assert "令和2年3月31日 (2020-03-31)" in text
@@ -118,13 +124,13 @@ def test_return_date_is_shown_in_wareki_with_iso_beside_it() -> None:
 
 def test_missing_slot_and_location_leave_no_empty_captions() -> None:
     labels = [
-        EnvelopeLabel("E000000001", date(2019, 5, 1), None, "CHUO"),
+        EnvelopeLabel("E000000001", date(2019, 5, 1), None, "東区役所"),
         EnvelopeLabel("E000000002", date(2019, 5, 1), None, None),
     ]
     text = PdfReader(io.BytesIO(render_envelope_labels(labels))).pages[0].extract_text()
 
     assert "令和元年5月1日" in text
-    assert text.count("保管場所 CHUO") == 1
+    assert text.count("保管場所 東区役所") == 1
     assert "位置" not in text
 
 
@@ -225,6 +231,55 @@ def test_barcodes_scan_back_to_the_control_numbers_on_the_page(page: int, tmp_pa
     assert sorted(decoded) == sorted(label.control_no for label in on_page)
 
 
+def test_the_location_is_printed_by_its_name_on_a_line_of_its_own(tmp_path: Path) -> None:
+    """The long default name fits (shrunk if need be), beside the slot; the barcode still reads."""
+    label = EnvelopeLabel("E000000490", date(2018, 6, 1), "H30-06-A001", LOCATIONS[0])
+    pdf = render_envelope_labels([label])
+    lines = PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()
+
+    assert "保管場所 中央区役所1階 熊本市マイナンバーセンター" in lines
+    assert "位置 H30-06-A001" in lines
+    assert "CHUO" not in " ".join(lines)
+    zbarimg = require_tool("zbarimg", "zbar-tools")
+    png = render_page(pdf, 1, tmp_path)
+    scan = subprocess.run(
+        [zbarimg, "--raw", "-q", "-Scode128.enable", str(png)], capture_output=True, text=True
+    )
+    assert scan.stdout.split() == ["E000000490"]
+
+
+@pytest.mark.parametrize("skip", [0, 5, 11])
+def test_a_start_position_leaves_the_used_cells_blank(skip: int, tmp_path: Path) -> None:
+    """Started at position ``skip + 1`` of a partly used sheet: no ink in the cells before it,
+    a label in each cell from it, and every barcode still decodes."""
+    labels = make_labels(3)
+    pdf = render_envelope_labels(labels, skip=skip)
+    width, height, pixels = _read_pgm(render_page(pdf, 1, tmp_path, fmt="pgm"))
+    px = DPI / 72
+
+    def inked(position: int) -> bool:
+        x, y, w, h = A_ONE_12.label_box(position)
+        top, bottom = round(height - (y + h) * px), round(height - y * px)
+        left, right = round(x * px), round((x + w) * px)
+        return any(
+            min(pixels[row * width + left : row * width + right]) < 200
+            for row in range(top, bottom, 2)
+        )
+
+    used = [inked(position) for position in range(A_ONE_12.per_page)]
+    first_page = min(3, A_ONE_12.per_page - skip)
+    assert used == [False] * skip + [True] * first_page + [False] * (12 - skip - first_page)
+    zbarimg = require_tool("zbarimg", "zbar-tools")
+    decoded = []
+    for page in range(1, len(PdfReader(io.BytesIO(pdf)).pages) + 1):
+        png = render_page(pdf, page, tmp_path)
+        scan = subprocess.run(
+            [zbarimg, "--raw", "-q", "-Scode128.enable", str(png)], capture_output=True, text=True
+        )
+        decoded += scan.stdout.split()
+    assert sorted(decoded) == sorted(label.control_no for label in labels)
+
+
 def _read_pgm(path: Path) -> tuple[int, int, bytes]:
     data = path.read_bytes()
     magic, width, height, maxval, pixels = data.split(maxsplit=4)
@@ -235,7 +290,10 @@ def _read_pgm(path: Path) -> tuple[int, int, bytes]:
 def test_nothing_is_printed_outside_the_labels_safe_area(tmp_path: Path) -> None:
     """Ink only inside each label minus its padding, so a misfed sheet cuts nothing off."""
     long_slot = "第三書庫 奥の棚 上から二段目 左端の箱 " * 2  # shrunk, then cut with …
-    labels = [*make_labels(11), EnvelopeLabel("E999999999", date(2019, 5, 1), long_slot, "MINAMI")]
+    labels = [
+        *make_labels(11),
+        EnvelopeLabel("E999999999", date(2019, 5, 1), long_slot, "南区役所"),
+    ]
     width, height, pixels = _read_pgm(
         render_page(render_envelope_labels(labels), 1, tmp_path, fmt="pgm")
     )
@@ -269,7 +327,7 @@ def test_nothing_is_printed_outside_the_labels_safe_area(tmp_path: Path) -> None
 
     assert stray == []
     assert (
-        "保管場所 MINAMI"
+        "保管場所 南区役所"
         in PdfReader(io.BytesIO(render_envelope_labels(labels))).pages[0].extract_text()
     )
 

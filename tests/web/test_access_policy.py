@@ -73,6 +73,7 @@ POLICY: dict[str, set[Role] | None] = {
     "disposal.create_batch": {R},
     "disposal.batch": {R, A},
     "disposal.approve": {R},
+    "disposal.confirm_execution": {R},
     "disposal.execute": {R},
     "disposal.cancel": {R},
     "disposal.certificate": {R, A},

@@ -111,6 +111,7 @@ def test_batch_four_eyes_password_and_certificate(stocked: Flask, make_user) -> 
             "place": "本庁舎 裁断室",
             "executor": "作業員 甲",
             "witness": "立会人 乙",
+            "confirm_count": "3",
         },
     )
     page = executed.get_data(as_text=True)

@@ -210,7 +210,8 @@ def test_label_pdf_has_the_control_number_and_no_names(app: Flask, logged_in) ->
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert envelope.control_no in text and "H30-04-B017" in text
-    assert "髙橋" not in text and "熊本市" not in text
+    assert "保管場所 中央区役所1階 熊本市マイナンバーセンター" in text  # the name, not CHUO
+    assert "髙橋" not in text and "熊本市中央区" not in text  # no name, no address
     assert len(events(app, "label.print")) == 1
 
 

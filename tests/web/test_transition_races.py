@@ -240,6 +240,7 @@ def test_two_servers_eight_officers_one_approval_one_execution(
             "place": "本庁舎地下 裁断室",
             "executor": "裁断 一郎",
             "witness": "立会 花子",
+            "confirm_count": "29",
         }
         executions = all_at_once(
             browsers,

@@ -2,8 +2,8 @@
 
 A label is stuck on a returned envelope and read by everyone at the counter, so it carries
 only what finds the envelope again: the control number (as a Code128 barcode and as large
-text), the return date, the location code and the slot. **Never a name or an address** —
-`EnvelopeLabel` has no field for them on purpose.
+text), the return date, the location's name (as people call it, not its code) and the slot.
+**Never a person's name or an address** — `EnvelopeLabel` has no field for them on purpose.
 
 The sheet geometry lives in one `SheetLayout`, so another brand of sheet is one constant.
 Output is built with ``invariant=1``: the same labels give byte-identical PDFs.
@@ -48,7 +48,7 @@ class EnvelopeLabel:
     control_no: str  #: e.g. ``E000000123``
     returned_on: date
     slot: str | None
-    location_code: str | None
+    location: str | None  #: the location's name, e.g. ``中央区役所1階 熊本市マイナンバーセンター``
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,7 @@ class LabelStyle:
     min_line_size: float = 6.0
     gap_mm: float = 2.0  #: between barcode, control number and the text lines
     line_spacing: float = 1.3  #: baseline to baseline, in line sizes
+    text_lines: int = 3  #: return date, location, slot
 
     def __post_init__(self) -> None:
         if self.bar_width_mm < MIN_BAR_WIDTH_MM:
@@ -149,8 +150,12 @@ class LabelStyle:
 
     @property
     def content_height(self) -> float:
-        """Barcode, control number and two text lines, top to bottom (pt)."""
-        return self.first_line_baseline + self.line_spacing * self.line_size + 0.12 * self.line_size
+        """Barcode, control number and the text lines, top to bottom (pt)."""
+        return (
+            self.first_line_baseline
+            + (self.text_lines - 1) * self.line_spacing * self.line_size
+            + 0.12 * self.line_size
+        )
 
 
 class LabelSheet:
@@ -258,17 +263,15 @@ class LabelSheet:
         date_text = f"返戻日 {format_wareki_with_iso(label.returned_on)}"
         self._centred_fitting(canvas, date_text, centre, line_baseline, inner_w)
 
-        place = "　".join(
-            part
-            for part in (
-                f"保管場所 {label.location_code}" if label.location_code else "",
-                f"位置 {label.slot}" if label.slot else "",
-            )
-            if part
-        )
-        if place:
-            line_baseline -= style.line_spacing * style.line_size
-            self._centred_fitting(canvas, place, centre, line_baseline, inner_w)
+        # The location's name has a line of its own (names are long; shrunk to fit if need
+        # be), and so has the slot.
+        for text in (
+            f"保管場所 {label.location}" if label.location else "",
+            f"位置 {label.slot}" if label.slot else "",
+        ):
+            if text:
+                line_baseline -= style.line_spacing * style.line_size
+                self._centred_fitting(canvas, text, centre, line_baseline, inner_w)
 
     def _centred(
         self,

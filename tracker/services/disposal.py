@@ -7,11 +7,12 @@ here changes one, and the certificate is rebuilt byte for byte from what executi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
@@ -31,6 +32,7 @@ from tracker.models import (
 )
 from tracker.services import audit, certificates, retention
 from tracker.services.numbering import next_id
+from tracker.services.retention import StoredRule
 from tracker.services.transitions import person, transition, when
 
 CERTIFICATE_PREFIX = "D"
@@ -56,8 +58,39 @@ def certificate_number(batch_id: int) -> str:
     return f"{CERTIFICATE_PREFIX}{batch_id:09d}"
 
 
-def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) -> DisposalBatch:
-    """Freeze the list of items eligible on ``as_of`` (SPEC §3) into a new batch."""
+def scope_rules(session: Session, rule_ids: Sequence[int] | None = None) -> list[StoredRule]:
+    """The rules a list or batch is limited to: those named by ``rule_ids``, every rule when
+    none are named. An id that names no rule is refused (it cannot be a cohort)."""
+    stored = retention.load_rules(session)
+    if not rule_ids:
+        return stored
+    wanted = set(rule_ids)
+    chosen = [rule for rule in stored if rule.row_id in wanted]
+    if len(chosen) != len(wanted):
+        raise DisposalError("指定された廃棄基準が見つかりません。一覧から選び直してください")
+    return chosen
+
+
+def _labels(rules: Sequence[StoredRule]) -> str:
+    return "、".join(stored.rule.label for stored in rules)
+
+
+def create_batch(
+    session: Session,
+    *,
+    actor: str,
+    as_of: date,
+    now: datetime,
+    rule_ids: Sequence[int] | None = None,
+) -> DisposalBatch:
+    """Freeze the list of items eligible on ``as_of`` (SPEC §3) into a new batch.
+
+    ``rule_ids`` limits the batch to those rules' cohorts (e.g. only 平成30年度返戻分): items of
+    other cohorts, eligible on the same day, stay out. The scope is written in the audit event
+    (``rules``); the batch's items carry their rule, so its cohorts are those of its items.
+    """
+    scoped = bool(rule_ids)
+    rules = scope_rules(session, rule_ids)
     batch_id = next_id(session, DisposalBatch)
     batch = DisposalBatch(
         id=batch_id,
@@ -71,7 +104,7 @@ def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) ->
     session.flush()
     cohorts: Counter[str] = Counter()
     chunk: list[dict[str, Any]] = []
-    for eligible in retention.iter_eligible(session, as_of):
+    for eligible in retention.iter_eligible(session, as_of, [stored.rule for stored in rules]):
         cohorts[eligible.rule.label] += 1
         chunk.append(
             {
@@ -90,21 +123,108 @@ def create_batch(session: Session, *, actor: str, as_of: date, now: datetime) ->
         session.execute(insert(DisposalBatchItem), chunk)
     total = sum(cohorts.values())
     if total == 0:
-        raise DisposalError(f"{format_wareki(as_of)}時点で廃棄できる通知物はありません")
+        within = f"（{_labels(rules)}）" if scoped else ""
+        raise DisposalError(f"{format_wareki(as_of)}時点で廃棄できる通知物はありません{within}")
+    details: dict[str, Any] = {
+        "certificate_no": batch.certificate_no,
+        "as_of": as_of.isoformat(),
+        "items": total,
+        "cohorts": dict(sorted(cohorts.items())),
+    }
+    if scoped:
+        details["rules"] = sorted(stored.rule.label for stored in rules)
     audit.record(
         session,
         actor=actor,
         action=AuditAction.DISPOSAL_CREATE,
         object_type="disposal_batch",
         object_id=batch_id,
-        details={
-            "certificate_no": batch.certificate_no,
-            "as_of": as_of.isoformat(),
-            "items": total,
-            "cohorts": dict(sorted(cohorts.items())),
-        },
+        details=details,
     )
     return batch
+
+
+# --- the eligible list, a page at a time -------------------------------------------------------
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class EligiblePage:
+    """One page of the eligible list in control-number order, and where it stands in the whole."""
+
+    rows: list[retention.EligibleItem]
+    total: int
+    cohorts: list[tuple[str, int]]  # rule label → eligible items, in window order
+    position: int  # how many eligible items come before this page's first
+
+    @property
+    def has_previous(self) -> bool:
+        return self.position > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.position + len(self.rows) < self.total
+
+    @property
+    def first(self) -> str | None:
+        return self.rows[0].control_no if self.rows else None
+
+    @property
+    def last(self) -> str | None:
+        return self.rows[-1].control_no if self.rows else None
+
+
+def _count(session: Session, condition: Any) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Item)
+            .join(Envelope, Envelope.id == Item.envelope_id)
+            .where(condition)
+        )
+        or 0
+    )
+
+
+def eligible_page(
+    session: Session,
+    as_of: date,
+    *,
+    rule_ids: Sequence[int] | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    size: int | None = None,
+) -> EligiblePage:
+    """The eligible items (SPEC §3) of the chosen cohorts, ``size`` at a time, keyed by control
+    number (keyset pagination): the page after control number ``after``, the one before
+    ``before``, or the first. Pages are stable while items are added or taken away elsewhere in
+    the list, and every item appears on exactly one page."""
+    rules = [stored.rule for stored in scope_rules(session, rule_ids)]
+    eligible = retention.eligible_condition(rules, as_of)
+    statement = retention.eligible_select(rules, as_of).limit(size or PAGE_SIZE)
+    if before is not None:
+        found = list(
+            session.execute(
+                statement.where(Item.control_no < before).order_by(Item.control_no.desc())
+            ).all()
+        )
+        found.reverse()
+    else:
+        if after is not None:
+            statement = statement.where(Item.control_no > after)
+        found = list(session.execute(statement.order_by(Item.control_no)).all())
+    rows = [retention.to_eligible(row, rules) for row in found]
+    cohorts = [
+        (rule.label, _count(session, retention.eligible_condition([rule], as_of))) for rule in rules
+    ]
+    position = _count(session, and_(eligible, Item.control_no < rows[0].control_no)) if rows else 0
+    return EligiblePage(
+        rows=rows,
+        total=sum(n for _label, n in cohorts),
+        cohorts=[(label, n) for label, n in cohorts if n],
+        position=position,
+    )
 
 
 def _taken(session: Session, batch: DisposalBatch, wanted: str) -> str:
@@ -121,6 +241,11 @@ def _taken(session: Session, batch: DisposalBatch, wanted: str) -> str:
     else:
         done = "まだ承認されていません"
     return f"廃棄処理 {no} は{done}。{wanted}できません"
+
+
+def not_executable(session: Session, batch: DisposalBatch) -> str:
+    """Why a batch that is not (or no longer) approved cannot be executed."""
+    return _taken(session, batch, "実行")
 
 
 def lock(session: Session, batch_id: int) -> None:
@@ -238,6 +363,104 @@ class Execution:
         return found
 
 
+@dataclass(frozen=True)
+class Recheck:
+    """An item of the batch as execution would find it: destroyed, or skipped with a reason."""
+
+    entry: DisposalBatchItem
+    item: Item
+    envelope: Envelope
+    skip_reason: str | None
+
+
+def _recheck(session: Session, batch: DisposalBatch, *, lock: bool) -> list[Recheck]:
+    """Re-check every item of the batch (SPEC §5 step 3), in control-number order; with
+    ``lock``, the items' rows stay locked until the end of the transaction."""
+    statement = (
+        select(DisposalBatchItem, Item, Envelope)
+        .join(Item, Item.id == DisposalBatchItem.item_id)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(DisposalBatchItem.batch_id == batch.id)
+        .order_by(DisposalBatchItem.control_no)
+    )
+    if lock:
+        statement = statement.with_for_update(of=Item)
+    pending = session.execute(statement).all()
+    of_batch = select(DisposalBatchItem.item_id).where(DisposalBatchItem.batch_id == batch.id)
+    held = set(
+        session.scalars(
+            select(Hold.item_id).where(Hold.released_at.is_(None), Hold.item_id.in_(of_batch))
+        )
+    )
+    extended = dict(
+        session.execute(
+            select(RetentionExtension.item_id, func.max(RetentionExtension.retain_until))
+            .where(RetentionExtension.item_id.in_(of_batch))
+            .group_by(RetentionExtension.item_id)
+        ).all()
+    )
+    return [
+        Recheck(
+            entry,
+            item,
+            envelope,
+            _skip_reason(item, item.id in held, extended.get(item.id), batch.as_of),
+        )
+        for entry, item, envelope in pending
+    ]
+
+
+@dataclass(frozen=True)
+class CohortCount:
+    label: str
+    frozen: int  #: items the batch froze at creation
+    skipped: int  #: of them, skipped if executed now
+    destroy: int  #: of them, destroyed if executed now
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What executing the batch now would record: the confirmation page (issue 12)."""
+
+    cohorts: list[CohortCount]
+    skipped: list[tuple[str, str]]  # control number, reason (the first 200)
+    destroy: int  #: the number of cards the officer is asked to type again
+    skip: int
+
+
+def preview(session: Session, batch: DisposalBatch) -> Preview:
+    """Counts per cohort of what execution would destroy and skip, without changing anything."""
+    checked = _recheck(session, batch, lock=False)
+    frozen: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    for each in checked:
+        frozen[each.entry.rule_label] += 1
+        if each.skip_reason:
+            skipped[each.entry.rule_label] += 1
+    reasons = [(each.entry.control_no, each.skip_reason) for each in checked if each.skip_reason]
+    return Preview(
+        cohorts=[
+            CohortCount(label, count, skipped[label], count - skipped[label])
+            for label, count in sorted(frozen.items())
+        ],
+        skipped=[(no, reason) for no, reason in reasons[:200] if reason],
+        destroy=len(checked) - len(reasons),
+        skip=len(reasons),
+    )
+
+
+class CountMismatch(DisposalError):
+    """The number of cards typed on the confirmation page is not the number to destroy."""
+
+    def __init__(self, typed: int | None, expected: int) -> None:
+        self.typed, self.expected = typed, expected
+        shown = "（未入力）" if typed is None else f"{typed:,}枚"
+        super().__init__(
+            f"入力された枚数 {shown} が、廃棄する通知物の枚数 {expected:,}枚 と一致しません。"
+            "廃棄は記録していません。数え直して、もう一度入力してください"
+        )
+
+
 def execute(
     session: Session,
     *,
@@ -246,9 +469,16 @@ def execute(
     execution: Execution,
     now: datetime,
     today: date,
+    confirmed_count: int | None = None,
+    confirm: bool = False,
 ) -> DisposalBatch:
     """Record the physical destruction: re-check every item, destroy the rest, issue the
-    certificate (SPEC §5). Items handed over, held or extended since creation are skipped."""
+    certificate (SPEC §5). Items handed over, held or extended since creation are skipped.
+
+    With ``confirm``, the officer has re-typed the number of cards destroyed
+    (``confirmed_count``); unless it is exactly the number this execution destroys,
+    :class:`CountMismatch` is raised before any item or audit event is written (the caller
+    rolls back the claimed batch with the rest of the unit of work)."""
     problems = execution.problems(batch, today)
     if problems:
         raise DisposalError(" / ".join(problems))
@@ -274,47 +504,20 @@ def execute(
         },
         conflict=lambda current: _taken(session, current, "実行"),
     )
-    pending = session.execute(
-        select(DisposalBatchItem, Item, Envelope)
-        .join(Item, Item.id == DisposalBatchItem.item_id)
-        .join(Envelope, Envelope.id == Item.envelope_id)
-        .where(DisposalBatchItem.batch_id == batch.id)
-        .with_for_update(of=Item)
-        .order_by(DisposalBatchItem.control_no)
-    ).all()
-    held = set(
-        session.scalars(
-            select(Hold.item_id).where(
-                Hold.released_at.is_(None),
-                Hold.item_id.in_(
-                    select(DisposalBatchItem.item_id).where(DisposalBatchItem.batch_id == batch.id)
-                ),
-            )
-        )
-    )
-    extended = dict(
-        session.execute(
-            select(RetentionExtension.item_id, func.max(RetentionExtension.retain_until))
-            .where(
-                RetentionExtension.item_id.in_(
-                    select(DisposalBatchItem.item_id).where(DisposalBatchItem.batch_id == batch.id)
-                )
-            )
-            .group_by(RetentionExtension.item_id)
-        ).all()
-    )
-    destroy: list[int] = []
-    for entry, item, envelope in pending:
-        entry.tracking_no = envelope.tracking_no
-        entry.returned_on = envelope.returned_on
-        entry.masked_name = mask_name(item.name)
-        reason = _skip_reason(item, item.id in held, extended.get(item.id), batch.as_of)
-        if reason:
+    checked = _recheck(session, batch, lock=True)
+    destroy = [each.item.id for each in checked if not each.skip_reason]
+    if confirm and confirmed_count != len(destroy):
+        raise CountMismatch(confirmed_count, len(destroy))
+    for each in checked:
+        entry = each.entry
+        entry.tracking_no = each.envelope.tracking_no
+        entry.returned_on = each.envelope.returned_on
+        entry.masked_name = mask_name(each.item.name)
+        if each.skip_reason:
             entry.outcome = "skipped"
-            entry.skip_reason = reason
+            entry.skip_reason = each.skip_reason
         else:
             entry.outcome = "destroyed"
-            destroy.append(item.id)
     for start in range(0, len(destroy), INSERT_CHUNK):
         ids = destroy[start : start + INSERT_CHUNK]
         changed: int = session.execute(  # type: ignore[attr-defined]
@@ -331,7 +534,7 @@ def execute(
     ).one()
     from tracker.pdf.certificate import sha256_of
 
-    labels = {entry.rule_label for entry, _item, _envelope in pending}
+    labels = {each.entry.rule_label for each in checked}
     texts = {k: v for k, v in certificates.rule_texts(session).items() if k in labels}
     issuer = certificates.issuer_now(session, batch)
     digest = sha256_of(certificates.render(session, batch, head.seq, head.hash, texts, issuer))
@@ -360,7 +563,7 @@ def execute(
         details={
             "certificate_no": batch.certificate_no,
             "destroyed": len(destroy),
-            "skipped": len(pending) - len(destroy),
+            "skipped": len(checked) - len(destroy),
             "certificate_sha256": batch.certificate_sha256,
             "audit_head": f"{head.seq}:{head.hash}",
         },

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy import Select, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -161,17 +161,16 @@ class EligibleItem:
     retain_until: date
 
 
-def iter_eligible(
-    session: Session, as_of: date, rules: Sequence[Rule] | None = None, batch_size: int = 2000
-) -> Iterator[EligibleItem]:
-    """Every item eligible for disposal on ``as_of``, streamed in control-number order."""
-    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+def eligible_select(rules: Sequence[Rule], as_of: date) -> Select[Any]:
+    """The eligible items' rows (SPEC §3), unordered: id, control number, tracking number, name,
+    birth date, return date and the latest extension (``until``). Turn rows into
+    :class:`EligibleItem` with :func:`to_eligible`."""
     latest_extension = (
         select(RetentionExtension.item_id, func.max(RetentionExtension.retain_until).label("until"))
         .group_by(RetentionExtension.item_id)
         .subquery()
     )
-    statement = (
+    return (
         select(
             Item.id,
             Item.control_no,
@@ -184,26 +183,43 @@ def iter_eligible(
         .join(Envelope, Envelope.id == Item.envelope_id)
         .outerjoin(latest_extension, latest_extension.c.item_id == Item.id)
         .where(eligible_condition(rules, as_of))
+    )
+
+
+def to_eligible(row: Any, rules: Sequence[Rule]) -> EligibleItem:
+    """One row of :func:`eligible_select` with its rule and effective retain-until date."""
+    rule = next(r for r in rules if r.covers(row.returned_on))
+    until = rule.retain_until_for(row.returned_on)
+    if row.until is not None and row.until > until:
+        until = row.until
+    return EligibleItem(
+        row.id,
+        row.control_no,
+        row.tracking_no,
+        row.name,
+        row.birth_date,
+        row.returned_on,
+        rule,
+        until,
+    )
+
+
+def iter_eligible(
+    session: Session, as_of: date, rules: Sequence[Rule] | None = None, batch_size: int = 2000
+) -> Iterator[EligibleItem]:
+    """Every item eligible for disposal on ``as_of``, streamed in control-number order.
+
+    ``rules`` limits the list to those rules' cohorts (windows never overlap, SPEC §3)."""
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    statement = (
+        eligible_select(rules, as_of)
         .order_by(Item.control_no)
         .execution_options(yield_per=batch_size)
     )
     result = session.execute(statement)
     try:
         for row in result:
-            rule = next(r for r in rules if r.covers(row.returned_on))
-            until = rule.retain_until_for(row.returned_on)
-            if row.until is not None and row.until > until:
-                until = row.until
-            yield EligibleItem(
-                row.id,
-                row.control_no,
-                row.tracking_no,
-                row.name,
-                row.birth_date,
-                row.returned_on,
-                rule,
-                until,
-            )
+            yield to_eligible(row, rules)
     finally:
         result.close()
 

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import ItemStatus, Role
@@ -20,10 +21,11 @@ from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Envelope, Item, Location
+from tracker.pdf.labels import A_ONE_12
 from tracker.services import intake, lookup
 from tracker.web.access import allow
 from tracker.web.custody.forms import EnvelopeEditForm, IntakeForm, ItemEditForm, MoveForm
-from tracker.web.params import id_arg, id_args
+from tracker.web.params import InvalidParameter, id_arg, id_args
 
 bp = Blueprint("custody", __name__)
 
@@ -271,58 +273,159 @@ def locations() -> ResponseReturnValue:
 
 
 PAGE_SIZE = 100
+#: Labels in one PDF at most (50 sheets of 12): a selection or range beyond it is refused.
+LABELS_MAX = 600
+
+
+def _held_envelopes(location_id: int) -> Select[Envelope, int]:
+    """Envelopes at a location holding at least one item in custody, with that count."""
+    return (
+        select(Envelope, func.count(Item.id).label("items"))
+        .join(Item, Item.envelope_id == Envelope.id)
+        .where(Envelope.location_id == location_id, Item.status == ItemStatus.IN_CUSTODY.value)
+        .group_by(Envelope.id)
+    )
+
+
+def _held_count(location_id: int, *conditions: ColumnElement[bool]) -> int:
+    held = (
+        select(Envelope.id)
+        .join(Item, Item.envelope_id == Envelope.id)
+        .where(
+            Envelope.location_id == location_id,
+            Item.status == ItemStatus.IN_CUSTODY.value,
+            *conditions,
+        )
+        .distinct()
+        .subquery()
+    )
+    return int(db.session.scalar(select(func.count()).select_from(held)) or 0)
+
+
+def _key_arg(name: str) -> str | None:
+    """A control number used as a page key or range end; anything longer is no key."""
+    value = request.args.get(name, "").strip()
+    return value if value and len(value) <= 20 else None
 
 
 @bp.route("/locations/<int:location_id>")
 @allow(C, R, A)
 def location(location_id: int) -> ResponseReturnValue:
-    """What is held at one location, by slot: control numbers and dates, no names."""
+    """What is held at one location, by control number, 100 envelopes a page (keyset pages:
+    前へ / 次へ and the page count); no names. Labels for a selection or a range."""
     place = db.session.get(Location, location_id)
     if place is None:
         abort(404)
-    after = request.args.get("after", default="", type=str)
-    held = (
-        select(
-            Envelope,
-            func.count(Item.id).label("items"),
+    after, before = _key_arg("after"), _key_arg("before")
+    held = _held_envelopes(place.id).limit(PAGE_SIZE)
+    if before:
+        rows = list(
+            db.session.execute(
+                held.where(Envelope.control_no < before).order_by(Envelope.control_no.desc())
+            ).all()
         )
-        .join(Item, Item.envelope_id == Envelope.id)
-        .where(Envelope.location_id == place.id, Item.status == ItemStatus.IN_CUSTODY.value)
-        .group_by(Envelope.id)
-    )
-    if after:
-        held = held.where(Envelope.control_no > after)
-    rows = db.session.execute(held.order_by(Envelope.control_no).limit(PAGE_SIZE + 1)).all()
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+        rows.reverse()
+    else:
+        if after:
+            held = held.where(Envelope.control_no > after)
+        rows = list(db.session.execute(held.order_by(Envelope.control_no)).all())
+    total = _held_count(place.id)
+    position = _held_count(place.id, Envelope.control_no < rows[0][0].control_no) if rows else 0
     return render_template(
         "custody/location.html",
         place=place,
         rows=rows,
-        next_after=rows[-1][0].control_no if more else None,
+        total=total,
+        position=position,
+        page_number=position // PAGE_SIZE + 1,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        previous_before=rows[0][0].control_no if rows and position > 0 else None,
+        next_after=rows[-1][0].control_no if rows and position + len(rows) < total else None,
+        start_positions=range(1, A_ONE_12.per_page + 1),
+        labels_max=LABELS_MAX,
+    )
+
+
+def _start_position() -> int:
+    """Where on a partly used sheet the first label goes: 1 … 12 (default 1)."""
+    value = request.args.get("start", "").strip()
+    if not value:
+        return 1
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= A_ONE_12.per_page):
+        raise InvalidParameter(
+            description=_(
+                "開始位置（start）: 1〜%(n)dの番号で指定してください。", n=A_ONE_12.per_page
+            )
+        )
+    return int(value)
+
+
+def _range_envelopes(location_id: int) -> list[Envelope]:
+    """The envelopes of a location's list from one control number to another (inclusive;
+    either end may be open), as the location page lists them."""
+    first, last = _key_arg("from"), _key_arg("to")
+    conditions = []
+    if first:
+        conditions.append(Envelope.control_no >= first)
+    if last:
+        conditions.append(Envelope.control_no <= last)
+    count = _held_count(location_id, *conditions)
+    if count == 0:
+        raise InvalidParameter(description=_("指定した範囲に保管中の封筒はありません。"))
+    if count > LABELS_MAX:
+        raise InvalidParameter(
+            description=_(
+                "指定した範囲の封筒は%(n)s件です。一度に印刷できるのは%(max)d件までです。"
+                "範囲を分けて印刷してください。",
+                n=f"{count:,}",
+                max=LABELS_MAX,
+            )
+        )
+    return list(
+        db.session.scalars(
+            _held_envelopes(location_id)
+            .where(*conditions)
+            .options(selectinload(Envelope.location))
+            .order_by(Envelope.control_no)
+        )
     )
 
 
 @bp.route("/labels.pdf")
 @allow(C, R)
 def labels() -> ResponseReturnValue:
-    """A sheet of envelope labels (barcode of the control number, date, slot; no names)."""
+    """A sheet of envelope labels (barcode of the control number, date, location, slot; no
+    names): the envelopes ticked (``id``), or a location's from one control number to another
+    (``location``, ``from``, ``to``); ``start`` (1–12) skips the used cells of a sheet."""
     from tracker.pdf.labels import EnvelopeLabel, render_envelope_labels
 
-    ids = id_args("id", limit=600)
-    if not ids:
-        abort(400)
-    envelopes = db.session.scalars(
-        select(Envelope)
-        .where(Envelope.id.in_(ids))
-        .options(selectinload(Envelope.location))
-        .order_by(Envelope.control_no)
-    ).all()
+    start = _start_position()
+    ids = id_args("id", limit=LABELS_MAX + 1)
+    location_id = id_arg("location")
+    if len(ids) > LABELS_MAX:
+        raise InvalidParameter(
+            description=_("一度に印刷できるのは%(max)d件までです。", max=LABELS_MAX)
+        )
+    if ids:
+        envelopes = list(
+            db.session.scalars(
+                select(Envelope)
+                .where(Envelope.id.in_(ids))
+                .options(selectinload(Envelope.location))
+                .order_by(Envelope.control_no)
+            ).all()
+        )
+    elif location_id is not None:
+        if db.session.get(Location, location_id) is None:
+            abort(404)
+        envelopes = _range_envelopes(location_id)
+    else:
+        raise InvalidParameter(description=_("ラベルを印刷する封筒を選んでください。"))
     if not envelopes:
         abort(404)
     pdf = render_envelope_labels(
-        [EnvelopeLabel(e.control_no, e.returned_on, e.slot, e.location.code) for e in envelopes],
-        skip=min(max(request.args.get("skip", 0, type=int), 0), 11),
+        [EnvelopeLabel(e.control_no, e.returned_on, e.slot, e.location.name) for e in envelopes],
+        skip=start - 1,
     )
     intake.record_label_print(db.session, actor=current_user.username, envelopes=envelopes)
     name = envelopes[0].control_no if len(envelopes) == 1 else "labels"

@@ -38,6 +38,8 @@ class ExtensionForm(FlaskForm):
 
 class CreateBatchForm(FlaskForm):
     as_of = StringField(_l("基準日"))
+    #: A retention rule's id: only its cohort (empty: every cohort).
+    rule = StringField(_l("廃棄基準"))
 
 
 class ApproveForm(FlaskForm):
@@ -54,6 +56,8 @@ class ExecuteForm(FlaskForm):
     witness = StringField(_l("立会人"))
     contractor_name = StringField(_l("委託業者名"))
     contractor_certificate_no = StringField(_l("業者の証明書番号"))
+    #: The number of cards, typed again on the confirmation page (issue 12).
+    confirm_count = StringField(_l("廃棄する枚数"))
 
 
 class CancelForm(FlaskForm):

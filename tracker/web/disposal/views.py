@@ -4,6 +4,7 @@ hold and extension pages are in :mod:`tracker.web.disposal.retention`."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 
@@ -42,7 +43,7 @@ from tracker.web.disposal.forms import (
     CreateBatchForm,
     ExecuteForm,
 )
-from tracker.web.params import date_arg
+from tracker.web.params import date_arg, id_arg, is_id
 
 bp = Blueprint("disposal", __name__)
 
@@ -67,32 +68,62 @@ def _posted_date(value: str | None) -> date | None:
 
 # --- the disposal list ---------------------------------------------------------------------------
 
-LIST_PAGE = 500
+
+def _rule_choices() -> list[tuple[int, str]]:
+    return [(stored.row_id, stored.rule.label) for stored in retention.load_rules(db.session)]
+
+
+def _control_no_arg(name: str) -> str | None:
+    """A page key (a control number) from the query string; anything longer is no key."""
+    value = request.args.get(name, "").strip()
+    return value if value and len(value) <= 24 else None
 
 
 @bp.route("/disposal/eligible")
 @allow(R, A)
 def eligible() -> ResponseReturnValue:
-    as_of = _date_arg("as_of", today_jst())
-    shown: list[retention.EligibleItem] = []
-    total = 0
-    for entry in retention.iter_eligible(db.session, as_of):
-        total += 1
-        if len(shown) < LIST_PAGE:
-            shown.append(entry)
+    """The eligible list (SPEC §3), of all cohorts or one, 100 at a time by control number."""
+    typed = request.args.get("as_of", "").strip()
+    rule_id = id_arg("rule")
+    choices = _rule_choices()
+    context = {
+        "typed": typed,
+        "rule_id": rule_id,
+        "rules": choices,
+        "encodings": ENCODINGS,
+        "can_edit": current_user.has_role(R),
+    }
+    try:
+        as_of = parse_date(typed) if typed else today_jst()
+    except InputError as error:
+        # Only the error, beside the field: no list of another day under it (issue 12).
+        return render_template("disposal/eligible.html", error=str(error), **context), 400
+    if rule_id is not None and rule_id not in dict(choices):
+        abort(404)
+    page = disposal.eligible_page(
+        db.session,
+        as_of,
+        rule_ids=[rule_id] if rule_id else None,
+        after=_control_no_arg("after"),
+        before=_control_no_arg("before"),
+    )
     audit.record(
         db.session,
         actor=current_user.username,
         action=AuditAction.DISPOSAL_LIST_VIEW,
-        details={"as_of": as_of.isoformat(), "items": total},
+        details={
+            "as_of": as_of.isoformat(),
+            "items": page.total,
+            **({"rule": dict(choices)[rule_id]} if rule_id else {}),
+        },
     )
     return render_template(
         "disposal/eligible.html",
         as_of=as_of,
-        rows=shown,
-        total=total,
-        limit=LIST_PAGE,
-        encodings=ENCODINGS,
+        page=page,
+        error=None,
+        scope_label=dict(choices)[rule_id] if rule_id else _("すべての基準"),
+        **context,
     )
 
 
@@ -102,6 +133,13 @@ def eligible_csv() -> ResponseReturnValue:
     """SPEC §6.5: UTF-8 with BOM by default, CP932 on request (unencodable characters are
     reported and nothing is sent), formulas neutralised."""
     as_of = _date_arg("as_of", today_jst())
+    rule_id = id_arg("rule")
+    rules = [stored.rule for stored in retention.load_rules(db.session)]
+    if rule_id is not None:
+        try:
+            rules = [stored.rule for stored in disposal.scope_rules(db.session, [rule_id])]
+        except disposal.DisposalError:
+            abort(404)
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
         abort(400)
@@ -116,7 +154,7 @@ def eligible_csv() -> ResponseReturnValue:
     )
 
     def rows() -> Iterator[list[str]]:
-        for e in retention.iter_eligible(db.session, as_of):
+        for e in retention.iter_eligible(db.session, as_of, rules):
             yield [
                 e.control_no,
                 e.tracking_no,
@@ -133,12 +171,19 @@ def eligible_csv() -> ResponseReturnValue:
                 pass
         except ExportEncodingError as error:
             flash(str(error), "error")
-            return redirect(url_for("disposal.eligible", as_of=as_of.isoformat()))
+            return redirect(
+                url_for("disposal.eligible", as_of=as_of.isoformat(), rule=rule_id or "")
+            )
     audit.record(
         db.session,
         actor=current_user.username,
         action=AuditAction.DISPOSAL_LIST_EXPORT,
-        details={"as_of": as_of.isoformat(), "format": "csv", "encoding": encoding},
+        details={
+            "as_of": as_of.isoformat(),
+            "format": "csv",
+            "encoding": encoding,
+            **({"rules": [rule.label for rule in rules]} if rule_id else {}),
+        },
     )
     return Response(
         stream_with_context(encode_csv(header, rows(), encoding)),
@@ -166,20 +211,30 @@ def batches() -> ResponseReturnValue:
         rows=rows,
         today=today_jst(),
         can_edit=current_user.has_role(R),
+        rules=_rule_choices(),
     )
 
 
 @bp.route("/disposal/batches", methods=["POST"])
 @allow(R)
 def create_batch() -> ResponseReturnValue:
-    as_of = _posted_date(CreateBatchForm().as_of.data)
+    """A batch as of a date, of every cohort or of one rule's (issue 12)."""
+    form = CreateBatchForm()
+    as_of = _posted_date(form.as_of.data)
     if as_of is None:
         flash(_("基準日を入力してください。"), "error")
         return redirect(url_for("disposal.batches"))
+    rule = (form.rule.data or "").strip()
+    if rule and not is_id(rule):
+        abort(404)
     try:
         with db.attempt():
             batch = disposal.create_batch(
-                db.session, actor=current_user.username, as_of=as_of, now=now_utc()
+                db.session,
+                actor=current_user.username,
+                as_of=as_of,
+                now=now_utc(),
+                rule_ids=[int(rule)] if rule else None,
             )
     except disposal.DisposalError as error:
         flash(str(error), "error")
@@ -198,12 +253,11 @@ def _batch_or_404(batch_id: int) -> DisposalBatch:
     return disposal.load(db.session, batch_id) or abort(404)
 
 
-@bp.route("/disposal/batches/<int:batch_id>")
-@allow(R, A)
-def batch(batch_id: int) -> ResponseReturnValue:
-    record = _batch_or_404(batch_id)
+def _render_batch(
+    record: DisposalBatch, draft: ExecuteForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     summary = disposal.summary(db.session, record)
-    return render_template(
+    page = render_template(
         "disposal/batch.html",
         batch=record,
         outcomes=summary.outcomes,
@@ -213,7 +267,15 @@ def batch(batch_id: int) -> ResponseReturnValue:
         methods=list(DestructionMethod),
         today=today_jst(),
         can_edit=current_user.has_role(R),
+        draft=draft,
     )
+    return page, status
+
+
+@bp.route("/disposal/batches/<int:batch_id>")
+@allow(R, A)
+def batch(batch_id: int) -> ResponseReturnValue:
+    return _render_batch(_batch_or_404(batch_id))
 
 
 @bp.route("/disposal/batches/<int:batch_id>/approve", methods=["POST"])
@@ -252,30 +314,91 @@ def approve(batch_id: int) -> ResponseReturnValue:
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
 
+def _execution(form: ExecuteForm) -> disposal.Execution:
+    """The destruction as typed; an unreadable date raises InputError."""
+    return disposal.Execution(
+        destroyed_on=parse_date(form.destroyed_on.data or ""),
+        method=form.method.data or "",
+        place=form.place.data or "",
+        executor=form.executor.data or "",
+        witness=form.witness.data or "",
+        contractor_name=form.contractor_name.data or None,
+        contractor_certificate_no=form.contractor_certificate_no.data or None,
+    )
+
+
+def _render_confirmation(
+    record: DisposalBatch, form: ExecuteForm, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    page = render_template(
+        "disposal/confirm.html",
+        batch=record,
+        form=form,
+        preview=disposal.preview(db.session, record),
+        destroyed_on=parse_date(form.destroyed_on.data or ""),
+        error=error,
+    )
+    return page, status
+
+
+@bp.route("/disposal/batches/<int:batch_id>/confirm", methods=["POST"])
+@allow(R)
+def confirm_execution(batch_id: int) -> ResponseReturnValue:
+    """Before anything is recorded: what execution would destroy and skip, per cohort, and
+    the number of cards to type again (issue 12). Changes nothing."""
+    record = _batch_or_404(batch_id)
+    if record.status != "approved":
+        flash(disposal.not_executable(db.session, record), "error")
+        return redirect(url_for("disposal.batch", batch_id=batch_id))
+    form = ExecuteForm()
+    try:
+        problems = _execution(form).problems(record, today_jst())
+    except InputError as error:
+        problems = [str(error)]
+    if problems:
+        for problem in problems:
+            flash(problem, "error")
+        return _render_batch(record, draft=form, status=400)
+    return _render_confirmation(record, form)
+
+
+def _typed_count(value: str | None) -> int | None:
+    """The number typed on the confirmation page: full-width digits and commas allowed."""
+    text = unicodedata.normalize("NFKC", value or "").replace(",", "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 @bp.route("/disposal/batches/<int:batch_id>/execute", methods=["POST"])
 @allow(R)
 def execute(batch_id: int) -> ResponseReturnValue:
+    """Record the destruction, once the officer has re-typed the number of cards."""
     record = _batch_or_404(batch_id)
     form = ExecuteForm()
+    typed = _typed_count(form.confirm_count.data)
     try:
         with db.attempt():
-            execution = disposal.Execution(
-                destroyed_on=parse_date(form.destroyed_on.data or ""),
-                method=form.method.data or "",
-                place=form.place.data or "",
-                executor=form.executor.data or "",
-                witness=form.witness.data or "",
-                contractor_name=form.contractor_name.data or None,
-                contractor_certificate_no=form.contractor_certificate_no.data or None,
-            )
             disposal.execute(
                 db.session,
                 actor=current_user.username,
                 batch=record,
-                execution=execution,
+                execution=_execution(form),
                 now=now_utc(),
                 today=today_jst(),
+                confirm=True,
+                confirmed_count=typed,
             )
+    except disposal.CountMismatch as mismatch:
+        audit.record(
+            db.session,
+            actor=current_user.username,
+            action=AuditAction.DISPOSAL_EXECUTE,
+            object_type="disposal_batch",
+            object_id=record.id,
+            outcome="refused",
+            details={"reason": "count_mismatch", "typed": typed, "expected": mismatch.expected},
+        )
+        db.session.refresh(record)
+        return _render_confirmation(record, form, error=str(mismatch), status=400)
     except (disposal.DisposalError, InputError) as error:
         flash(str(error), "error")
         return redirect(url_for("disposal.batch", batch_id=batch_id))
