@@ -90,9 +90,12 @@ def test_the_after_hours_flag_follows_the_opening_hours_setting(database: Databa
         handed_over_at=datetime(2026, 11, 28, 1, 0, tzinfo=UTC),  # Sat 10:00 JST
         recipient_kind="self",
         clerk="clerk1",
+        voided_at=None,
+        void_requested_at=None,
     )
     envelope = SimpleNamespace(intake_by="officer1", returned_on=factories.RETURNED_H30)
-    assert "after_hours" in flags_for(handover, [], envelope, [])  # type: ignore[arg-type]
+    defaults = settings.OfficeSettings().opening_hours
+    assert "after_hours" in flags_for(handover, [], envelope, [], defaults)  # type: ignore[arg-type]
     saturdays = settings.OfficeSettings().opening_hours | {5: (time(9, 0), time(12, 0))}
     flags = flags_for(handover, [], envelope, [], saturdays)  # type: ignore[arg-type]
     assert "after_hours" not in flags

@@ -22,7 +22,7 @@ from tracker.domain.records import check_free_text
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, intake, lookup, people, settings, voids
+from tracker.services import audit, handover, lookup, people, settings, voids
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
