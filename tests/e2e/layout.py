@@ -29,6 +29,7 @@ SCREENS: dict[str, list[str]] = {
         "follow:/locations:^/locations/\\d+$",
         "/handovers",
         "/identity-policy",
+        "/account/password",
     ],
     "officer": [
         "/",
@@ -47,7 +48,14 @@ SCREENS: dict[str, list[str]] = {
         "/handovers/review",
         "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
     ],
-    "admin": ["/", "/admin/users", "/admin/users/new"],
+    "admin": [
+        "/",
+        "/admin/users",
+        "/admin/users/new",
+        "follow:/admin/users:^/admin/users/\\d+$",
+        "/admin/settings",
+        "/admin/locations",
+    ],
 }
 
 CHECK_JS = r"""
@@ -67,6 +75,8 @@ CHECK_JS = r"""
   for (const el of document.querySelectorAll("th, nav a, button, .button, label, h1, h2, dt")) {
     const text = el.textContent.trim();
     if (!text || text.length > 12 || el.offsetParent === null) continue;
+    const hidden = el.querySelector(".visually-hidden");  // read out, never shown
+    if (hidden && hidden.textContent.trim() === text) continue;
     const range = document.createRange();
     range.selectNodeContents(el);
     // a new line starts where a piece of text begins below the bottom of the previous one

@@ -152,6 +152,13 @@ def _bodies() -> dict[str, dict[str, object]]:
             "executor": "甲",
             "witness": "乙",
         },
+        "disposal.confirm_execution": {
+            "destroyed_on": "2020-04-02",
+            "method": "shred",
+            "place": "本庁",
+            "executor": "甲",
+            "witness": "乙",
+        },
         "disposal.cancel": {"reason": "偽の取消"},
     }
 
