@@ -123,7 +123,7 @@ def test_wrong_current_or_weak_new_password_is_refused_and_says_why(app: Flask, 
     login(client, account)
     for current, new, again, message in [
         ("wrong password", NEW_PASSWORD, None, "現在のパスワードが正しくありません"),
-        (PASSWORD, "short", None, "パスワードは12文字以上にしてください"),
+        (PASSWORD, "tiny-pw", None, "パスワードは12文字以上にしてください"),
         (PASSWORD, NEW_PASSWORD, "something else", "確認用のパスワードが一致しません"),
         (PASSWORD, PASSWORD, None, "現在のパスワードと違うものにしてください"),
     ]:

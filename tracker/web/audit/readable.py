@@ -133,6 +133,15 @@ DETAIL_LABELS: dict[str, Any] = {
     "delay_ms": _l("応答の遅延（ミリ秒）"),
     "locked_until": _l("ロックの期限"),
     "failures_in_window": _l("連続した失敗の回数"),
+    "must_change_password": _l("初回ログイン時にパスワード変更"),
+    "was_required": _l("変更が求められていた"),
+    "sessions_ended": _l("終了したセッション数"),
+    "by": _l("操作した人"),
+    "active": _l("使用中"),
+    # disposal desk
+    "rules": _l("対象の廃棄基準"),
+    "typed": _l("入力された枚数"),
+    "expected": _l("対象の枚数"),
     # the audit log itself
     "checked": _l("検証した記録の数"),
     "broken_seq": _l("連鎖が壊れた記録"),
@@ -149,6 +158,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "idle": _l("一定時間操作がなかった"),
         "max_age": _l("ログインの最長時間を過ぎた"),
         "invalid rows": _l("誤りのある行がある"),
+        "count_mismatch": _l("枚数の不一致"),
     },
     "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
     "format": {"csv": "CSV", "json": "JSON", "pdf": "PDF"},
