@@ -4,6 +4,8 @@ clerk who made the handover may ask for it the same day. The rules are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -21,42 +23,42 @@ from tracker.web.counter.views import C, R, _handover_or_404, bp, render_detail
 @allow(R)
 def void(handover_id: int) -> ResponseReturnValue:
     """Void the handover: its items are back in custody (保管中) and can be handed over again."""
-    record = _handover_or_404(handover_id)
-    form = VoidForm()
-    if not form.validate():
-        return render_detail(record, void_form=form, problem=_("もう一度操作してください"))
-    try:
-        with db.attempt():
-            voids.void(
-                db.session,
-                actor=current_user.username,
-                handover=record,
-                reason=form.reason.data,
-                now=now_utc(),
-            )
-    except voids.VoidError as refusal:
-        if isinstance(refusal, voids.ReasonError):
-            form.reason.errors = [str(refusal)]  # shown at the field, too
-        db.session.refresh(record)
-        return render_detail(record, void_form=form, problem=str(refusal))
-    flash(
-        _("交付 %(no)s を取り消しました。通知物は保管中に戻りました。", no=record.receipt_no),
-        "info",
+    return _decide(
+        handover_id,
+        VoidForm(),
+        "void_form",
+        voids.void,
+        _("交付 %(no)s を取り消しました。通知物は保管中に戻りました。"),
     )
-    return redirect(url_for("counter.handover_detail", handover_id=record.id))
 
 
 @bp.route("/handovers/<int:handover_id>/void-request", methods=["POST"])
 @allow(C, R)
 def request_void(handover_id: int) -> ResponseReturnValue:
     """The clerk who made the handover asks a records officer to void it (same day, JST)."""
+    return _decide(
+        handover_id,
+        VoidRequestForm(),
+        "request_form",
+        voids.request_void,
+        _("取消を依頼しました。記録管理担当が確認します。"),
+    )
+
+
+def _decide(
+    handover_id: int,
+    form: VoidForm | VoidRequestForm,
+    form_name: str,
+    act: Callable[..., object],
+    done: str,
+) -> ResponseReturnValue:
+    """Run a void or a void request; a refusal shows the handover again with the reason."""
     record = _handover_or_404(handover_id)
-    form = VoidRequestForm()
     if not form.validate():
-        return render_detail(record, request_form=form, problem=_("もう一度操作してください"))
+        return render_detail(record, **{form_name: form}, problem=_("もう一度操作してください"))
     try:
         with db.attempt():
-            voids.request_void(
+            act(
                 db.session,
                 actor=current_user.username,
                 handover=record,
@@ -67,6 +69,6 @@ def request_void(handover_id: int) -> ResponseReturnValue:
         if isinstance(refusal, voids.ReasonError):
             form.reason.errors = [str(refusal)]  # shown at the field, too
         db.session.refresh(record)
-        return render_detail(record, request_form=form, problem=str(refusal))
-    flash(_("取消を依頼しました。記録管理担当が確認します。"), "info")
+        return render_detail(record, **{form_name: form}, problem=str(refusal))
+    flash(done % {"no": record.receipt_no}, "info")
     return redirect(url_for("counter.handover_detail", handover_id=record.id))
