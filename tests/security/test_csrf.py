@@ -72,6 +72,8 @@ def _bodies() -> dict[str, dict[str, object]]:
             "municipality": "偽市",
             "office": "偽の事務所",
             "receipt_addressee": "偽市長",
+            "remail_close_days": "30",
+            "stock_check_interval_months": "6",
             **{f"days-{day}-closed": "y" for day in range(7)},
         },
         "admin.locations": {"code": "FAKE", "name": "偽の保管場所"},

@@ -256,6 +256,8 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "municipality": "熊本市",
         "office": "中央区役所1階 熊本市マイナンバーセンター",
         "receipt_addressee": "熊本市長",
+        "remail_close_days": "30",
+        "stock_check_interval_months": "6",
     }
     for day in range(7):
         if day < 5:
@@ -285,6 +287,33 @@ def test_an_admin_changes_the_settings_and_they_show_again(app: Flask, make_user
     details = json.loads(event.details)
     assert set(details["changed"]) == {"receipt_addressee", "opening_hours"}
     assert details["before"]["receipt_addressee"] == "熊本市長"
+
+
+def test_re_mailing_and_stock_check_periods_are_settings(app: Flask, make_user) -> None:
+    admin = _admin(app, make_user)
+    page = admin.get("/admin/settings").text
+    assert "再送付の完了までの日数" in page and 'value="30"' in page and 'value="6"' in page
+    token = csrf_token(admin, "/admin/settings")
+    refused = admin.post(
+        "/admin/settings",
+        data={**_settings_form(remail_close_days="0"), "csrf_token": token},
+    )
+    assert refused.status_code == 200 and "1〜365日で指定してください" in refused.text
+    assert _events(app, "settings.change") == []
+    saved = admin.post(
+        "/admin/settings",
+        data={
+            **_settings_form(remail_close_days="45", stock_check_interval_months="12"),
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    assert 'value="45"' in saved.text and 'value="12"' in saved.text
+    [event] = _events(app, "settings.change")
+    assert set(json.loads(event.details)["changed"]) == {
+        "remail_close_days",
+        "stock_check_interval_months",
+    }
 
 
 def test_bad_settings_say_what_and_where_and_change_nothing(app: Flask, make_user) -> None:

@@ -42,11 +42,14 @@ _ROLE_LABELS = {
 
 
 class ItemStatus(StrEnum):
-    """SPEC §2: in_custody → handed_over | destroyed, and no other transition."""
+    """SPEC §2 (issue 13): the moves between them are :mod:`tracker.domain.lifecycle`."""
 
     IN_CUSTODY = "in_custody"
     HANDED_OVER = "handed_over"
+    REMAILED = "remailed"
+    REDELIVERED = "redelivered"
     DESTROYED = "destroyed"
+    LOST = "lost"
 
     @property
     def label(self) -> str:
@@ -56,7 +59,187 @@ class ItemStatus(StrEnum):
 ITEM_STATUS_LABELS: dict[ItemStatus, str] = {
     ItemStatus.IN_CUSTODY: _l("保管中"),
     ItemStatus.HANDED_OVER: _l("交付済"),
+    ItemStatus.REMAILED: _l("再送付中"),
+    ItemStatus.REDELIVERED: _l("再送付済"),
     ItemStatus.DESTROYED: _l("廃棄済"),
+    ItemStatus.LOST: _l("紛失"),
+}
+
+
+class ItemAction(StrEnum):
+    """What moves an item from one status to another (issue 13, SPEC §2)."""
+
+    HAND_OVER = "hand_over"
+    VOID_HANDOVER = "void_handover"
+    REMAIL = "remail"
+    RETURN_REMAILED = "return_remailed"
+    CLOSE_REMAILED = "close_remailed"
+    DESTROY = "destroy"
+    CONFIRM_LOST = "confirm_lost"
+    FIND = "find"
+
+    @property
+    def label(self) -> str:
+        return ITEM_ACTION_LABELS[self]
+
+
+ITEM_ACTION_LABELS: dict[ItemAction, str] = {
+    ItemAction.HAND_OVER: _l("交付"),
+    ItemAction.VOID_HANDOVER: _l("交付取消"),
+    ItemAction.REMAIL: _l("再送付"),
+    ItemAction.RETURN_REMAILED: _l("再送付分の返戻"),
+    ItemAction.CLOSE_REMAILED: _l("再送付の完了"),
+    ItemAction.DESTROY: _l("廃棄"),
+    ItemAction.CONFIRM_LOST: _l("紛失の確定"),
+    ItemAction.FIND: _l("発見"),
+}
+
+
+class RegisterOutcome(StrEnum):
+    """住基照合の異動区分 (SPEC §2, §7.1): what the resident register says of the addressee."""
+
+    RESIDENT = "resident"
+    MOVED_WITHIN = "moved_within"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+    STRUCK_OFF = "struck_off"
+    EMIGRATED = "emigrated"
+
+    @property
+    def label(self) -> str:
+        return REGISTER_OUTCOME_LABELS[self]
+
+    @property
+    def label_ja(self) -> str:
+        """The Japanese label, untranslated: the CSV value (SPEC §7.1) and paper."""
+        return REGISTER_OUTCOME_LABELS[self]
+
+
+REGISTER_OUTCOME_LABELS: dict[RegisterOutcome, str] = {
+    RegisterOutcome.RESIDENT: _l("現住"),
+    RegisterOutcome.MOVED_WITHIN: _l("市内転居"),
+    RegisterOutcome.MOVED_OUT: _l("転出"),
+    RegisterOutcome.DECEASED: _l("死亡"),
+    RegisterOutcome.STRUCK_OFF: _l("職権消除"),
+    RegisterOutcome.EMIGRATED: _l("国外転出"),
+}
+
+
+class RegisterSource(StrEnum):
+    """Where a resident-register result came from."""
+
+    COUNTER = "counter"
+    FILE = "file"
+
+    @property
+    def label(self) -> str:
+        return REGISTER_SOURCE_LABELS[self]
+
+
+REGISTER_SOURCE_LABELS: dict[RegisterSource, str] = {
+    RegisterSource.COUNTER: _l("画面入力"),
+    RegisterSource.FILE: _l("ファイル取込"),
+}
+
+
+class HoldKind(StrEnum):
+    """A hold's kind: an officer's 保留, or 所在調査中 placed by a stock check (issue 13)."""
+
+    GENERAL = "general"
+    INVESTIGATION = "investigation"
+
+    @property
+    def label(self) -> str:
+        return HOLD_KIND_LABELS[self]
+
+
+HOLD_KIND_LABELS: dict[HoldKind, str] = {
+    HoldKind.GENERAL: _l("保留"),
+    HoldKind.INVESTIGATION: _l("所在調査中"),
+}
+
+
+class RemailAddressKind(StrEnum):
+    """Where a card is mailed again (再送付先)."""
+
+    REGISTERED = "registered"
+    RESIDENCE = "residence"
+    FORWARDING = "forwarding"
+
+    @property
+    def label(self) -> str:
+        return REMAIL_ADDRESS_KIND_LABELS[self]
+
+
+REMAIL_ADDRESS_KIND_LABELS: dict[RemailAddressKind, str] = {
+    RemailAddressKind.REGISTERED: _l("住民票住所"),
+    RemailAddressKind.RESIDENCE: _l("居所"),
+    RemailAddressKind.FORWARDING: _l("転居先"),
+}
+
+
+class RemailStatus(StrEnum):
+    """A re-mailing: requested → mailed → returned (came back) | delivered (closed)."""
+
+    REQUESTED = "requested"
+    MAILED = "mailed"
+    RETURNED = "returned"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return REMAIL_STATUS_LABELS[self]
+
+
+REMAIL_STATUS_LABELS: dict[RemailStatus, str] = {
+    RemailStatus.REQUESTED: _l("依頼受付"),
+    RemailStatus.MAILED: _l("再送付中"),
+    RemailStatus.RETURNED: _l("再返戻"),
+    RemailStatus.DELIVERED: _l("再送付済"),
+    RemailStatus.CANCELLED: _l("取消"),
+}
+
+
+class StockCheckStatus(StrEnum):
+    """A stock check (棚卸): open → closed (by one person) → signed off (by another)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    SIGNED_OFF = "signed_off"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return STOCK_CHECK_STATUS_LABELS[self]
+
+
+STOCK_CHECK_STATUS_LABELS: dict[StockCheckStatus, str] = {
+    StockCheckStatus.OPEN: _l("実施中"),
+    StockCheckStatus.CLOSED: _l("確認待ち"),
+    StockCheckStatus.SIGNED_OFF: _l("完了"),
+    StockCheckStatus.CANCELLED: _l("取消"),
+}
+
+
+class StockCheckOutcome(StrEnum):
+    """What a stock check found for one envelope."""
+
+    FOUND = "found"
+    FOUND_ELSEWHERE = "found_elsewhere"
+    MISSING = "missing"
+    UNEXPECTED = "unexpected"
+
+    @property
+    def label(self) -> str:
+        return STOCK_CHECK_OUTCOME_LABELS[self]
+
+
+STOCK_CHECK_OUTCOME_LABELS: dict[StockCheckOutcome, str] = {
+    StockCheckOutcome.FOUND: _l("所在確認"),
+    StockCheckOutcome.FOUND_ELSEWHERE: _l("他の場所で発見"),
+    StockCheckOutcome.MISSING: _l("所在不明"),
+    StockCheckOutcome.UNEXPECTED: _l("台帳外"),
 }
 
 
@@ -98,6 +281,21 @@ class RuleKind(StrEnum):
     FIXED = "fixed"
     FISCAL_YEAR = "fiscal_year"
     MONTHS_AFTER = "months_after"
+
+
+class RuleAnchor(StrEnum):
+    """What a ``period_from`` rule counts from (SPEC §3); more anchors come with issue 14."""
+
+    RETURNED_ON = "returned_on"
+    REGISTER_EVENT_ON = "register_event_on"
+
+
+class PeriodUnit(StrEnum):
+    """The unit of a ``period_from`` rule's period (SPEC §3, 民法 140–143)."""
+
+    DAYS = "days"
+    MONTHS = "months"
+    YEARS = "years"
 
 
 class RecipientKind(StrEnum):
@@ -158,6 +356,8 @@ class BatchItemOutcome(StrEnum):
     PENDING = "pending"
     DESTROYED = "destroyed"
     SKIPPED = "skipped"
+    #: Taken out of an approved batch by a records officer, with a reason (issue 13).
+    EXCLUDED = "excluded"
 
     @property
     def label(self) -> str:
@@ -168,6 +368,7 @@ BATCH_ITEM_OUTCOME_LABELS: dict[BatchItemOutcome, str] = {
     BatchItemOutcome.PENDING: _l("未実行"),
     BatchItemOutcome.DESTROYED: _l("廃棄済"),
     BatchItemOutcome.SKIPPED: _l("除外"),
+    BatchItemOutcome.EXCLUDED: _l("除外（承認後）"),
 }
 
 
@@ -265,8 +466,28 @@ class AuditAction(StrEnum):
     DISPOSAL_EXECUTE = "disposal.execute"
     CERTIFICATE_PRINT = "certificate.print"
     CERTIFICATE_VERIFY = "certificate.verify"
+    DISPOSAL_EXCLUDE = "disposal.exclude"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
+    REGISTER_RECORD = "register.record"
+    REGISTER_IMPORT = "register.import"
+    REGISTER_IMPORT_REFUSED = "register.import_refused"
+    INVESTIGATION_LIST_EXPORT = "register.investigation_export"
+    REMAIL_REQUEST = "remail.request"
+    REMAIL_MAIL = "remail.mail"
+    REMAIL_CANCEL = "remail.cancel"
+    REMAIL_RETURN = "remail.return"
+    REMAIL_CLOSE = "remail.close"
+    REMAIL_LIST_EXPORT = "remail.list_export"
+    STOCK_CHECK_START = "stock_check.start"
+    STOCK_CHECK_SCAN = "stock_check.scan"
+    STOCK_CHECK_CLOSE = "stock_check.close"
+    STOCK_CHECK_SIGN_OFF = "stock_check.sign_off"
+    STOCK_CHECK_CANCEL = "stock_check.cancel"
+    STOCK_CHECK_PRINT = "stock_check.print"
+    ITEM_FOUND = "item.found"
+    ITEM_LOST = "item.lost"
+    LOSS_REPORT_PRINT = "loss_report.print"
 
     @property
     def label(self) -> str:
@@ -327,8 +548,28 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.DISPOSAL_EXECUTE: _l("廃棄の実行"),
     AuditAction.CERTIFICATE_PRINT: _l("廃棄証明書の印刷"),
     AuditAction.CERTIFICATE_VERIFY: _l("廃棄証明書の照合"),
+    AuditAction.DISPOSAL_EXCLUDE: _l("廃棄処理からの除外"),
     AuditAction.AUDIT_VERIFY: _l("監査ログの検証"),
     AuditAction.AUDIT_EXPORT: _l("監査ログの出力"),
+    AuditAction.REGISTER_RECORD: _l("住基照合結果の登録"),
+    AuditAction.REGISTER_IMPORT: _l("住基照合結果の一括取込"),
+    AuditAction.REGISTER_IMPORT_REFUSED: _l("住基照合結果の取込の拒否"),
+    AuditAction.INVESTIGATION_LIST_EXPORT: _l("実態調査依頼一覧の出力"),
+    AuditAction.REMAIL_REQUEST: _l("再送付の依頼"),
+    AuditAction.REMAIL_MAIL: _l("再送付"),
+    AuditAction.REMAIL_CANCEL: _l("再送付の取消"),
+    AuditAction.REMAIL_RETURN: _l("再送付分の返戻"),
+    AuditAction.REMAIL_CLOSE: _l("再送付の完了"),
+    AuditAction.REMAIL_LIST_EXPORT: _l("再送付差出票の出力"),
+    AuditAction.STOCK_CHECK_START: _l("棚卸の開始"),
+    AuditAction.STOCK_CHECK_SCAN: _l("棚卸の読取"),
+    AuditAction.STOCK_CHECK_CLOSE: _l("棚卸の締め"),
+    AuditAction.STOCK_CHECK_SIGN_OFF: _l("棚卸の確認"),
+    AuditAction.STOCK_CHECK_CANCEL: _l("棚卸の取消"),
+    AuditAction.STOCK_CHECK_PRINT: _l("棚卸記録の印刷"),
+    AuditAction.ITEM_FOUND: _l("通知物の発見"),
+    AuditAction.ITEM_LOST: _l("紛失の確定"),
+    AuditAction.LOSS_REPORT_PRINT: _l("紛失報告書の印刷"),
 }
 
 
@@ -345,6 +586,9 @@ class ObjectType(StrEnum):
     IMPORT = "import"
     SETTINGS = "settings"
     LOCATION = "location"
+    REMAILING = "remailing"
+    STOCK_CHECK = "stock_check"
+    REGISTER_IMPORT = "register_import"
 
     @property
     def label(self) -> str:
@@ -362,12 +606,23 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.IMPORT: _l("一括取込"),
     ObjectType.SETTINGS: _l("設定"),
     ObjectType.LOCATION: _l("保管場所"),
+    ObjectType.REMAILING: _l("再送付"),
+    ObjectType.STOCK_CHECK: _l("棚卸"),
+    ObjectType.REGISTER_IMPORT: _l("住基照合結果の取込"),
 }
 
 
 #: The code lists a template may label (``{{ value | label("batch_status") }}``).
 CODE_LISTS: dict[str, type[StrEnum]] = {
     "item_status": ItemStatus,
+    "item_action": ItemAction,
+    "register_outcome": RegisterOutcome,
+    "register_source": RegisterSource,
+    "hold_kind": HoldKind,
+    "remail_address_kind": RemailAddressKind,
+    "remail_status": RemailStatus,
+    "stock_check_status": StockCheckStatus,
+    "stock_check_outcome": StockCheckOutcome,
     "return_reason": ReturnReason,
     "recipient_kind": RecipientKind,
     "batch_status": BatchStatus,

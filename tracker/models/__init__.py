@@ -5,6 +5,13 @@ from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
 from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
+from tracker.models.lifecycle import (
+    LossReport,
+    RegisterResult,
+    Remailing,
+    StockCheck,
+    StockCheckEntry,
+)
 from tracker.models.policy import IdentityPolicy, RetentionRule
 from tracker.models.settings import Setting
 from tracker.models.users import LoginFailure, LoginLock, User, UserSession
@@ -23,9 +30,14 @@ __all__ = [
     "Location",
     "LoginFailure",
     "LoginLock",
+    "LossReport",
+    "RegisterResult",
+    "Remailing",
     "RetentionExtension",
     "RetentionRule",
     "Setting",
+    "StockCheck",
+    "StockCheckEntry",
     "UTCDateTime",
     "User",
     "UserSession",

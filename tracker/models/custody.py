@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.domain.codes import ItemKind, ItemStatus, ReturnReason, sql_in
+from tracker.domain.codes import HoldKind, ItemKind, ItemStatus, ReturnReason, sql_in
 from tracker.models.base import Base, UTCDateTime, utcnow
 
 SEARCH_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
@@ -113,10 +113,17 @@ class Hold(Base):
     """A 保留 placed and released by a records officer; a held item is never eligible (SPEC §2)."""
 
     __tablename__ = "holds"
-    __table_args__ = (Index("ix_holds_item_id_released_at", "item_id", "released_at"),)
+    __table_args__ = (
+        Index("ix_holds_item_id_released_at", "item_id", "released_at"),
+        CheckConstraint(f"kind IN ({sql_in(HoldKind)})", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    #: ``general`` (an officer's 保留) or ``investigation`` (所在調査中, from a stock check).
+    kind: Mapped[str] = mapped_column(String(20), default=HoldKind.GENERAL.value)
+    #: The stock check that found the item's envelope missing (``investigation`` holds).
+    stock_check_id: Mapped[int | None] = mapped_column(ForeignKey("stock_checks.id"))
     reason: Mapped[str] = mapped_column(Text)
     placed_by: Mapped[str] = mapped_column(String(100))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -90,6 +90,13 @@ class DisposalBatchItem(Base):
     tracking_no: Mapped[str | None] = mapped_column(String(20))
     returned_on: Mapped[date | None] = mapped_column(Date)
     masked_name: Mapped[str | None] = mapped_column(String(100))
+    #: Why the item was eligible, when a rule counts from an event (e.g. ``死亡（異動日
+    #: 令和8年11月1日）``), frozen with the batch for the certificate (issue 13).
+    eligibility_reason: Mapped[str | None] = mapped_column(String(200))
+    #: Taken out of an approved batch (outcome ``excluded``): by whom, when; the reason is
+    #: ``skip_reason``.
+    excluded_by: Mapped[str | None] = mapped_column(String(100))
+    excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     batch: Mapped[DisposalBatch] = relationship(back_populates="items")
     item: Mapped[Item] = relationship()

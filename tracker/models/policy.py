@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.domain.codes import RuleKind, sql_in
+from tracker.domain.codes import PeriodUnit, RuleAnchor, RuleKind, sql_in
 from tracker.models.base import Base, UTCDateTime, utcnow
 
 
@@ -16,15 +16,23 @@ class RetentionRule(Base):
 
     __tablename__ = "retention_rules"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({sql_in(RuleKind)})", name="kind"),
+        # period_from (issue 13) joins RuleKind with its rule class
+        CheckConstraint(f"kind IN ({sql_in(RuleKind)}, 'period_from')", name="kind"),
         CheckConstraint("returned_from <= returned_to", name="window"),
         CheckConstraint(
             "(kind = 'fixed' AND retain_until IS NOT NULL AND years IS NULL AND months IS NULL)"
             " OR (kind = 'fiscal_year' AND years IS NOT NULL AND years >= 0"
             "     AND retain_until IS NULL AND months IS NULL)"
             " OR (kind = 'months_after' AND months IS NOT NULL AND months >= 0"
-            "     AND retain_until IS NULL AND years IS NULL)",
+            "     AND retain_until IS NULL AND years IS NULL)"
+            " OR (kind = 'period_from' AND anchor IS NOT NULL AND period_count IS NOT NULL"
+            "     AND period_count >= 0 AND period_unit IS NOT NULL"
+            "     AND retain_until IS NULL AND years IS NULL AND months IS NULL)",
             name="parameters",
+        ),
+        CheckConstraint(f"anchor IS NULL OR anchor IN ({sql_in(RuleAnchor)})", name="anchor"),
+        CheckConstraint(
+            f"period_unit IS NULL OR period_unit IN ({sql_in(PeriodUnit)})", name="period_unit"
         ),
     )
 
@@ -39,6 +47,13 @@ class RetentionRule(Base):
     years: Mapped[int | None] = mapped_column(Integer)
     #: ``months_after``: m, as in the last day of the m-th month after R's month.
     months: Mapped[int | None] = mapped_column(Integer)
+    #: ``period_from`` (SPEC §3, issue 13): the date counted from, and the period (民法 140–143).
+    anchor: Mapped[str | None] = mapped_column(String(30))
+    period_count: Mapped[int | None] = mapped_column(Integer)
+    period_unit: Mapped[str | None] = mapped_column(String(10))
+    #: ``register_event_on`` rules: the register outcomes they apply to, comma-separated codes
+    #: (``deceased,emigrated``); empty: every outcome with an event date.
+    register_outcomes: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -28,6 +28,13 @@ DEFAULT_MUNICIPALITY = "熊本市"
 DEFAULT_OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
 DEFAULT_RECEIPT_ADDRESSEE = "熊本市長"
 DEFAULT_OPENING_HOURS: OpeningHours = {day: (time(8, 30), time(17, 15)) for day in range(5)}
+#: A re-mailed card not returned within this many days is closed as delivered (issue 13).
+DEFAULT_REMAIL_CLOSE_DAYS = 30
+#: Every location is checked (棚卸) at least this often, in months (issue 13).
+DEFAULT_STOCK_CHECK_INTERVAL_MONTHS = 6
+#: Bounds for the two numbers above.
+REMAIL_CLOSE_DAYS_RANGE = range(1, 366)
+STOCK_CHECK_INTERVAL_MONTHS_RANGE = range(1, 61)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,10 @@ class OfficeSettings:
     #: The addressee of a receipt (受領書の宛先), e.g. 熊本市長.
     receipt_addressee: str = DEFAULT_RECEIPT_ADDRESSEE
     opening_hours: OpeningHours = field(default_factory=lambda: dict(DEFAULT_OPENING_HOURS))
+    #: Days after mailing without a return before a re-mailed card counts as delivered.
+    remail_close_days: int = DEFAULT_REMAIL_CLOSE_DAYS
+    #: Months between stock checks of a location; a location past it is overdue.
+    stock_check_interval_months: int = DEFAULT_STOCK_CHECK_INTERVAL_MONTHS
 
 
 class SettingsError(InputError):
@@ -78,7 +89,20 @@ def checked(settings: OfficeSettings) -> OfficeSettings:
                 f"開始（{opens:%H:%M}）より後にしてください",
                 f"hours-{day}",
             )
-    return OfficeSettings(opening_hours=dict(settings.opening_hours), **cleaned)
+    if settings.remail_close_days not in REMAIL_CLOSE_DAYS_RANGE:
+        raise SettingsError(
+            "再送付の完了までの日数は1〜365日で指定してください", "remail_close_days"
+        )
+    if settings.stock_check_interval_months not in STOCK_CHECK_INTERVAL_MONTHS_RANGE:
+        raise SettingsError(
+            "棚卸の間隔は1〜60か月で指定してください", "stock_check_interval_months"
+        )
+    return OfficeSettings(
+        opening_hours=dict(settings.opening_hours),
+        remail_close_days=settings.remail_close_days,
+        stock_check_interval_months=settings.stock_check_interval_months,
+        **cleaned,
+    )
 
 
 def is_open(settings: OfficeSettings, moment: datetime) -> bool:
@@ -107,6 +131,8 @@ def _as_json(settings: OfficeSettings) -> dict[str, Any]:
         "office": settings.office,
         "receipt_addressee": settings.receipt_addressee,
         "opening_hours": _hours_to_json(settings.opening_hours),
+        "remail_close_days": settings.remail_close_days,
+        "stock_check_interval_months": settings.stock_check_interval_months,
     }
 
 
@@ -122,6 +148,10 @@ def load(session: Session) -> OfficeSettings:
             _hours_from_json(stored["opening_hours"])
             if "opening_hours" in stored
             else defaults.opening_hours
+        ),
+        remail_close_days=stored.get("remail_close_days", defaults.remail_close_days),
+        stock_check_interval_months=stored.get(
+            "stock_check_interval_months", defaults.stock_check_interval_months
         ),
     )
 

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.db import begin_writing
-from tracker.models import Base
+from tracker.domain.codes import ItemAction
+from tracker.domain.lifecycle import IllegalMove, move, source_of
+from tracker.models import Base, Item
 from tracker.services import people
 
 Model = TypeVar("Model", bound=Base)
@@ -63,6 +65,45 @@ def transition(
     if changed != 1:
         raise Conflict(conflict(current))
     return current
+
+
+def move_item(
+    session: Session,
+    item_id: int,
+    action: ItemAction,
+    *,
+    now: Any,
+    values: Mapping[str, Any] | None = None,
+    conflict: Callable[[Item], str] | None = None,
+) -> Item:
+    """Move an item along the lifecycle table (:mod:`tracker.domain.lifecycle`), exactly once.
+
+    One conditional update from the action's source status to its target (plus ``values``,
+    e.g. nothing more, or columns the action sets); the caller writes the audit event in the
+    same transaction. An item already in another status raises :class:`Conflict` with the
+    table's reason (or ``conflict(current)``'s message); callers that want to refuse before
+    trying can ask :func:`tracker.domain.lifecycle.move` first (:class:`IllegalMove`).
+    """
+    before = source_of(action)
+    after = move(before, action)
+
+    def refusal(current: Item) -> str:
+        if conflict is not None:
+            return conflict(current)
+        try:
+            move(current.status, action)
+        except IllegalMove as illegal:
+            return str(illegal)
+        return "この通知物は他の操作で変更されました。画面を開き直してください"
+
+    return transition(
+        session,
+        Item,
+        item_id,
+        expected=Item.status == before.value,
+        values={"status": after.value, "status_changed_at": now, **(values or {})},
+        conflict=refusal,
+    )
 
 
 def serialise(session: Session, name: str) -> None:

@@ -8,13 +8,23 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from tracker.domain.codes import Role
 from tracker.domain.passwords import password_problems
@@ -122,6 +132,20 @@ class SettingsForm(FlaskForm):
         ],
     )
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    remail_close_days = IntegerField(
+        _l("再送付の完了までの日数"),
+        validators=[
+            InputRequired(message=_l("日数を入力してください")),
+            NumberRange(min=1, max=365, message=_l("1〜365日で指定してください")),
+        ],
+    )
+    stock_check_interval_months = IntegerField(
+        _l("棚卸の間隔（か月）"),
+        validators=[
+            InputRequired(message=_l("月数を入力してください")),
+            NumberRange(min=1, max=60, message=_l("1〜60か月で指定してください")),
+        ],
+    )
 
 
 class NewLocationForm(FlaskForm):

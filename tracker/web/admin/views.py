@@ -217,6 +217,8 @@ def settings_page() -> ResponseReturnValue:
         form.municipality.data = current.municipality
         form.office.data = current.office
         form.receipt_addressee.data = current.receipt_addressee
+        form.remail_close_days.data = current.remail_close_days
+        form.stock_check_interval_months.data = current.stock_check_interval_months
         for day, entry in enumerate(form.days):
             open_hours = current.opening_hours.get(day)
             entry.form.closed.data = open_hours is None
@@ -231,6 +233,8 @@ def settings_page() -> ResponseReturnValue:
             office=form.office.data or "",
             receipt_addressee=form.receipt_addressee.data or "",
             opening_hours=hours,
+            remail_close_days=form.remail_close_days.data or 0,
+            stock_check_interval_months=form.stock_check_interval_months.data or 0,
         )
         try:
             with db.attempt():

@@ -515,6 +515,10 @@ AREAS: dict[str, Any] = {
     "disposal": _l("廃棄"),
     "certificate": _l("廃棄証明書"),
     "audit": _l("監査ログ"),
+    "register": _l("住基照合"),
+    "remail": _l("再送付"),
+    "stock_check": _l("棚卸"),
+    "loss_report": _l("紛失報告書"),
 }
 
 
