@@ -16,6 +16,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests import factories
 from tests.helpers import PASSWORD, Account, login
@@ -107,20 +108,47 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _worker_database(base_url: str, worker: str) -> str:
+    """A database of its own for one pytest-xdist worker (``<base>_gw0``), made empty; the
+    base database named by ``TRACKER_TEST_POSTGRES_URL`` is only used to reach the server."""
+    url = make_url(base_url)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_worker_database(base_url: str, worker_url: str) -> None:
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = make_url(worker_url).database
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
-    """Migrate the PostgreSQL test database once per run, from an empty schema."""
+def postgres_ready() -> Iterator[str]:
+    """Migrate the PostgreSQL test database once per run, from an empty schema. Under
+    pytest-xdist (``scripts/test`` runs the suite on several workers) each worker gets a
+    database of its own, dropped again at its end."""
     if not POSTGRES_URL:
         pytest.skip(POSTGRES_SKIP_REASON)
-    engine = create_engine(POSTGRES_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = _worker_database(POSTGRES_URL, worker) if worker else POSTGRES_URL
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    database = Database(POSTGRES_URL)
+    database = Database(url)
     upgrade(database.engine)
     database.dispose()
-    return POSTGRES_URL
+    yield url
+    if worker:
+        _drop_worker_database(POSTGRES_URL, url)
 
 
 def reset_postgres(url: str) -> None:
