@@ -304,7 +304,13 @@ def approve(batch_id: int) -> ResponseReturnValue:
         return redirect(url_for("disposal.batch", batch_id=batch_id))
     try:
         with db.attempt():
-            disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
+            disposal.approve(
+                db.session,
+                actor=current_user.username,
+                batch=record,
+                now=now_utc(),
+                today=today_jst(),
+            )
     except disposal.NotAllowed:
         abort(403)
     except disposal.DisposalError as error:
