@@ -422,7 +422,7 @@ def exclude_item(
         action=AuditAction.DISPOSAL_EXCLUDE,
         object_type="disposal_batch",
         object_id=batch.id,
-        details={"certificate_no": batch.certificate_no, "item": entry.control_no},
+        details={"certificate_no": batch.certificate_no, "control_no": entry.control_no},
     )
     return entry
 
