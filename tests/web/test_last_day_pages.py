@@ -149,3 +149,17 @@ def test_the_new_statuses_are_searchable_and_labelled(app: Flask, make_user) -> 
         assert 'data-testid="result-count">1件<' in page, status
         assert f'<span class="status status-{status}">{label}</span>' in page
         assert f'<option value="{status}"' in page
+
+
+def test_the_dashboard_counts_lost_and_remailed_cards(app: Flask, make_user) -> None:
+    ids = [factories.envelope(app, n)[0] for n in (1, 2, 3, 4)]
+    with _db(app).session_scope() as session:
+        put_in_status(session, ids[0], ItemStatus.LOST, factories.NOW)
+        put_in_status(session, ids[1], ItemStatus.REMAILED, factories.NOW)
+        put_in_status(session, ids[2], ItemStatus.REMAILED, factories.NOW)
+    officer = app.test_client()
+    login(officer, make_user(Role.RECORDS_OFFICER))
+    page = officer.get("/").get_data(as_text=True)
+    assert 'data-testid="in-custody-count">1<' in page
+    assert 'data-testid="lost-count">1<' in page
+    assert 'data-testid="remailed-count">2 · 0<' in page
