@@ -162,6 +162,7 @@ def _bodies() -> dict[str, dict[str, object]]:
             "witness": "乙",
         },
         "disposal.cancel": {"reason": "偽の取消"},
+        "disposal.exclude": {"control_no": "E000000001-1", "reason": "偽の除外"},
     }
 
 

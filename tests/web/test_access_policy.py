@@ -76,6 +76,7 @@ POLICY: dict[str, set[Role] | None] = {
     "disposal.confirm_execution": {R},
     "disposal.execute": {R},
     "disposal.cancel": {R},
+    "disposal.exclude": {R},
     "disposal.certificate": {R, A},
     "disposal.verify": {R, A},
     "audit.log": {A},

@@ -374,8 +374,8 @@ def test_an_empty_search_says_why_nothing_is_listed(app: Flask, logged_in) -> No
     client = logged_in(Role.CLERK)
     page = client.get("/items?q=&status=").get_data(as_text=True)
     assert "状態または保管場所を選んでください" in page
-    page = client.get("/items?q=&status=lost").get_data(as_text=True)
-    assert "状態「lost」は選べません" in page
+    page = client.get("/items?q=&status=misplaced").get_data(as_text=True)
+    assert "状態「misplaced」は選べません" in page
     assert 'data-testid="result-count"' not in page
     assert events(app, "item.search") == []
     # Opening the page is not a search: no message yet.

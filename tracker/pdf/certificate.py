@@ -26,6 +26,10 @@ for the hash (both optional, see `tracker.pdf.fonts`), so regenerate on a host s
 Glossary: 廃棄証明書 disposal certificate, 管理番号 control number, お問い合わせ番号 tracking
 number, 返戻日 return date, 基準日 as-of date, 廃棄方法 method (裁断 shredding / 溶解 pulping /
 焼却 incineration), 委託業者 contractor, 立会人 witness, 除外 skipped.
+
+Items a records officer took out of the batch before execution (issue 13: 最終日の窓口) are a
+separate list, 「除外」, with the reason and who took them out; it is printed only when there is
+one, so that a certificate without exclusions is the same, byte for byte, as before.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ __all__ = [
     "CertificateDocument",
     "CertificateItem",
     "CohortCount",
+    "ExcludedItem",
     "SkippedItem",
     "render_certificate",
     "sha256_of",
@@ -110,6 +115,16 @@ class SkippedItem:
 
 
 @dataclass(frozen=True)
+class ExcludedItem:
+    """An item a records officer took out of the batch before execution, and why (issue 13)."""
+
+    control_no: str
+    tracking_no: str
+    reason: str
+    excluded_by: str  #: the officer's display name
+
+
+@dataclass(frozen=True)
 class CohortCount:
     """How many items one retention rule (and cohort) contributed to the destruction."""
 
@@ -141,6 +156,7 @@ class Certificate:
     audit_head_hash: str  #: SHA-256 of the newest audit event at execution, 64 hex digits
     audit_head_seq: int
     issued_at: datetime  #: timezone-aware; printed in JST
+    excluded: Sequence[ExcludedItem] = ()  #: taken out before execution (issue 13)
 
     def __post_init__(self) -> None:
         if self.issued_at.utcoffset() is None:
@@ -187,6 +203,13 @@ class CertificateDocument(DocumentBuilder):
         Column("管理番号", 30),
         Column("お問い合わせ番号", 36),
         Column("除外の理由", 89),
+    )
+    EXCLUDED_COLUMNS = (
+        Column("No.", 15, "right"),
+        Column("管理番号", 30),
+        Column("お問い合わせ番号", 36),
+        Column("除外の理由", 59),
+        Column("除外した人", 30),
     )
     LABEL_COLUMN_MM = 38.0
 
@@ -276,6 +299,15 @@ class CertificateDocument(DocumentBuilder):
                 for number, item in enumerate(cert.skipped, start=1)
             ],
         )
+        if cert.excluded:
+            story += self._list(
+                f"除外（執行前に記録管理担当者が廃棄処理から外したもの、{len(cert.excluded):,}件）",
+                self.EXCLUDED_COLUMNS,
+                [
+                    (str(number), item.control_no, item.tracking_no, item.reason, item.excluded_by)
+                    for number, item in enumerate(cert.excluded, start=1)
+                ],
+            )
         story += [Spacer(0, 4 * MM), Paragraph("以上", s.right)]
         return story
 
@@ -315,12 +347,10 @@ class CertificateDocument(DocumentBuilder):
                 number = self._text(cert.contractor_certificate_no)
                 contractor += f"（業者の廃棄証明書番号 {number}）"
             rows.append(("委託業者", contractor))
-        rows.append(
-            (
-                "件数",
-                f"廃棄 {cert.total:,}件、除外 {len(cert.skipped):,}件（除外の理由は末尾の一覧）",
-            )
-        )
+        count = f"廃棄 {cert.total:,}件、除外 {len(cert.skipped):,}件（除外の理由は末尾の一覧）"
+        if cert.excluded:
+            count += f"。このほか執行前に除外 {len(cert.excluded):,}件（末尾の「除外」）"
+        rows.append(("件数", count))
         return self._label_table(rows)
 
     def _cohort_table(self, cert: Certificate) -> Table:

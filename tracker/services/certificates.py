@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import DestructionMethod
+from tracker.domain.codes import BatchItemOutcome, DestructionMethod
 from tracker.models import DisposalBatch, DisposalBatchItem
 from tracker.services import people, retention, settings
 
@@ -34,9 +34,14 @@ class Issuer:
     created_by: str  #: display name of the officer who created the batch
     approved_by: str  #: display name of the officer who approved it
     recorded_by: str  #: display name of the officer who recorded the execution
+    #: login → display name of the officers who took items out of the batch (issue 13)
+    excluders: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return canonical_json(asdict(self))
+        stored = asdict(self)
+        if not self.excluders:
+            del stored["excluders"]  # as stored before issue 13
+        return canonical_json(stored)
 
     @classmethod
     def from_json(cls, stored: str) -> Issuer:
@@ -46,13 +51,28 @@ class Issuer:
 def issuer_now(session: Session, batch: DisposalBatch) -> Issuer:
     """The issuer as it stands now: the office settings and the officers' display names."""
     office = settings.load(session)
-    known = people.display_names(session, [batch.created_by, batch.approved_by, batch.executed_by])
+    excluders = sorted(
+        {
+            actor
+            for actor in session.scalars(
+                select(DisposalBatchItem.excluded_by).where(
+                    DisposalBatchItem.batch_id == batch.id,
+                    DisposalBatchItem.outcome == BatchItemOutcome.EXCLUDED.value,
+                )
+            )
+            if actor
+        }
+    )
+    known = people.display_names(
+        session, [batch.created_by, batch.approved_by, batch.executed_by, *excluders]
+    )
     return Issuer(
         municipality=office.municipality,
         office=office.office,
         created_by=people.shown_name(batch.created_by, known),
         approved_by=people.shown_name(batch.approved_by, known) if batch.approved_by else "",
         recorded_by=people.shown_name(batch.executed_by, known),
+        excluders={actor: people.shown_name(actor, known) for actor in excluders},
     )
 
 
@@ -94,6 +114,7 @@ def render(
         Certificate,
         CertificateItem,
         CohortCount,
+        ExcludedItem,
         SkippedItem,
         render_certificate,
     )
@@ -142,6 +163,16 @@ def render(
                 SkippedItem(e.control_no, e.tracking_no or "", e.skip_reason or "")
                 for e in entries
                 if e.outcome == "skipped"
+            ],
+            excluded=[
+                ExcludedItem(
+                    e.control_no,
+                    e.tracking_no or "",
+                    e.skip_reason or "",
+                    issuer.excluders.get(e.excluded_by or "", e.excluded_by or ""),
+                )
+                for e in entries
+                if e.outcome == BatchItemOutcome.EXCLUDED.value
             ],
             created_by=issuer.created_by,
             approved_by=issuer.approved_by,

@@ -15,8 +15,15 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from tracker.clock import to_jst
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, DestructionMethod, ItemStatus
+from tracker.domain.codes import (
+    AuditAction,
+    BatchItemOutcome,
+    DestructionMethod,
+    ItemAction,
+    ItemStatus,
+)
 from tracker.domain.errors import InputError
 from tracker.domain.masking import mask_name
 from tracker.domain.records import check_free_text
@@ -33,7 +40,7 @@ from tracker.models import (
 from tracker.services import audit, certificates, retention
 from tracker.services.numbering import next_id
 from tracker.services.retention import StoredRule
-from tracker.services.transitions import person, transition, when
+from tracker.services.transitions import Conflict, move_items, person, transition, when
 
 CERTIFICATE_PREFIX = "D"
 INSERT_CHUNK = 2000
@@ -253,11 +260,30 @@ def lock(session: Session, batch_id: int) -> None:
     session.execute(select(DisposalBatch.id).where(DisposalBatch.id == batch_id).with_for_update())
 
 
-def approve(session: Session, *, actor: str, batch: DisposalBatch, now: datetime) -> None:
+def approve(
+    session: Session,
+    *,
+    actor: str,
+    batch: DisposalBatch,
+    now: datetime,
+    today: date | None = None,
+) -> None:
     """Four eyes (SPEC §5): a different records officer approves, exactly once. The caller has
-    already asked for the approver's password again."""
+    already asked for the approver's password again.
+
+    Not before the batch's as-of date (``today`` in Asia/Tokyo, issue 13; by default the
+    Japanese date of ``now``): an approved batch freezes its cards at the counter, and until
+    the as-of date their retention has not ended.
+    """
     if actor == batch.created_by:
         raise NotAllowed("作成した本人は承認できません。別の記録管理担当者が承認してください")
+    today = today or to_jst(now).date()
+    if batch.as_of > today:
+        raise DisposalError(
+            f"廃棄処理 {batch.certificate_no} の基準日は {format_wareki(batch.as_of)} です。"
+            f"基準日より前（本日 {format_wareki(today)}）には承認できません。"
+            "基準日になってから承認してください"
+        )
     transition(
         session,
         DisposalBatch,
@@ -316,6 +342,89 @@ def cancel(
         object_id=batch.id,
         details={"certificate_no": batch.certificate_no},
     )
+
+
+def _exclusion_taken(session: Session, batch: DisposalBatch, control_no: str) -> str:
+    """Why ``control_no`` can no longer be taken out of ``batch``: already out, or the batch
+    was executed or cancelled in the meantime."""
+    session.refresh(batch)
+    if batch.status not in ("created", "approved"):
+        return _taken(session, batch, "除外")
+    entry = session.scalar(
+        select(DisposalBatchItem).where(
+            DisposalBatchItem.batch_id == batch.id, DisposalBatchItem.control_no == control_no
+        )
+    )
+    if entry is not None and entry.outcome == BatchItemOutcome.EXCLUDED.value:
+        return (
+            f"{control_no} は既に廃棄処理 {batch.certificate_no} から除外されています"
+            f"（{when(entry.excluded_at)}、{person(session, entry.excluded_by)}）"
+        )
+    return f"{control_no} は廃棄処理 {batch.certificate_no} から除外できません。開き直してください"
+
+
+def exclude_item(
+    session: Session,
+    *,
+    actor: str,
+    batch: DisposalBatch,
+    control_no: str,
+    reason: str | None,
+    now: datetime,
+) -> DisposalBatchItem:
+    """Take one item out of a created or approved batch, with a reason (issue 13, 最終日の窓口).
+
+    The item is no longer frozen (it can be handed over), execution never destroys it, and the
+    certificate lists it under 除外 with the reason and who took it out. Exactly once: the
+    batch's row is locked first (so an execution or cancellation running at the same moment
+    either finishes before, and this one is refused, or waits for it), then one conditional
+    update ``pending → excluded`` whose row count is checked; of two officers at once the
+    second gets :class:`~tracker.services.transitions.Conflict`.
+    """
+    text = _text(reason, "note", "除外の理由", required=True)
+    wanted = (control_no or "").strip()
+    if not wanted:
+        raise DisposalError("除外する通知物の管理番号を入力してください")
+    lock(session, batch.id)
+    session.refresh(batch)
+    if batch.status not in ("created", "approved"):
+        raise Conflict(_taken(session, batch, "除外"))
+    entry = session.scalar(
+        select(DisposalBatchItem).where(
+            DisposalBatchItem.batch_id == batch.id, DisposalBatchItem.control_no == wanted
+        )
+    )
+    if entry is None:
+        raise DisposalError(
+            f"管理番号 {wanted} は廃棄処理 {batch.certificate_no} に含まれていません"
+        )
+    changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(DisposalBatchItem)
+        .where(
+            DisposalBatchItem.batch_id == batch.id,
+            DisposalBatchItem.item_id == entry.item_id,
+            DisposalBatchItem.outcome == BatchItemOutcome.PENDING.value,
+        )
+        .values(
+            outcome=BatchItemOutcome.EXCLUDED.value,
+            skip_reason=text,
+            excluded_by=actor,
+            excluded_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(entry)
+    if changed != 1:
+        raise Conflict(_exclusion_taken(session, batch, wanted))
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.DISPOSAL_EXCLUDE,
+        object_type="disposal_batch",
+        object_id=batch.id,
+        details={"certificate_no": batch.certificate_no, "control_no": entry.control_no},
+    )
+    return entry
 
 
 @dataclass(frozen=True)
@@ -380,7 +489,10 @@ def _recheck(session: Session, batch: DisposalBatch, *, lock: bool) -> list[Rech
         select(DisposalBatchItem, Item, Envelope)
         .join(Item, Item.id == DisposalBatchItem.item_id)
         .join(Envelope, Envelope.id == Item.envelope_id)
-        .where(DisposalBatchItem.batch_id == batch.id)
+        .where(
+            DisposalBatchItem.batch_id == batch.id,
+            DisposalBatchItem.outcome != BatchItemOutcome.EXCLUDED.value,
+        )
         .order_by(DisposalBatchItem.control_no)
     )
     if lock:
@@ -518,14 +630,10 @@ def execute(
             entry.skip_reason = each.skip_reason
         else:
             entry.outcome = "destroyed"
+    _freeze_excluded(session, batch)
     for start in range(0, len(destroy), INSERT_CHUNK):
         ids = destroy[start : start + INSERT_CHUNK]
-        changed: int = session.execute(  # type: ignore[attr-defined]
-            update(Item)
-            .where(Item.id.in_(ids), Item.status == ItemStatus.IN_CUSTODY.value)
-            .values(status=ItemStatus.DESTROYED.value, status_changed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        changed = move_items(session, ids, ItemAction.DESTROY, now=now)
         if changed != len(ids):
             raise DisposalError("他の操作と重なりました。もう一度実行してください")
     session.flush()
@@ -571,11 +679,35 @@ def execute(
     return batch
 
 
+def _freeze_excluded(session: Session, batch: DisposalBatch) -> None:
+    """Copy what the certificate prints of the items taken out of the batch (issue 13): their
+    outcome and reason stay as the officer recorded them."""
+    for entry, envelope in session.execute(
+        select(DisposalBatchItem, Envelope)
+        .join(Item, Item.id == DisposalBatchItem.item_id)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(
+            DisposalBatchItem.batch_id == batch.id,
+            DisposalBatchItem.outcome == BatchItemOutcome.EXCLUDED.value,
+        )
+    ):
+        entry.tracking_no = envelope.tracking_no
+        entry.returned_on = envelope.returned_on
+
+
+#: Why an item that left custody since the batch was made is skipped (issue 13 statuses).
+_GONE: dict[str, str] = {
+    ItemStatus.HANDED_OVER.value: "作成後に交付済み",
+    ItemStatus.DESTROYED.value: "既に廃棄済み",
+    ItemStatus.REMAILED.value: "作成後に再送付（再送付中）",
+    ItemStatus.REDELIVERED.value: "作成後に再送付済み",
+    ItemStatus.LOST.value: "紛失",
+}
+
+
 def _skip_reason(item: Item, held: bool, extended_to: date | None, as_of: date) -> str | None:
-    if item.status == ItemStatus.HANDED_OVER.value:
-        return "作成後に交付済み"
-    if item.status == ItemStatus.DESTROYED.value:
-        return "既に廃棄済み"
+    if item.status != ItemStatus.IN_CUSTODY.value:
+        return _GONE.get(item.status, "保管中ではない")
     if held:
         return "保留中"
     if extended_to is not None and extended_to >= as_of:
@@ -584,10 +716,12 @@ def _skip_reason(item: Item, held: bool, extended_to: date | None, as_of: date) 
 
 
 def in_approved_batch(item_id_column: Any) -> Any:
-    """SQL: the item is frozen in an approved (not yet executed) batch: no handover (SPEC §5)."""
+    """SQL: the item is frozen in an approved (not yet executed) batch: no handover (SPEC §5).
+    An item a records officer took out of the batch (``excluded``, issue 13) is free again."""
     return exists().where(
         DisposalBatchItem.item_id == item_id_column,
         DisposalBatchItem.batch_id == DisposalBatch.id,
+        DisposalBatchItem.outcome != BatchItemOutcome.EXCLUDED.value,
         DisposalBatch.status == "approved",
     )
 
@@ -607,6 +741,7 @@ class Summary:
     cohorts: list[tuple[str, int]]  # rule label → count, by label
     skipped: list[DisposalBatchItem]  # the first 200, with their reasons
     sample: list[DisposalBatchItem]  # the first 100 items
+    excluded: list[DisposalBatchItem]  # taken out by an officer (issue 13), the first 200
 
 
 def summary(session: Session, batch: DisposalBatch) -> Summary:
@@ -635,6 +770,13 @@ def summary(session: Session, batch: DisposalBatch) -> Summary:
             session.scalars(by_control_no.where(DisposalBatchItem.outcome == "skipped").limit(200))
         ),
         sample=list(session.scalars(by_control_no.limit(100))),
+        excluded=list(
+            session.scalars(
+                by_control_no.where(
+                    DisposalBatchItem.outcome == BatchItemOutcome.EXCLUDED.value
+                ).limit(200)
+            )
+        ),
     )
 
 

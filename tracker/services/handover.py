@@ -22,14 +22,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
+from tracker.domain import lifecycle
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, ItemStatus
+from tracker.domain.codes import AuditAction, BatchItemOutcome, ItemAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
 from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
 from tracker.services.numbering import next_id
+from tracker.services.transitions import move_items
 
 RECEIPT_PREFIX = "H"
 
@@ -113,16 +115,13 @@ def hand_over(
     if not decision.allowed:
         raise HandoverRefused(decision.reasons, policy.version)
     ids = [item.id for item in claim.items]
-    claimed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
-        update(Item)
-        .where(
-            Item.id.in_(ids),
-            Item.status == ItemStatus.IN_CUSTODY.value,
-            ~in_approved_batch(Item.id),  # SPEC §5: frozen for destruction
-        )
-        .values(status=ItemStatus.HANDED_OVER.value, status_changed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = move_items(
+        session,
+        ids,
+        ItemAction.HAND_OVER,
+        now=now,
+        where=[~in_approved_batch(Item.id)],  # SPEC §5: frozen for destruction
+    )
     if claimed != len(ids):
         raise AlreadyHandedOver(describe_unavailable(session, ids))
     handover_id = next_id(session, Handover)
@@ -192,16 +191,24 @@ def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:
                 lines.append(f"{item.control_no} は交付済みです")
         elif item.status == ItemStatus.DESTROYED.value:
             lines.append(f"{item.control_no} は廃棄済みです")
+        elif item.status != ItemStatus.IN_CUSTODY.value:
+            # 再送付中・再送付済・紛失 (issue 13): the lifecycle table says why.
+            why = lifecycle.reason(item.status, ItemAction.HAND_OVER)
+            lines.append(f"{item.control_no}: {why}")
         else:
             batch = session.scalar(
                 select(DisposalBatch.certificate_no)
                 .join(DisposalBatchItem, DisposalBatchItem.batch_id == DisposalBatch.id)
-                .where(DisposalBatchItem.item_id == item.id, DisposalBatch.status == "approved")
+                .where(
+                    DisposalBatchItem.item_id == item.id,
+                    DisposalBatchItem.outcome != BatchItemOutcome.EXCLUDED.value,
+                    DisposalBatch.status == "approved",
+                )
             )
             if batch is not None:
                 lines.append(
                     f"{item.control_no} は承認済みの廃棄処理（{batch}）に含まれているため"
-                    "交付できません。記録管理担当に廃棄処理の取消を依頼してください"
+                    "交付できません。記録管理担当に、廃棄処理からこの通知物を除外するよう依頼してください"
                 )
     return "。".join(lines) or "選ばれた通知物は保管中ではありません"
 

@@ -47,6 +47,10 @@ class Totals:
     in_custody: int
     handed_over: int
     destroyed: int
+    #: issue 13: out of custody on a re-mailing, delivered by one, confirmed lost
+    remailed: int = 0
+    redelivered: int = 0
+    lost: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,9 @@ def totals(session: Session) -> Totals:
         in_custody=counts.get(ItemStatus.IN_CUSTODY.value, 0),
         handed_over=counts.get(ItemStatus.HANDED_OVER.value, 0),
         destroyed=counts.get(ItemStatus.DESTROYED.value, 0),
+        remailed=counts.get(ItemStatus.REMAILED.value, 0),
+        redelivered=counts.get(ItemStatus.REDELIVERED.value, 0),
+        lost=counts.get(ItemStatus.LOST.value, 0),
     )
 
 

@@ -28,12 +28,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
-from tracker.domain.codes import AuditAction, ItemStatus
+from tracker.domain.codes import AuditAction, ItemAction
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
-from tracker.models import Handover, HandoverItem, Item
+from tracker.models import Handover, HandoverItem
 from tracker.services import audit
-from tracker.services.transitions import person, transition, when
+from tracker.services.transitions import move_items, person, transition, when
 
 
 class VoidError(ValueError):
@@ -136,12 +136,7 @@ def void(
             .order_by(HandoverItem.item_id)
         )
     )
-    returned: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
-        update(Item)
-        .where(Item.id.in_(ids), Item.status == ItemStatus.HANDED_OVER.value)
-        .values(status=ItemStatus.IN_CUSTODY.value, status_changed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    returned = move_items(session, ids, ItemAction.VOID_HANDOVER, now=now)
     if not ids or returned != len(ids):
         raise VoidError(
             f"交付 {handover.receipt_no} の通知物の一部が交付済みではないため、取り消せません"

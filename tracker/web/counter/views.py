@@ -196,6 +196,9 @@ def hand_over() -> ResponseReturnValue:
                 flash(_("交付しました。受領書に署名をもらってください。"), "info")
                 return redirect(url_for("counter.handover_detail", handover_id=done.id))
     else:
+        gone = [i.id for i in chosen if i.status != ItemStatus.IN_CUSTODY.value]
+        if gone:  # e.g. 再送付中 or 紛失 (issue 13): say why before the clerk checks any ID
+            problems = [handover.describe_unavailable(db.session, gone)]
         audit.record(
             db.session,
             actor=current_user.username,

@@ -48,6 +48,13 @@ class ApproveForm(FlaskForm):
     password = PasswordField(_l("パスワード"))
 
 
+class ExcludeForm(FlaskForm):
+    """Take one item out of a created or approved batch, with a reason (issue 13)."""
+
+    control_no = StringField(_l("管理番号"))
+    reason = StringField(_l("除外の理由"))
+
+
 class ExecuteForm(FlaskForm):
     destroyed_on = StringField(_l("廃棄日"))
     method = StringField(_l("廃棄方法"))

@@ -41,6 +41,7 @@ from tracker.web.disposal.forms import (
     ApproveForm,
     CancelForm,
     CreateBatchForm,
+    ExcludeForm,
     ExecuteForm,
 )
 from tracker.web.params import date_arg, id_arg, is_id
@@ -254,9 +255,14 @@ def _batch_or_404(batch_id: int) -> DisposalBatch:
 
 
 def _render_batch(
-    record: DisposalBatch, draft: ExecuteForm | None = None, status: int = 200
+    record: DisposalBatch,
+    draft: ExecuteForm | None = None,
+    status: int = 200,
+    exclude_form: ExcludeForm | None = None,
 ) -> ResponseReturnValue:
     summary = disposal.summary(db.session, record)
+    if exclude_form is None:
+        exclude_form = ExcludeForm(formdata=None, control_no=_control_no_arg("exclude") or "")
     page = render_template(
         "disposal/batch.html",
         batch=record,
@@ -264,6 +270,8 @@ def _render_batch(
         cohorts=summary.cohorts,
         skipped=summary.skipped,
         sample=summary.sample,
+        excluded=summary.excluded,
+        exclude_form=exclude_form,
         methods=list(DestructionMethod),
         today=today_jst(),
         can_edit=current_user.has_role(R),
@@ -304,13 +312,51 @@ def approve(batch_id: int) -> ResponseReturnValue:
         return redirect(url_for("disposal.batch", batch_id=batch_id))
     try:
         with db.attempt():
-            disposal.approve(db.session, actor=current_user.username, batch=record, now=now_utc())
+            disposal.approve(
+                db.session,
+                actor=current_user.username,
+                batch=record,
+                now=now_utc(),
+                today=today_jst(),
+            )
     except disposal.NotAllowed:
         abort(403)
     except disposal.DisposalError as error:
         flash(str(error), "error")
     else:
         flash(_("承認しました。承認済みの通知物は交付できなくなります。"), "info")
+    return redirect(url_for("disposal.batch", batch_id=batch_id))
+
+
+@bp.route("/disposal/batches/<int:batch_id>/exclude", methods=["POST"])
+@allow(R)
+def exclude(batch_id: int) -> ResponseReturnValue:
+    """The last day at the counter (issue 13): take one item out of the batch, with a reason,
+    so that it can be handed over; execution will not destroy it. A colleague who took it
+    out first gets the 409 page."""
+    record = _batch_or_404(batch_id)
+    form = ExcludeForm()
+    try:
+        with db.attempt():
+            entry = disposal.exclude_item(
+                db.session,
+                actor=current_user.username,
+                batch=record,
+                control_no=form.control_no.data or "",
+                reason=form.reason.data,
+                now=now_utc(),
+            )
+    except disposal.DisposalError as error:
+        flash(str(error), "error")
+        return _render_batch(record, status=400, exclude_form=form)
+    flash(
+        _(
+            "%(item)s を廃棄処理 %(no)s から除外しました。この通知物は交付できます。",
+            item=entry.control_no,
+            no=record.certificate_no,
+        ),
+        "info",
+    )
     return redirect(url_for("disposal.batch", batch_id=batch_id))
 
 
