@@ -200,9 +200,12 @@ class PeriodFromRule(Rule):
         if not self.covers(facts.returned_on):
             return None
         spec = ANCHORS[self.anchor]
-        if spec.register_outcomes and self.register_outcomes:
-            if getattr(facts, "register_outcome", None) not in self.register_outcomes:
-                return None
+        if (
+            spec.register_outcomes
+            and self.register_outcomes
+            and getattr(facts, "register_outcome", None) not in self.register_outcomes
+        ):
+            return None
         found = getattr(facts, spec.fact, None)
         return found if isinstance(found, date) else None
 
@@ -219,7 +222,7 @@ class PeriodFromRule(Rule):
         spec = ANCHORS[self.anchor]
         what = self.label
         outcome = getattr(facts, "register_outcome", None) if spec.register_outcomes else None
-        if outcome in RegisterOutcome.__members__.values():
+        if isinstance(outcome, str) and outcome in RegisterOutcome.__members__.values():
             what = RegisterOutcome(outcome).label_ja
         return f"{what}（{spec.label} {date_text(found)}）"
 

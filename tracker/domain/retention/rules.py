@@ -184,7 +184,9 @@ def _period_from(
     kind_text = f"{_KIND_LABELS[RuleKind.PERIOD_FROM]}（period_from）"
     for name, value in others.items():
         if value is not None:
-            problems.append(f"{kind_text}の基準に{_PARAMETER_LABELS[name]}（{name}）は指定できません")
+            problems.append(
+                f"{kind_text}の基準に{_PARAMETER_LABELS[name]}（{name}）は指定できません"
+            )
     rule_anchor: RuleAnchor | None = None
     if anchor is None or anchor == "":
         problems.append(f"{kind_text}には起算日（anchor）が必要です")

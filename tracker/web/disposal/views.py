@@ -151,6 +151,7 @@ def eligible_csv() -> ResponseReturnValue:
         "return_date",
         "rule",
         "retain_until",
+        "reason",
     )
 
     def rows() -> Iterator[list[str]]:
@@ -163,6 +164,7 @@ def eligible_csv() -> ResponseReturnValue:
                 e.returned_on.isoformat(),
                 e.rule.label,
                 e.retain_until.isoformat(),
+                e.reason_text,
             ]
 
     if encoding == "cp932":
