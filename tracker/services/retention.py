@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.domain.codes import AuditAction, ItemStatus, RuleAnchor, RuleKind
@@ -187,13 +187,15 @@ def event_cutoff(rule: PeriodFromRule, as_of: date) -> date | None:
 
 
 def _register_event(rule: PeriodFromRule, last: date) -> ColumnElement[bool]:
+    # An alias: the selects that use this also join the item's RegisterResult for its columns.
+    result = aliased(RegisterResult)
     conditions: list[ColumnElement[bool]] = [
-        RegisterResult.item_id == Item.id,
-        RegisterResult.event_on.is_not(None),
-        RegisterResult.event_on <= last,
+        result.item_id == Item.id,
+        result.event_on.is_not(None),
+        result.event_on <= last,
     ]
     if rule.register_outcomes:
-        conditions.append(RegisterResult.outcome.in_([o.value for o in rule.register_outcomes]))
+        conditions.append(result.outcome.in_([o.value for o in rule.register_outcomes]))
     return exists().where(*conditions)
 
 
