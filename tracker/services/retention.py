@@ -109,17 +109,22 @@ def save_rule(
     kind: RuleKind,
     parameters: dict[str, Any],
     existing: RetentionRule | None = None,
+    checked: bool = False,
 ) -> RetentionRule:
-    """Create or change a rule; windows of different rules must not overlap (SPEC §3)."""
+    """Create or change a rule; windows of different rules must not overlap (SPEC §3).
+
+    ``checked``: the caller has already checked the whole new set of rules, under the lock
+    (``tracker rules import``, which changes several at once)."""
     serialise(session, "retention_rules")  # two officers saving overlapping rules at once
     if existing is not None:
         session.refresh(existing)  # as it is now, after anyone who held the lock before us
-    others = [
-        stored.rule
-        for stored in load_rules(session)
-        if existing is None or stored.row_id != existing.id
-    ]
-    check_no_overlap([*others, rule])
+    if not checked:
+        others = [
+            stored.rule
+            for stored in load_rules(session)
+            if existing is None or stored.row_id != existing.id
+        ]
+        check_no_overlap([*others, rule])
     before = _rule_fields(existing) if existing is not None else None
     row = existing or RetentionRule(created_by=actor)
     row.label = rule.label
