@@ -179,7 +179,7 @@ def test_other_kinds_refuse_period_fields() -> None:
 
 def test_event_rules_may_overlap_ordinary_rules_but_not_each_other() -> None:
     check_no_overlap([ORDINARY, DEATH, MOVED_OUT])  # outcome sets disjoint: allowed
-    with pytest.raises(RuleError, match="「死亡2」.*「死亡による廃棄」.*異動区分 死亡 が共通"):
+    with pytest.raises(RuleError, match=r"「死亡2」.*「死亡による廃棄」.*異動区分 死亡 が共通"):
         check_no_overlap(
             [ORDINARY, DEATH, period("死亡2", 5, register_outcomes="deceased,struck_off")]
         )

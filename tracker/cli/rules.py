@@ -55,8 +55,8 @@ def import_(state: CliState, file: Path, dry_run: bool, actor: str | None) -> No
         report = rules_exchange.import_rules(session, data, actor=actor_name, dry_run=dry_run)
         if report.errors:
             session.rollback()
-            for error in report.errors:
-                click.echo(f"エラー: {error}", err=True)
+            for problem in report.errors:
+                click.echo(f"エラー: {problem}", err=True)
             fail("廃棄基準は1件も取り込んでいません")
         if dry_run:
             session.rollback()

@@ -82,7 +82,7 @@ def rule_from_json(entry: object) -> Rule:
     """One rule of the file, checked like a rule entered on the form."""
     if not isinstance(entry, dict):
         raise RuleError("廃棄基準はオブジェクト（{…}）で指定してください")
-    label = entry.get("label") if isinstance(entry.get("label"), str) else ""
+    label = str(entry["label"]) if isinstance(entry.get("label"), str) else ""
     problems: list[str] = []
     unknown = sorted(set(entry) - _KNOWN)
     if unknown:
