@@ -342,7 +342,17 @@ def test_registry_and_fields_round_trip() -> None:
     assert set(RULE_KINDS) == set(RuleKind)
     for kind, cls in RULE_KINDS.items():
         assert cls.kind is kind
-    for made in (rule("fixed"), rule("fiscal_year"), rule("months_after")):
+    period = rule_from_fields(
+        "period_from",
+        "死亡",
+        date(2020, 1, 1),
+        date(2030, 12, 31),
+        anchor="register_event_on",
+        period_count=0,
+        period_unit="days",
+        register_outcomes="deceased,emigrated",
+    )
+    for made in (rule("fixed"), rule("fiscal_year"), rule("months_after"), period):
         fields = made.as_fields()
         assert set(fields) == {
             "label",
@@ -352,6 +362,10 @@ def test_registry_and_fields_round_trip() -> None:
             "retain_until",
             "years",
             "months",
+            "anchor",
+            "period_count",
+            "period_unit",
+            "register_outcomes",
         }
         assert isinstance(made, RULE_KINDS[RuleKind(str(fields["kind"]))])
         assert rule_from_fields(**fields) == made  # type: ignore[arg-type]

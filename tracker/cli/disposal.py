@@ -38,6 +38,9 @@ DISPOSAL_LIST_KEYS = (
     "rule",
     "control_no",
     "retain_until",
+    #: Why the item is eligible: the event of an event rule (死亡（異動日 令和8年11月1日）),
+    #: else the retain-until date passed (issue 13).
+    "reason",
 )
 
 
@@ -91,6 +94,7 @@ def disposal_list(
                 e.rule.label,
                 e.control_no,
                 e.retain_until.isoformat(),
+                e.reason_text,
             ]
 
     count = 0

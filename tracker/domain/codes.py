@@ -281,6 +281,7 @@ class RuleKind(StrEnum):
     FIXED = "fixed"
     FISCAL_YEAR = "fiscal_year"
     MONTHS_AFTER = "months_after"
+    PERIOD_FROM = "period_from"
 
 
 class RuleAnchor(StrEnum):

@@ -16,8 +16,7 @@ class RetentionRule(Base):
 
     __tablename__ = "retention_rules"
     __table_args__ = (
-        # period_from (issue 13) joins RuleKind with its rule class
-        CheckConstraint(f"kind IN ({sql_in(RuleKind)}, 'period_from')", name="kind"),
+        CheckConstraint(f"kind IN ({sql_in(RuleKind)})", name="kind"),
         CheckConstraint("returned_from <= returned_to", name="window"),
         CheckConstraint(
             "(kind = 'fixed' AND retain_until IS NOT NULL AND years IS NULL AND months IS NULL)"

@@ -67,6 +67,8 @@ __all__ = [
     "CertificateItem",
     "CohortCount",
     "ExcludedItem",
+    "ReasonGroup",
+    "ReasonItem",
     "SkippedItem",
     "render_certificate",
     "sha256_of",
@@ -131,6 +133,27 @@ class CohortCount:
     rule_label: str  #: e.g. 平成30年度返戻分
     rule_description: str  #: e.g. 返戻日 2018-04-01〜2019-03-31、保存期間満了
     count: int
+    #: For items made eligible by an event rule (issue 13): the event, e.g. 死亡; printed
+    #: under the description as 廃棄事由. ``None`` for an ordinary rule's cohort.
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReasonItem:
+    """A destroyed item made eligible by an event rule, with its frozen reason."""
+
+    control_no: str
+    tracking_no: str
+    reason: str  #: e.g. 死亡（異動日 令和8年11月1日）
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """The destroyed items of one event rule and outcome (issue 13), listed with their reasons."""
+
+    rule_label: str  #: e.g. 死亡による廃棄
+    reason: str  #: e.g. 死亡
+    items: Sequence[ReasonItem]
 
 
 @dataclass(frozen=True)
@@ -157,6 +180,9 @@ class Certificate:
     audit_head_seq: int
     issued_at: datetime  #: timezone-aware; printed in JST
     excluded: Sequence[ExcludedItem] = ()  #: taken out before execution (issue 13)
+    #: Destroyed items made eligible by an event rule, per rule and outcome, with their
+    #: reasons (issue 13). Empty: nothing is printed for them (the certificate is as before).
+    reason_groups: Sequence[ReasonGroup] = ()
 
     def __post_init__(self) -> None:
         if self.issued_at.utcoffset() is None:
@@ -197,6 +223,12 @@ class CertificateDocument(DocumentBuilder):
         Column("お問い合わせ番号", 36),
         Column("返戻日", 53),
         Column("氏名", 36),
+    )
+    REASON_COLUMNS = (
+        Column("No.", 15, "right"),
+        Column("管理番号", 30),
+        Column("お問い合わせ番号", 36),
+        Column("廃棄事由", 89),
     )
     SKIPPED_COLUMNS = (
         Column("No.", 15, "right"),
@@ -291,6 +323,15 @@ class CertificateDocument(DocumentBuilder):
                 for number, item in enumerate(cert.items, start=1)
             ],
         )
+        for group in cert.reason_groups:
+            story += self._list(
+                f"廃棄事由別の内訳: {group.rule_label}（{group.reason}、{len(group.items):,}件）",
+                self.REASON_COLUMNS,
+                [
+                    (str(number), item.control_no, item.tracking_no, item.reason)
+                    for number, item in enumerate(group.items, start=1)
+                ],
+            )
         story += self._list(
             f"廃棄せず除外したもの（{len(cert.skipped):,}件）",
             self.SKIPPED_COLUMNS,
@@ -358,10 +399,13 @@ class CertificateDocument(DocumentBuilder):
         header = [Paragraph(t, s.header) for t in ("規則・区分", "内容", "廃棄件数")]
         rows: list[list[Any]] = [header]
         for rule in cert.rules:
+            description = self._text(rule.rule_description)
+            if rule.reason is not None:
+                description += f"<br/>廃棄事由: {self._text(rule.reason)}（内訳は一覧の後）"
             rows.append(
                 [
                     Paragraph(self._text(rule.rule_label), s.cell),
-                    Paragraph(self._text(rule.rule_description), s.cell),
+                    Paragraph(description, s.cell),
                     Paragraph(f"{rule.count:,}件", s.cell_right),
                 ]
             )

@@ -115,6 +115,8 @@ def render(
         CertificateItem,
         CohortCount,
         ExcludedItem,
+        ReasonGroup,
+        ReasonItem,
         SkippedItem,
         render_certificate,
     )
@@ -126,7 +128,18 @@ def render(
         .order_by(DisposalBatchItem.control_no)
     ).all()
     destroyed = [e for e in entries if e.outcome == "destroyed"]
-    cohorts: Counter[str] = Counter(e.rule_label for e in destroyed)
+    # Items made eligible by an event rule are grouped by rule and outcome (issue 13); the
+    # others by rule alone, exactly as before (their certificates keep their bytes).
+    cohorts: Counter[tuple[str, str | None]] = Counter(
+        (e.rule_label, reason_outcome(e.eligibility_reason)) for e in destroyed
+    )
+    groups: dict[tuple[str, str], list[ReasonItem]] = {}
+    for e in destroyed:
+        outcome = reason_outcome(e.eligibility_reason)
+        if outcome is not None and e.eligibility_reason is not None:
+            groups.setdefault((e.rule_label, outcome), []).append(
+                ReasonItem(e.control_no, e.tracking_no or "", e.eligibility_reason)
+            )
     if issuer is None:
         issuer = Issuer(
             municipality=LEGACY_MUNICIPALITY,
@@ -141,8 +154,10 @@ def render(
             municipality=issuer.municipality,
             office=issuer.office,
             rules=[
-                CohortCount(label, rule_texts.get(label, ""), count)
-                for label, count in sorted(cohorts.items())
+                CohortCount(label, rule_texts.get(label, ""), count, outcome)
+                for (label, outcome), count in sorted(
+                    cohorts.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+                )
             ],
             as_of=batch.as_of,
             destroyed_on=batch.destroyed_on or batch.as_of,
@@ -181,8 +196,20 @@ def render(
             audit_head_hash=head_hash,
             audit_head_seq=head_seq,
             issued_at=batch.executed_at,
+            reason_groups=[
+                ReasonGroup(label, outcome, items)
+                for (label, outcome), items in sorted(groups.items())
+            ],
         )
     )
+
+
+def reason_outcome(reason: str | None) -> str | None:
+    """The event of a frozen eligibility reason: ``死亡`` of ``死亡（異動日 令和8年11月1日）``
+    (reasons are made by :meth:`tracker.domain.retention.PeriodFromRule.reason_for`)."""
+    if not reason:
+        return None
+    return reason.split("（", 1)[0]
 
 
 #: Printed on the certificates of batches executed before the issuer was frozen (revision

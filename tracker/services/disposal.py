@@ -121,6 +121,7 @@ def create_batch(
                 "retain_until": eligible.retain_until,
                 "outcome": "pending",
                 "control_no": eligible.control_no,
+                "eligibility_reason": eligible.reason,
             }
         )
         if len(chunk) >= INSERT_CHUNK:
@@ -162,7 +163,9 @@ class EligiblePage:
 
     rows: list[retention.EligibleItem]
     total: int
-    cohorts: list[tuple[str, int]]  # rule label → eligible items, in window order
+    #: rule label → items eligible under that rule, in window order; an item eligible under an
+    #: ordinary and an event rule counts under both (the total counts it once)
+    cohorts: list[tuple[str, int]]
     position: int  # how many eligible items come before this page's first
 
     @property
@@ -226,9 +229,10 @@ def eligible_page(
         (rule.label, _count(session, retention.eligible_condition([rule], as_of))) for rule in rules
     ]
     position = _count(session, and_(eligible, Item.control_no < rows[0].control_no)) if rows else 0
+    overlapping = any(rule.is_event_rule for rule in rules)
     return EligiblePage(
         rows=rows,
-        total=sum(n for _label, n in cohorts),
+        total=_count(session, eligible) if overlapping else sum(n for _label, n in cohorts),
         cohorts=[(label, n) for label, n in cohorts if n],
         position=position,
     )

@@ -14,7 +14,7 @@ return (April–March) · 廃棄処理 disposal batch · 基準の空白 coverag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import JST
 from tracker.domain.codes import BatchStatus, ItemStatus
-from tracker.domain.retention import Rule, fiscal_year_of
+from tracker.domain.retention import Rule, fiscal_year_of, ordinary_rules
 from tracker.domain.wareki import era_of
 from tracker.models import (
     DisposalBatch,
@@ -123,7 +123,9 @@ def dashboard(session: Session, today: date) -> Dashboard:
             )
         ],
         open_batches=open_batches(session),
-        coverage_gaps=coverage_gap_count(custody, rules),
+        coverage_gaps=coverage_gap_count(
+            custody, rules, retention.event_closed_by_return_date(session, rules)
+        ),
     )
 
 
@@ -189,14 +191,19 @@ def in_custody_by_fiscal_year(custody: CustodyCounts) -> list[FiscalYearCount]:
     return [FiscalYearCount(year, fiscal_year_label(year), years[year]) for year in sorted(years)]
 
 
-def coverage_gap_count(custody: CustodyCounts, rules: Sequence[Rule]) -> int:
+def coverage_gap_count(
+    custody: CustodyCounts, rules: Sequence[Rule], closed: Mapping[date, int] | None = None
+) -> int:
     """Items in custody whose return date no rule covers (SPEC §3), as
-    :func:`retention.coverage_gaps` counts them (a test compares the two)."""
-    return sum(
+    :func:`retention.coverage_gaps` counts them (a test compares the two). ``closed``: per
+    return date, the items an event rule applies to (they are not in the gap)."""
+    ordinary = ordinary_rules(rules)
+    uncovered = sum(
         count
         for (_location_id, returned_on), count in custody.items()
-        if not any(rule.covers(returned_on) for rule in rules)
+        if not any(rule.covers(returned_on) for rule in ordinary)
     )
+    return uncovered - sum((closed or {}).values())
 
 
 def fiscal_year_label(year: int) -> str:

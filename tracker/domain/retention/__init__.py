@@ -8,7 +8,10 @@ the database row, the form and the audit entry all go through :func:`rule_from_f
 * ``fixed``        — one date for every item in the window;
 * ``fiscal_year``  — 31 March of FY(R) + 1 + k, FY(R) being the April–March fiscal year that
   contains R, named by the calendar year it starts in (2019-03-31 lies in FY 2018);
-* ``months_after`` — the last day of the m-th month after R's month (m = 0: R's own month end).
+* ``months_after`` — the last day of the m-th month after R's month (m = 0: R's own month end);
+* ``period_from``  — a period of N days, months or years counted by 民法 140–143 from an anchor
+  date: the return date, or an event only some items have (``register_event_on``, the 異動日 of
+  a resident-register result; an *event rule*, see :func:`deciding_rule`).
 
 An item is disposal-eligible as of D iff it is in custody, has no active hold, some rule covers
 its return date, and D > max(the rule's retain-until, the item's extension) (:func:`eligibility`).
@@ -39,10 +42,12 @@ from __future__ import annotations
 
 from tracker.domain.retention.dates import fiscal_year_of, month_end
 from tracker.domain.retention.eligibility import (
+    Applied,
     CalendarMonth,
     Decision,
     ItemFacts,
     calendar,
+    deciding_rule,
     eligibility,
     eligible_from,
     in_coverage_gap,
@@ -53,37 +58,50 @@ from tracker.domain.retention.kinds import (
     FiscalYearRule,
     FixedRule,
     MonthsAfterRule,
+    PeriodFromRule,
     Rule,
 )
+from tracker.domain.retention.periods import ANCHORS, AnchorSpec, period_end, period_text
 from tracker.domain.retention.rules import (
     MAX_MONTHS,
     MAX_YEARS,
     RuleError,
     check_no_overlap,
+    event_rules,
+    ordinary_rules,
     rule_for,
     rule_from_fields,
 )
 
 __all__ = [
+    "ANCHORS",
     "MAX_MONTHS",
     "MAX_YEARS",
     "RULE_KINDS",
     "SEED_RULE",
+    "AnchorSpec",
+    "Applied",
     "CalendarMonth",
     "Decision",
     "FiscalYearRule",
     "FixedRule",
     "ItemFacts",
     "MonthsAfterRule",
+    "PeriodFromRule",
     "Rule",
     "RuleError",
     "calendar",
     "check_no_overlap",
+    "deciding_rule",
     "eligibility",
     "eligible_from",
+    "event_rules",
     "fiscal_year_of",
     "in_coverage_gap",
     "month_end",
+    "ordinary_rules",
+    "period_end",
+    "period_text",
     "rule_for",
     "rule_from_fields",
 ]

@@ -2,6 +2,11 @@
 
 An item is disposal-eligible as of D iff it is in custody, has no active hold, some rule covers
 its return date, and D > max(the rule's retain-until, the item's extension).
+
+Event rules (``period_from`` anchored on ``register_event_on``) apply only to items with a
+matching resident-register result and may overlap the ordinary rule of the return date: of the
+rules that apply, the one giving the **earliest** retain-until decides (:func:`deciding_rule`;
+on a tie the ordinary rule, whose reason is simply the return date).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import NamedTuple
 from tracker.domain.codes import ItemStatus
 from tracker.domain.retention.dates import date_text
 from tracker.domain.retention.kinds import Rule
-from tracker.domain.retention.rules import rule_for
+from tracker.domain.retention.rules import event_rules, rule_for
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,41 @@ class ItemFacts:
     returned_on: date
     #: The latest retention extension (保管延長) of the item, if any.
     extension_until: date | None = None
+    #: The item's resident-register result (a :class:`RegisterOutcome` value), if any.
+    register_outcome: str | None = None
+    #: Its 異動日 (the ``register_event_on`` anchor), if the result has one.
+    register_event_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The rule that decides an item's retain-until date, and why it applies."""
+
+    rule: Rule
+    #: The retain-until date by that rule (before any extension).
+    retain_until: date
+    #: The eligibility reason of an event rule (``死亡（異動日 令和8年11月1日）``); ``None`` for
+    #: an ordinary rule (its reason is the return date).
+    reason: str | None
+
+
+def deciding_rule(facts: ItemFacts, rules: Iterable[Rule]) -> Applied | None:
+    """Of the rules that apply to the item, the one with the earliest retain-until date.
+
+    The ordinary rule covering the return date (at most one) and every event rule whose
+    window covers it and whose anchor date the item has (and outcome, when listed). ``None``
+    when none applies (a coverage gap). On equal dates the ordinary rule wins.
+    """
+    rules = list(rules)
+    best: Applied | None = None
+    ordinary = rule_for(facts.returned_on, rules)
+    if ordinary is not None:
+        best = Applied(ordinary, ordinary.retain_until_for(facts.returned_on), None)
+    for rule in sorted(event_rules(rules), key=lambda r: r.label):
+        until = rule.retain_until_of(facts)
+        if until is not None and (best is None or until < best.retain_until):
+            best = Applied(rule, until, rule.reason_for(facts))
+    return best
 
 
 @dataclass(frozen=True)
@@ -43,14 +83,16 @@ class Decision:
     #: The effective last day of custody: the later of the rule's date and the extension;
     #: ``None`` without a rule.
     retain_until: date | None
+    #: Why the rule applies, for an event rule (``死亡（異動日 令和8年11月1日）``).
+    reason: str | None = None
 
     @property
     def eligible(self) -> bool:
         return not self.reasons
 
 
-def _effective_retain_until(rule: Rule, facts: ItemFacts) -> date:
-    by_rule = rule.retain_until_for(facts.returned_on)
+def _effective_retain_until(applied: Applied, facts: ItemFacts) -> date:
+    by_rule = applied.retain_until
     if facts.extension_until is not None and facts.extension_until > by_rule:
         return facts.extension_until
     return by_rule
@@ -72,27 +114,36 @@ def eligibility(facts: ItemFacts, rules: Iterable[Rule], as_of: date) -> Decisio
         reasons.append(f"{status}のため保管中ではありません")
     if facts.has_active_hold:
         reasons.append("保留中です（保留を解除するまで廃棄できません）")
-    rule = rule_for(facts.returned_on, rules)
+    applied = deciding_rule(facts, rules)
     retain_until: date | None = None
-    if rule is None:
+    if applied is None:
         reasons.append(
             f"返戻日 {date_text(facts.returned_on)}（{facts.returned_on.isoformat()}）に該当する"
             "廃棄基準がありません（基準の空白）"
         )
     else:
-        retain_until = _effective_retain_until(rule, facts)
+        retain_until = _effective_retain_until(applied, facts)
         if as_of <= retain_until:
-            extended = retain_until != rule.retain_until_for(facts.returned_on)
+            extended = retain_until != applied.retain_until
+            why = f"{applied.reason}により" if applied.reason and not extended else ""
             reasons.append(
-                ("保管延長により" if extended else "")
+                ("保管延長により" if extended else why)
                 + f"{date_text(retain_until)}まで保管（翌日から廃棄可）"
             )
-    return Decision(reasons=tuple(reasons), rule=rule, retain_until=retain_until)
+    return Decision(
+        reasons=tuple(reasons),
+        rule=applied.rule if applied else None,
+        retain_until=retain_until,
+        reason=applied.reason if applied else None,
+    )
 
 
 def in_coverage_gap(facts: ItemFacts, rules: Iterable[Rule]) -> bool:
-    """An item in custody whose return date no rule covers: listed in the gap report (SPEC §3)."""
-    return facts.status == ItemStatus.IN_CUSTODY and rule_for(facts.returned_on, rules) is None
+    """An item in custody whose return date no rule covers: listed in the gap report (SPEC §3).
+
+    An event rule closes the gap only for the items it applies to (with its outcome and date).
+    """
+    return facts.status == ItemStatus.IN_CUSTODY and deciding_rule(facts, rules) is None
 
 
 def eligible_from(facts: ItemFacts, rules: Iterable[Rule]) -> date | None:
@@ -103,10 +154,10 @@ def eligible_from(facts: ItemFacts, rules: Iterable[Rule]) -> date | None:
     """
     if facts.status != ItemStatus.IN_CUSTODY or facts.has_active_hold:
         return None
-    rule = rule_for(facts.returned_on, rules)
-    if rule is None:
+    applied = deciding_rule(facts, rules)
+    if applied is None:
         return None
-    return _effective_retain_until(rule, facts) + timedelta(days=1)
+    return _effective_retain_until(applied, facts) + timedelta(days=1)
 
 
 class CalendarMonth(NamedTuple):

@@ -11,10 +11,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from tracker.domain.codes import RuleKind
+from tracker.domain.codes import PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
 from tracker.domain.retention.dates import date_text, fiscal_year_of, month_end, span_text
+from tracker.domain.retention.periods import ANCHORS, period_end, period_text
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,25 @@ class Rule(ABC):
     def covers(self, returned_on: date) -> bool:
         """Whether the return date lies in the window; both ends are included."""
         return self.returned_from <= returned_on <= self.returned_to
+
+    @property
+    def is_event_rule(self) -> bool:
+        """Whether the rule counts from an event only some items have (``register_event_on``):
+        it applies only to those items and may overlap ordinary rules (docs/retention.md)."""
+        return False
+
+    def retain_until_of(self, facts: Any) -> date | None:
+        """The retain-until date of an item (an ``ItemFacts``) under this rule, or ``None``
+        when the rule does not apply to it (return date outside the window; for an event rule,
+        no date for its anchor or an outcome it does not list)."""
+        if not self.covers(facts.returned_on):
+            return None
+        return self.retain_until_for(facts.returned_on)
+
+    def reason_for(self, facts: Any) -> str | None:
+        """Why the rule applies to this item, when that is more than its return date: the
+        eligibility reason of an event rule (``死亡（異動日 令和8年11月1日）``); ``None`` else."""
+        return None
 
     @abstractmethod
     def retain_until_for(self, returned_on: date) -> date:
@@ -71,6 +91,10 @@ class Rule(ABC):
             "retain_until": None,
             "years": None,
             "months": None,
+            "anchor": None,
+            "period_count": None,
+            "period_unit": None,
+            "register_outcomes": None,
             **self._parameter(),
         }
 
@@ -138,11 +162,106 @@ class MonthsAfterRule(Rule):
         return {"months": self.months}
 
 
+@dataclass(frozen=True)
+class PeriodFromRule(Rule):
+    """``period_from``: a period counted by 民法 140–143 from an anchor date (SPEC §3).
+
+    Anchored on ``returned_on`` it is an ordinary rule like the others. Anchored on an event
+    date (``register_event_on``: the 異動日 of the item's resident-register result) it is an
+    *event rule*: it applies only to items in its window that have that date and, when
+    ``register_outcomes`` is not empty, one of those outcomes.
+    """
+
+    kind: ClassVar[RuleKind] = RuleKind.PERIOD_FROM
+
+    anchor: RuleAnchor
+    period_count: int
+    period_unit: PeriodUnit
+    #: The register outcomes the rule applies to; empty: every outcome with an event date.
+    register_outcomes: tuple[RegisterOutcome, ...] = ()
+
+    @property
+    def is_event_rule(self) -> bool:
+        return ANCHORS[self.anchor].per_item_event
+
+    def end_of_period(self, anchor_date: date) -> date:
+        """The last day of custody counted from ``anchor_date``."""
+        return period_end(anchor_date, self.period_count, self.period_unit)
+
+    def retain_until_for(self, returned_on: date) -> date:
+        if self.is_event_rule:
+            raise ValueError(
+                f"rule {self.label!r} counts from {self.anchor.value}, not the return date"
+            )
+        return self.end_of_period(returned_on)
+
+    def anchor_date(self, facts: Any) -> date | None:
+        """The item's date this rule counts from, or ``None`` when the rule does not apply."""
+        if not self.covers(facts.returned_on):
+            return None
+        spec = ANCHORS[self.anchor]
+        if (
+            spec.register_outcomes
+            and self.register_outcomes
+            and getattr(facts, "register_outcome", None) not in self.register_outcomes
+        ):
+            return None
+        found = getattr(facts, spec.fact, None)
+        return found if isinstance(found, date) else None
+
+    def retain_until_of(self, facts: Any) -> date | None:
+        found = self.anchor_date(facts)
+        return None if found is None else self.end_of_period(found)
+
+    def reason_for(self, facts: Any) -> str | None:
+        if not self.is_event_rule:
+            return None
+        found = self.anchor_date(facts)
+        if found is None:
+            return None
+        spec = ANCHORS[self.anchor]
+        what = self.label
+        outcome = getattr(facts, "register_outcome", None) if spec.register_outcomes else None
+        if isinstance(outcome, str) and outcome in RegisterOutcome.__members__.values():
+            what = RegisterOutcome(outcome).label_ja
+        return f"{what}（{spec.label} {date_text(found)}）"
+
+    def outcomes_text(self) -> str:
+        """``死亡・国外転出``; empty for a rule on every outcome."""
+        return "・".join(outcome.label_ja for outcome in self.register_outcomes)
+
+    def _rule_text(self) -> str:
+        spec = ANCHORS[self.anchor]
+        outcomes = self.outcomes_text()
+        subject = f"{outcomes}の{spec.label}" if outcomes else spec.label
+        period = period_text(self.period_count, self.period_unit)
+        if not self.is_event_rule:
+            return f"{subject}から{period}（満了日まで保管）"
+        if self.period_unit is PeriodUnit.DAYS:
+            after = "翌日" if self.period_count == 0 else f"{self.period_count + 1}日後"
+            return f"{subject}から{period}（{spec.label}の{after}から廃棄可）"
+        return f"{subject}から{period}（満了日の翌日から廃棄可）"
+
+    def describe(self) -> str:
+        if self.is_event_rule:  # per item, from its event: no single date for the window
+            return f"{self.window_text()} → {self._rule_text()}"
+        return super().describe()
+
+    def _parameter(self) -> dict[str, object]:
+        return {
+            "anchor": self.anchor.value,
+            "period_count": self.period_count,
+            "period_unit": self.period_unit.value,
+            "register_outcomes": ",".join(o.value for o in self.register_outcomes) or None,
+        }
+
+
 #: The registry of rule kinds (CTFd's ``FLAG_CLASSES`` shape): kind → class.
 RULE_KINDS: Mapping[RuleKind, type[Rule]] = {
     RuleKind.FIXED: FixedRule,
     RuleKind.FISCAL_YEAR: FiscalYearRule,
     RuleKind.MONTHS_AFTER: MonthsAfterRule,
+    RuleKind.PERIOD_FROM: PeriodFromRule,
 }
 
 #: SPEC §3: the seed rule present in every new database (熊本市: 平成30年度の返戻分).

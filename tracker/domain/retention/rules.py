@@ -4,18 +4,26 @@ dates (:func:`check_no_overlap`), and the one rule that covers a return date (:f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from itertools import combinations
 
-from tracker.domain.codes import RuleKind
+from tracker.domain.codes import PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.retention.dates import date_text, span_text
-from tracker.domain.retention.kinds import FiscalYearRule, FixedRule, MonthsAfterRule, Rule
+from tracker.domain.retention.kinds import (
+    FiscalYearRule,
+    FixedRule,
+    MonthsAfterRule,
+    PeriodFromRule,
+    Rule,
+)
+from tracker.domain.retention.periods import ANCHORS
 
 #: Upper bounds on a rule's parameter: anything beyond is a typing slip, not a policy.
 MAX_YEARS = 30
 MAX_MONTHS = 600
+MAX_DAYS = 36500
 #: ``retention_rules.label`` is ``String(100)``.
 MAX_LABEL_LENGTH = 100
 
@@ -30,10 +38,13 @@ _PARAMETER_NAMES = {
     RuleKind.FISCAL_YEAR: ("years", _PARAMETER_LABELS["years"]),
     RuleKind.MONTHS_AFTER: ("months", _PARAMETER_LABELS["months"]),
 }
+_PERIOD_LABELS = {"anchor": "起算日", "period_count": "期間", "period_unit": "期間の単位"}
+_PERIOD_LIMITS = {PeriodUnit.DAYS: MAX_DAYS, PeriodUnit.MONTHS: MAX_MONTHS, PeriodUnit.YEARS: 100}
 _KIND_LABELS = {
     RuleKind.FIXED: "期限指定",
     RuleKind.FISCAL_YEAR: "年度末基準",
     RuleKind.MONTHS_AFTER: "返戻月基準",
+    RuleKind.PERIOD_FROM: "期間計算",
 }
 
 
@@ -45,6 +56,10 @@ def rule_from_fields(
     retain_until: date | None = None,
     years: int | None = None,
     months: int | None = None,
+    anchor: RuleAnchor | str | None = None,
+    period_count: int | None = None,
+    period_unit: PeriodUnit | str | None = None,
+    register_outcomes: str | Sequence[str] | None = None,
 ) -> Rule:
     """Check a rule as a records officer entered it (or as stored) and build it.
 
@@ -76,6 +91,35 @@ def rule_from_fields(
         )
         window_ok = False
 
+    if rule_kind is RuleKind.PERIOD_FROM:
+        return _period_from(
+            label,
+            returned_from,
+            returned_to,
+            problems,
+            window_ok,
+            {"retain_until": retain_until, "years": years, "months": months},
+            anchor,
+            period_count,
+            period_unit,
+            register_outcomes,
+        )
+    period: dict[str, object] = {
+        "anchor": anchor,
+        "period_count": period_count,
+        "period_unit": period_unit,
+    }
+    for name, value in period.items():
+        if value is not None:
+            problems.append(
+                f"{_KIND_LABELS[rule_kind]}（{rule_kind.value}）の基準に"
+                f"{_PERIOD_LABELS[name]}（{name}）は指定できません"
+            )
+    if register_outcomes:
+        problems.append(
+            f"{_KIND_LABELS[rule_kind]}（{rule_kind.value}）の基準に"
+            "異動区分（register_outcomes）は指定できません"
+        )
     given: dict[str, object] = {"retain_until": retain_until, "years": years, "months": months}
     own, own_label = _PARAMETER_NAMES[rule_kind]
     for name, value in given.items():
@@ -124,6 +168,90 @@ def rule_from_fields(
     return rule
 
 
+def _period_from(
+    label: str,
+    returned_from: date,
+    returned_to: date,
+    problems: list[str],
+    window_ok: bool,
+    others: dict[str, object],
+    anchor: RuleAnchor | str | None,
+    period_count: int | None,
+    period_unit: PeriodUnit | str | None,
+    register_outcomes: str | Sequence[str] | None,
+) -> Rule:
+    """The ``period_from`` half of :func:`rule_from_fields`."""
+    kind_text = f"{_KIND_LABELS[RuleKind.PERIOD_FROM]}（period_from）"
+    for name, value in others.items():
+        if value is not None:
+            problems.append(
+                f"{kind_text}の基準に{_PARAMETER_LABELS[name]}（{name}）は指定できません"
+            )
+    rule_anchor: RuleAnchor | None = None
+    if anchor is None or anchor == "":
+        problems.append(f"{kind_text}には起算日（anchor）が必要です")
+    else:
+        try:
+            rule_anchor = RuleAnchor(anchor)
+        except ValueError:
+            known = "、".join(a.value for a in RuleAnchor)
+            problems.append(f"起算日（anchor）「{anchor}」は使えません（{known} のいずれか）")
+    unit: PeriodUnit | None = None
+    if period_unit is None or period_unit == "":
+        problems.append(f"{kind_text}には期間の単位（days・months・years）が必要です")
+    else:
+        try:
+            unit = PeriodUnit(period_unit)
+        except ValueError:
+            problems.append(
+                f"期間の単位「{period_unit}」は使えません（days・months・years のいずれか）"
+            )
+    if period_count is None:
+        problems.append(f"{kind_text}には期間（period_count）が必要です")
+    elif not isinstance(period_count, int) or isinstance(period_count, bool):
+        problems.append(f"期間は整数で指定してください: {period_count!r}")
+    elif unit is not None and not 0 <= period_count <= _PERIOD_LIMITS[unit]:
+        problems.append(f"期間は0以上{_PERIOD_LIMITS[unit]}以下にしてください: {period_count}")
+    outcomes: list[RegisterOutcome] = []
+    codes = (
+        [c.strip() for c in register_outcomes.split(",") if c.strip()]
+        if isinstance(register_outcomes, str)
+        else list(register_outcomes or ())
+    )
+    for code in codes:
+        try:
+            outcome = RegisterOutcome(code)
+        except ValueError:
+            known = "、".join(o.value for o in RegisterOutcome)
+            problems.append(f"異動区分「{code}」は使えません（{known} のいずれか）")
+            continue
+        if outcome not in outcomes:
+            outcomes.append(outcome)
+    if codes and rule_anchor is not None and not ANCHORS[rule_anchor].register_outcomes:
+        problems.append(
+            f"異動区分（register_outcomes）は起算日が異動日（register_event_on）の基準にだけ"
+            f"指定できます（起算日: {rule_anchor.value}）"
+        )
+    if problems:
+        raise RuleError(_refusal(label, problems))
+    assert rule_anchor is not None and unit is not None and isinstance(period_count, int)
+    ordered = tuple(o for o in RegisterOutcome if o in outcomes)  # the code list's order
+    rule = PeriodFromRule(
+        label, returned_from, returned_to, rule_anchor, period_count, unit, ordered
+    )
+    if window_ok and not rule.is_event_rule:
+        try:
+            rule.retain_until_for(returned_to)
+        except (ValueError, OverflowError):
+            raise RuleError(
+                _refusal(
+                    label,
+                    [f"{date_text(returned_to)}に返戻された分の保管期限が暦の範囲を超えます"],
+                )
+            ) from None
+    return rule
+
+
 def _is_date(value: object) -> bool:
     # datetime is a date subclass; a timestamp here is a caller's mistake, not a day.
     return isinstance(value, date) and not isinstance(value, datetime)
@@ -139,21 +267,52 @@ def _overlap(a: Rule, b: Rule) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
+def _clash(a: Rule, b: Rule) -> bool:
+    """Whether two rules may not share a return date (docs/retention.md, "Overlap").
+
+    Ordinary rules clash with ordinary rules. An event rule applies only to items with its
+    event, so it never clashes with an ordinary rule; two event rules clash when an item could
+    fall under both: the same anchor and outcome sets that intersect (empty: every outcome).
+    """
+    if a.is_event_rule != b.is_event_rule:
+        return False
+    if not a.is_event_rule:
+        return True
+    assert isinstance(a, PeriodFromRule) and isinstance(b, PeriodFromRule)
+    if a.anchor != b.anchor:
+        return False
+    if not a.register_outcomes or not b.register_outcomes:
+        return True
+    return bool(set(a.register_outcomes) & set(b.register_outcomes))
+
+
+def _clash_text(a: Rule, b: Rule) -> str:
+    if not a.is_event_rule:
+        return ""
+    assert isinstance(a, PeriodFromRule) and isinstance(b, PeriodFromRule)
+    if a.register_outcomes and b.register_outcomes:
+        shared = [o.label_ja for o in a.register_outcomes if o in b.register_outcomes]
+        return f"（異動区分 {'・'.join(shared)} が共通）"
+    return "（異動区分の指定がない基準はすべての異動区分に当たります）"
+
+
 def check_no_overlap(rules: Iterable[Rule]) -> None:
     """Refuse a set of rules whose windows share a return date (SPEC §3).
 
     Windows are inclusive, so ``…〜2019-03-31`` and ``2019-04-01〜…`` touch but do not
-    overlap. The message names every overlapping pair and the shared dates.
+    overlap. The message names every overlapping pair and the shared dates. Event rules
+    (anchored on ``register_event_on``) may overlap ordinary rules; two of them may not when
+    their outcome sets intersect (:func:`_clash`).
     """
     ordered = sorted(rules, key=lambda r: (r.returned_from, r.returned_to, r.label))
     problems = []
     for a, b in combinations(ordered, 2):
-        shared = _overlap(a, b)
+        shared = _overlap(a, b) if _clash(a, b) else None
         if shared is not None:
             problems.append(
                 f"「{a.label}」（{span_text(a.returned_from, a.returned_to)}）と"
                 f"「{b.label}」（{span_text(b.returned_from, b.returned_to)}）の返戻日の期間が"
-                f"{span_text(*shared)}で重なっています"
+                f"{span_text(*shared)}で重なっています{_clash_text(a, b)}"
             )
     if problems:
         raise RuleError("廃棄基準の期間が重複しています: " + " / ".join(problems))
@@ -163,9 +322,10 @@ def rule_for(returned_on: date, rules: Iterable[Rule]) -> Rule | None:
     """The rule whose window covers the return date, or ``None`` (a coverage gap).
 
     Raises :class:`RuleError` if several do: overlapping rules are refused when saved, and
-    guessing which one applies could destroy a card too early.
+    guessing which one applies could destroy a card too early. Event rules
+    (:attr:`Rule.is_event_rule`) are left out: they do not cover a return date by themselves.
     """
-    found = [rule for rule in rules if rule.covers(returned_on)]
+    found = [rule for rule in rules if not rule.is_event_rule and rule.covers(returned_on)]
     if len(found) > 1:
         labels = "」「".join(rule.label for rule in found)
         raise RuleError(
@@ -173,3 +333,13 @@ def rule_for(returned_on: date, rules: Iterable[Rule]) -> Rule | None:
             "期間の重複を解消してください"
         )
     return found[0] if found else None
+
+
+def ordinary_rules(rules: Iterable[Rule]) -> list[Rule]:
+    """The rules that cover return dates by themselves (every rule but the event rules)."""
+    return [rule for rule in rules if not rule.is_event_rule]
+
+
+def event_rules(rules: Iterable[Rule]) -> list[PeriodFromRule]:
+    """The rules counted from an event only some items have (``register_event_on``)."""
+    return [rule for rule in rules if isinstance(rule, PeriodFromRule) and rule.is_event_rule]

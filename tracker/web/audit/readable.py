@@ -86,6 +86,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "retain_until": _l("保管期限"),
     "years": _l("年数"),
     "months": _l("月数"),
+    "anchor": _l("起算日"),
+    "period_count": _l("期間"),
+    "period_unit": _l("期間の単位"),
+    "register_outcomes": _l("異動区分"),
     "before": _l("変更前"),
     "after": _l("変更後"),
     "changed": _l("変更した項目"),
@@ -171,8 +175,11 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         RuleKind.FIXED.value: _l("期間指定"),
         RuleKind.FISCAL_YEAR.value: _l("年度"),
         RuleKind.MONTHS_AFTER.value: _l("月数"),
+        RuleKind.PERIOD_FROM.value: _l("期間計算"),
         **{kind.value: label for kind, label in KIND_LABELS.items()},
     },
+    "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
+    "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
 }
 
 QUERY_PARTS = {

@@ -128,14 +128,18 @@ def item(item_id: int) -> ResponseReturnValue:
 def _eligibility_today(record: Item) -> object:
     """Why this item is or is not disposal-eligible today (SPEC §3), for the item page."""
     from tracker.domain.retention import ItemFacts, eligibility
+    from tracker.models.lifecycle import RegisterResult
     from tracker.services.retention import load_rules
 
     extension = max((e.retain_until for e in record.extensions), default=None)
+    register = db.session.get(RegisterResult, record.id)
     facts = ItemFacts(
         status=record.status,
         has_active_hold=any(h.released_at is None for h in record.holds),
         returned_on=record.envelope.returned_on,
         extension_until=extension,
+        register_outcome=register.outcome if register else None,
+        register_event_on=register.event_on if register else None,
     )
     return eligibility(facts, [s.rule for s in load_rules(db.session)], today_jst())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField
 
 
 class RuleForm(FlaskForm):
@@ -23,6 +23,12 @@ class RuleForm(FlaskForm):
     retain_until = StringField(_l("保管期限"))
     years = StringField(_l("年数"))
     months = StringField(_l("月数"))
+    #: ``period_from`` (issue 13): the anchor, the period and the register outcomes.
+    anchor = StringField(_l("起算日"))
+    period_count = StringField(_l("期間"))
+    period_unit = StringField(_l("期間の単位"))
+    #: Codes checked by the domain (an unknown one is refused there, with its name).
+    register_outcomes = SelectMultipleField(_l("異動区分"), choices=[], validate_choice=False)
 
 
 class ReasonForm(FlaskForm):

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import RuleKind
+from tracker.domain.codes import PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
 from tracker.domain.retention import Rule, RuleError, rule_from_fields
@@ -42,7 +42,13 @@ KIND_LABELS = {
     RuleKind.FIXED: "期間指定（保管期限日を指定）",
     RuleKind.FISCAL_YEAR: "年度（返戻年度の翌年度末からk年後の3月31日）",
     RuleKind.MONTHS_AFTER: "月数（返戻月のmか月後の月末）",
+    RuleKind.PERIOD_FROM: "期間計算（起算日から民法の期間計算）",
 }
+ANCHOR_LABELS = {
+    RuleAnchor.RETURNED_ON: "返戻日",
+    RuleAnchor.REGISTER_EVENT_ON: "住基照合の異動日",
+}
+UNIT_LABELS = {PeriodUnit.DAYS: "日", PeriodUnit.MONTHS: "か月", PeriodUnit.YEARS: "年"}
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -59,6 +65,9 @@ def rules() -> ResponseReturnValue:
         "disposal/rules.html",
         stored=stored,
         kinds=KIND_LABELS,
+        anchors=ANCHOR_LABELS,
+        units=UNIT_LABELS,
+        outcomes=[(o.value, o.label) for o in RegisterOutcome],
         gap_count=gap_count,
         gap_span=gap_span,
         calendar=retention.calendar(db.session, today_jst(), rules=[s.rule for s in stored]),
@@ -78,6 +87,11 @@ def _rule_from_form(form: RuleForm) -> tuple[RuleKind, Rule, dict[str, Any]]:
         parameters["retain_until"] = parse_date(form.retain_until.data or "")
     elif kind is RuleKind.FISCAL_YEAR:
         parameters["years"] = int(form.years.data or "x")
+    elif kind is RuleKind.PERIOD_FROM:
+        parameters["anchor"] = (form.anchor.data or "").strip() or None
+        parameters["period_count"] = int(form.period_count.data or "x")
+        parameters["period_unit"] = (form.period_unit.data or "").strip() or None
+        parameters["register_outcomes"] = [c for c in form.register_outcomes.data or [] if c]
     else:
         parameters["months"] = int(form.months.data or "x")
     rule = rule_from_fields(
@@ -116,7 +130,7 @@ def save_rule() -> ResponseReturnValue:
         message = (
             str(error)
             if not isinstance(error, ValueError) or isinstance(error, (RuleError, InputError))
-            else _("年数・月数は整数で入力してください")
+            else _("年数・月数・期間は整数で入力してください")
         )
         flash(message, "error")
         return redirect(url_for("disposal.rules"))

@@ -152,6 +152,7 @@ def eligible_csv() -> ResponseReturnValue:
         "return_date",
         "rule",
         "retain_until",
+        "reason",
     )
 
     def rows() -> Iterator[list[str]]:
@@ -164,6 +165,7 @@ def eligible_csv() -> ResponseReturnValue:
                 e.returned_on.isoformat(),
                 e.rule.label,
                 e.retain_until.isoformat(),
+                e.reason_text,
             ]
 
     if encoding == "cp932":
