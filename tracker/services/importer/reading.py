@@ -130,14 +130,14 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def _header_key(cell: str) -> str:
+def header_key(cell: str) -> str:
     return unicodedata.normalize("NFKC", cell).strip().lstrip("\ufeff").lower().replace(" ", "")
 
 
 _HEADER_ALIASES: dict[str, str] = {}
 for _name, (_japanese, _required) in COLUMNS.items():
-    _HEADER_ALIASES[_header_key(_name)] = _name
-    _HEADER_ALIASES[_header_key(_japanese)] = _name
+    _HEADER_ALIASES[header_key(_name)] = _name
+    _HEADER_ALIASES[header_key(_japanese)] = _name
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def read_header(cells: list[str]) -> Header:
     label: dict[str, str] = {}
     ignored: list[str] = []
     for position, cell in enumerate(cells):
-        name = _HEADER_ALIASES.get(_header_key(cell))
+        name = _HEADER_ALIASES.get(header_key(cell))
         if name is None:
             if cell.strip():
                 ignored.append(mask_individual_numbers(cell.strip()))
