@@ -20,6 +20,7 @@ from tests import factories, factories_register
 from tests.helpers import csrf_token
 from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Item, RegisterResult
+from tracker.services import register
 
 
 def upload(client: FlaskClient, content: bytes, *, commit: bool):  # type: ignore[no-untyped-def]
@@ -192,3 +193,31 @@ def test_clerks_cannot_import_or_list(app: Flask, logged_in) -> None:
     client = logged_in(Role.CLERK)
     assert client.get("/register-checks").status_code == 403
     assert client.get("/register/investigation.csv").status_code == 403
+
+
+def test_the_audit_log_reads_register_events_in_words(
+    app: Flask, logged_in, tmp_path: Path
+) -> None:
+    ids = factories_register.household(app)
+    factories_register.result(app, ids[0], RegisterOutcome.DECEASED, event_on=date(2023, 1, 10))
+    path = tmp_path / "juki.csv"
+    path.write_text(f"管理番号,異動区分\n{factories_register.control_no(app, ids[1])},現住\n")
+    with app.extensions["tracker.db"].session_scope() as session:
+        settled = register.check_file(
+            session, path, actor="cli:test", today=factories.TODAY, now=factories.NOW
+        )
+        assert settled.ok
+    client = logged_in(Role.AUDITOR)
+    page = client.get("/audit").get_data(as_text=True)
+    body = re.sub(
+        r'<details class="raw">.*?</details>', " ", page[page.find("<main") :], flags=re.S
+    )
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+    assert (
+        "住基照合結果の登録" in shown
+        and "異動区分 死亡" in shown
+        and "照合の方法 画面入力" in shown
+    )
+    assert "住基照合結果の一括取込" in shown and "新規 1" in shown
+    for code in ("deceased", "register_outcome", "results_new", "counter"):
+        assert code not in shown, code
