@@ -16,6 +16,9 @@ from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, RegisterResult
 
+#: The outcome as the item page states it (the entry form lists every outcome too).
+OUTCOME = '<strong class="register-outcome">{}</strong>'
+
 
 def invoke(database_url: str, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(
@@ -70,7 +73,7 @@ def test_a_cp932_file_with_one_bad_row_writes_nothing_and_names_the_row(
 
 
 def test_a_good_file_records_outcomes_and_importing_it_again_changes_nothing(
-    database_url: str, database: Database, tmp_path: Path
+    database_url: str, database: Database, tmp_path: Path, logged_in
 ) -> None:
     ids = factories_register.household(database)
     numbers = [factories_register.control_no(database, i) for i in ids]
@@ -93,6 +96,14 @@ def test_a_good_file_records_outcomes_and_importing_it_again_changes_nothing(
         ids[1]: ("moved_out", date(2018, 12, 3), "file"),
         ids[2]: ("resident", None, "file"),
     }
+    # the counter sees it on the item page
+    page = logged_in(Role.CLERK).get(f"/items/{ids[0]}").get_data(as_text=True)
+    assert (
+        OUTCOME.format("死亡") in page
+        and "令和5年1月10日 (2023-01-10)" in page
+        and "ファイル取込" in page
+    )
+    assert "コマンド操作（operator）" in page  # who: the command's actor, in words
     again = invoke(database_url, "register-check", str(path))
     assert again.exit_code == 0, again.output
     assert again.stdout == "rows=3 new=0 changed=0 unchanged=3\n"

@@ -22,6 +22,9 @@ from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Item, RegisterResult
 from tracker.services import register
 
+#: The outcome as the item page states it (the entry form lists every outcome too).
+OUTCOME = '<strong class="register-outcome">{}</strong>'
+
 
 def upload(client: FlaskClient, content: bytes, *, commit: bool):  # type: ignore[no-untyped-def]
     data = {
@@ -64,8 +67,8 @@ def test_upload_validate_only_writes_nothing_then_import_shows_on_the_item_page(
     assert "取込が完了しました" in page
     assert stored(app) == {ids[0]: ("deceased", date(2023, 1, 10)), ids[2]: ("resident", None)}
     item_page = client.get(f"/items/{ids[0]}").get_data(as_text=True)
-    assert "死亡" in item_page and "令和5年1月10日 (2023-01-10)" in item_page
-    assert "一括取込" in item_page  # the source, as its label
+    assert OUTCOME.format("死亡") in item_page and "令和5年1月10日 (2023-01-10)" in item_page
+    assert "ファイル取込" in item_page  # the source, as its label
     again = upload(client, content, commit=True).get_data(as_text=True)
     assert "新規 0件、変更 0件、変更なし 2件" in again
 
@@ -112,7 +115,11 @@ def test_the_item_page_entry_records_a_result_and_refuses_a_bad_date(app: Flask,
     )
     page = done.get_data(as_text=True)
     assert "住基照合の結果を登録しました" in page
-    assert "転出" in page and "令和2年2月3日 (2020-02-03)" in page and "福岡市へ" in page
+    assert (
+        OUTCOME.format("転出") in page
+        and "令和2年2月3日 (2020-02-03)" in page
+        and "福岡市へ" in page
+    )
     assert stored(app) == {ids[1]: ("moved_out", date(2020, 2, 3))}
     [event] = actions(app, "register.record")
     assert event == {
@@ -218,6 +225,7 @@ def test_the_audit_log_reads_register_events_in_words(
         and "異動区分 死亡" in shown
         and "照合の方法 画面入力" in shown
     )
-    assert "住基照合結果の一括取込" in shown and "新規 1" in shown
+    assert "住基照合結果の一括取込 住基照合結果の取込" in shown
+    assert "新規 1 変更 0 変更なし 0" in shown
     for code in ("deceased", "register_outcome", "results_new", "counter"):
         assert code not in shown, code
