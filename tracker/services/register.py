@@ -61,6 +61,7 @@ from tracker.services.importer.reading import (
     detect_encoding,
     file_sha256,
     header_key,
+    shape_problem,
 )
 
 #: Name of the lock every writer of register results takes (see the module docstring).
@@ -205,11 +206,16 @@ class RegisterReport:
     def label(self, name: str) -> str:
         return self.column_labels.get(name) or rules.JAPANESE_HEADERS[name]
 
-    def add_error(self, line: int, name: str, value: str | None, message: str) -> None:
+    def add_problem(self, problem: RowProblem) -> None:
         self.error_count += 1
         if len(self.errors) < REPORT_LIMIT:
-            shown = mask_individual_numbers(clean_text(value))
-            self.errors.append(RowProblem(line, self.label(name) if name else "", shown, message))
+            self.errors.append(problem)
+
+    def add_error(self, line: int, name: str, value: str | None, message: str) -> None:
+        """A bad cell, named by the file's own header, its value quoted with individual
+        numbers masked (SPEC §2)."""
+        shown = mask_individual_numbers(clean_text(value))
+        self.add_problem(RowProblem(line, self.label(name), shown, message))
 
     def counts_line(self) -> str:
         """SPEC §7.1: the one line of counts ``tracker register-check`` prints."""
@@ -359,17 +365,9 @@ def _check_row(
     today: date,
     report: RegisterReport,
 ) -> _Row | None:
-    if "\x00" in "".join(cells):
-        report.add_error(line, "", "", "NUL文字が含まれています")
-        return None
-    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-        report.add_error(
-            line,
-            "",
-            "",
-            f"項目の数が見出しより多くなっています（見出しは{width}項目、"
-            f'この行は{len(cells)}項目）。値にカンマを含むときは全体を "…" で囲んでください',
-        )
+    problem = shape_problem(cells, line, width)
+    if problem is not None:
+        report.add_problem(problem)
         return None
     raw = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
     errors_before = report.error_count
