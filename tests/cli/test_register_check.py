@@ -167,12 +167,13 @@ def test_unknown_control_numbers_and_bad_cells_are_each_reported(
             f"{number},引越し,R5.1.10",
             f"{number[:-2]}-2,死亡,",
             f"{number[:-2]}-3,転出,2099-01-01",
+            f"{number},現住,,大阪市,へ",  # an unquoted comma: more fields than the header
         ],
     )
     result = invoke(database_url, "register-check", "--dry-run", str(path))
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("エラー")]
-    assert len(lines) == 4, result.stderr
+    assert len(lines) == 5, result.stderr
     assert (
         "2行目、列「管理番号」、値「E999999999-1」: この管理番号の通知物は登録されていません"
         in lines[0]
@@ -180,6 +181,7 @@ def test_unknown_control_numbers_and_bad_cells_are_each_reported(
     assert "3行目、列「異動区分」、値「引越し」" in lines[1]
     assert "4行目、列「異動日」" in lines[2] and "異動日を入力してください" in lines[2]
     assert "5行目、列「異動日」" in lines[3] and "照合日" in lines[3]
+    assert "6行目" in lines[4] and "項目の数が見出しより多くなっています" in lines[4]
 
 
 def test_a_dry_run_reports_counts_and_writes_nothing(
