@@ -229,3 +229,15 @@ def test_the_audit_log_reads_register_events_in_words(
     assert "新規 1 変更 0 変更なし 0" in shown
     for code in ("deceased", "register_outcome", "results_new", "counter"):
         assert code not in shown, code
+
+
+def test_the_item_page_section_reads_in_english(app: Flask, logged_in) -> None:
+    client = logged_in(Role.CLERK)
+    ids = factories_register.household(app)
+    factories_register.result(app, ids[0], RegisterOutcome.DECEASED, event_on=date(2023, 1, 10))
+    client.post("/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    page = client.get(f"/items/{ids[0]}").get_data(as_text=True)
+    assert "Resident-register check" in page and "Event date" in page
+    assert OUTCOME.format("Deceased") in page
+    assert "Record check result" in page
+    assert "住基照合の結果" not in page
