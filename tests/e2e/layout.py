@@ -40,6 +40,8 @@ SCREENS: dict[str, list[str]] = {
         "/disposal/batches",
         "/disposal/verify",
         "/handovers/review",
+        "/register-checks",
+        "/register/investigation",
     ],
     "auditor": [
         "/",

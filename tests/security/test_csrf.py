@@ -121,6 +121,12 @@ def _bodies() -> dict[str, dict[str, object]]:
             "encoding": "auto",
             "commit": "1",
         },
+        "register.upload": {
+            "file": (io.BytesIO("管理番号,異動区分\nE000000001-1,死亡\n".encode()), "r.csv"),
+            "encoding": "auto",
+            "commit": "1",
+        },
+        "register.record": {"outcome": "deceased", "event_on": "R5.1.10", "checked_on": ""},
         "counter.hand_over": {
             "item": "1",
             "recipient_kind": "self",
@@ -197,7 +203,7 @@ def test_every_post_route_refuses_a_request_without_token(stocked: Flask, make_u
         client = clients[_actor_role(rule.endpoint)]
         path = _path(rule, victim_id)
         body = dict(bodies[rule.endpoint])
-        if rule.endpoint == "imports.upload":  # a file object is consumed by one request
+        if rule.endpoint in ("imports.upload", "register.upload"):  # a file is read once
             body["file"] = (io.BytesIO(body["file"][0].getvalue()), "x.csv")  # type: ignore[index]
         before = snapshot(app)
         response = client.post(path, data=body)

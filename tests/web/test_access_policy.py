@@ -85,6 +85,11 @@ POLICY: dict[str, set[Role] | None] = {
     "audit.item_history": {A, R},
     "audit.handover_log": {A, R},
     "audit.handover_export": {A, R},
+    "register.upload": {R},
+    "register.record": {C, R},
+    "register.investigation": {R, A},
+    "register.investigation_csv": {R, A},
+    "register.investigation_pdf": {R, A},
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import audit, db, disposal, imports, rules, serve, users
+from tracker.cli import audit, db, disposal, imports, register, rules, serve, users
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 
 
@@ -28,6 +28,7 @@ def main(ctx: click.Context) -> None:
 main.add_command(db.init_db)
 main.add_command(users.create_user)
 main.add_command(imports.import_file)
+main.add_command(register.register_check)
 main.add_command(disposal.disposal_list)
 main.add_command(disposal.certificate_verify)
 main.add_command(audit.audit_verify)

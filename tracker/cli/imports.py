@@ -64,7 +64,9 @@ def _progress_printer(what: str):  # type: ignore[no-untyped-def]
     return show
 
 
-def _print_import_report(file: Path, report) -> None:  # type: ignore[no-untyped-def]
+def print_problems(file: Path, report) -> None:  # type: ignore[no-untyped-def]
+    """Warnings, errors and ignored columns on stderr, one line each: ``エラー: FILE: 3行目、
+    列「異動日」、値「…」: reason`` (``tracker register-check`` prints the same)."""
     for problem in report.warnings:
         click.echo(f"警告: {file}: {problem}", err=True)
     if report.warning_count > len(report.warnings):
@@ -75,6 +77,10 @@ def _print_import_report(file: Path, report) -> None:  # type: ignore[no-untyped
         click.echo(f"エラー: ほか {report.error_count - len(report.errors)} 件", err=True)
     if report.ignored_columns:
         click.echo(f"注意: 使わない列を無視しました: {'、'.join(report.ignored_columns)}", err=True)
+
+
+def _print_import_report(file: Path, report) -> None:  # type: ignore[no-untyped-def]
+    print_problems(file, report)
     if not report.ok:
         click.echo(
             f"取込を中止しました: {report.error_count}件のエラー（{report.rows}行を検証）。"

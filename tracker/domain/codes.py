@@ -489,6 +489,7 @@ class AuditAction(StrEnum):
     ITEM_FOUND = "item.found"
     ITEM_LOST = "item.lost"
     LOSS_REPORT_PRINT = "loss_report.print"
+    INVESTIGATION_LIST_VIEW = "register.investigation_view"
 
     @property
     def label(self) -> str:
@@ -571,6 +572,7 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.ITEM_FOUND: _l("通知物の発見"),
     AuditAction.ITEM_LOST: _l("紛失の確定"),
     AuditAction.LOSS_REPORT_PRINT: _l("紛失報告書の印刷"),
+    AuditAction.INVESTIGATION_LIST_VIEW: _l("実態調査依頼一覧の閲覧"),
 }
 
 

@@ -162,15 +162,18 @@ def draw_footer(
     total: int,
     left: str,
     right: str | None = None,
+    *,
+    page_width: float = A4[0],
 ) -> None:
-    """``n / N`` centred in the bottom margin, `left` (the document's number) and `right`."""
+    """``n / N`` centred in the bottom margin, `left` (the document's number) and `right`.
+    `page_width` is the landscape A4 width (``A4[1]``) for a landscape document."""
     canvas.saveState()
     canvas.setFillGray(0.25)
     canvas.setFont(fonts.mincho, 9)
-    canvas.drawCentredString(A4[0] / 2, FOOTER_Y, f"{number} / {total}")
+    canvas.drawCentredString(page_width / 2, FOOTER_Y, f"{number} / {total}")
     canvas.drawString(MARGIN_X, FOOTER_Y, left)
     if right is not None:
-        canvas.drawRightString(A4[0] - MARGIN_X, FOOTER_Y, right)
+        canvas.drawRightString(page_width - MARGIN_X, FOOTER_Y, right)
     canvas.restoreState()
 
 
@@ -191,16 +194,24 @@ class DocumentBuilder:
         return paragraph_markup(text, self.fonts.mincho, self.fallback)
 
     def _pdf(
-        self, story: list[Any], footer: Footer, *, title: str, subject: str, margin_top: float
+        self,
+        story: list[Any],
+        footer: Footer,
+        *,
+        title: str,
+        subject: str,
+        margin_top: float,
+        pagesize: tuple[float, float] = A4,
     ) -> bytes:
         """PDF bytes of `story` on A4 pages, each finished by `footer` (see NumberedCanvas).
 
         `title` and `subject` name the document only: metadata is indexed and shown in lists.
+        `pagesize` may be landscape A4 (``landscape(A4)``) for wide lists.
         """
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(
             buffer,
-            pagesize=A4,
+            pagesize=pagesize,
             leftMargin=MARGIN_X,
             rightMargin=MARGIN_X,
             topMargin=margin_top,

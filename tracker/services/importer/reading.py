@@ -130,14 +130,14 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def _header_key(cell: str) -> str:
+def header_key(cell: str) -> str:
     return unicodedata.normalize("NFKC", cell).strip().lstrip("\ufeff").lower().replace(" ", "")
 
 
 _HEADER_ALIASES: dict[str, str] = {}
 for _name, (_japanese, _required) in COLUMNS.items():
-    _HEADER_ALIASES[_header_key(_name)] = _name
-    _HEADER_ALIASES[_header_key(_japanese)] = _name
+    _HEADER_ALIASES[header_key(_name)] = _name
+    _HEADER_ALIASES[header_key(_japanese)] = _name
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def read_header(cells: list[str]) -> Header:
     label: dict[str, str] = {}
     ignored: list[str] = []
     for position, cell in enumerate(cells):
-        name = _HEADER_ALIASES.get(_header_key(cell))
+        name = _HEADER_ALIASES.get(header_key(cell))
         if name is None:
             if cell.strip():
                 ignored.append(mask_individual_numbers(cell.strip()))
@@ -258,6 +258,25 @@ class _EnvelopeCheck:
         return self.fields, Checked(dict(self.checked.errors), dict(self.checked.warnings))
 
 
+def shape_problem(cells: list[str], line: int, width: int) -> RowProblem | None:
+    """A row that cannot be read field by field: a NUL character, or more fields than the
+    header's ``width`` (also used by the resident-register import)."""
+    if "\x00" in "".join(cells):
+        return RowProblem(line, "", "", "NUL文字が含まれています")
+    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+        # The extra fields would be dropped unseen: most often an unquoted comma that has
+        # shifted every later column, so nothing in this row can be trusted (issue 10).
+        # Empty trailing fields (`…,,` from a spreadsheet's blank columns) are harmless.
+        return RowProblem(
+            line,
+            "",
+            "",
+            f"項目の数が見出しより多くなっています（見出しは{width}項目、"
+            f'この行は{len(cells)}項目）。値にカンマを含むときは全体を "…" で囲んでください',
+        )
+    return None
+
+
 def _check_row(
     cells: list[str],
     line: int,
@@ -267,22 +286,9 @@ def _check_row(
     report: ImportReport,
     check_envelope_of: _EnvelopeCheck,
 ) -> StagedRow | None:
-    if "\x00" in "".join(cells):
-        report.add_error(RowProblem(line, "", "", "NUL文字が含まれています"))
-        return None
-    if len(cells) > header.width and any(cell.strip() for cell in cells[header.width :]):
-        # The extra fields would be dropped unseen: most often an unquoted comma that has
-        # shifted every later column, so nothing in this row can be trusted (issue 10).
-        # Empty trailing fields (`…,,` from a spreadsheet's blank columns) are harmless.
-        report.add_error(
-            RowProblem(
-                line,
-                "",
-                "",
-                f"項目の数が見出しより多くなっています（見出しは{header.width}項目、"
-                f'この行は{len(cells)}項目）。値にカンマを含むときは全体を "…" で囲んでください',
-            )
-        )
+    problem = shape_problem(cells, line, header.width)
+    if problem is not None:
+        report.add_error(problem)
         return None
     raw = {name: cells[i] if i < len(cells) else "" for name, i in header.index.items()}
     envelope, checked = check_envelope_of(raw)

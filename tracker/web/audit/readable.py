@@ -149,6 +149,13 @@ DETAIL_LABELS: dict[str, Any] = {
     # the audit log itself
     "checked": _l("検証した記録の数"),
     "broken_seq": _l("連鎖が壊れた記録"),
+    # resident-register results (住基照合)
+    "register_outcome": _l("異動区分"),
+    "register_source": _l("照合の方法"),
+    "register_change": _l("登録の結果"),
+    "results_new": _l("新規"),
+    "results_changed": _l("変更"),
+    "results_unchanged": _l("変更なし"),
 }
 
 #: Coded values that services write under these keys.
@@ -165,6 +172,11 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "count_mismatch": _l("枚数の不一致"),
     },
     "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
+    "register_change": {
+        "new": _l("新規"),
+        "changed": _l("変更"),
+        "unchanged": _l("変更なし（前回と同じ）"),
+    },
     "format": {"csv": "CSV", "json": "JSON", "pdf": "PDF"},
     "encoding": {
         "utf-8-sig": _l("UTF-8（BOM付き）"),
@@ -412,6 +424,8 @@ def _coded(key: str, value: str) -> str | None:
     if key in ("recipient_kind", "return_reason"):
         known = {c.value for c in (RecipientKind if key == "recipient_kind" else ReturnReason)}
         return code_label(value, key) if value in known else None
+    if key in ("register_outcome", "register_source"):
+        return code_label(value, key)
     if key == "role":
         return _(Role(value).label_ja) if value in {r.value for r in Role} else None
     if key in VALUE_LABELS and value in VALUE_LABELS[key]:

@@ -22,11 +22,12 @@ from tracker.domain.records import check_free_text
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, lookup, people, settings, voids
+from tracker.services import audit, handover, lookup, people, register, settings, voids
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
+from tracker.web.register.forms import RegisterResultForm
 
 bp = Blueprint("counter", __name__)
 
@@ -86,6 +87,7 @@ def items() -> ResponseReturnValue:
         statuses=list(ItemStatus),
         mask_address=mask_address,
         page_size=lookup.RESULT_LIMIT,
+        register_results=register.results_for(db.session, (i.id for i in results.items)),
     )
 
 
@@ -122,7 +124,16 @@ def item(item_id: int) -> ResponseReturnValue:
         can_hand_over=current_user.has_role(C, R),
         can_manage=current_user.has_role(R),
         decision=_eligibility_today(record),
+        register_result=register.current(db.session, record.id),
+        register_form=_register_form() if current_user.has_role(C, R) else None,
     )
+
+
+def _register_form() -> RegisterResultForm:
+    """The 住基照合 entry (posts to register.record); 照合日 defaults to today in Japan."""
+    form = RegisterResultForm(formdata=None)
+    form.checked_on.data = today_jst().isoformat()
+    return form
 
 
 def _eligibility_today(record: Item) -> object:
