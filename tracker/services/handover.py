@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, ItemStatus
+from tracker.domain.codes import AuditAction, ItemAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
+from tracker.domain.lifecycle import reason
 from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit, people
@@ -192,6 +193,8 @@ def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:
                 lines.append(f"{item.control_no} は交付済みです")
         elif item.status == ItemStatus.DESTROYED.value:
             lines.append(f"{item.control_no} は廃棄済みです")
+        elif item.status != ItemStatus.IN_CUSTODY.value:  # 再送付中, 紛失 …: the table says why
+            lines.append(f"{item.control_no}: {reason(item.status, ItemAction.HAND_OVER)}")
         else:
             batch = session.scalar(
                 select(DisposalBatch.certificate_no)
