@@ -81,7 +81,10 @@ def refusal(session: Session, item: Item) -> str | None:
         )
     )
     if investigated:
-        return "この通知物は所在調査中のため、再送付できません（所在が確認されてから再送付してください）"
+        return (
+            "この通知物は所在調査中のため、再送付できません"
+            "（所在が確認されてから再送付してください）"
+        )
     return None
 
 
