@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import audit, db, disposal, imports, serve, users
+from tracker.cli import audit, db, disposal, imports, remail, serve, users
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 
 
@@ -34,5 +34,6 @@ main.add_command(audit.audit_verify)
 main.add_command(users.demo_data)
 main.add_command(serve.serve)
 main.add_command(db.db_group)
+main.add_command(remail.close_remailed)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]
