@@ -14,9 +14,7 @@ from tracker.domain.codes import Role
 
 
 @click.command("close-remailed")
-@click.option(
-    "--as-of", "as_of", help="The day to count from (ISO or 和暦); default today in Japan."
-)
+@click.option("--as-of", "as_of", help="Count from this day (ISO or 和暦); default today (JST).")
 @click.option("--dry-run", is_flag=True, help="Count what would be closed; change nothing.")
 @click.option("--actor", help="Audit actor (a records officer); default cli:<OS user>.")
 @pass_state
