@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.domain.codes import (
+    REMAIL_ADDRESS_KIND_LABELS,
     AuditAction,
     ObjectType,
     Outcome,
@@ -145,6 +146,13 @@ DETAIL_LABELS: dict[str, Any] = {
     # the audit log itself
     "checked": _l("検証した記録の数"),
     "broken_seq": _l("連鎖が壊れた記録"),
+    # re-mailing (issue 13)
+    "remailing": _l("再送付の番号"),
+    "envelope": _l("返戻郵便"),
+    "address_kind": _l("送付先の種類"),
+    "mailed_on": _l("郵送日"),
+    "from_envelope": _l("前の返戻郵便"),
+    "days": _l("完了までの日数"),
 }
 
 #: Coded values that services write under these keys.
@@ -173,6 +181,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         RuleKind.MONTHS_AFTER.value: _l("月数"),
         **{kind.value: label for kind, label in KIND_LABELS.items()},
     },
+    "address_kind": {kind.value: label for kind, label in REMAIL_ADDRESS_KIND_LABELS.items()},
 }
 
 QUERY_PARTS = {
@@ -180,6 +189,7 @@ QUERY_PARTS = {
     "name": _l("氏名"),
     "birth_date": _l("生年月日"),
     "empty": _l("条件なし"),
+    "remailings": _l("再送付の一覧"),
 }
 
 WEEKDAYS = (

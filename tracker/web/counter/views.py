@@ -27,6 +27,7 @@ from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
+from tracker.web.remail import views as remail_views
 
 bp = Blueprint("counter", __name__)
 
@@ -122,6 +123,7 @@ def item(item_id: int) -> ResponseReturnValue:
         can_hand_over=current_user.has_role(C, R),
         can_manage=current_user.has_role(R),
         decision=_eligibility_today(record),
+        **remail_views.item_section(record),
     )
 
 
