@@ -28,6 +28,7 @@ SCREENS: dict[str, list[str]] = {
         "/locations",
         "follow:/locations:^/locations/\\d+$",
         "/handovers",
+        "/remailings",
         "/identity-policy",
         "/account/password",
     ],
@@ -40,6 +41,7 @@ SCREENS: dict[str, list[str]] = {
         "/disposal/batches",
         "/disposal/verify",
         "/handovers/review",
+        "/remailings",
     ],
     "auditor": [
         "/",

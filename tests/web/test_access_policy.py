@@ -84,6 +84,15 @@ POLICY: dict[str, set[Role] | None] = {
     "audit.item_history": {A, R},
     "audit.handover_log": {A, R},
     "audit.handover_export": {A, R},
+    "remail.request_remail": {C, R},
+    "remail.mail": {C, R},
+    "remail.cancel": {C, R},
+    "remail.lookup": {C, R},
+    "remail.receive": {C, R},
+    "remail.index": {C, R, A},
+    "remail.close_due": {R},
+    "remail.list_pdf": {C, R, A},
+    "remail.list_csv": {C, R, A},
 }
 
 
