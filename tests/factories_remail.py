@@ -28,12 +28,14 @@ def remail_no(n: int) -> str:
     return factories.tracking_no(n, REMAIL_SERIES)
 
 
-def requested(target: Flask | Database, item_id: int, *, actor: str = "clerk1") -> int:
-    """A re-mailing request for the item; its id."""
+def requested(
+    target: Flask | Database, item_id: int, *, actor: str = "clerk1", now: datetime = NOW
+) -> int:
+    """A re-mailing request for the item (recorded at ``now``); its id."""
     with factories.database_of(target).session_scope() as session:
         item = session.get(Item, item_id)
         assert item is not None
-        return remailing.request(session, actor=actor, item=item, fields=FIELDS, now=NOW).id
+        return remailing.request(session, actor=actor, item=item, fields=FIELDS, now=now).id
 
 
 def mailed(
@@ -45,7 +47,7 @@ def mailed(
     actor: str = "clerk1",
 ) -> int:
     """Request and mail the item with tracking number :func:`remail_no` ``(n)``; its id."""
-    remailing_id = requested(target, item_id, actor=actor)
+    remailing_id = requested(target, item_id, actor=actor, now=min(NOW, now_on(mailed_on)))
     with factories.database_of(target).session_scope() as session:
         record = session.get(Remailing, remailing_id)
         assert record is not None

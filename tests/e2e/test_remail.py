@@ -10,8 +10,8 @@ from tests import factories
 from tests.e2e.conftest import LiveServer
 from tests.e2e.pages import log_in, save_final_screen
 from tests.e2e.pages_remail import RemailIntakePage, RemailItemPage, RemailListPage
-from tests.factories import TODAY
 from tests.factories_remail import remail_no
+from tracker.clock import today_jst
 from tracker.domain.codes import ReturnReason, Role
 
 
@@ -30,7 +30,8 @@ def test_remail_then_the_return_is_scanned_at_intake(page: Page, live_server: Li
     item.request_remailing(
         who="本人", reason="書面による請求", kind="居所", address="熊本市東区2-2 サンプル荘101"
     )
-    item.record_mailing(remail_no(1), TODAY.isoformat())
+    # requested through the app, so mailed on the app's today (the pinned test clock)
+    item.record_mailing(remail_no(1), today_jst().isoformat())
     expect(item.status).to_have_text("再送付中")
     expect(item.handover_button).to_have_count(0)  # it is in the post, not on the shelf
 
@@ -41,7 +42,7 @@ def test_remail_then_the_return_is_scanned_at_intake(page: Page, live_server: Li
     # The post office brings it back: the clerk scans the new number on the intake screen.
     returned = RemailIntakePage(page).open().scan_remailed(remail_no(1))
     expect(returned.facts).to_contain_text("肥後 太郎")
-    item = returned.receive(returned_on=TODAY.isoformat(), slot="R-01")
+    item = returned.receive(returned_on=today_jst().isoformat(), slot="R-01")
     expect(item.status).to_have_text("保管中")
     expect(item.returns).to_have_count(2)
     expect(item.returns.first).to_contain_text(first_envelope)

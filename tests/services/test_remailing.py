@@ -287,3 +287,20 @@ def test_two_clerks_receiving_the_same_return_make_one(postgres_url: str) -> Non
     database.dispose()
     assert sorted(outcomes) == ["conflict", "ok"]
     assert len(envelopes) == 1 and len(returns) == 1
+
+
+def test_the_mailing_date_cannot_be_before_the_request(database: Database) -> None:
+    remailing_id = requested(database, card(database))  # requested on TODAY (JST)
+    with database.session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        assert record is not None
+        with pytest.raises(remailing.RemailError, match="依頼日"):
+            remailing.mail(
+                session,
+                actor="clerk1",
+                remailing=record,
+                tracking_no=remail_no(1),
+                mailed_on=TODAY - timedelta(days=1),
+                now=NOW,
+                today=TODAY,
+            )

@@ -14,6 +14,7 @@ from tests import factories
 from tests.factories import TODAY
 from tests.factories_remail import mailed, mailed_days_ago, remail_no, requested
 from tests.helpers import csrf_token, login
+from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, Envelope, Item, Remailing
 
@@ -79,7 +80,8 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
         data={
             "csrf_token": token,
             "tracking_no": remail_no(1),
-            "mailed_on": TODAY.isoformat(),
+            # requested through the app, so on the app's today (the pinned test clock)
+            "mailed_on": today_jst().isoformat(),
         },
         follow_redirects=True,
     )
@@ -102,7 +104,7 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
         f"/remailings/{remailing_id}/return",
         data={
             "csrf_token": token,
-            "return_date": TODAY.isoformat(),
+            "return_date": today_jst().isoformat(),
             "return_reason": "ATESHO_NASHI",
             "location": "1",
             "slot": "R-01",
@@ -251,3 +253,30 @@ def test_unmailed_return_form_refuses(app: Flask, client: FlaskClient) -> None:
     clerk(app, client)
     page = client.get(f"/remailings/{remailing_id}/return").get_data(as_text=True)
     assert "返戻として受け付けられるのは再送付中のものだけです" in page
+
+
+def test_the_audit_history_shows_both_returns(app: Flask, client: FlaskClient) -> None:
+    item_id = factories.envelope(app, 1)[0]
+    remailing_id = mailed(app, item_id)
+    with factories.database_of(app).session_scope() as session:
+        from tracker.domain.codes import ReturnReason
+        from tracker.services import remailing
+
+        record = session.get(Remailing, remailing_id)
+        assert record is not None
+        remailing.record_return(
+            session,
+            actor="clerk1",
+            remailing=record,
+            returned_on=TODAY,
+            return_reason=ReturnReason.OTHER,
+            location_id=1,
+            slot=None,
+            now=factories.NOW,
+        )
+    login(client, factories.user(app, Role.RECORDS_OFFICER))
+    page = client.get(f"/items/{item_id}/history")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for shown in ("返戻郵便の受付", "再送付の依頼", "再送付分の返戻", "E000000001", "E000000002"):
+        assert shown in text, (shown, " ".join(re.sub(r"<[^>]+>", " ", text).split())[-3000:])

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.clock import to_jst
 from tracker.domain.codes import (
     AuditAction,
     HoldKind,
@@ -278,6 +279,12 @@ def mail(
     :func:`check_new_tracking_no`) on ``mailed_on``: the item is 再送付中."""
     if mailed_on > today:
         raise RemailError(f"郵送日 {format_wareki_with_iso(mailed_on)} は未来の日付です")
+    requested_on = to_jst(remailing.recorded_at).date()
+    if mailed_on < requested_on:
+        raise RemailError(
+            f"郵送日 {format_wareki_with_iso(mailed_on)} は再送付の依頼日"
+            f"（{format_wareki_with_iso(requested_on)}）より前です"
+        )
     item = remailing.item
     _refuse_if_blocked(session, item)
     number = check_new_tracking_no(session, tracking_no)

@@ -478,7 +478,18 @@ def _hours(value: Mapping[str, Any]) -> str:
 
 
 #: The detail shown beside an event's label in an item's history (the rest is in the log).
-SENTENCE_KEYS = ("receipt_no", "certificate_no", "recipient_kind", "documents", "location")
+SENTENCE_KEYS = (
+    "receipt_no",
+    "certificate_no",
+    "recipient_kind",
+    "documents",
+    "location",
+    # re-mailing (issue 13): the new number, when it went out, and the envelope it came back in
+    "tracking_no",
+    "mailed_on",
+    "envelope",
+    "returned_on",
+)
 
 
 def _sentence(event: AuditEvent, details: Mapping[str, Any], refs: References) -> str:
