@@ -95,6 +95,11 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
     )
     assert intake.status_code == 302
     assert intake.headers["Location"].endswith(f"/remailings/{remailing_id}/return")
+    lookup = client.get("/remailings/lookup", query_string={"tracking_no": remail_no(1)})
+    assert lookup.get_json() == {
+        "remailed": True,
+        "url": f"/remailings/{remailing_id}/return",
+    }
     # the header scan box leads to the same form
     scanned = client.get("/search", query_string={"q": remail_no(1)})
     assert scanned.headers["Location"].endswith(f"/remailings/{remailing_id}/return")
@@ -280,3 +285,36 @@ def test_the_audit_history_shows_both_returns(app: Flask, client: FlaskClient) -
     text = page.get_data(as_text=True)
     for shown in ("返戻郵便の受付", "再送付の依頼", "再送付分の返戻", "E000000001", "E000000002"):
         assert shown in text, (shown, " ".join(re.sub(r"<[^>]+>", " ", text).split())[-3000:])
+
+
+def test_intake_refuses_the_number_of_a_closed_remailing(app: Flask, client: FlaskClient) -> None:
+    item_id = factories.envelope(app, 1)[0]
+    mailed_days_ago(app, item_id, 1, 400)
+    with factories.database_of(app).session_scope() as session:
+        from tracker.services import remailing
+
+        remailing.close_due(session, actor="t", as_of=TODAY, days=30, now=factories.NOW)
+    clerk(app, client)
+    assert client.get(
+        "/remailings/lookup", query_string={"tracking_no": remail_no(1)}
+    ).get_json() == {"remailed": False}
+    answer = client.post(
+        "/envelopes/new",
+        data={
+            "csrf_token": csrf_token(client, "/envelopes/new"),
+            "tracking_no": remail_no(1),
+            "return_date": "H30.4.2",
+            "return_reason": "OTHER",
+            "addressee": "山田 太郎",
+            "address": "熊本市",
+            "location": "1",
+            "items-0-name": "山田 太郎",
+            "items-0-name_kana": "ヤマダ タロウ",
+            "items-0-birth_date": "S50.1.1",
+            "items-0-item_kind": "notification_card",
+            "save": "1",
+        },
+    )
+    assert "再送付済として完了しています" in answer.get_data(as_text=True)
+    with factories.database_of(app).session_scope() as session:
+        assert session.scalar(select(Envelope).where(Envelope.tracking_no == remail_no(1))) is None

@@ -82,6 +82,10 @@ def new_envelope() -> ResponseReturnValue:
                 form.items.entries.pop(index)
             return render_template("custody/intake.html", form=form, duplicate=None, focus_row=None)
         values = form.checked_values(today)
+        closed = _closed_remailing(values[0].tracking_no) if values is not None else None
+        if closed is not None:  # issue 13: a re-mailing's number is not a new envelope
+            form.tracking_no.errors = [*form.tracking_no.errors, closed]
+            values = None
         if values is not None and not form.tracking_confirmed(values[0].tracking_no):
             values = None  # shown again with the warning and the box to tick; nothing saved
         elif values is None and form.tracking_warning is not None:
@@ -153,6 +157,20 @@ def _remailed_card(typed: str | None) -> str | None:
         return None
     flash(_("再送付した通知物の番号です。再送付分の返戻として受け付けます。"), "info")
     return receive_url(record)
+
+
+def _closed_remailing(digits: str) -> str | None:
+    """Why ``digits`` cannot be a new envelope: the number of a re-mailing already closed."""
+    from tracker.services import remailing
+
+    record = remailing.find_by_tracking_no(db.session, digits)
+    if record is None or record.status == "mailed":
+        return None
+    return _(
+        "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
+        "再送付済として完了しています。記録管理担当に相談してください",
+        control=record.item.control_no,
+    )
 
 
 def _last_return_date(today: date) -> date | None:
