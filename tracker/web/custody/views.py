@@ -166,11 +166,12 @@ def _closed_remailing(digits: str) -> str | None:
     record = remailing.find_by_tracking_no(db.session, digits)
     if record is None or record.status == "mailed":
         return None
-    return _(
+    message: str = _(
         "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
         "再送付済として完了しています。記録管理担当に相談してください",
         control=record.item.control_no,
     )
+    return message
 
 
 def _last_return_date(today: date) -> date | None:
