@@ -133,6 +133,10 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
     # the first envelope says where the card went
     original = client.get(f"/envelopes/{first_id}").get_data(as_text=True)
     assert f"再び返戻され、封筒 {second} で保管しています" in original
+    with factories.database_of(app).session_scope() as session:
+        second_id = session.scalar(select(Envelope.id).where(Envelope.control_no == second))
+    newer = client.get(f"/envelopes/{second_id}").get_data(as_text=True)
+    assert f"最初の返戻は封筒 {first}" in newer
     # scanning the item's control number still finds it
     assert (
         client.get("/search", query_string={"q": item.control_no})

@@ -129,6 +129,15 @@ def from_envelope(session: Session, envelope_id: int) -> list[Remailing]:
     )
 
 
+def returned_in(session: Session, envelope_id: int) -> Remailing | None:
+    """The re-mailing whose return this envelope is, if any."""
+    return session.scalar(
+        select(Remailing)
+        .where(Remailing.return_envelope_id == envelope_id)
+        .options(selectinload(Remailing.from_envelope))
+    )
+
+
 def _details(item: Item, remailing: Remailing, **more: object) -> dict[str, object]:
     return {"control_no": item.control_no, "remailing": remailing.id, **more}
 
@@ -595,4 +604,5 @@ __all__ = [
     "record_return",
     "refusal",
     "request",
+    "returned_in",
 ]

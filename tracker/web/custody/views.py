@@ -200,6 +200,7 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
         "custody/envelope.html",
         envelope=record,
         remailings=remailing.from_envelope(db.session, record.id),
+        remail_return=remailing.returned_in(db.session, record.id),
         move_form=move_form,
         can_change=can_change,
         can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
