@@ -28,6 +28,7 @@ SCREENS: dict[str, list[str]] = {
         "/locations",
         "follow:/locations:^/locations/\\d+$",
         "/handovers",
+        "/remailings",
         "/identity-policy",
         "/account/password",
     ],
@@ -42,6 +43,7 @@ SCREENS: dict[str, list[str]] = {
         "/handovers/review",
         "/register-checks",
         "/register/investigation",
+        "/remailings",
     ],
     "auditor": [
         "/",

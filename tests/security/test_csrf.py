@@ -169,6 +169,21 @@ def _bodies() -> dict[str, dict[str, object]]:
         },
         "disposal.cancel": {"reason": "偽の取消"},
         "disposal.exclude": {"control_no": "E000000001-1", "reason": "偽の除外"},
+        "remail.request_remail": {
+            "requested_by_whom": "本人",
+            "reason": "偽の請求",
+            "address_kind": "residence",
+            "address": "熊本市北区9",
+        },
+        "remail.mail": {"tracking_no": tracking_no(8), "mailed_on": "R8.11.1"},
+        "remail.cancel": {"reason": "偽の取消"},
+        "remail.receive": {
+            "return_date": "R8.11.2",
+            "return_reason": "OTHER",
+            "location": "1",
+            "slot": "A-1",
+        },
+        "remail.close_due": {"expected": "0"},
     }
 
 

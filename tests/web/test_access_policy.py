@@ -90,6 +90,15 @@ POLICY: dict[str, set[Role] | None] = {
     "register.investigation": {R, A},
     "register.investigation_csv": {R, A},
     "register.investigation_pdf": {R, A},
+    "remail.request_remail": {C, R},
+    "remail.mail": {C, R},
+    "remail.cancel": {C, R},
+    "remail.lookup": {C, R},
+    "remail.receive": {C, R},
+    "remail.index": {C, R, A},
+    "remail.close_due": {R},
+    "remail.list_pdf": {C, R, A},
+    "remail.list_csv": {C, R, A},
 }
 
 

@@ -92,5 +92,6 @@ def _print_import_report(file: Path, report) -> None:  # type: ignore[no-untyped
     click.echo(
         f"{verb}: 通知物 {report.items}件、封筒 {report.envelopes}件、"
         f"重複 {report.duplicates}件、警告 {report.warning_count}件（文字コード {report.encoding}）"
+        + (f"、再送付分の返戻 {report.remail_returns}件" if report.remail_returns else "")
     )
     click.echo(report.counts_line())

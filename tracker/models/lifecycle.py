@@ -64,10 +64,14 @@ class Remailing(Base):
         CheckConstraint(f"address_kind IN ({sql_in(RemailAddressKind)})", name="address_kind"),
         Index("ix_remailings_item_id", "item_id"),
         Index("ix_remailings_status_mailed_on", "status", "mailed_on"),
+        Index("ix_remailings_from_envelope_id", "from_envelope_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    #: The envelope that held the item when the re-mailing was requested (its first return):
+    #: the item moves to the return envelope if it comes back, and this page keeps the link.
+    from_envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
     status: Mapped[str] = mapped_column(String(12), default=RemailStatus.REQUESTED.value)
     #: Who asked (本人, 家族 …) and why: a written request, a registered 居所 …
     requested_by_whom: Mapped[str] = mapped_column(String(100))
@@ -89,7 +93,8 @@ class Remailing(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     item: Mapped[Item] = relationship()
-    return_envelope: Mapped[Envelope | None] = relationship()
+    from_envelope: Mapped[Envelope] = relationship(foreign_keys=[from_envelope_id])
+    return_envelope: Mapped[Envelope | None] = relationship(foreign_keys=[return_envelope_id])
 
 
 class StockCheck(Base):

@@ -17,8 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import JST
 from tracker.domain.codes import Outcome
-from tracker.domain.control import parse_control_no
-from tracker.models import AuditEvent, DisposalBatchItem, HandoverItem, Item
+from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
+from tracker.models import AuditEvent, DisposalBatchItem, HandoverItem, Item, Remailing
 
 PAGE_SIZE = 50
 OUTCOMES = tuple(Outcome)
@@ -77,9 +77,13 @@ def subject_condition(session: Session, subject: str) -> ColumnElement[bool] | N
     if position is None:
         items = list(session.scalars(select(Item.id).where(Item.envelope_id == envelope_id)))
     else:
+        # By the item's own control number: a re-mailed card that came back keeps it while
+        # a new envelope holds it (issue 13).
         items = list(
             session.scalars(
-                select(Item.id).where(Item.envelope_id == envelope_id, Item.position == position)
+                select(Item.id).where(
+                    Item.control_no == item_control_no(envelope_control_no(envelope_id), position)
+                )
             )
         )
     handovers = list(
@@ -166,8 +170,13 @@ def iter_events(session: Session, f: AuditFilter, batch_size: int = 2000) -> Ite
 def history(session: Session, item: Item) -> list[AuditEvent]:
     """An item's whole timeline, from intake to handover or destruction (issue #6)."""
     condition = subject_condition(session, item.control_no)
+    # Every envelope that held it: the first return and, for a re-mailed card, the later ones.
+    held_in = {item.envelope_id} | set(
+        session.scalars(select(Remailing.from_envelope_id).where(Remailing.item_id == item.id))
+    )
     envelope_condition = and_(
-        AuditEvent.object_type == "envelope", AuditEvent.object_id == str(item.envelope_id)
+        AuditEvent.object_type == "envelope",
+        AuditEvent.object_id.in_([str(e) for e in sorted(held_in)]),
     )
     where = or_(condition, envelope_condition) if condition is not None else envelope_condition
     return list(session.scalars(select(AuditEvent).where(where).order_by(AuditEvent.seq)))

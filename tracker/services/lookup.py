@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select,
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.domain.codes import AuditAction
-from tracker.domain.control import parse_control_no
+from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
 from tracker.domain.errors import InputError
 from tracker.domain.kana import is_kana, search_key
 from tracker.domain.tracking import normalize_tracking_no
@@ -62,10 +62,14 @@ def find_scanned(session: Session, text: str, *, min_digits: int = 1) -> ScanHit
         if position is None:
             found = session.scalar(select(Envelope.id).where(Envelope.id == envelope_id))
             return ScanHit(found) if found is not None else None
-        item_id = session.scalar(
-            select(Item.id).where(Item.envelope_id == envelope_id, Item.position == position)
-        )
-        return ScanHit(envelope_id, item_id) if item_id is not None else None
+        # By the item's own control number: a re-mailed card that came back keeps it while a
+        # new envelope holds it (issue 13).
+        held = session.execute(
+            select(Item.id, Item.envelope_id).where(
+                Item.control_no == item_control_no(envelope_control_no(envelope_id), position)
+            )
+        ).first()
+        return ScanHit(held.envelope_id, held.id) if held is not None else None
     try:
         digits = normalize_tracking_no(text)
     except InputError:

@@ -83,6 +83,7 @@ def upgrade() -> None:
         "remailings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("from_envelope_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("requested_by_whom", sa.String(length=100), nullable=False),
         sa.Column("request_reason", sa.Text(), nullable=False),
@@ -109,6 +110,11 @@ def upgrade() -> None:
             ["item_id"], ["items.id"], name=op.f("fk_remailings_item_id_items")
         ),
         sa.ForeignKeyConstraint(
+            ["from_envelope_id"],
+            ["envelopes.id"],
+            name=op.f("fk_remailings_from_envelope_id_envelopes"),
+        ),
+        sa.ForeignKeyConstraint(
             ["return_envelope_id"],
             ["envelopes.id"],
             name=op.f("fk_remailings_return_envelope_id_envelopes"),
@@ -118,6 +124,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_remailings_item_id", "remailings", ["item_id"])
     op.create_index("ix_remailings_status_mailed_on", "remailings", ["status", "mailed_on"])
+    op.create_index("ix_remailings_from_envelope_id", "remailings", ["from_envelope_id"])
 
     # --- stock checks ------------------------------------------------------------------------
     op.create_table(

@@ -40,7 +40,7 @@ from tracker.db import SQLITE_CACHE_KIB, begin_writing
 from tracker.domain.codes import AuditAction
 from tracker.models import Location
 from tracker.services import audit
-from tracker.services.importer import staging, writing
+from tracker.services.importer import remailed, staging, writing
 from tracker.services.importer.reading import (
     COLUMNS,
     ENCODINGS,
@@ -136,6 +136,7 @@ def _run(
         begin_writing(session)
     with _phase("match existing"):
         staging.match_existing(conn, report)
+        returns = remailed.match(conn, report)  # re-mailed cards coming back (issue 13)
     with _phase("index staging"):
         staging.add_indexes(conn)
     with _phase("cross-row checks"):
@@ -156,6 +157,7 @@ def _run(
             f" expected {report.envelopes}/{report.items}"
         )
     staging.drop(conn)
+    remailed.record(session, returns, actor=actor, now=now)
     audit.record(
         session,
         actor=actor,

@@ -68,6 +68,8 @@ class ImportReport:
     #: How the file itself heads each known column, so the report uses the file's words.
     column_labels: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
+    #: Rows that were re-mailed cards coming back (issue 13), not new envelopes.
+    remail_returns: int = 0
 
     def label(self, name: str) -> str:
         return self.column_labels.get(name) or COLUMNS[name][0]
@@ -90,7 +92,7 @@ class ImportReport:
         return (
             f"items={self.items} envelopes={self.envelopes} duplicates={self.duplicates} "
             f"warnings={self.warning_count}"
-        )
+        ) + (f" remail_returns={self.remail_returns}" if self.remail_returns else "")
 
 
 def file_sha256(path: Path) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
 from tracker.domain.codes import (
+    REMAIL_ADDRESS_KIND_LABELS,
     AuditAction,
     ObjectType,
     Outcome,
@@ -156,6 +157,13 @@ DETAIL_LABELS: dict[str, Any] = {
     "results_new": _l("新規"),
     "results_changed": _l("変更"),
     "results_unchanged": _l("変更なし"),
+    # re-mailing (issue 13)
+    "remailing": _l("再送付の番号"),
+    "envelope": _l("返戻郵便"),
+    "address_kind": _l("送付先の種類"),
+    "mailed_on": _l("郵送日"),
+    "from_envelope": _l("前の返戻郵便"),
+    "days": _l("完了までの日数"),
 }
 
 #: Coded values that services write under these keys.
@@ -192,6 +200,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
     },
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
+    "address_kind": {kind.value: label for kind, label in REMAIL_ADDRESS_KIND_LABELS.items()},
 }
 
 QUERY_PARTS = {
@@ -199,6 +208,7 @@ QUERY_PARTS = {
     "name": _l("氏名"),
     "birth_date": _l("生年月日"),
     "empty": _l("条件なし"),
+    "remailings": _l("再送付の一覧"),
 }
 
 WEEKDAYS = (
@@ -489,7 +499,18 @@ def _hours(value: Mapping[str, Any]) -> str:
 
 
 #: The detail shown beside an event's label in an item's history (the rest is in the log).
-SENTENCE_KEYS = ("receipt_no", "certificate_no", "recipient_kind", "documents", "location")
+SENTENCE_KEYS = (
+    "receipt_no",
+    "certificate_no",
+    "recipient_kind",
+    "documents",
+    "location",
+    # re-mailing (issue 13): the new number, when it went out, and the envelope it came back in
+    "tracking_no",
+    "mailed_on",
+    "envelope",
+    "returned_on",
+)
 
 
 def _sentence(event: AuditEvent, details: Mapping[str, Any], refs: References) -> str:

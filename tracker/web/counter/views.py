@@ -28,6 +28,7 @@ from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 from tracker.web.register.forms import RegisterResultForm
+from tracker.web.remail import views as remail_views
 
 bp = Blueprint("counter", __name__)
 
@@ -126,6 +127,7 @@ def item(item_id: int) -> ResponseReturnValue:
         decision=_eligibility_today(record),
         register_result=register.current(db.session, record.id),
         register_form=_register_form() if current_user.has_role(C, R) else None,
+        **remail_views.item_section(record),
     )
 
 

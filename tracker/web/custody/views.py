@@ -67,6 +67,9 @@ def new_envelope() -> ResponseReturnValue:
         form.location.data = id_arg("location") or _default_location_id()
         form.slot.data = request.args.get("slot", "")
     duplicate: Envelope | None = None
+    returning = _remailed_card(form.tracking_no.data) if request.method == "POST" else None
+    if returning is not None:  # a re-mailed card came back: its own short form (issue 13)
+        return redirect(returning)
     if request.method == "POST" and form.validate():
         if "add_item" in request.form:
             form.items.append_entry()
@@ -79,6 +82,10 @@ def new_envelope() -> ResponseReturnValue:
                 form.items.entries.pop(index)
             return render_template("custody/intake.html", form=form, duplicate=None, focus_row=None)
         values = form.checked_values(today)
+        closed = _closed_remailing(values[0].tracking_no) if values is not None else None
+        if closed is not None:  # issue 13: a re-mailing's number is not a new envelope
+            form.tracking_no.errors = [*form.tracking_no.errors, closed]
+            values = None
         if values is not None and not form.tracking_confirmed(values[0].tracking_no):
             values = None  # shown again with the warning and the box to tick; nothing saved
         elif values is None and form.tracking_warning is not None:
@@ -135,6 +142,38 @@ def new_envelope() -> ResponseReturnValue:
     )
 
 
+def _remailed_card(typed: str | None) -> str | None:
+    """The return form's address when ``typed`` is the tracking number of a re-mailed card
+    out in the post (再送付中), else None."""
+    from tracker.services import remailing
+    from tracker.web.remail.views import receive_url
+
+    try:
+        digits = normalize_tracking_no(typed or "")
+    except InputError:
+        return None
+    record = remailing.find_mailed(db.session, digits)
+    if record is None:
+        return None
+    flash(_("再送付した通知物の番号です。再送付分の返戻として受け付けます。"), "info")
+    return receive_url(record)
+
+
+def _closed_remailing(digits: str) -> str | None:
+    """Why ``digits`` cannot be a new envelope: the number of a re-mailing already closed."""
+    from tracker.services import remailing
+
+    record = remailing.find_by_tracking_no(db.session, digits)
+    if record is None or record.status == "mailed":
+        return None
+    message: str = _(
+        "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
+        "再送付済として完了しています。記録管理担当に相談してください",
+        control=record.item.control_no,
+    )
+    return message
+
+
 def _last_return_date(today: date) -> date | None:
     """The return date carried over from the envelope just registered (``?returned=``);
     None when absent or not a date intake would accept (a hand-edited URL)."""
@@ -155,9 +194,13 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
     move_form.location.data = record.location_id
     move_form.slot.data = record.slot or ""
     can_change = current_user.has_role(C, R)
+    from tracker.services import remailing
+
     return render_template(
         "custody/envelope.html",
         envelope=record,
+        remailings=remailing.from_envelope(db.session, record.id),
+        remail_return=remailing.returned_in(db.session, record.id),
         move_form=move_form,
         can_change=can_change,
         can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
@@ -450,4 +493,7 @@ def search() -> ResponseReturnValue:
         return redirect(url_for("counter.item", item_id=hit.item_id))
     if hit is not None:
         return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id))
+    returning = _remailed_card(query) if current_user.has_role(C, R) else None
+    if returning is not None:
+        return redirect(returning)
     return render_template("custody/search_none.html", query=query), 404
