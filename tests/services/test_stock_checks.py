@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from tests import factories
 from tests.factories import NOW, TODAY
 from tests.factories_stock import item_of, location_id, scan, shelf, start
 from tracker.db import Database

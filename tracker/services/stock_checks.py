@@ -200,7 +200,7 @@ def _lock_open(session: Session, check: StockCheck) -> None:
     session.refresh(check)
     if status != StockCheckStatus.OPEN.value:
         raise StockCheckError(
-            f"棚卸 {check.check_no} は{StockCheckStatus(status).label}です。読み取りはできません"
+            f"棚卸 {check.check_no} は{StockCheckStatus(check.status).label}です。読み取りはできません"
         )
 
 
@@ -244,10 +244,11 @@ def scan(
         session.flush()
         _audit_scan(session, actor, check, entry, code=raw)
         return ScanResult(StockCheckOutcome.UNEXPECTED, entry, False, raw)
-    entry = _entry_of(session, check, envelope.id)
-    if entry is not None and entry.outcome is not None:
-        return ScanResult(StockCheckOutcome(entry.outcome), entry, True, envelope.control_no)
-    if entry is not None:  # expected, not yet read
+    listed = _entry_of(session, check, envelope.id)
+    if listed is not None and listed.outcome is not None:
+        return ScanResult(StockCheckOutcome(listed.outcome), listed, True, envelope.control_no)
+    if listed is not None:  # expected, not yet read
+        entry = listed
         changed: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(StockCheckEntry)
             .where(StockCheckEntry.id == entry.id, StockCheckEntry.outcome.is_(None))
@@ -256,7 +257,8 @@ def scan(
         ).rowcount
         session.refresh(entry)
         if changed != 1:  # a colleague read it a moment ago
-            return ScanResult(StockCheckOutcome(entry.outcome), entry, True, envelope.control_no)
+            read = StockCheckOutcome(entry.outcome or StockCheckOutcome.FOUND.value)
+            return ScanResult(read, entry, True, envelope.control_no)
         _audit_scan(session, actor, check, entry, code=envelope.control_no)
         return ScanResult(StockCheckOutcome.FOUND, entry, False, envelope.control_no)
     if not _holds_custody(session, envelope.id):
@@ -788,14 +790,20 @@ def schedule(session: Session, *, today: date, interval_months: int) -> list[Loc
     ).all()
     last: dict[int, tuple[str, date]] = {}
     for location_id, check_no, signed_off_at in checks:
-        last[location_id] = (check_no, to_jst(signed_off_at).date())
+        if signed_off_at is not None:
+            last[location_id] = (check_no, to_jst(signed_off_at).date())
     rows = []
     for location in session.scalars(
         select(Location).where(Location.active.is_(True)).order_by(Location.sort_order)
     ):
-        check_no, day = last.get(location.id, (None, None))
+        previous = last.get(location.id)
+        day = previous[1] if previous else None
         due = next_check_due(day, interval_months, today)
-        rows.append(LocationSchedule(location, day, check_no, due, is_overdue(due, today)))
+        rows.append(
+            LocationSchedule(
+                location, day, previous[0] if previous else None, due, is_overdue(due, today)
+            )
+        )
     return rows
 
 
