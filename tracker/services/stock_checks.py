@@ -37,11 +37,13 @@ from tracker.domain.codes import (
     StockCheckStatus,
 )
 from tracker.domain.errors import InputError
+from tracker.domain.masking import mask_name
 from tracker.domain.records import check_free_text
 from tracker.domain.stock_check import in_range, is_overdue, next_check_due
 from tracker.models import Envelope, Hold, Item, Location
 from tracker.models.lifecycle import LossReport, StockCheck, StockCheckEntry
-from tracker.services import audit, intake, lookup
+from tracker.pdf.stock_check import LossReportData, StockCheckException, StockCheckRecord
+from tracker.services import audit, intake, lookup, people, settings
 from tracker.services.numbering import next_id
 from tracker.services.transitions import move_item, person, serialise, transition, when
 
@@ -200,7 +202,8 @@ def _lock_open(session: Session, check: StockCheck) -> None:
     session.refresh(check)
     if status != StockCheckStatus.OPEN.value:
         raise StockCheckError(
-            f"棚卸 {check.check_no} は{StockCheckStatus(check.status).label}です。読み取りはできません"
+            f"棚卸 {check.check_no} は{StockCheckStatus(check.status).label}です。"
+            "読み取りはできません"
         )
 
 
@@ -833,4 +836,88 @@ def exceptions(session: Session, check: StockCheck) -> Sequence[StockCheckEntry]
     return sorted(
         entries,
         key=lambda e: (order[e.outcome or ""], e.envelope.control_no if e.envelope else "~"),
+    )
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def slot_range_text(check: StockCheck) -> str:
+    if not check.slot_from and not check.slot_to:
+        return "全体"
+    return f"{check.slot_from or '（最初）'} 〜 {check.slot_to or '（最後）'}"
+
+
+def _place(session: Session, location_id: int | None, slot: str | None) -> str:
+    location = session.get(Location, location_id) if location_id is not None else None
+    name = location.name if location is not None else "—"
+    return f"{name} {slot}" if slot else name
+
+
+def record_document(session: Session, check: StockCheck, *, now: datetime) -> StockCheckRecord:
+    """What the 棚卸記録 prints (names are display names)."""
+    office = settings.load(session)
+    total = counts(session, check)
+    rows = []
+    for entry in exceptions(session, check):
+        envelope = entry.envelope
+        outcome = StockCheckOutcome(entry.outcome or StockCheckOutcome.MISSING.value)
+        note = ""
+        if entry.moved_at is not None:
+            note = "移動を記録済み"
+        rows.append(
+            StockCheckException(
+                control_no=envelope.control_no if envelope else (entry.scanned_code or ""),
+                tracking_no=envelope.tracking_no if envelope else "—",
+                ledger_place=(
+                    _place(session, entry.ledger_location_id, entry.ledger_slot)
+                    if envelope is not None and entry.ledger_location_id is not None
+                    else "—"
+                ),
+                outcome=str(outcome.label),
+                note=note,
+            )
+        )
+    return StockCheckRecord(
+        check_no=check.check_no,
+        municipality=office.municipality,
+        office=office.office,
+        location=check.location.name,
+        slot_range=slot_range_text(check),
+        status=str(StockCheckStatus(check.status).label),
+        started_by=people.name_of(session, check.started_by),
+        started_at=check.started_at,
+        closed_by=people.name_of(session, check.closed_by) if check.closed_by else None,
+        closed_at=check.closed_at,
+        signed_off_by=people.name_of(session, check.signed_off_by) if check.signed_off_by else None,
+        signed_off_at=check.signed_off_at,
+        expected=total.expected,
+        found=total.found,
+        found_elsewhere=total.found_elsewhere,
+        missing=total.missing,
+        unexpected=total.unexpected,
+        exceptions=rows,
+        printed_at=now,
+    )
+
+
+def loss_document(session: Session, report: LossReport, *, now: datetime) -> LossReportData:
+    """What the 紛失報告書 prints: the holder's name masked (family name + ○○)."""
+    office = settings.load(session)
+    item = report.item
+    envelope = item.envelope
+    return LossReportData(
+        report_no=report.report_no,
+        municipality=office.municipality,
+        office=office.office,
+        item_control_no=item.control_no,
+        tracking_no=envelope.tracking_no,
+        masked_name=mask_name(item.name),
+        returned_on=envelope.returned_on,
+        place=_place(session, envelope.location_id, envelope.slot),
+        check_no=report.stock_check.check_no if report.stock_check else None,
+        circumstances=report.circumstances,
+        confirmed_by=people.name_of(session, report.confirmed_by),
+        confirmed_at=report.confirmed_at,
+        printed_at=now,
     )
