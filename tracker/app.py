@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
     from tracker.web.policy.views import bp as policy_bp
+    from tracker.web.stock.views import bp as stock_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(policy_bp)
     app.register_blueprint(disposal_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(stock_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.
