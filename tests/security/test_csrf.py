@@ -162,6 +162,14 @@ def _bodies() -> dict[str, dict[str, object]]:
             "witness": "乙",
         },
         "disposal.cancel": {"reason": "偽の取消"},
+        "stock.start": {"location": "1", "slot_from": "", "slot_to": ""},
+        "stock.scan": {"code": "E000000001"},
+        "stock.record_move": {"slot": "A-1"},
+        "stock.close": {},
+        "stock.sign_off": {},
+        "stock.cancel": {"reason": "偽の取消"},
+        "stock.found": {"note": "偽の発見", "location": "0", "slot": ""},
+        "stock.confirm_lost": {"circumstances": "偽の紛失"},
     }
 
 
