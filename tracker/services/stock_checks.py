@@ -172,7 +172,7 @@ def start(
             "location": location.code,
             "slot_from": first,
             "slot_to": last,
-            "expected": len(expected),
+            "ledger_envelopes": len(expected),
         },
     )
     return check
@@ -476,7 +476,7 @@ def close(session: Session, *, actor: str, check: StockCheck, now: datetime) -> 
         object_id=check.id,
         details={
             "check_no": check.check_no,
-            "expected": result.expected,
+            "ledger_envelopes": result.expected,
             "found": result.found,
             "found_elsewhere": result.found_elsewhere,
             "missing": result.missing,

@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from tracker.clock import to_jst
 from tracker.domain.codes import (
     AuditAction,
+    HoldKind,
     ObjectType,
     Outcome,
     RecipientKind,
     ReturnReason,
     Role,
     RuleKind,
+    StockCheckOutcome,
 )
 from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent
@@ -145,6 +147,19 @@ DETAIL_LABELS: dict[str, Any] = {
     # the audit log itself
     "checked": _l("検証した記録の数"),
     "broken_seq": _l("連鎖が壊れた記録"),
+    # stock checks and losses (issue 13)
+    "check_no": _l("棚卸番号"),
+    "slot_from": _l("保管位置（から）"),
+    "slot_to": _l("保管位置（まで）"),
+    "ledger_envelopes": _l("台帳上の封筒"),
+    "found": _l("所在確認"),
+    "found_elsewhere": _l("他の場所で発見"),
+    "missing": _l("所在不明"),
+    "unexpected": _l("台帳外"),
+    "missing_envelopes": _l("所在不明の封筒"),
+    "held_items": _l("所在調査中にした通知物"),
+    "outcome": _l("棚卸の結果"),
+    "report_no": _l("紛失報告番号"),
 }
 
 #: Coded values that services write under these keys.
@@ -161,6 +176,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "count_mismatch": _l("枚数の不一致"),
     },
     "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
+    "outcome": {outcome.value: outcome.label for outcome in StockCheckOutcome},
     "format": {"csv": "CSV", "json": "JSON", "pdf": "PDF"},
     "encoding": {
         "utf-8-sig": _l("UTF-8（BOM付き）"),
@@ -172,6 +188,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         RuleKind.FISCAL_YEAR.value: _l("年度"),
         RuleKind.MONTHS_AFTER.value: _l("月数"),
         **{kind.value: label for kind, label in KIND_LABELS.items()},
+        HoldKind.INVESTIGATION.value: HoldKind.INVESTIGATION.label,
     },
 }
 
@@ -198,6 +215,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     ObjectType.ENVELOPE: ("custody.envelope", "envelope_id"),
     ObjectType.HANDOVER: ("counter.handover_detail", "handover_id"),
     ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
+    ObjectType.STOCK_CHECK: ("stock.check", "check_id"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
