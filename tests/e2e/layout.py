@@ -30,6 +30,9 @@ SCREENS: dict[str, list[str]] = {
         "/handovers",
         "/identity-policy",
         "/account/password",
+        "/stock-checks",
+        "/stock-checks/new",
+        "/missing-items",
     ],
     "officer": [
         "/",
@@ -40,6 +43,7 @@ SCREENS: dict[str, list[str]] = {
         "/disposal/batches",
         "/disposal/verify",
         "/handovers/review",
+        "/stock-checks",
     ],
     "auditor": [
         "/",

@@ -43,6 +43,8 @@ def test_stock_check_finds_a_missing_card_and_holds_it(
     expect(check.remaining).to_contain_text(lost)
     expect(check.exceptions).to_contain_text(elsewhere)
     expect(check.exceptions).to_contain_text("他の場所で発見")
+    expect(check.scan_box).to_be_focused()  # ready for the next label
+    save_final_screen(page, "stock-check-scan")
     check.close_check()
     expect(check.count("missing")).to_have_text("1")
     expect(check.status).to_have_text("確認待ち")

@@ -18,7 +18,7 @@ from tracker.domain.identity import Evidence, RecipientKind
 from tracker.domain.stock_check import add_months, in_range
 from tracker.models import AuditEvent, Hold, Item
 from tracker.models.lifecycle import LossReport, StockCheck, StockCheckEntry
-from tracker.services import audit, handover, stock_checks
+from tracker.services import audit, handover, holds, stock_checks
 from tracker.services.transitions import Conflict
 
 PASSPORT = Evidence(recipient_kind=RecipientKind.SELF, documents=("passport",))
@@ -359,3 +359,12 @@ def test_two_people_closing_at_once_on_postgresql(postgres_url: str) -> None:
             assert actions(database).count("stock_check.close") == 1
     finally:
         database.dispose()
+
+
+def test_an_investigation_hold_is_not_released_as_a_general_hold(database: Database) -> None:
+    item_id = missing_card(database)
+    with database.session_scope() as session:
+        hold = stock_checks.investigation_hold(session, item_id)
+        assert hold is not None
+        with pytest.raises(holds.HoldError, match="所在調査中の保留はここでは解除できません"):
+            holds.release(session, actor="officer1", hold=hold, reason="解除", now=NOW)
