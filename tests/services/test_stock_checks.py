@@ -10,8 +10,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from tests import factories
 from tests.factories import NOW, TODAY
-from tests.factories_stock import item_of, location_id, scan, shelf, start
+from tests.factories_stock import SERIES, item_of, location_id, scan, shelf, start
 from tracker.db import Database
 from tracker.domain.codes import HoldKind, StockCheckOutcome
 from tracker.domain.identity import Evidence, RecipientKind
@@ -368,3 +369,35 @@ def test_an_investigation_hold_is_not_released_as_a_general_hold(database: Datab
         assert hold is not None
         with pytest.raises(holds.HoldError, match="所在調査中の保留はここでは解除できません"):
             holds.release(session, actor="officer1", hold=hold, reason="解除", now=NOW)
+
+
+def test_a_tracking_number_scans_like_its_label(database: Database) -> None:
+    (control,) = shelf(database, 1, 1)
+    check_id = start(database)
+    result = scan(
+        database,
+        check_id,
+        f"{factories.tracking_no(1, SERIES)[:4]}-"
+        f"{factories.tracking_no(1, SERIES)[4:8]}-{factories.tracking_no(1, SERIES)[8:]}",
+    )
+    assert result.outcome is StockCheckOutcome.FOUND and result.code == control
+
+
+def test_no_scan_after_the_check_is_closed(database: Database) -> None:
+    (control,) = shelf(database, 1, 1)
+    check_id = start(database)
+    close(database, check_id)
+    with pytest.raises(stock_checks.StockCheckError, match="読み取りはできません"):
+        scan(database, check_id, control)
+    assert outcomes(database, check_id) == {control: "missing"}
+
+
+def test_found_needs_a_missing_or_lost_card(database: Database) -> None:
+    (control,) = shelf(database, 1, 1)
+    with database.session_scope() as session:
+        item = session.get(Item, item_of(database, control))
+        assert item is not None
+        with pytest.raises(stock_checks.StockCheckError, match="発見の記録は不要です"):
+            stock_checks.found(
+                session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
+            )
