@@ -80,3 +80,5 @@ def test_stock_check_finds_a_missing_card_and_holds_it(
     handover.confirm()
     expect(handover.refusal).to_contain_text("所在調査中のため交付できません")
     save_final_screen(page, "stock-check")
+    MissingItemsPage(page).open()
+    save_final_screen(page, "stock-missing")

@@ -64,6 +64,8 @@ def test_a_check_from_start_to_sign_off(app: Flask, client: FlaskClient, tmp_pat
     assert "が実施中です" in again.get_data(as_text=True)
 
     assert _post(client, f"{page}/close", page).status_code == 302
+    late = _post(client, f"{page}/close", page)  # a colleague's second click
+    assert late.status_code == 409 and "既に締められています" in late.get_data(as_text=True)
     refused = client.post(
         f"{page}/sign-off", data={"csrf_token": csrf_token(client, page)}, follow_redirects=True
     )
