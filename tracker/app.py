@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.policy.views import bp as policy_bp
     from tracker.web.register.views import bp as register_bp
     from tracker.web.remail.views import bp as remail_bp
+    from tracker.web.stock.views import bp as stock_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(remail_bp)
+    app.register_blueprint(stock_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

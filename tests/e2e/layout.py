@@ -31,6 +31,9 @@ SCREENS: dict[str, list[str]] = {
         "/remailings",
         "/identity-policy",
         "/account/password",
+        "/stock-checks",
+        "/stock-checks/new",
+        "/missing-items",
     ],
     "officer": [
         "/",
@@ -44,6 +47,7 @@ SCREENS: dict[str, list[str]] = {
         "/register-checks",
         "/register/investigation",
         "/remailings",
+        "/stock-checks",
     ],
     "auditor": [
         "/",

@@ -184,6 +184,14 @@ def _bodies() -> dict[str, dict[str, object]]:
             "slot": "A-1",
         },
         "remail.close_due": {"expected": "0"},
+        "stock.start": {"location": "1", "slot_from": "", "slot_to": ""},
+        "stock.scan": {"code": "E000000001"},
+        "stock.record_move": {"slot": "A-1"},
+        "stock.close": {},
+        "stock.sign_off": {},
+        "stock.cancel": {"reason": "偽の取消"},
+        "stock.found": {"note": "偽の発見", "location": "0", "slot": ""},
+        "stock.confirm_lost": {"circumstances": "偽の紛失"},
     }
 
 

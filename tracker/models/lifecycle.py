@@ -152,7 +152,11 @@ class StockCheckEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     check_id: Mapped[int] = mapped_column(ForeignKey("stock_checks.id"))
-    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
+    #: Empty for an unexpected scan that names no envelope at all (see ``scanned_code``).
+    envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"))
+    #: What was scanned, as read (trimmed), for unexpected entries: the proof of what was on
+    #: the shelf when it is no envelope in custody (issue 13, stock checks).
+    scanned_code: Mapped[str | None] = mapped_column(String(40))
     #: Whether the ledger placed the envelope in the checked range when the check started.
     expected: Mapped[bool] = mapped_column(default=True)
     outcome: Mapped[str | None] = mapped_column(String(20))
@@ -166,7 +170,7 @@ class StockCheckEntry(Base):
     moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     check: Mapped[StockCheck] = relationship(back_populates="entries")
-    envelope: Mapped[Envelope] = relationship()
+    envelope: Mapped[Envelope | None] = relationship()
 
 
 class LossReport(Base):

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from tracker.clock import to_jst
 from tracker.domain import lifecycle
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, BatchItemOutcome, ItemAction, ItemStatus
+from tracker.domain.codes import AuditAction, BatchItemOutcome, HoldKind, ItemAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
-from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
+from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Hold, Item
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
@@ -110,6 +110,7 @@ def hand_over(
     and records the refusal with :func:`record_refusal`.
     """
     claim = _items_of_one_envelope(session, item_ids)
+    _refuse_under_investigation(session, claim.items)
     policy = current_policy(session)
     decision = decide(evidence, policy, today)
     if not decision.allowed:
@@ -164,6 +165,25 @@ def hand_over(
         },
     )
     return handover
+
+
+def _refuse_under_investigation(session: Session, items: Sequence[Item]) -> None:
+    """A card a stock check could not find (所在調査中) is not handed over until it is found
+    (issue 13); a general hold (保留) does not stop a handover."""
+    held = list(
+        session.scalars(
+            select(Item.control_no)
+            .join(Hold, Hold.item_id == Item.id)
+            .where(
+                Item.id.in_([item.id for item in items]),
+                Hold.kind == HoldKind.INVESTIGATION.value,
+                Hold.released_at.is_(None),
+            )
+            .order_by(Item.control_no)
+        )
+    )
+    if held:
+        raise HandoverError(f"{'、'.join(held)} は所在調査中のため交付できません")
 
 
 def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.domain.codes import AuditAction, ItemStatus
+from tracker.domain.codes import AuditAction, HoldKind, ItemStatus
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
@@ -65,6 +65,11 @@ def place(session: Session, *, actor: str, item: Item, reason: str | None, now: 
 def release(session: Session, *, actor: str, hold: Hold, reason: str | None, now: datetime) -> None:
     """Release a hold, exactly once (of two officers releasing it, the second gets a
     :class:`~tracker.services.transitions.Conflict`)."""
+    if hold.kind == HoldKind.INVESTIGATION.value:  # issue 13: ends only as found or lost
+        raise HoldError(
+            "所在調査中の保留はここでは解除できません。「所在調査中・紛失の通知物」の画面で"
+            "発見または紛失の確定を記録してください"
+        )
     transition(
         session,
         Hold,

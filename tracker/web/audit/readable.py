@@ -26,12 +26,14 @@ from tracker.clock import to_jst
 from tracker.domain.codes import (
     REMAIL_ADDRESS_KIND_LABELS,
     AuditAction,
+    HoldKind,
     ObjectType,
     Outcome,
     RecipientKind,
     ReturnReason,
     Role,
     RuleKind,
+    StockCheckOutcome,
 )
 from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent
@@ -164,6 +166,19 @@ DETAIL_LABELS: dict[str, Any] = {
     "mailed_on": _l("郵送日"),
     "from_envelope": _l("前の返戻郵便"),
     "days": _l("完了までの日数"),
+    # stock checks and losses (issue 13)
+    "check_no": _l("棚卸番号"),
+    "slot_from": _l("保管位置（から）"),
+    "slot_to": _l("保管位置（まで）"),
+    "ledger_envelopes": _l("台帳上の封筒"),
+    "found": _l("所在確認"),
+    "found_elsewhere": _l("他の場所で発見"),
+    "missing": _l("所在不明"),
+    "unexpected": _l("台帳外"),
+    "missing_envelopes": _l("所在不明の封筒"),
+    "held_items": _l("所在調査中にした通知物"),
+    "outcome": _l("棚卸の結果"),
+    "report_no": _l("紛失報告番号"),
 }
 
 #: Coded values that services write under these keys.
@@ -185,6 +200,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "changed": _l("変更"),
         "unchanged": _l("変更なし（前回と同じ）"),
     },
+    "outcome": {outcome.value: outcome.label for outcome in StockCheckOutcome},
     "format": {"csv": "CSV", "json": "JSON", "pdf": "PDF"},
     "encoding": {
         "utf-8-sig": _l("UTF-8（BOM付き）"),
@@ -197,6 +213,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         RuleKind.MONTHS_AFTER.value: _l("月数"),
         RuleKind.PERIOD_FROM.value: _l("期間計算"),
         **{kind.value: label for kind, label in KIND_LABELS.items()},
+        HoldKind.INVESTIGATION.value: HoldKind.INVESTIGATION.label,
     },
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
@@ -227,6 +244,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     ObjectType.ENVELOPE: ("custody.envelope", "envelope_id"),
     ObjectType.HANDOVER: ("counter.handover_detail", "handover_id"),
     ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
+    ObjectType.STOCK_CHECK: ("stock.check", "check_id"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -313,7 +313,16 @@ def locations() -> ResponseReturnValue:
         .outerjoin(in_custody, in_custody.c.location_id == Location.id)
         .order_by(Location.sort_order)
     ).all()
-    return render_template("custody/locations.html", rows=rows)
+    return render_template("custody/locations.html", rows=rows, stock=_stock_schedule())
+
+
+def _stock_schedule() -> dict[int, object]:
+    """Last and next stock check (棚卸) of each location, by location id (issue 13)."""
+    from tracker.services import settings, stock_checks
+
+    interval = settings.load(db.session).stock_check_interval_months
+    rows = stock_checks.schedule(db.session, today=today_jst(), interval_months=interval)
+    return {row.location.id: row for row in rows}
 
 
 PAGE_SIZE = 100

@@ -16,7 +16,7 @@ from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import era_of
 from tracker.extensions import db
-from tracker.services import stats
+from tracker.services import settings, stats, stock_checks
 from tracker.web.access import allow, public
 
 bp = Blueprint("main", __name__)
@@ -40,7 +40,14 @@ def index() -> ResponseReturnValue:
         charts=_charts(dashboard),
         week_label=_week_label,
         month_label=_month_label,
+        stock_overdue=_stock_overdue(),
     )
+
+
+def _stock_overdue() -> list[stock_checks.LocationSchedule]:
+    """Locations whose stock check (棚卸) is due or overdue (issue 13); a few rows, not cached."""
+    interval = settings.load(db.session).stock_check_interval_months
+    return stock_checks.overdue(db.session, today=today_jst(), interval_months=interval)
 
 
 #: The dashboard aggregates over every item; at a million items that takes a second or two on
