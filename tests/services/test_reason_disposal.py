@@ -20,7 +20,7 @@ from tests.services.test_disposal import disposal_list
 from tracker.db import Database
 from tracker.domain.codes import RegisterOutcome
 from tracker.domain.retention import ItemFacts, RuleError, eligibility
-from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem
+from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, Item
 from tracker.services import disposal, retention
 
 DEATH_ON = date(2026, 11, 1)
@@ -205,3 +205,36 @@ def test_sql_and_the_pure_engine_agree(database: Database) -> None:
                     decision.retain_until,
                     decision.reason,
                 )
+
+
+def test_a_corrected_register_result_skips_the_item_at_execution(database: Database) -> None:
+    """The 死亡 result was a mistake, corrected to 現住 after the batch froze the card: the
+    execution re-checks and keeps it, with the reason on the certificate's skipped list."""
+    ids = _setup(database)
+    as_of = date(2026, 11, 2)
+    with database.session_scope() as session:
+        batch = disposal.create_batch(session, actor="officer1", as_of=as_of, now=NOW)
+        batch_id = batch.id
+    fr.register_result(database, ids["死亡 太郎"], RegisterOutcome.RESIDENT, None)
+    with database.session_scope() as session:
+        batch = session.get(DisposalBatch, batch_id)
+        disposal.approve(session, actor="officer2", batch=batch, now=NOW)
+        disposal.execute(
+            session,
+            actor="officer2",
+            batch=batch,
+            execution=disposal.Execution(as_of, "shredding", "裁断室", "裁断 一郎", "立会 花子"),
+            now=NOW,
+            today=as_of,
+        )
+    with database.session_scope() as session:
+        outcomes = {
+            e.item_id: (e.outcome, e.skip_reason)
+            for e in session.scalars(
+                select(DisposalBatchItem).where(DisposalBatchItem.batch_id == batch_id)
+            )
+        }
+        dead = session.get(Item, ids["死亡 太郎"])
+        assert dead is not None and dead.status == "in_custody"
+    assert outcomes[ids["死亡 太郎"]] == ("skipped", disposal.EVENT_REASON_GONE)
+    assert outcomes[ids["転出 花子"]] == ("destroyed", None)

@@ -515,15 +515,43 @@ def _recheck(session: Session, batch: DisposalBatch, *, lock: bool) -> list[Rech
             .group_by(RetentionExtension.item_id)
         ).all()
     )
+    gone = _event_reason_gone(
+        session, batch, [e.item_id for e, _, _ in pending if e.eligibility_reason]
+    )
     return [
         Recheck(
             entry,
             item,
             envelope,
-            _skip_reason(item, item.id in held, extended.get(item.id), batch.as_of),
+            _skip_reason(item, item.id in held, extended.get(item.id), batch.as_of)
+            or (EVENT_REASON_GONE if item.id in gone else None),
         )
         for entry, item, envelope in pending
     ]
+
+
+#: The skip reason of an item a register rule froze whose register result no longer allows
+#: its disposal (the result was corrected after the batch was made, issue 13).
+EVENT_REASON_GONE = "住基照合の結果が変わり廃棄事由がなくなった"
+
+
+def _event_reason_gone(session: Session, batch: DisposalBatch, item_ids: list[int]) -> set[int]:
+    """Of the items frozen for an event (e.g. 死亡), those no rule makes eligible any more as
+    of the batch's date: their register result was corrected or removed since."""
+    if not item_ids:
+        return set()
+    rules = [stored.rule for stored in retention.load_rules(session)]
+    still = set(
+        session.scalars(
+            select(Item.id)
+            .join(Envelope, Envelope.id == Item.envelope_id)
+            .where(
+                Item.id.in_(item_ids),
+                retention.eligible_condition(rules, batch.as_of),
+            )
+        )
+    )
+    return set(item_ids) - still
 
 
 @dataclass(frozen=True)
