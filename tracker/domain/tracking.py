@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 DOMESTIC_LENGTH = 12
+#: The longest number the ledger stores (international items have 13 characters; 20 leaves room).
+MAX_LENGTH = 20
 
 # After NFKC, ASCII "-" stands for －﹣; these dash look-alikes are left as they are by NFKC.
 # ー (long vowel mark) is what a Japanese IME often gives for a hyphen typed in kana mode.
@@ -46,6 +48,10 @@ def normalize_tracking_no(text: str) -> str:
             f"お問い合わせ番号「{mask_individual_numbers(text.strip())}」に数字以外の文字"
             f"（{stray}）が含まれています。"
             "数字とハイフンだけで入力してください"
+        )
+    if len(digits) > MAX_LENGTH:
+        raise TrackingNumberError(
+            f"お問い合わせ番号が長すぎます（{len(digits)}桁）。{MAX_LENGTH}桁以内で入力してください"
         )
     return digits
 

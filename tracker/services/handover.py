@@ -30,6 +30,7 @@ from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverI
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
+from tracker.services.holds import under_investigation
 from tracker.services.numbering import next_id
 from tracker.services.transitions import move_items
 
@@ -121,7 +122,9 @@ def hand_over(
         ids,
         ItemAction.HAND_OVER,
         now=now,
-        where=[~in_approved_batch(Item.id)],  # SPEC §5: frozen for destruction
+        # SPEC §5: frozen for destruction; issue 13: a card a stock check could not find (the
+        # check above gives the clear message; this closes the gap to a check closing now)
+        where=[~in_approved_batch(Item.id), ~under_investigation(Item.id)],
     )
     if claimed != len(ids):
         raise AlreadyHandedOver(describe_unavailable(session, ids))
@@ -230,6 +233,8 @@ def describe_unavailable(session: Session, item_ids: Sequence[int]) -> str:
                     f"{item.control_no} は承認済みの廃棄処理（{batch}）に含まれているため"
                     "交付できません。記録管理担当に、廃棄処理からこの通知物を除外するよう依頼してください"
                 )
+            elif session.scalar(select(under_investigation(item.id))):
+                lines.append(f"{item.control_no} は所在調査中のため交付できません")
     return "。".join(lines) or "選ばれた通知物は保管中ではありません"
 
 

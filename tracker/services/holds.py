@@ -7,8 +7,9 @@ Both keep their history and are audited; reasons are free text, checked like any
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import AuditAction, HoldKind, ItemStatus
@@ -29,6 +30,16 @@ def _reason(text: str | None) -> str:
         return check_free_text(text, "reason", required=True, label="理由")
     except InputError as error:
         raise HoldError(str(error)) from None
+
+
+def under_investigation(item_id_column: Any) -> ColumnElement[bool]:
+    """SQL: the item has an active 所在調査中 hold (a stock check could not find it). Used in
+    the conditional updates that must not move such an item (handover, re-mailing)."""
+    return exists().where(
+        Hold.item_id == item_id_column,
+        Hold.kind == HoldKind.INVESTIGATION.value,
+        Hold.released_at.is_(None),
+    )
 
 
 def active_hold(session: Session, item: Item) -> Hold | None:

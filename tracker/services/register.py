@@ -43,7 +43,7 @@ from tracker.domain.codes import (
     RegisterOutcome,
     RegisterSource,
 )
-from tracker.domain.control import parse_control_no
+from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
 from tracker.domain.errors import InputError
 from tracker.domain.kana import search_key
 from tracker.domain.mynumber import mask_individual_numbers
@@ -282,7 +282,8 @@ def _find_item(
     control_text = clean_text(raw.get("control_no"))
     if control_text:
         control = parse_control_no(control_text)
-        if control is None or control[1] is None:
+        position = control[1] if control is not None else None
+        if control is None or position is None:
             report.add_error(
                 line,
                 "control_no",
@@ -290,9 +291,12 @@ def _find_item(
                 "通知物の管理番号（例: E000000123-2）として読み取れません",
             )
             return None
-        envelope_id, position = control
+        envelope_id = control[0]
+        # by the card's own number: a re-mailed card that came back sits in another envelope
         item_id = session.scalar(
-            select(Item.id).where(Item.envelope_id == envelope_id, Item.position == position)
+            select(Item.id).where(
+                Item.control_no == item_control_no(envelope_control_no(envelope_id), position)
+            )
         )
         if item_id is None:
             report.add_error(

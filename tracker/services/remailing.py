@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.clock import to_jst
@@ -49,6 +50,7 @@ from tracker.domain.wareki import format_wareki_with_iso
 from tracker.models import Envelope, Hold, Item, Remailing
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
+from tracker.services.holds import under_investigation
 from tracker.services.intake import active_location, next_envelope_id
 from tracker.services.transitions import Conflict, move_item, transition, when
 
@@ -297,20 +299,39 @@ def mail(
     item = remailing.item
     _refuse_if_blocked(session, item)
     number = check_new_tracking_no(session, tracking_no)
-    transition(
+    try:
+        # a savepoint: another clerk may mail another card with this number at this moment
+        with session.begin_nested():
+            transition(
+                session,
+                Remailing,
+                remailing.id,
+                expected=Remailing.status == RemailStatus.REQUESTED.value,
+                values={
+                    "status": RemailStatus.MAILED.value,
+                    "tracking_no": number.digits,
+                    "mailed_on": mailed_on,
+                    "mailed_by": actor,
+                },
+                conflict=lambda current: _already(session, current),
+            )
+    except IntegrityError:
+        raise RemailError(
+            f"お問い合わせ番号 {number.display} は、たった今ほかの再送付で使われました"
+        ) from None
+    # The checks above give the clear messages; these conditions close the gap to a batch
+    # approved or a stock check closed at this moment.
+    moved = move_item(
         session,
-        Remailing,
-        remailing.id,
-        expected=Remailing.status == RemailStatus.REQUESTED.value,
-        values={
-            "status": RemailStatus.MAILED.value,
-            "tracking_no": number.digits,
-            "mailed_on": mailed_on,
-            "mailed_by": actor,
-        },
-        conflict=lambda current: _already(session, current),
+        item.id,
+        ItemAction.REMAIL,
+        now=now,
+        where=[~in_approved_batch(Item.id), ~under_investigation(Item.id)],
+        conflict=lambda current: (
+            refusal(session, current)
+            or "この通知物は他の操作で変更されました。画面を開き直してください"
+        ),
     )
-    moved = move_item(session, item.id, ItemAction.REMAIL, now=now)
     audit.record(
         session,
         actor=actor,

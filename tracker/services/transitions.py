@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, and_, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
@@ -73,6 +73,7 @@ def move_item(
     action: ItemAction,
     *,
     now: Any,
+    where: Sequence[ColumnElement[bool]] = (),
     values: Mapping[str, Any] | None = None,
     conflict: Callable[[Item], str] | None = None,
 ) -> Item:
@@ -80,8 +81,10 @@ def move_item(
 
     One conditional update from the action's source status to its target (plus ``values``,
     e.g. nothing more, or columns the action sets); the caller writes the audit event in the
-    same transaction. An item already in another status raises :class:`Conflict` with the
-    table's reason (or ``conflict(current)``'s message); callers that want to refuse before
+    same transaction. ``where`` adds conditions checked in the same statement (e.g. "not held
+    for investigation"), so that no other transaction can slip in between a check and the
+    move; ``conflict`` should then say which one failed. An item already in another status
+    raises :class:`Conflict` with the table's reason (or ``conflict(current)``'s message); callers that want to refuse before
     trying can ask :func:`tracker.domain.lifecycle.move` first (:class:`IllegalMove`).
     """
     before = source_of(action)
@@ -100,7 +103,7 @@ def move_item(
         session,
         Item,
         item_id,
-        expected=Item.status == before.value,
+        expected=and_(Item.status == before.value, *where),
         values={"status": after.value, "status_changed_at": now, **(values or {})},
         conflict=refusal,
     )
