@@ -85,7 +85,8 @@ def move_item(
     for investigation"), so that no other transaction can slip in between a check and the
     move; ``conflict`` should then say which one failed. An item already in another status
     raises :class:`Conflict` with the table's reason (or ``conflict(current)``'s message);
-    callers that want to refuse before trying can ask :func:`tracker.domain.lifecycle.move` first (:class:`IllegalMove`).
+    callers that want to refuse before trying can ask
+    :func:`tracker.domain.lifecycle.move` first (:class:`IllegalMove`).
     """
     before = source_of(action)
     after = move(before, action)
