@@ -154,7 +154,9 @@ def test_the_installed_console_script_runs(database_url: str) -> None:
 
 
 def test_demo_data_fills_an_empty_database_once(database_url: str, database: Database) -> None:
-    from tracker.models import Envelope, Item
+    from collections import Counter
+
+    from tracker.models import Envelope, Item, RegisterResult
 
     result = invoke(database_url, "demo-data")
     assert result.exit_code == 0, result.output
@@ -169,10 +171,15 @@ def test_demo_data_fills_an_empty_database_once(database_url: str, database: Dat
         )
         years = {d.year for d in session.scalars(select(Envelope.returned_on))}
         users = session.scalars(select(User.role)).all()
+        outcomes = Counter(session.scalars(select(RegisterResult.outcome)))
+        checkers = set(session.scalars(select(RegisterResult.checked_by)))
     assert envelopes >= 300
     assert len(reasons) == 6 and years == set(range(2016, 2022))
     assert min(sizes) == 1 and max(sizes) >= 5
     assert sorted(set(users)) == ["admin", "auditor", "clerk", "records_officer"]
+    # the 実態調査依頼一覧 has rows, and the other outcomes show on item pages
+    assert outcomes["resident"] >= 20 and outcomes["deceased"] >= 1 and outcomes["moved_out"] >= 1
+    assert checkers == {"officer"}  # a records officer, never the admin who ran the command
     again = invoke(database_url, "demo-data")
     assert again.exit_code == 1 and "空ではありません" in again.stderr
 

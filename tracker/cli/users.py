@@ -72,7 +72,12 @@ def demo_data(state: CliState, actor: str | None) -> None:
     synthetic set of returned envelopes (2016-2021, households of 1-6)."""
     from tracker.clock import now_utc, today_jst
     from tracker.models import Envelope
-    from tracker.services.demo import create_demo_returns, create_demo_rules, create_demo_users
+    from tracker.services.demo import (
+        create_demo_register_results,
+        create_demo_returns,
+        create_demo_rules,
+        create_demo_users,
+    )
 
     hashing = state.config.password_hashing
     hasher = accounts.make_hasher(hashing.time_cost, hashing.memory_cost, hashing.parallelism)
@@ -89,9 +94,13 @@ def demo_data(state: CliState, actor: str | None) -> None:
         credentials = create_demo_users(session, hasher, actor=actor_name)
         report = create_demo_returns(session, actor=actor_name, today=today_jst(), now=now_utc())
         rules = create_demo_rules(session, actor=actor_name)
+        # entered as the demo records officer would on the item pages
+        checked = create_demo_register_results(
+            session, actor="officer", today=today_jst(), now=now_utc()
+        )
     click.echo(
         f"デモ用の返戻郵便を登録しました: 封筒 {report.envelopes}件、通知物 {report.items}件"
-        f"（年度別の廃棄基準 {rules}件を追加）"
+        f"（年度別の廃棄基準 {rules}件を追加、住基照合の結果 {checked}件）"
     )
     click.echo("デモ用ユーザーを作成しました:")
     for username, role, password in credentials:
