@@ -230,3 +230,58 @@ def test_the_actor_must_be_a_records_officer(
     with database.session_scope() as session:
         stored = session.get(RegisterResult, ids[0])
         assert stored is not None and stored.checked_by == "records-officer1"
+
+
+def test_a_card_that_came_back_from_a_remailing_is_found_by_its_own_number(
+    database_url: str, database: Database, tmp_path: Path
+) -> None:
+    """Re-mailed and returned, 髙橋 花子's card (E000000001-2) sits at position 1 of the return
+    envelope E000000002 but keeps its number: the file names it by that number, and the return
+    envelope's E000000002-1 names no card."""
+    from tests.factories import NOW, TODAY
+    from tests.factories_remail import mailed
+    from tracker.domain.codes import ReturnReason
+    from tracker.models import Item, Location, Remailing
+    from tracker.services import remailing
+
+    ids = factories_register.household(database)
+    card = ids[1]
+    original = factories_register.control_no(database, card)
+    assert original == "E000000001-2"
+    remailing_id = mailed(database, card, 1)
+    with database.session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        location = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
+        assert record is not None and location is not None
+        back = remailing.record_return(
+            session,
+            actor="clerk1",
+            remailing=record,
+            returned_on=TODAY,
+            return_reason=ReturnReason.OTHER,
+            location_id=location,
+            slot=None,
+            now=NOW,
+        )
+        assert back.control_no == "E000000002"
+        item = session.get(Item, card)
+        assert item is not None and (item.envelope_id, item.position) == (back.id, 1)
+
+    unknown = invoke(
+        database_url,
+        "register-check",
+        str(write(tmp_path / "new.csv", ["管理番号,異動区分,異動日", "E000000002-1,死亡,R8.11.1"])),
+    )
+    assert unknown.exit_code == 1, unknown.output
+    assert "2行目" in unknown.stderr and "値「E000000002-1」" in unknown.stderr
+    assert "この管理番号の通知物は登録されていません" in unknown.stderr
+    assert results(database) == {}
+
+    found = invoke(
+        database_url,
+        "register-check",
+        str(write(tmp_path / "own.csv", ["管理番号,異動区分,異動日", f"{original},死亡,R8.11.1"])),
+    )
+    assert found.exit_code == 0, found.output
+    assert found.stdout == "rows=1 new=1 changed=0 unchanged=0\n"
+    assert results(database) == {card: ("deceased", date(2026, 11, 1), "file")}

@@ -13,7 +13,7 @@ from tests import factories
 from tests.factories import NOW, TODAY
 from tests.factories_remail import FIELDS, mailed, mailed_days_ago, remail_no, requested
 from tracker.db import Database
-from tracker.domain.codes import HoldKind, ReturnReason
+from tracker.domain.codes import HoldKind, ReturnReason, Role
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.models import AuditEvent, Envelope, Hold, Item, Location, Remailing
 from tracker.services import auditlog, handover, remailing
@@ -304,3 +304,69 @@ def test_the_mailing_date_cannot_be_before_the_request(database: Database) -> No
                 now=NOW,
                 today=TODAY,
             )
+
+
+def test_two_clerks_requesting_at_once_make_one_request(postgres_url: str) -> None:
+    database = Database(postgres_url, pool_size=4)
+    item_id = card(database)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def clerk(name: str) -> None:
+        session = database.new_session()
+        try:
+            item = session.get(Item, item_id)
+            assert item is not None
+            barrier.wait(timeout=30)
+            remailing.request(session, actor=name, item=item, fields=FIELDS, now=NOW)
+            session.commit()
+            outcomes.append("ok")
+        except remailing.RemailError as refused:
+            session.rollback()
+            outcomes.append(str(refused))
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=clerk, args=(f"clerk{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with database.session_scope() as session:
+        requests = session.scalars(select(Remailing).where(Remailing.item_id == item_id)).all()
+        audited = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "remail.request")
+        ).all()
+    database.dispose()
+    assert len(requests) == 1 and len(audited) == 1
+    assert sorted(outcomes) == [
+        "ok",
+        "この通知物には既に再送付（依頼受付）があります。取り消すか、完了してから依頼してください",
+    ]
+
+
+def test_already_mailed_says_the_mailing_date_and_who_mailed_it(database: Database) -> None:
+    factories.user(database, Role.CLERK, "clerk2", display_name="郵送 担当")
+    item_id = card(database)
+    remailing_id = requested(database, item_id, now=NOW - timedelta(days=10))  # 11月17日
+    with database.session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        assert record is not None
+        remailing.mail(
+            session,
+            actor="clerk2",
+            remailing=record,
+            tracking_no=remail_no(1),
+            mailed_on=TODAY - timedelta(days=3),
+            now=NOW,
+            today=TODAY,
+        )
+    with database.session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        assert record is not None
+        with pytest.raises(Conflict) as refused:
+            remailing.cancel(session, actor="clerk1", remailing=record, reason="誤り", now=NOW)
+    message = str(refused.value)
+    assert "既に「再送付中」" in message
+    assert "令和8年11月24日郵送、郵送 担当" in message
+    assert "11月17日" not in message  # not the time of the request

@@ -322,3 +322,84 @@ def test_intake_refuses_the_number_of_a_closed_remailing(app: Flask, client: Fla
     assert "再送付済として完了しています" in answer.get_data(as_text=True)
     with factories.database_of(app).session_scope() as session:
         assert session.scalar(select(Envelope).where(Envelope.tracking_no == remail_no(1))) is None
+
+
+def intake_post(client: FlaskClient, tracking_no: str):  # type: ignore[no-untyped-def]
+    """The intake form sent with ``tracking_no`` for a new envelope."""
+    return client.post(
+        "/envelopes/new",
+        data={
+            "csrf_token": csrf_token(client, "/envelopes/new"),
+            "tracking_no": tracking_no,
+            "return_date": "H30.4.2",
+            "return_reason": "OTHER",
+            "addressee": "山田 太郎",
+            "address": "熊本市",
+            "location": "1",
+            "items-0-name": "山田 太郎",
+            "items-0-name_kana": "ヤマダ タロウ",
+            "items-0-birth_date": "S50.1.1",
+            "items-0-item_kind": "notification_card",
+            "save": "1",
+        },
+    )
+
+
+def test_intake_of_a_returned_remailings_number_says_where_the_card_is(
+    app: Flask, client: FlaskClient
+) -> None:
+    from tracker.domain.codes import ReturnReason
+    from tracker.models import Location
+    from tracker.services import remailing
+
+    item_id = factories.envelope(app, 1)[0]
+    remailing_id = mailed(app, item_id, 1)
+    with factories.database_of(app).session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        location = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
+        assert record is not None and location is not None
+        back = remailing.record_return(
+            session,
+            actor="clerk1",
+            remailing=record,
+            returned_on=TODAY,
+            return_reason=ReturnReason.OTHER,
+            location_id=location,
+            slot=None,
+            now=factories.NOW,
+        )
+        back_id, back_no = back.id, back.control_no
+    clerk(app, client)
+    text = intake_post(client, remail_no(1)).get_data(as_text=True)
+    assert (
+        "このお問い合わせ番号は再送付した通知物 E000000001-1 の番号で、"
+        f"既に再返戻として受け付け、返戻郵便 {back_no} で保管しています"
+    ) in text
+    assert "再送付済として完了しています" not in text
+    link = re.search(r'<a href="([^"]+)" data-testid="duplicate-link">([^<]+)</a>', text)
+    assert link is not None and link.groups() == (f"/envelopes/{back_id}", back_no)
+    with factories.database_of(app).session_scope() as session:
+        held = session.scalars(select(Envelope).where(Envelope.tracking_no == remail_no(1))).all()
+        assert [e.id for e in held] == [back_id]  # nothing new was logged
+
+
+def test_a_cancelled_request_never_blocks_a_number_at_intake(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A request has no tracking number until it is mailed, so a cancelled one leaves every
+    number free: the same number is logged as a new envelope."""
+    from tracker.services import remailing
+
+    item_id = factories.envelope(app, 1)[0]
+    remailing_id = requested(app, item_id)
+    with factories.database_of(app).session_scope() as session:
+        record = session.get(Remailing, remailing_id)
+        assert record is not None
+        remailing.cancel(
+            session, actor="clerk1", remailing=record, reason="本人来庁", now=factories.NOW
+        )
+    clerk(app, client)
+    answer = intake_post(client, remail_no(1))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with factories.database_of(app).session_scope() as session:
+        assert session.scalar(select(Envelope).where(Envelope.tracking_no == remail_no(1)))

@@ -46,13 +46,13 @@ from tracker.domain.errors import InputError
 from tracker.domain.lifecycle import IllegalMove, move
 from tracker.domain.records import check_free_text
 from tracker.domain.tracking import TrackingNumber, format_tracking_no, parse_tracking_no
-from tracker.domain.wareki import format_wareki_with_iso
+from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 from tracker.models import Envelope, Hold, Item, Remailing
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
 from tracker.services.holds import under_investigation
 from tracker.services.intake import active_location, next_envelope_id
-from tracker.services.transitions import Conflict, move_item, transition, when
+from tracker.services.transitions import Conflict, move_item, serialise, transition, when
 
 #: The position of the item in its return envelope (the envelope holds only this card).
 RETURN_POSITION = 1
@@ -177,7 +177,12 @@ def check_request(
 def request(
     session: Session, *, actor: str, item: Item, fields: RequestFields, now: datetime
 ) -> Remailing:
-    """Record a request to mail ``item`` again; the item stays 保管中 until it is mailed."""
+    """Record a request to mail ``item`` again; the item stays 保管中 until it is mailed.
+
+    One request at a time per item: two clerks clicking at once would each find no open
+    re-mailing and each insert one, so the check and the insert run under a lock on the item.
+    """
+    serialise(session, f"remail:{item.id}")
     _refuse_if_blocked(session, item)
     pending = open_remailing(session, item.id)
     if pending is not None:
@@ -210,12 +215,17 @@ def request(
 
 
 def _already(session: Session, current: Remailing) -> str:
+    """The conflict message: what the re-mailing became, when and by whom."""
     status = RemailStatus(current.status)
-    who = people.name_of(session, current.closed_by or current.mailed_by or current.recorded_by)
-    moment = current.closed_at or current.recorded_at
-    return (
-        f"この再送付は既に「{status.label}」です（{when(moment)}、{who}）。画面を開き直してください"
-    )
+    if current.closed_at is not None:
+        who = people.name_of(session, current.closed_by or current.recorded_by)
+        done = f"{when(current.closed_at)}、{who}"
+    elif current.mailed_on is not None:  # mailed: the day it went out, not the request's time
+        who = people.name_of(session, current.mailed_by or current.recorded_by)
+        done = f"{format_wareki(current.mailed_on)}郵送、{who}"
+    else:
+        done = f"{when(current.recorded_at)}、{people.name_of(session, current.recorded_by)}"
+    return f"この再送付は既に「{status.label}」です（{done}）。画面を開き直してください"
 
 
 def cancel(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import ItemStatus, Role
+from tracker.domain.codes import ItemStatus, RemailStatus, Role
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text, check_return_date
 from tracker.domain.tracking import normalize_tracking_no
@@ -84,7 +84,8 @@ def new_envelope() -> ResponseReturnValue:
         values = form.checked_values(today)
         closed = _closed_remailing(values[0].tracking_no) if values is not None else None
         if closed is not None:  # issue 13: a re-mailing's number is not a new envelope
-            form.tracking_no.errors = [*form.tracking_no.errors, closed]
+            form.tracking_no.errors = [*form.tracking_no.errors, closed[0]]
+            duplicate = closed[1]  # the return envelope that holds the card, linked
             values = None
         if values is not None and not form.tracking_confirmed(values[0].tracking_no):
             values = None  # shown again with the warning and the box to tick; nothing saved
@@ -159,19 +160,34 @@ def _remailed_card(typed: str | None) -> str | None:
     return receive_url(record)
 
 
-def _closed_remailing(digits: str) -> str | None:
-    """Why ``digits`` cannot be a new envelope: the number of a re-mailing already closed."""
+def _closed_remailing(digits: str) -> tuple[str, Envelope | None] | None:
+    """Why ``digits`` cannot be a new envelope: the number of a re-mailing that is over, with
+    the envelope that now holds the card when it came back; None when the number is free.
+
+    Only a mailed re-mailing has a number: a request, and so a cancelled one, never had one
+    and never blocks a number; one still out in the post (mailed) is received, not refused.
+    """
     from tracker.services import remailing
 
     record = remailing.find_by_tracking_no(db.session, digits)
-    if record is None or record.status == "mailed":
+    if record is None:
         return None
-    message: str = _(
-        "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
-        "再送付済として完了しています。記録管理担当に相談してください",
-        control=record.item.control_no,
-    )
-    return message
+    if record.status == RemailStatus.RETURNED.value and record.return_envelope is not None:
+        held: str = _(
+            "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
+            "既に再返戻として受け付け、返戻郵便 %(envelope)s で保管しています",
+            control=record.item.control_no,
+            envelope=record.return_envelope.control_no,
+        )
+        return held, record.return_envelope
+    if record.status == RemailStatus.DELIVERED.value:
+        message: str = _(
+            "このお問い合わせ番号は再送付した通知物 %(control)s の番号で、"
+            "再送付済として完了しています。記録管理担当に相談してください",
+            control=record.item.control_no,
+        )
+        return message, None
+    return None
 
 
 def _last_return_date(today: date) -> date | None:
