@@ -8,6 +8,8 @@ here shows a name: envelopes and cards are listed by control and tracking number
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -326,6 +328,18 @@ def missing() -> ResponseReturnValue:
 @bp.route("/items/<int:item_id>/found", methods=["POST"])
 @allow(C, R)
 def found(item_id: int) -> ResponseReturnValue:
+    """A card under investigation (所在調査中) is back; a lost one is refused here."""
+    return _found(item_id, stock_checks.found)
+
+
+@bp.route("/items/<int:item_id>/found-lost", methods=["POST"])
+@allow(R)
+def found_lost(item_id: int) -> ResponseReturnValue:
+    """A lost card (紛失) is back: reverses a confirmed loss, so records officers only."""
+    return _found(item_id, stock_checks.found_lost)
+
+
+def _found(item_id: int, record: Callable[..., None]) -> ResponseReturnValue:
     item = _item_or_404(item_id)
     form = FoundForm()
     form.location.choices = [(0, ""), *_locations()]
@@ -333,7 +347,7 @@ def found(item_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         with db.attempt():
-            stock_checks.found(
+            record(
                 db.session,
                 actor=current_user.username,
                 item=item,
