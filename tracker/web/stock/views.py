@@ -2,8 +2,9 @@
 record PDF; missing and lost cards with 「見つかった」 and 「紛失として確定」, the loss report PDF.
 
 Clerks and records officers run checks; only a records officer signs one off (someone other
-than who closed it) or confirms a loss; auditors read everything and change nothing. No page
-here shows a name: envelopes and cards are listed by control and tracking number.
+than who closed it), confirms a loss or records a lost card found; auditors read everything and
+change nothing. No page here shows a name: envelopes and cards are listed by control and
+tracking number.
 """
 
 from __future__ import annotations
