@@ -191,6 +191,7 @@ def _bodies() -> dict[str, dict[str, object]]:
         "stock.sign_off": {},
         "stock.cancel": {"reason": "偽の取消"},
         "stock.found": {"note": "偽の発見", "location": "0", "slot": ""},
+        "stock.found_lost": {"note": "偽の発見", "location": "0", "slot": ""},
         "stock.confirm_lost": {"circumstances": "偽の紛失"},
     }
 

@@ -4,6 +4,7 @@ next-check schedule. On both databases; the race of two people closing on Postgr
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, timedelta
 
@@ -256,14 +257,14 @@ def test_confirm_lost_then_found_again(database: Database) -> None:
         assert item is not None and item.status == "lost"
         assert stock_checks.investigation_hold(session, item_id) is None
         assert [row.item.id for row in stock_checks.missing_items(session)] == [item_id]
-        stock_checks.found(
-            session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
+        stock_checks.found_lost(
+            session, actor="officer2", item=item, note=None, location_id=None, slot=None, now=NOW
         )
     with database.session_scope() as session:
         item = session.get(Item, item_id)
         assert item is not None and item.status == "in_custody"
         report = session.scalar(select(LossReport).where(LossReport.item_id == item_id))
-        assert report is not None and report.found_by == "clerk1"
+        assert report is not None and report.found_by == "officer2"
         assert stock_checks.missing_items(session) == []
         assert audit.verify_chain(session).ok
     assert actions(database)[-1] == "item.found"
@@ -401,3 +402,213 @@ def test_found_needs_a_missing_or_lost_card(database: Database) -> None:
             stock_checks.found(
                 session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
             )
+
+
+def active_investigation_holds(database: Database, item_id: int) -> int:
+    with database.session_scope() as session:
+        return len(stock_checks.investigation_holds(session, item_id))
+
+
+def hand_over(database: Database, item_id: int) -> None:
+    with database.session_scope() as session:
+        handover.hand_over(
+            session, actor="clerk1", item_ids=[item_id], evidence=PASSPORT, now=NOW, today=TODAY
+        )
+
+
+def missing_twice(database: Database) -> int:
+    """A card not scanned in two checks in a row (the second closed while still missing)."""
+    (control,) = shelf(database, 1, 1)
+    first = start(database)
+    close(database, first)
+    second = start(database)
+    assert outcomes(database, second) == {control: None}  # still 保管中: expected again
+    close(database, second)
+    return item_of(database, control)
+
+
+def duplicate_hold(database: Database, item_id: int) -> None:
+    """A second active investigation hold, as an earlier version could leave behind."""
+    with database.session_scope() as session:
+        session.add(
+            Hold(
+                item_id=item_id,
+                kind=HoldKind.INVESTIGATION.value,
+                reason="棚卸で所在不明",
+                placed_by="clerk1",
+                placed_at=NOW,
+            )
+        )
+
+
+def lose(database: Database, item_id: int) -> None:
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        stock_checks.confirm_lost(
+            session, actor="officer1", item=item, circumstances="書庫を探したが無い", now=NOW
+        )
+
+
+def test_a_second_check_keeps_the_one_hold_and_found_clears_the_card(database: Database) -> None:
+    item_id = missing_twice(database)
+    assert active_investigation_holds(database, item_id) == 1
+    with database.session_scope() as session:
+        closes = [
+            json.loads(details)
+            for details in session.scalars(
+                select(AuditEvent.details)
+                .where(AuditEvent.action == "stock_check.close")
+                .order_by(AuditEvent.seq)
+            )
+        ]
+        item = session.get(Item, item_id)
+        assert item is not None
+        assert [(e["held_items"], e["already_held"]) for e in closes] == [
+            (1, []),
+            (0, [item.control_no]),
+        ]
+        assert all(e["missing"] == 1 for e in closes)
+        stock_checks.found(
+            session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
+        )
+    assert active_investigation_holds(database, item_id) == 0
+    with database.session_scope() as session:
+        assert stock_checks.missing_items(session) == []
+    hand_over(database, item_id)
+
+
+def test_confirm_lost_then_found_after_two_checks_can_be_handed_over(
+    database: Database,
+) -> None:
+    item_id = missing_twice(database)
+    lose(database, item_id)
+    assert active_investigation_holds(database, item_id) == 0
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        stock_checks.found_lost(
+            session, actor="officer2", item=item, note=None, location_id=None, slot=None, now=NOW
+        )
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "in_custody"
+        assert stock_checks.missing_items(session) == []
+    assert active_investigation_holds(database, item_id) == 0
+    hand_over(database, item_id)
+
+
+def test_found_and_confirm_lost_release_every_investigation_hold(database: Database) -> None:
+    found_id = missing_card(database)
+    duplicate_hold(database, found_id)
+    with database.session_scope() as session:
+        item = session.get(Item, found_id)
+        assert item is not None
+        stock_checks.found(
+            session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
+        )
+    assert active_investigation_holds(database, found_id) == 0
+    hand_over(database, found_id)
+
+    (control,) = shelf(database, 2, 1)
+    check_id = start(database)
+    close(database, check_id)
+    lost_id = item_of(database, control)
+    duplicate_hold(database, lost_id)
+    lose(database, lost_id)
+    assert active_investigation_holds(database, lost_id) == 0
+    with database.session_scope() as session:
+        assert [row.item.id for row in stock_checks.missing_items(session)] == [lost_id]
+
+
+def test_found_again_releases_a_hold_left_on_a_lost_card(database: Database) -> None:
+    item_id = missing_card(database)
+    lose(database, item_id)
+    duplicate_hold(database, item_id)  # left over by an earlier version
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        stock_checks.found_lost(
+            session, actor="officer2", item=item, note=None, location_id=None, slot=None, now=NOW
+        )
+    assert active_investigation_holds(database, item_id) == 0
+    hand_over(database, item_id)
+
+
+def test_a_lost_card_is_not_found_through_the_clerks_action(database: Database) -> None:
+    item_id = missing_card(database)
+    lose(database, item_id)
+    before = actions(database)
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        with pytest.raises(stock_checks.StockCheckError, match="記録管理担当が記録してください"):
+            stock_checks.found(
+                session, actor="clerk1", item=item, note=None, location_id=None, slot=None, now=NOW
+            )
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "lost"
+        report = session.scalar(select(LossReport).where(LossReport.item_id == item_id))
+        assert report is not None and report.found_at is None
+    assert actions(database) == before
+
+
+def test_no_move_recorded_after_the_check_is_closed(database: Database) -> None:
+    shelf(database, 1, 1)
+    (other,) = shelf(database, 2, 1, location="HIGASHI", slot="B-02")
+    check_id = start(database)
+    result = scan(database, check_id, other)
+    close(database, check_id)
+    before = actions(database)
+    with database.session_scope() as session:
+        entry = session.get(StockCheckEntry, result.entry.id)
+        assert entry is not None
+        with pytest.raises(stock_checks.StockCheckError, match="移動の記録はできません"):
+            stock_checks.record_move(session, actor="clerk1", entry=entry, slot="A-09", now=NOW)
+    with database.session_scope() as session:
+        entry = session.get(StockCheckEntry, result.entry.id)
+        assert entry is not None and entry.envelope is not None
+        assert entry.moved_at is None
+        assert (entry.envelope.location.code, entry.envelope.slot) == ("HIGASHI", "B-02")
+    assert actions(database) == before
+
+
+def test_a_move_waits_for_a_close_in_progress_on_postgresql(postgres_url: str) -> None:
+    database = Database(postgres_url, pool_size=4, max_overflow=0)
+    try:
+        shelf(database, 1, 1)
+        (other,) = shelf(database, 2, 1, location="HIGASHI", slot="B-02")
+        check_id = start(database)
+        entry_id = scan(database, check_id, other).entry.id
+        closer = database.new_session()
+        check = closer.get(StockCheck, check_id)
+        assert check is not None
+        stock_checks.close(closer, actor="clerk1", check=check, now=NOW)  # not yet committed
+        results: list[str] = []
+
+        def move() -> None:
+            session = database.new_session()
+            try:
+                entry = session.get(StockCheckEntry, entry_id)
+                assert entry is not None
+                stock_checks.record_move(session, actor="clerk2", entry=entry, slot="A", now=NOW)
+                session.commit()
+                results.append("moved")
+            except stock_checks.StockCheckError as refusal:
+                session.rollback()
+                results.append(str(refusal))
+            finally:
+                session.close()
+
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(timeout=1)
+        assert mover.is_alive()  # waiting for the close's row lock
+        closer.commit()
+        closer.close()
+        mover.join(timeout=30)
+        assert len(results) == 1 and "移動の記録はできません" in results[0], results
+        assert "envelope.move" not in actions(database)
+    finally:
+        database.dispose()

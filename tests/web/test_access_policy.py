@@ -58,6 +58,7 @@ POLICY: dict[str, set[Role] | None] = {
     "stock.record_pdf": {C, R, A},
     "stock.missing": {C, R, A},
     "stock.found": {C, R},
+    "stock.found_lost": {R},
     "stock.confirm_lost": {R},
     "stock.loss_report_pdf": {R, A},
     "custody.location": {C, R, A},

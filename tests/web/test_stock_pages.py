@@ -12,9 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
-from tests.factories_stock import item_of, location_id, shelf
+from tests.factories_stock import item_of, location_id, shelf, start
 from tests.helpers import csrf_token, login
 from tracker.domain.codes import Role
+from tracker.models import Item
+from tracker.models.lifecycle import StockCheck
+from tracker.services import stock_checks
 
 
 def _post(client: FlaskClient, path: str, page: str, **data: str):  # type: ignore[no-untyped-def]
@@ -130,3 +133,48 @@ def test_locations_page_and_dashboard_show_the_next_check(app: Flask, client: Fl
     home = client.get("/").get_data(as_text=True)
     assert "棚卸の期限が来た保管場所" in home
     assert 'data-testid="stock-overdue"' in home
+
+
+def test_only_a_records_officer_records_a_lost_card_found(app: Flask, client: FlaskClient) -> None:
+    (control,) = shelf(app, 1, 1)
+    check_id = start(app)
+    database = factories.database_of(app)
+    item_id = item_of(app, control)
+    with database.session_scope() as session:
+        check = session.get(StockCheck, check_id)
+        assert check is not None
+        stock_checks.close(session, actor="clerk1", check=check, now=factories.NOW)
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        stock_checks.confirm_lost(
+            session, actor="officer1", item=item, circumstances="書庫を捜索", now=factories.NOW
+        )
+    body = {"note": "", "location": "0", "slot": ""}
+
+    login(client, factories.user(app, Role.CLERK))
+    listed = client.get("/missing-items").get_data(as_text=True)
+    assert f'/items/{item_id}/found"' not in listed  # no 「見つかった」 on a lost card
+    assert (
+        _post(client, f"/items/{item_id}/found-lost", "/missing-items", **body).status_code == 403
+    )
+    refused = client.post(
+        f"/items/{item_id}/found",
+        data={"csrf_token": csrf_token(client, "/missing-items"), **body},
+        follow_redirects=True,
+    )
+    assert "記録管理担当が記録してください" in refused.get_data(as_text=True)
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "lost"
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, factories.user(app, Role.RECORDS_OFFICER, "officer-c"))
+    listed = client.get("/missing-items").get_data(as_text=True)
+    assert f"/items/{item_id}/found-lost" in listed
+    done = _post(client, f"/items/{item_id}/found-lost", "/missing-items", **body)
+    assert done.status_code == 302
+    with database.session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "in_custody"
+    assert f"/items/{item_id}/found" not in client.get("/missing-items").get_data(as_text=True)

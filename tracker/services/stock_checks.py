@@ -192,9 +192,9 @@ class ScanResult:
     code: str
 
 
-def _lock_open(session: Session, check: StockCheck) -> None:
-    """Take the check's row lock and insist it is still open: a scan waits for a concurrent
-    close, and is refused after it."""
+def _lock_open(session: Session, check: StockCheck, *, doing: str = "読み取り") -> None:
+    """Take the check's row lock and insist it is still open: a scan (or a move) waits for a
+    concurrent close, and is refused after it."""
     begin_writing(session)
     status = session.scalar(
         select(StockCheck.status).where(StockCheck.id == check.id).with_for_update()
@@ -203,7 +203,7 @@ def _lock_open(session: Session, check: StockCheck) -> None:
     if status != StockCheckStatus.OPEN.value:
         raise StockCheckError(
             f"棚卸 {check.check_no} は{StockCheckStatus(check.status).label}です。"
-            "読み取りはできません"
+            f"{doing}はできません"
         )
 
 
@@ -320,13 +320,13 @@ def record_move(
     session: Session, *, actor: str, entry: StockCheckEntry, slot: str | None, now: datetime
 ) -> intake.Move | None:
     """「ここへ移動を記録」: a found-elsewhere envelope now belongs to the checked location
-    (``slot`` inside it), recorded exactly like a move from the envelope page; once."""
+    (``slot`` inside it), recorded exactly like a move from the envelope page; once. Waits for
+    a concurrent close of the check, and is refused after it."""
+    new_slot = _text(slot, "slot", required=False, label="保管位置") or None
     check = entry.check
+    _lock_open(session, check, doing="移動の記録")
     if entry.outcome != StockCheckOutcome.FOUND_ELSEWHERE.value or entry.envelope is None:
         raise StockCheckError("他の場所で発見された封筒だけを移動として記録できます")
-    if check.status != StockCheckStatus.OPEN.value:
-        raise StockCheckError(f"棚卸 {check.check_no} は実施中ではありません")
-    new_slot = _text(slot, "slot", required=False, label="保管位置") or None
     transition(
         session,
         StockCheckEntry,
@@ -392,7 +392,9 @@ def investigation_reason(check: StockCheck) -> str:
 
 def close(session: Session, *, actor: str, check: StockCheck, now: datetime) -> Counts:
     """Close an open check: every expected envelope not read is missing, and each of its items
-    保管中 is held for investigation (所在調査中). Of two people closing, the second gets
+    保管中 is held for investigation (所在調査中) — unless it already is (still missing from an
+    earlier check): it keeps that one hold, and is counted as ``already_held`` in the audit
+    event. Of two people closing, the second gets
     :class:`~tracker.services.transitions.Conflict`."""
     transition(
         session,
@@ -432,8 +434,19 @@ def close(session: Session, *, actor: str, check: StockCheck, now: datetime) -> 
             .with_for_update()
         )
     )
+    already_held = set(
+        session.scalars(
+            select(Hold.item_id).where(
+                Hold.item_id.in_([item.id for item in items]),
+                Hold.kind == HoldKind.INVESTIGATION.value,
+                Hold.released_at.is_(None),
+            )
+        )
+    )
     reason = investigation_reason(check)
     for item in items:
+        if item.id in already_held:
+            continue
         hold = Hold(
             item_id=item.id,
             kind=HoldKind.INVESTIGATION.value,
@@ -457,6 +470,7 @@ def close(session: Session, *, actor: str, check: StockCheck, now: datetime) -> 
                 "check_no": check.check_no,
             },
         )
+    kept = sorted(item.control_no for item in items if item.id in already_held)
     session.refresh(check)
     for entry in missing_entries:
         session.refresh(entry)
@@ -482,7 +496,8 @@ def close(session: Session, *, actor: str, check: StockCheck, now: datetime) -> 
             "missing": result.missing,
             "unexpected": result.unexpected,
             "missing_envelopes": controls[:500],
-            "held_items": len(items),
+            "held_items": len(items) - len(already_held),
+            "already_held": kept[:500],
         },
     )
     return result
@@ -595,6 +610,21 @@ def investigation_hold(session: Session, item_id: int) -> Hold | None:
     )
 
 
+def investigation_holds(session: Session, item_id: int) -> list[Hold]:
+    """Every active 所在調査中 hold of the item, oldest first (normally at most one)."""
+    return list(
+        session.scalars(
+            select(Hold)
+            .where(
+                Hold.item_id == item_id,
+                Hold.kind == HoldKind.INVESTIGATION.value,
+                Hold.released_at.is_(None),
+            )
+            .order_by(Hold.id)
+        )
+    )
+
+
 def _release(session: Session, hold: Hold, *, actor: str, reason: str, now: datetime) -> None:
     transition(
         session,
@@ -625,41 +655,103 @@ def found(
     slot: str | None,
     now: datetime,
 ) -> None:
-    """「見つかった」: a missing item (所在調査中) or a lost one (紛失) is back on the shelf.
+    """「見つかった」 for a missing item (所在調査中; clerk or records officer): releases every
+    active investigation hold of the item. With ``location_id`` also records where its envelope
+    is now (an ordinary, audited move).
 
-    Releases the investigation hold (or moves 紛失 → 保管中 and marks the loss report found);
-    with ``location_id`` also records where its envelope is now (an ordinary, audited move).
+    A lost item (紛失) is refused here: finding it reverses a records officer's confirmation, so
+    it goes through :func:`found_lost` (records officer only).
     """
     text = _text(note, "note", required=False, label="発見の状況") or None
     session.refresh(item)
-    details: dict[str, object] = {"control_no": item.control_no}
     if item.status == ItemStatus.LOST.value:
-        move_item(session, item.id, ItemAction.FIND, now=now)
-        report = session.scalar(
-            select(LossReport)
-            .where(LossReport.item_id == item.id, LossReport.found_at.is_(None))
-            .order_by(LossReport.id.desc())
-            .limit(1)
+        raise StockCheckError(
+            f"{item.control_no} は紛失として確定されています。"
+            "紛失した通知物の発見は記録管理担当が記録してください"
         )
-        if report is not None:
-            transition(
-                session,
-                LossReport,
-                report.id,
-                expected=LossReport.found_at.is_(None),
-                values={"found_by": actor, "found_at": now, "found_note": text},
-                conflict=lambda current: "この紛失は既に発見として記録されています",
-            )
-            details["report_no"] = report.report_no
-    else:
-        hold = investigation_hold(session, item.id)
-        if hold is None:
-            raise StockCheckError(
-                f"{item.control_no} は所在調査中でも紛失でもありません。発見の記録は不要です"
-            )
-        _release(session, hold, actor=actor, reason=f"発見: {text}" if text else "発見", now=now)
-        details["hold"] = hold.id
-        details["check_no"] = _check_no_of(session, hold.stock_check_id)
+    released = _release_investigation(
+        session, item, actor=actor, reason=f"発見: {text}" if text else "発見", now=now
+    )
+    if not released:
+        raise StockCheckError(
+            f"{item.control_no} は所在調査中でも紛失でもありません。発見の記録は不要です"
+        )
+    details: dict[str, object] = {
+        "control_no": item.control_no,
+        "hold": released[0].id,
+        "check_no": _check_no_of(session, released[0].stock_check_id),
+    }
+    if len(released) > 1:
+        details["released_holds"] = len(released)
+    _record_found(
+        session, actor=actor, item=item, details=details, location_id=location_id, slot=slot
+    )
+
+
+def found_lost(
+    session: Session,
+    *,
+    actor: str,
+    item: Item,
+    note: str | None,
+    location_id: int | None,
+    slot: str | None,
+    now: datetime,
+) -> None:
+    """「見つかった」 for a lost item (紛失; records officer only, as it reverses a confirmed loss):
+    紛失 → 保管中, the loss report marked found, and any investigation hold still active
+    released, so the card can be handed over again."""
+    text = _text(note, "note", required=False, label="発見の状況") or None
+    session.refresh(item)
+    if item.status != ItemStatus.LOST.value:
+        raise StockCheckError(f"{item.control_no} は紛失として確定されていません")
+    move_item(session, item.id, ItemAction.FIND, now=now)
+    details: dict[str, object] = {"control_no": item.control_no}
+    report = session.scalar(
+        select(LossReport)
+        .where(LossReport.item_id == item.id, LossReport.found_at.is_(None))
+        .order_by(LossReport.id.desc())
+        .limit(1)
+    )
+    if report is not None:
+        transition(
+            session,
+            LossReport,
+            report.id,
+            expected=LossReport.found_at.is_(None),
+            values={"found_by": actor, "found_at": now, "found_note": text},
+            conflict=lambda current: "この紛失は既に発見として記録されています",
+        )
+        details["report_no"] = report.report_no
+    released = _release_investigation(
+        session, item, actor=actor, reason=f"発見: {text}" if text else "発見", now=now
+    )
+    if released:
+        details["released_holds"] = len(released)
+    _record_found(
+        session, actor=actor, item=item, details=details, location_id=location_id, slot=slot
+    )
+
+
+def _release_investigation(
+    session: Session, item: Item, *, actor: str, reason: str, now: datetime
+) -> list[Hold]:
+    """Release every active 所在調査中 hold of the item (each a checked conditional update)."""
+    active = investigation_holds(session, item.id)
+    for hold in active:
+        _release(session, hold, actor=actor, reason=reason, now=now)
+    return active
+
+
+def _record_found(
+    session: Session,
+    *,
+    actor: str,
+    item: Item,
+    details: dict[str, object],
+    location_id: int | None,
+    slot: str | None,
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -685,7 +777,8 @@ def found(
 def confirm_lost(
     session: Session, *, actor: str, item: Item, circumstances: str | None, now: datetime
 ) -> LossReport:
-    """「紛失として確定」 (records officer): 保管中 → 紛失, a loss report, the hold released."""
+    """「紛失として確定」 (records officer): 保管中 → 紛失, a loss report, every active
+    investigation hold of the item released."""
     text = _text(circumstances, "reason", required=True, label="紛失の状況")
     hold = investigation_hold(session, item.id)
     if hold is None:
@@ -694,7 +787,7 @@ def confirm_lost(
             "棚卸で所在不明となった通知物だけです"
         )
     move_item(session, item.id, ItemAction.CONFIRM_LOST, now=now)
-    _release(session, hold, actor=actor, reason="紛失として確定", now=now)
+    _release_investigation(session, item, actor=actor, reason="紛失として確定", now=now)
     report_id = next_id(session, LossReport)
     report = LossReport(
         id=report_id,

@@ -177,6 +177,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "unexpected": _l("台帳外"),
     "missing_envelopes": _l("所在不明の封筒"),
     "held_items": _l("所在調査中にした通知物"),
+    "already_held": _l("既に所在調査中の通知物"),
+    "released_holds": _l("解除した所在調査の保留の数"),
     "outcome": _l("棚卸の結果"),
     "report_no": _l("紛失報告番号"),
 }

@@ -2,11 +2,14 @@
 record PDF; missing and lost cards with 「見つかった」 and 「紛失として確定」, the loss report PDF.
 
 Clerks and records officers run checks; only a records officer signs one off (someone other
-than who closed it) or confirms a loss; auditors read everything and change nothing. No page
-here shows a name: envelopes and cards are listed by control and tracking number.
+than who closed it), confirms a loss or records a lost card found; auditors read everything and
+change nothing. No page here shows a name: envelopes and cards are listed by control and
+tracking number.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -326,6 +329,18 @@ def missing() -> ResponseReturnValue:
 @bp.route("/items/<int:item_id>/found", methods=["POST"])
 @allow(C, R)
 def found(item_id: int) -> ResponseReturnValue:
+    """A card under investigation (所在調査中) is back; a lost one is refused here."""
+    return _found(item_id, stock_checks.found)
+
+
+@bp.route("/items/<int:item_id>/found-lost", methods=["POST"])
+@allow(R)
+def found_lost(item_id: int) -> ResponseReturnValue:
+    """A lost card (紛失) is back: reverses a confirmed loss, so records officers only."""
+    return _found(item_id, stock_checks.found_lost)
+
+
+def _found(item_id: int, record: Callable[..., None]) -> ResponseReturnValue:
     item = _item_or_404(item_id)
     form = FoundForm()
     form.location.choices = [(0, ""), *_locations()]
@@ -333,7 +348,7 @@ def found(item_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         with db.attempt():
-            stock_checks.found(
+            record(
                 db.session,
                 actor=current_user.username,
                 item=item,
