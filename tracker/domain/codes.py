@@ -248,6 +248,8 @@ class ItemKind(StrEnum):
 
     NOTIFICATION_CARD = "notification_card"
     NUMBER_NOTICE = "number_notice"
+    #: 未受領のマイナンバーカード: a card applied for and never collected (issue 14).
+    MYNUMBER_CARD = "mynumber_card"
 
 
 class ReturnReason(StrEnum):
@@ -289,6 +291,10 @@ class RuleAnchor(StrEnum):
 
     RETURNED_ON = "returned_on"
     REGISTER_EVENT_ON = "register_event_on"
+    #: Event dates on the item (issue 14): a notice sent (お知らせ), the 交付通知書 and its 再通知.
+    NOTICE_SENT_ON = "notice_sent_on"
+    FIRST_NOTICE_ON = "first_notice_on"
+    RENOTICE_ON = "renotice_on"
 
 
 class PeriodUnit(StrEnum):
@@ -470,6 +476,9 @@ class AuditAction(StrEnum):
     DISPOSAL_EXCLUDE = "disposal.exclude"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
+    PROTECTION_PLACE = "protection.place"
+    PROTECTION_RELEASE = "protection.release"
+    PROTECTION_CHANGE = "protection.change"
     REGISTER_RECORD = "register.record"
     REGISTER_IMPORT = "register.import"
     REGISTER_IMPORT_REFUSED = "register.import_refused"
@@ -553,6 +562,9 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.DISPOSAL_EXCLUDE: _l("廃棄処理からの除外"),
     AuditAction.AUDIT_VERIFY: _l("監査ログの検証"),
     AuditAction.AUDIT_EXPORT: _l("監査ログの出力"),
+    AuditAction.PROTECTION_PLACE: _l("支援措置の設定"),
+    AuditAction.PROTECTION_RELEASE: _l("支援措置の解除"),
+    AuditAction.PROTECTION_CHANGE: _l("支援措置の変更"),
     AuditAction.REGISTER_RECORD: _l("住基照合結果の登録"),
     AuditAction.REGISTER_IMPORT: _l("住基照合結果の一括取込"),
     AuditAction.REGISTER_IMPORT_REFUSED: _l("住基照合結果の取込の拒否"),

@@ -53,6 +53,7 @@ LIMITS = {
 ITEM_KIND_LABELS: dict[ItemKind, str] = {
     ItemKind.NOTIFICATION_CARD: "通知カード",
     ItemKind.NUMBER_NOTICE: "個人番号通知書",
+    ItemKind.MYNUMBER_CARD: "未受領のマイナンバーカード",
 }
 
 T = TypeVar("T")

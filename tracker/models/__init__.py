@@ -2,7 +2,14 @@
 
 from tracker.models.audit import AuditEvent
 from tracker.models.base import Base, UTCDateTime, utcnow
-from tracker.models.custody import Envelope, Hold, Item, Location, RetentionExtension
+from tracker.models.custody import (
+    Envelope,
+    Hold,
+    Item,
+    Location,
+    Protection,
+    RetentionExtension,
+)
 from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
 from tracker.models.lifecycle import (
@@ -31,6 +38,7 @@ __all__ = [
     "LoginFailure",
     "LoginLock",
     "LossReport",
+    "Protection",
     "RegisterResult",
     "Remailing",
     "RetentionExtension",

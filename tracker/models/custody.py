@@ -79,6 +79,7 @@ class Item(Base):
         Index("ix_items_status_envelope_id", "status", "envelope_id"),
         Index("ix_items_name_key", "name_key"),
         Index("ix_items_kana_key", "kana_key"),
+        Index("ix_items_alias_key", "alias_key"),
         Index("ix_items_birth_date", "birth_date"),
     )
 
@@ -99,6 +100,16 @@ class Item(Base):
     kana_key: Mapped[str] = mapped_column(SEARCH_KEY)
     birth_date: Mapped[date] = mapped_column(Date)
     relationship_to_head: Mapped[str | None] = mapped_column(String(50))
+    #: 通称: a registered alias (foreign residents), searchable like the name (issue 14).
+    alias: Mapped[str | None] = mapped_column(String(100))
+    alias_key: Mapped[str | None] = mapped_column(SEARCH_KEY)
+    #: Event dates that retention rules may count from (SPEC §3 anchors, issue 14): a notice
+    #: sent to the person (お知らせ), and for unclaimed My Number cards the 交付通知書, its 再通知
+    #: and the card's expiry date.
+    notice_sent_on: Mapped[date | None] = mapped_column(Date)
+    first_notice_on: Mapped[date | None] = mapped_column(Date)
+    renotice_on: Mapped[date | None] = mapped_column(Date)
+    card_expires_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.IN_CUSTODY.value)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -147,3 +158,27 @@ class RetentionExtension(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[Item] = relationship(back_populates="extensions")
+
+
+class Protection(Base):
+    """A 支援措置 (DV・ストーカー等の被害者保護) flag on an item (issue 14): only the person may
+    collect it, with a photo ID; its address is masked; every opening asks for a purpose.
+
+    Placed and released by a records officer, with a reason and a review date; history kept.
+    """
+
+    __tablename__ = "protections"
+    __table_args__ = (Index("ix_protections_item_id_released_at", "item_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    #: When the flag is to be reviewed (支援措置の期間は1年、延長可).
+    review_on: Mapped[date] = mapped_column(Date)
+    placed_by: Mapped[str] = mapped_column(String(100))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[Item] = relationship()

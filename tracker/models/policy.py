@@ -16,7 +16,8 @@ class RetentionRule(Base):
 
     __tablename__ = "retention_rules"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({sql_in(RuleKind)})", name="kind"),
+        # later_of (issue 14) joins RuleKind with its rule class
+        CheckConstraint(f"kind IN ({sql_in(RuleKind)}, 'later_of')", name="kind"),
         CheckConstraint("returned_from <= returned_to", name="window"),
         CheckConstraint(
             "(kind = 'fixed' AND retain_until IS NOT NULL AND years IS NULL AND months IS NULL)"
@@ -26,7 +27,10 @@ class RetentionRule(Base):
             "     AND retain_until IS NULL AND years IS NULL)"
             " OR (kind = 'period_from' AND anchor IS NOT NULL AND period_count IS NOT NULL"
             "     AND period_count >= 0 AND period_unit IS NOT NULL"
-            "     AND retain_until IS NULL AND years IS NULL AND months IS NULL)",
+            "     AND retain_until IS NULL AND years IS NULL AND months IS NULL)"
+            " OR (kind = 'later_of' AND sub_rules IS NOT NULL AND retain_until IS NULL"
+            "     AND years IS NULL AND months IS NULL AND anchor IS NULL"
+            "     AND period_count IS NULL)",
             name="parameters",
         ),
         CheckConstraint(f"anchor IS NULL OR anchor IN ({sql_in(RuleAnchor)})", name="anchor"),
@@ -53,6 +57,11 @@ class RetentionRule(Base):
     #: ``register_event_on`` rules: the register outcomes they apply to, comma-separated codes
     #: (``deceased,emigrated``); empty: every outcome with an event date.
     register_outcomes: Mapped[str | None] = mapped_column(String(200))
+    #: The item kinds the rule applies to, comma-separated codes; empty: every kind (issue 14).
+    item_kinds: Mapped[str | None] = mapped_column(String(100))
+    #: ``later_of`` (issue 14): the sub-rules as canonical JSON (a list of rule objects without
+    #: label and window, in the shape of docs/rules-format.md).
+    sub_rules: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -20,6 +20,7 @@ from tracker.services import people
 KIND_LABELS = {
     ItemKind.NOTIFICATION_CARD: _l("通知カード"),
     ItemKind.NUMBER_NOTICE: _l("個人番号通知書"),
+    ItemKind.MYNUMBER_CARD: _l("未受領のマイナンバーカード"),
 }
 
 

@@ -580,6 +580,7 @@ AREAS: dict[str, Any] = {
     "register": _l("住基照合"),
     "remail": _l("再送付"),
     "stock_check": _l("棚卸"),
+    "protection": _l("支援措置"),
     "loss_report": _l("紛失報告書"),
 }
 
