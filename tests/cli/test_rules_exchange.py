@@ -53,9 +53,9 @@ def test_export_import_round_trip(database: Database, database_url: str, tmp_pat
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     dry = run(database_url, "rules", "import", str(path), "--dry-run")
-    assert dry.exit_code == 0 and "新規 1件、変更 1件、変更なし 2件" in dry.stdout
+    assert dry.exit_code == 0 and "新規 1件、変更 1件、変更なし 3件" in dry.stdout
     with database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(RetentionRule)) == 3
+        assert session.scalar(select(func.count()).select_from(RetentionRule)) == 4
     done = run(database_url, "rules", "import", str(path))
     assert done.exit_code == 0, done.output
     with database.session_scope() as session:
@@ -66,7 +66,7 @@ def test_export_import_round_trip(database: Database, database_url: str, tmp_pat
         ).all()
         assert actions.count("rule.change") == 1
     again = run(database_url, "rules", "import", str(path))
-    assert "新規 0件、変更 0件、変更なし 4件" in again.stdout
+    assert "新規 0件、変更 0件、変更なし 5件" in again.stdout
 
 
 def test_a_bad_file_writes_nothing_and_names_each_problem(
@@ -87,4 +87,4 @@ def test_a_bad_file_writes_nothing_and_names_each_problem(
         result.exit_code == 1 and "「死亡2」" in result.output and "重なっています" in result.output
     )
     with database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(RetentionRule)) == 1  # the seed
+        assert session.scalar(select(func.count()).select_from(RetentionRule)) == 2  # the seeds

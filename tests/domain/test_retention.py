@@ -366,6 +366,8 @@ def test_registry_and_fields_round_trip() -> None:
             "period_count",
             "period_unit",
             "register_outcomes",
+            "item_kinds",
+            "sub_rules",
         }
         assert isinstance(made, RULE_KINDS[RuleKind(str(fields["kind"]))])
         assert rule_from_fields(**fields) == made  # type: ignore[arg-type]

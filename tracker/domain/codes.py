@@ -284,6 +284,8 @@ class RuleKind(StrEnum):
     FISCAL_YEAR = "fiscal_year"
     MONTHS_AFTER = "months_after"
     PERIOD_FROM = "period_from"
+    #: Two or more sub-rules; the latest retain-until wins (issue 14).
+    LATER_OF = "later_of"
 
 
 class RuleAnchor(StrEnum):

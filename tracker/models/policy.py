@@ -16,8 +16,7 @@ class RetentionRule(Base):
 
     __tablename__ = "retention_rules"
     __table_args__ = (
-        # later_of (issue 14) joins RuleKind with its rule class
-        CheckConstraint(f"kind IN ({sql_in(RuleKind)}, 'later_of')", name="kind"),
+        CheckConstraint(f"kind IN ({sql_in(RuleKind)})", name="kind"),
         CheckConstraint("returned_from <= returned_to", name="window"),
         CheckConstraint(
             "(kind = 'fixed' AND retain_until IS NOT NULL AND years IS NULL AND months IS NULL)"
@@ -59,8 +58,9 @@ class RetentionRule(Base):
     register_outcomes: Mapped[str | None] = mapped_column(String(200))
     #: The item kinds the rule applies to, comma-separated codes; empty: every kind (issue 14).
     item_kinds: Mapped[str | None] = mapped_column(String(100))
-    #: ``later_of`` (issue 14): the sub-rules as canonical JSON (a list of rule objects without
-    #: label and window, in the shape of docs/rules-format.md).
+    #: ``later_of`` (issue 14): canonical JSON ``{"rules": [sub-rule, …], "cap_anchor": …}``,
+    #: sub-rules without label and window in the shape of docs/rules-format.md; ``cap_anchor``
+    #: (optional, ``card_expires_on``): "or that date, whichever is first".
     sub_rules: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -67,8 +67,9 @@ def flags_for(
         found.append("proxy")
     if envelope.intake_by == handover.clerk:
         found.append("same_clerk_as_intake")
-    rule = rule_for(envelope.returned_on, rules)
-    if rule is not None:
+    kind = items[0].kind if items else None
+    rule = rule_for(envelope.returned_on, rules, kind)
+    if rule is not None and rule.counts_from_return:
         until = rule.retain_until_for(envelope.returned_on)
         extensions = [e.retain_until for item in items for e in item.extensions]
         if extensions:

@@ -23,21 +23,25 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, not_, or_, select
+from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.domain.codes import AuditAction, ItemStatus, RuleAnchor, RuleKind
 from tracker.domain.retention import (
     ANCHORS,
+    CAP_ANCHORS,
     ItemFacts,
+    LaterOfRule,
     PeriodFromRule,
     Rule,
     check_no_overlap,
     deciding_rule,
     event_rules,
     ordinary_rules,
+    rule_for,
     rule_from_fields,
+    waiting_for,
 )
 from tracker.models import Envelope, Hold, Item, RetentionExtension, RetentionRule
 from tracker.models.lifecycle import RegisterResult
@@ -69,6 +73,8 @@ def to_rule(row: RetentionRule) -> Rule:
         period_count=row.period_count,
         period_unit=row.period_unit,
         register_outcomes=row.register_outcomes,
+        item_kinds=row.item_kinds,
+        sub_rules=row.sub_rules,
     )
 
 
@@ -82,6 +88,8 @@ PARAMETER_COLUMNS = (
     "period_count",
     "period_unit",
     "register_outcomes",
+    "item_kinds",
+    "sub_rules",
 )
 
 
@@ -98,6 +106,8 @@ def _rule_fields(rule_row: RetentionRule) -> dict[str, Any]:
         "period_count": rule_row.period_count,
         "period_unit": rule_row.period_unit,
         "register_outcomes": rule_row.register_outcomes,
+        "item_kinds": rule_row.item_kinds,
+        "sub_rules": rule_row.sub_rules,
     }
 
 
@@ -155,7 +165,7 @@ def cutoff(rule: Rule, as_of: date) -> date | None:
     because retain-until never decreases with the return date (true for every rule kind).
     Event rules have no cutoff on the return date: see :func:`event_cutoff`.
     """
-    if rule.is_event_rule:
+    if rule.is_event_rule or not rule.counts_from_return:
         return None
     low, high = rule.returned_from, rule.returned_to
     if not rule.retain_until_for(low) < as_of:
@@ -209,6 +219,80 @@ def _register_event(rule: PeriodFromRule, last: date) -> ColumnElement[bool]:
 ANCHOR_COLUMNS = {RuleAnchor.REGISTER_EVENT_ON: _register_event}
 assert set(ANCHOR_COLUMNS) == {a for a, spec in ANCHORS.items() if spec.per_item_event}
 
+#: For each anchor that is a date kept on the item (issue 14; ``AnchorSpec.item_date``): its
+#: column. A rule on it is ordinary for its window and kinds; items without the date wait.
+ITEM_DATE_COLUMNS: dict[RuleAnchor, Any] = {
+    RuleAnchor.NOTICE_SENT_ON: Item.notice_sent_on,
+    RuleAnchor.FIRST_NOTICE_ON: Item.first_notice_on,
+    RuleAnchor.RENOTICE_ON: Item.renotice_on,
+}
+assert set(ITEM_DATE_COLUMNS) == {a for a, spec in ANCHORS.items() if spec.item_date}
+#: The column of each ``later_of`` cap date (:data:`CAP_ANCHORS`).
+CAP_COLUMNS: dict[str, Any] = {"card_expires_on": Item.card_expires_on}
+assert set(CAP_COLUMNS) == set(CAP_ANCHORS)
+
+
+def _of_kind(rule: Rule, rules: Sequence[Rule]) -> ColumnElement[bool]:
+    """SQL: the rule decides for items of this kind: one of its kinds; for a rule listing no
+    kinds, every kind that no overlapping ordinary rule names on that return date (the
+    domain's :func:`rule_for`)."""
+    if rule.item_kinds:
+        return Item.kind.in_([k.value for k in rule.item_kinds])
+    named = [
+        and_(
+            Envelope.returned_on.between(other.returned_from, other.returned_to),
+            Item.kind.in_([k.value for k in other.item_kinds]),
+        )
+        for other in ordinary_rules(rules)
+        if other.item_kinds
+        and other.returned_from <= rule.returned_to
+        and rule.returned_from <= other.returned_to
+    ]
+    return not_(or_(*named)) if named else true()
+
+
+def _item_date_anchors(rule: Rule) -> list[RuleAnchor]:
+    """The item-date anchors an ordinary rule needs (its own, or its sub-rules')."""
+    parts = rule.sub_rules if isinstance(rule, LaterOfRule) else (rule,)
+    return [
+        part.anchor
+        for part in parts
+        if isinstance(part, PeriodFromRule) and part.anchor in ITEM_DATE_COLUMNS
+    ]
+
+
+def _covered(rule: Rule, rules: Sequence[Rule]) -> ColumnElement[bool]:
+    """SQL: the ordinary rule decides the item's date (window, kind, and every item date it
+    counts from present); an item in the window of its kind without a date waits."""
+    return and_(
+        Envelope.returned_on.between(rule.returned_from, rule.returned_to),
+        _of_kind(rule, rules),
+        *[ITEM_DATE_COLUMNS[a].is_not(None) for a in _item_date_anchors(rule)],
+    )
+
+
+def _part_due(part: Rule, as_of: date) -> ColumnElement[bool]:
+    """SQL: one rule (or sub-rule) has a retain-until before ``as_of`` (window not checked)."""
+    if part.counts_from_return:
+        last = cutoff(part, as_of)
+        return Envelope.returned_on <= last if last is not None else false()
+    assert isinstance(part, PeriodFromRule) and part.anchor in ITEM_DATE_COLUMNS
+    last = event_cutoff(part, as_of)
+    return ITEM_DATE_COLUMNS[part.anchor] <= last if last is not None else false()
+
+
+def _due(rule: Rule, as_of: date, rules: Sequence[Rule]) -> ColumnElement[bool]:
+    """SQL: the ordinary rule applies and its retain-until is before ``as_of``. Each part is a
+    prefix of its date (retain-until never decreases), so ``later_of`` is every sub-rule's
+    prefix — or, with a cap, the cap date before ``as_of``."""
+    if isinstance(rule, LaterOfRule):
+        due: ColumnElement[bool] = and_(*[_part_due(sub, as_of) for sub in rule.sub_rules])
+        if rule.cap_anchor is not None:
+            due = or_(due, CAP_COLUMNS[rule.cap_anchor] < as_of)
+    else:
+        due = _part_due(rule, as_of)
+    return and_(_covered(rule, rules), due)
+
 
 def _applies(rule: PeriodFromRule) -> ColumnElement[bool]:
     """SQL: the event rule applies to the item (window, anchor date, outcome), whatever D."""
@@ -232,9 +316,7 @@ def eligible_condition(rules: Sequence[Rule], as_of: date) -> ColumnElement[bool
     """SQL for SPEC §3's four conditions; ``Envelope`` must be joined to ``Item``."""
     windows: list[ColumnElement[bool]] = []
     for rule in ordinary_rules(rules):
-        last = cutoff(rule, as_of)
-        if last is not None:
-            windows.append(Envelope.returned_on.between(rule.returned_from, last))
+        windows.append(_due(rule, as_of, rules))
     for event_rule in event_rules(rules):
         last = event_cutoff(event_rule, as_of)
         if last is not None:
@@ -295,6 +377,11 @@ def eligible_select(rules: Sequence[Rule], as_of: date) -> Select[Any]:
             latest_extension.c.until,
             RegisterResult.outcome.label("register_outcome"),
             RegisterResult.event_on.label("register_event_on"),
+            Item.kind.label("item_kind"),
+            Item.notice_sent_on,
+            Item.first_notice_on,
+            Item.renotice_on,
+            Item.card_expires_on,
         )
         .join(Envelope, Envelope.id == Item.envelope_id)
         .outerjoin(latest_extension, latest_extension.c.item_id == Item.id)
@@ -312,6 +399,11 @@ def to_eligible(row: Any, rules: Sequence[Rule]) -> EligibleItem:
         returned_on=row.returned_on,
         register_outcome=row.register_outcome,
         register_event_on=row.register_event_on,
+        item_kind=row.item_kind,
+        notice_sent_on=row.notice_sent_on,
+        first_notice_on=row.first_notice_on,
+        renotice_on=row.renotice_on,
+        card_expires_on=row.card_expires_on,
     )
     applied = deciding_rule(facts, rules)
     assert applied is not None  # the row is eligible, so some rule applies
@@ -370,47 +462,93 @@ def custody_by_return_date(session: Session) -> list[tuple[date, int]]:
     return [(returned_on, int(count)) for returned_on, count in rows]
 
 
+def _gap_condition(rules: Sequence[Rule]) -> ColumnElement[bool]:
+    """SQL: an item in custody that no rule decides a date for (SPEC §3's gap), including
+    items whose rule waits for an item date they lack (issue 14)."""
+    covered = [_covered(r, rules) for r in ordinary_rules(rules)] + [
+        _applies(r) for r in event_rules(rules)
+    ]
+    return and_(
+        Item.status == ItemStatus.IN_CUSTODY.value,
+        not_(or_(*covered)) if covered else true(),
+    )
+
+
 def coverage_gaps(session: Session, rules: Sequence[Rule] | None = None, limit: int = 500):  # type: ignore[no-untyped-def]
-    """In-custody items whose return date no rule covers: never eligible, so shown to officers.
+    """In-custody items no rule decides a date for: never eligible, so shown to officers.
 
     Returns ``(count, (first, last) return date, up to `limit` rows)``. An event rule closes
-    the gap only for the items it applies to (with its register outcome and 異動日).
+    the gap only for the items it applies to (with its register outcome and 異動日); an item
+    whose ordinary rule waits for a date it lacks (再通知日 …) is in the gap
+    (:func:`gaps_by_kind` says which date).
     """
     rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
-    closed = event_closed_by_return_date(session, rules)
-    uncovered = [
-        (returned_on, count - closed.get(returned_on, 0))
-        for returned_on, count in custody_by_return_date(session)
-        if not any(rule.covers(returned_on) for rule in ordinary_rules(rules))
-        and count > closed.get(returned_on, 0)
-    ]
-    count = sum(n for _day, n in uncovered)
-    span = (
-        (min(d for d, _n in uncovered), max(d for d, _n in uncovered))
-        if uncovered
-        else (None, None)
-    )
+    gap = _gap_condition(rules)
+    count, first, last = session.execute(
+        select(func.count(), func.min(Envelope.returned_on), func.max(Envelope.returned_on))
+        .select_from(Item)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(gap)
+    ).one()
     rows: list[Any] = []
-    if limit and uncovered:
-        covered = [
-            Envelope.returned_on.between(r.returned_from, r.returned_to)
-            for r in ordinary_rules(rules)
-        ] + [_applies(r) for r in event_rules(rules)]
+    if limit and count:
         rows = list(
             session.execute(
                 select(
-                    Item.id, Item.control_no, Envelope.id.label("envelope_id"), Envelope.returned_on
+                    Item.id,
+                    Item.control_no,
+                    Envelope.id.label("envelope_id"),
+                    Envelope.returned_on,
+                    Item.kind,
                 )
                 .join(Envelope, Envelope.id == Item.envelope_id)
-                .where(
-                    Item.status == ItemStatus.IN_CUSTODY.value,
-                    not_(or_(*covered)) if covered else Item.id.is_not(None),
-                )
+                .where(gap)
                 .order_by(Envelope.returned_on, Item.control_no)
                 .limit(limit)
             ).all()
         )
-    return count, span, rows
+    return int(count or 0), (first, last), rows
+
+
+@dataclass(frozen=True)
+class GapGroup:
+    """Items in the coverage gap of one item kind, and what they wait for."""
+
+    item_kind: str
+    #: The item dates they lack under their rule (``再通知日``); empty: no rule covers them.
+    waiting_for: tuple[str, ...]
+    total: int
+
+
+def gaps_by_kind(session: Session, rules: Sequence[Rule] | None = None) -> list[GapGroup]:
+    """The coverage gap per item kind (issue 14), split by the dates the items wait for: one
+    aggregate over the gap, by kind, return date and which item dates are missing."""
+    rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
+    flags = [ITEM_DATE_COLUMNS[a].is_(None) for a in ITEM_DATE_COLUMNS]
+    rows = session.execute(
+        select(Item.kind, Envelope.returned_on, *flags, func.count())
+        .select_from(Item)
+        .join(Envelope, Envelope.id == Item.envelope_id)
+        .where(_gap_condition(rules))
+        .group_by(Item.kind, Envelope.returned_on, *flags)
+    ).all()
+    counts: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    placeholder = date(2000, 1, 1)  # only whether a date is there matters here
+    for kind, returned_on, *rest in rows:
+        missing, total = rest[:-1], rest[-1]
+        dates: list[date | None] = [None if gone else placeholder for gone in missing]
+        facts = ItemFacts(
+            ItemStatus.IN_CUSTODY.value,
+            False,
+            returned_on,
+            item_kind=kind,
+            notice_sent_on=dates[0],
+            first_notice_on=dates[1],
+            renotice_on=dates[2],
+        )
+        waiting = waiting_for(facts, rules)
+        counts[(kind, tuple(waiting[1]) if waiting else ())] += int(total)
+    return [GapGroup(kind, waits, n) for (kind, waits), n in sorted(counts.items())]
 
 
 def event_closed_by_return_date(session: Session, rules: Sequence[Rule]) -> Counter[date]:
@@ -437,6 +575,22 @@ def event_closed_by_return_date(session: Session, rules: Sequence[Rule]) -> Coun
     return Counter({returned_on: int(count) for returned_on, count in rows})
 
 
+def custody_by_return_date_and_kind(session: Session) -> list[tuple[tuple[date, str], int]]:
+    """In-custody items per (return date, item kind), counted per envelope first."""
+    per_envelope = (
+        select(Item.envelope_id, Item.kind, func.count().label("n"))
+        .where(Item.status == ItemStatus.IN_CUSTODY.value)
+        .group_by(Item.envelope_id, Item.kind)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Envelope.returned_on, per_envelope.c.kind, func.sum(per_envelope.c.n))
+        .join(per_envelope, per_envelope.c.envelope_id == Envelope.id)
+        .group_by(Envelope.returned_on, per_envelope.c.kind)
+    )
+    return [((returned_on, kind), int(count)) for returned_on, kind, count in rows]
+
+
 def calendar(
     session: Session, today: date, months: int = 12, rules: Sequence[Rule] | None = None
 ) -> list[tuple[date, int]]:
@@ -449,8 +603,9 @@ def calendar(
     """
     rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
     first_month = today.replace(day=1)
-    per_date: Counter[date] = Counter(dict(custody_by_return_date(session)))
+    per_date: Counter[tuple[date, str]] = Counter(dict(custody_by_return_date_and_kind(session)))
     events = event_rules(rules)
+    by_item_date = [r for r in ordinary_rules(rules) if not r.counts_from_return]
     special = session.execute(
         select(
             Item.id,
@@ -459,6 +614,11 @@ def calendar(
             _active_hold().label("held"),
             RegisterResult.outcome,
             RegisterResult.event_on,
+            Item.kind,
+            Item.notice_sent_on,
+            Item.first_notice_on,
+            Item.renotice_on,
+            Item.card_expires_on,
         )
         .select_from(Item)
         .join(Envelope, Envelope.id == Item.envelope_id)
@@ -470,28 +630,50 @@ def calendar(
                 RetentionExtension.id.is_not(None),
                 _active_hold(),
                 *[_applies(r) for r in events],
+                *[
+                    and_(
+                        Envelope.returned_on.between(r.returned_from, r.returned_to),
+                        _of_kind(r, rules),
+                    )
+                    for r in by_item_date
+                ],
             ),
         )
-        .group_by(Item.id, Envelope.returned_on, RegisterResult.outcome, RegisterResult.event_on)
+        .group_by(
+            Item.id,
+            Envelope.returned_on,
+            RegisterResult.outcome,
+            RegisterResult.event_on,
+            Item.kind,
+            Item.notice_sent_on,
+            Item.first_notice_on,
+            Item.renotice_on,
+            Item.card_expires_on,
+        )
     ).all()
     counts: Counter[date] = Counter()
     ordinary = ordinary_rules(rules)
-    for _item, returned_on, until, held, outcome, event_on in special:
-        per_date[returned_on] -= 1  # counted below instead, or not at all when held
+    for _item, returned_on, until, held, outcome, event_on, kind, *dates in special:
+        per_date[(returned_on, kind)] -= 1  # counted below instead, or not at all when held
         facts = ItemFacts(
             ItemStatus.IN_CUSTODY.value,
             False,
             returned_on,
             register_outcome=outcome,
             register_event_on=event_on,
+            item_kind=kind,
+            notice_sent_on=dates[0],
+            first_notice_on=dates[1],
+            renotice_on=dates[2],
+            card_expires_on=dates[3],
         )
         applied = deciding_rule(facts, rules)
         if applied is not None and not held:
             effective = max(applied.retain_until, until or returned_on)
             counts[_month(effective + timedelta(days=1), first_month)] += 1
-    for returned_on, count in per_date.items():
-        rule = next((r for r in ordinary if r.covers(returned_on)), None)
-        if rule is not None and count:
+    for (returned_on, kind), count in per_date.items():
+        rule = rule_for(returned_on, ordinary, kind)
+        if rule is not None and count and rule.counts_from_return:
             eligible_month = _month(
                 rule.retain_until_for(returned_on) + timedelta(days=1), first_month
             )

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.codes import PeriodUnit, RuleKind
 from tracker.domain.retention import (
+    LaterOfRule,
     PeriodFromRule,
     Rule,
     RuleError,
     check_no_overlap,
     rule_from_fields,
+    sub_rule_to_json,
 )
 from tracker.domain.wareki import parse_date
 from tracker.models import RetentionRule
@@ -33,7 +35,18 @@ from tracker.services.transitions import serialise
 FORMAT = "tracker-retention-rules"
 VERSION = 1
 _WINDOW = ("label", "kind", "returned_from", "returned_to")
-_KNOWN = {*_WINDOW, "retain_until", "years", "months", "anchor", "period", "register_outcomes"}
+_KNOWN = {
+    *_WINDOW,
+    "retain_until",
+    "years",
+    "months",
+    "anchor",
+    "period",
+    "register_outcomes",
+    "item_kinds",
+    "rules",
+    "cap_anchor",
+}
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
@@ -45,7 +58,11 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         "returned_to": rule.returned_to.isoformat(),
     }
     fields = rule.as_fields()
-    if isinstance(rule, PeriodFromRule):
+    if isinstance(rule, LaterOfRule):
+        out["rules"] = [sub_rule_to_json(sub) for sub in rule.sub_rules]
+        if rule.cap_anchor is not None:
+            out["cap_anchor"] = rule.cap_anchor
+    elif isinstance(rule, PeriodFromRule):
         out["anchor"] = rule.anchor.value
         out["period"] = {rule.period_unit.value: rule.period_count}
         if rule.register_outcomes:
@@ -56,6 +73,8 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         for name in ("years", "months"):
             if fields[name] is not None:
                 out[name] = fields[name]
+    if rule.item_kinds:
+        out["item_kinds"] = [k.value for k in rule.item_kinds]
     return out
 
 
@@ -109,6 +128,20 @@ def rule_from_json(entry: object) -> Rule:
     ):
         problems.append("異動区分（register_outcomes）はコードの配列で指定してください")
         outcomes = None
+    kinds = entry.get("item_kinds")
+    if kinds is not None and not (
+        isinstance(kinds, list) and all(isinstance(k, str) for k in kinds)
+    ):
+        problems.append("通知物の種別（item_kinds）はコードの配列で指定してください")
+        kinds = None
+    subs = entry.get("rules")
+    if subs is not None and not isinstance(subs, list):
+        problems.append("副基準（rules）は配列で指定してください")
+        subs = None
+    cap = entry.get("cap_anchor")
+    if cap is not None and not isinstance(cap, str):
+        problems.append("上限日（cap_anchor）はコードで指定してください")
+        cap = None
     if problems or returned_from is None or returned_to is None:
         named = f"「{label}」" if label else ""
         raise RuleError(f"廃棄基準{named}が正しくありません: " + " / ".join(problems))
@@ -124,6 +157,9 @@ def rule_from_json(entry: object) -> Rule:
         period_count=count,
         period_unit=unit,
         register_outcomes=outcomes,
+        item_kinds=kinds,
+        sub_rules=subs,
+        cap_anchor=cap,
     )
 
 
@@ -141,10 +177,10 @@ def import_rules(
 ) -> ImportReport:
     """Check the whole file, then create or change its rules (all or nothing)."""
     report = ImportReport()
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format", FORMAT) != FORMAT:
         report.errors.append(f'ファイルの形式が違います（"format": "{FORMAT}" が必要です）')
         return report
-    if data.get("version") != VERSION:
+    if data.get("version", VERSION) != VERSION:
         report.errors.append(f"版（version）{data.get('version')!r} は読めません（{VERSION} のみ）")
         return report
     entries = data.get("rules")

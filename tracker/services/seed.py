@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, RuleKind
+from tracker.domain.codes import AuditAction, ItemKind, RuleKind
 from tracker.domain.identity import default_policy
+from tracker.domain.retention import RuleError, check_no_overlap, rule_from_fields
 from tracker.models import IdentityPolicy, Location, RetentionRule
 from tracker.services import audit
 
@@ -22,8 +23,47 @@ DEFAULT_LOCATIONS: tuple[tuple[str, str], ...] = (
     ("KITA", "北区役所"),
 )
 
-#: SPEC §3: the seed rule, present in every new database.
+#: SPEC §3: the seed rule, present in every new database. It lists no item kinds, so it covers
+#: every kind no overlapping rule names: the unclaimed-card rule below takes ``mynumber_card``
+#: items, the seed rule keeps the notification cards and notices (docs/retention.md).
 SEED_RULE_LABEL = "平成30年度返戻分"
+
+#: Issue 14 part 5: unclaimed My Number cards are kept until the later of 再通知 + 3 months and
+#: 交付通知書 + 12 months, or the card's expiry, whichever is first (三股町, 須恵町).
+CARD_RULE_LABEL = "未受領のマイナンバーカード"
+
+
+def card_rule_fields() -> dict[str, object]:
+    """The seeded rule for ``mynumber_card`` items, as :func:`rule_from_fields` takes it."""
+    return {
+        "kind": RuleKind.LATER_OF.value,
+        "label": CARD_RULE_LABEL,
+        "returned_from": date(2016, 1, 1),
+        "returned_to": date(2099, 12, 31),
+        "item_kinds": [ItemKind.MYNUMBER_CARD.value],
+        "sub_rules": [
+            {"kind": "period_from", "anchor": "renotice_on", "period": {"months": 3}},
+            {"kind": "period_from", "anchor": "first_notice_on", "period": {"months": 12}},
+        ],
+        "cap_anchor": "card_expires_on",
+    }
+
+
+def _seed_card_rule(session: Session) -> str | None:
+    """Add the unclaimed-card rule when missing and it fits the rules in place (an office
+    that already wrote its own rule for these cards keeps it; nothing is added then)."""
+    from tracker.services import retention  # seed is imported by retention's callers
+
+    if session.scalar(select(RetentionRule.id).where(RetentionRule.label == CARD_RULE_LABEL)):
+        return None
+    rule = rule_from_fields(**card_rule_fields())  # type: ignore[arg-type]
+    stored = retention.load_rules(session)
+    try:
+        check_no_overlap([*(s.rule for s in stored), rule])
+    except RuleError:  # an office's own rules name these cards: leave them be
+        return None
+    session.add(RetentionRule(**rule.as_fields(), created_by=SEED_ACTOR))
+    return f"retention rule: {CARD_RULE_LABEL}"
 
 
 #: ``created_by`` of the rows a new database starts with (shown as 「システム（初期設定）」);
@@ -54,7 +94,11 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
                 created_by=SEED_ACTOR,
             )
         )
+        session.flush()
         added.append(f"retention rule: {SEED_RULE_LABEL}")
+    card_rule = _seed_card_rule(session)
+    if card_rule is not None:
+        added.append(card_rule)
     if session.scalar(select(func.count()).select_from(IdentityPolicy)) == 0:
         session.add(
             IdentityPolicy(

@@ -123,9 +123,7 @@ def dashboard(session: Session, today: date) -> Dashboard:
             )
         ],
         open_batches=open_batches(session),
-        coverage_gaps=coverage_gap_count(
-            custody, rules, retention.event_closed_by_return_date(session, rules)
-        ),
+        coverage_gaps=retention.coverage_gaps(session, rules, limit=0)[0],
     )
 
 

@@ -11,7 +11,13 @@ the database row, the form and the audit entry all go through :func:`rule_from_f
 * ``months_after`` — the last day of the m-th month after R's month (m = 0: R's own month end);
 * ``period_from``  — a period of N days, months or years counted by 民法 140–143 from an anchor
   date: the return date, or an event only some items have (``register_event_on``, the 異動日 of
-  a resident-register result; an *event rule*, see :func:`deciding_rule`).
+  a resident-register result; an *event rule*, see :func:`deciding_rule`), or a date kept on
+  the item (``notice_sent_on``, ``first_notice_on``, ``renotice_on``: an item without it waits);
+* ``later_of``     — two or more sub-rules, the latest date wins; optionally capped by the
+  card's expiry (``cap_anchor: card_expires_on``: "whichever is first").
+
+Every rule may be limited to item kinds (``item_kinds``; none: every kind); ordinary rules
+whose windows overlap must not share an item kind.
 
 An item is disposal-eligible as of D iff it is in custody, has no active hold, some rule covers
 its return date, and D > max(the rule's retain-until, the item's extension) (:func:`eligibility`).
@@ -51,17 +57,25 @@ from tracker.domain.retention.eligibility import (
     eligibility,
     eligible_from,
     in_coverage_gap,
+    waiting_for,
 )
 from tracker.domain.retention.kinds import (
     RULE_KINDS,
     SEED_RULE,
     FiscalYearRule,
     FixedRule,
+    LaterOfRule,
     MonthsAfterRule,
     PeriodFromRule,
     Rule,
 )
-from tracker.domain.retention.periods import ANCHORS, AnchorSpec, period_end, period_text
+from tracker.domain.retention.periods import (
+    ANCHORS,
+    CAP_ANCHORS,
+    AnchorSpec,
+    period_end,
+    period_text,
+)
 from tracker.domain.retention.rules import (
     MAX_MONTHS,
     MAX_YEARS,
@@ -71,10 +85,13 @@ from tracker.domain.retention.rules import (
     ordinary_rules,
     rule_for,
     rule_from_fields,
+    sub_rule_from_json,
+    sub_rule_to_json,
 )
 
 __all__ = [
     "ANCHORS",
+    "CAP_ANCHORS",
     "MAX_MONTHS",
     "MAX_YEARS",
     "RULE_KINDS",
@@ -86,6 +103,7 @@ __all__ = [
     "FiscalYearRule",
     "FixedRule",
     "ItemFacts",
+    "LaterOfRule",
     "MonthsAfterRule",
     "PeriodFromRule",
     "Rule",
@@ -104,4 +122,7 @@ __all__ = [
     "period_text",
     "rule_for",
     "rule_from_fields",
+    "sub_rule_from_json",
+    "sub_rule_to_json",
+    "waiting_for",
 ]

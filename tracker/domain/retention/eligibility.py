@@ -39,6 +39,13 @@ class ItemFacts:
     register_outcome: str | None = None
     #: Its 異動日 (the ``register_event_on`` anchor), if the result has one.
     register_event_on: date | None = None
+    #: The item's kind (an :class:`ItemKind` value); ``None``: only rules for every kind apply.
+    item_kind: str | None = None
+    #: Event dates on the item (issue 14 anchors), and the card's expiry (a ``later_of`` cap).
+    notice_sent_on: date | None = None
+    first_notice_on: date | None = None
+    renotice_on: date | None = None
+    card_expires_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,10 @@ def deciding_rule(facts: ItemFacts, rules: Iterable[Rule]) -> Applied | None:
     """
     rules = list(rules)
     best: Applied | None = None
-    ordinary = rule_for(facts.returned_on, rules)
-    if ordinary is not None:
-        best = Applied(ordinary, ordinary.retain_until_for(facts.returned_on), None)
+    ordinary = rule_for(facts.returned_on, rules, facts.item_kind)
+    until_by_ordinary = ordinary.retain_until_of(facts) if ordinary is not None else None
+    if ordinary is not None and until_by_ordinary is not None:
+        best = Applied(ordinary, until_by_ordinary, None)
     for rule in sorted(event_rules(rules), key=lambda r: r.label):
         until = rule.retain_until_of(facts)
         if until is not None and (best is None or until < best.retain_until):
@@ -114,9 +122,16 @@ def eligibility(facts: ItemFacts, rules: Iterable[Rule], as_of: date) -> Decisio
         reasons.append(f"{status}のため保管中ではありません")
     if facts.has_active_hold:
         reasons.append("保留中です（保留を解除するまで廃棄できません）")
+    rules = list(rules)
     applied = deciding_rule(facts, rules)
     retain_until: date | None = None
-    if applied is None:
+    waiting = waiting_for(facts, rules)
+    if applied is None and waiting:
+        reasons.append(
+            f"{'・'.join(waiting[1])}が未登録のため保管期限が決まりません"
+            f"（廃棄基準「{waiting[0].label}」）"
+        )
+    elif applied is None:
         reasons.append(
             f"返戻日 {date_text(facts.returned_on)}（{facts.returned_on.isoformat()}）に該当する"
             "廃棄基準がありません（基準の空白）"
@@ -132,16 +147,28 @@ def eligibility(facts: ItemFacts, rules: Iterable[Rule], as_of: date) -> Decisio
             )
     return Decision(
         reasons=tuple(reasons),
-        rule=applied.rule if applied else None,
+        rule=applied.rule if applied else (waiting[0] if waiting else None),
         retain_until=retain_until,
         reason=applied.reason if applied else None,
     )
+
+
+def waiting_for(facts: ItemFacts, rules: Iterable[Rule]) -> tuple[Rule, list[str]] | None:
+    """The ordinary rule covering the item that waits for item dates it lacks (issue 14: an
+    unclaimed card without its 再通知日), with the Japanese names of those dates; ``None``
+    when no covering rule waits."""
+    rule = rule_for(facts.returned_on, rules, facts.item_kind)
+    if rule is None:
+        return None
+    missing = rule.missing_dates(facts)
+    return (rule, missing) if missing else None
 
 
 def in_coverage_gap(facts: ItemFacts, rules: Iterable[Rule]) -> bool:
     """An item in custody whose return date no rule covers: listed in the gap report (SPEC §3).
 
     An event rule closes the gap only for the items it applies to (with its outcome and date).
+    An item whose rule waits for a date it lacks (:func:`waiting_for`) is in the gap too.
     """
     return facts.status == ItemStatus.IN_CUSTODY and deciding_rule(facts, rules) is None
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from tracker.domain.codes import PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
+from tracker.domain.codes import ItemKind, PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
+from tracker.domain.records import ITEM_KIND_LABELS as _KIND_NAMES
 from tracker.domain.retention.dates import date_text, fiscal_year_of, month_end, span_text
-from tracker.domain.retention.periods import ANCHORS, period_end, period_text
+from tracker.domain.retention.periods import ANCHORS, CAP_ANCHORS, period_end, period_text
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,42 @@ class Rule(ABC):
     label: str
     returned_from: date
     returned_to: date
+    #: The item kinds the rule applies to (issue 14); empty: every kind.
+    item_kinds: tuple[ItemKind, ...] = field(default=(), kw_only=True)
 
     def covers(self, returned_on: date) -> bool:
         """Whether the return date lies in the window; both ends are included."""
         return self.returned_from <= returned_on <= self.returned_to
+
+    def applies_to_kind(self, item_kind: str | None) -> bool:
+        """Whether the rule may apply to items of this kind (no kinds listed: every kind; an
+        unknown kind, ``None``, only to rules for every kind). Which of the rules covering a
+        return date decides is :func:`tracker.domain.retention.rule_for`'s choice: a rule
+        naming the kind wins over a rule for every kind."""
+        return not self.item_kinds or item_kind in self.item_kinds
+
+    def applies_to(self, facts: Any) -> bool:
+        """Window and item kind (the rule may still wait for an anchor date)."""
+        return self.covers(facts.returned_on) and self.applies_to_kind(
+            getattr(facts, "item_kind", None)
+        )
+
+    @property
+    def counts_from_return(self) -> bool:
+        """Whether the retain-until date follows from the return date alone (then it never
+        decreases as the return date increases, and SQL may cut the window at one date)."""
+        return True
+
+    def missing_dates(self, facts: Any) -> list[str]:
+        """The Japanese names of the item dates the rule needs and the item lacks (an item
+        waiting for them is not eligible under the rule and shows in the gap report)."""
+        return []
+
+    def kinds_text(self) -> str:
+        """``（未受領のマイナンバーカード）``; empty for a rule on every kind."""
+        if not self.item_kinds:
+            return ""
+        return "（" + "・".join(_KIND_NAMES[k] for k in self.item_kinds) + "）"
 
     @property
     def is_event_rule(self) -> bool:
@@ -47,7 +80,7 @@ class Rule(ABC):
         """The retain-until date of an item (an ``ItemFacts``) under this rule, or ``None``
         when the rule does not apply to it (return date outside the window; for an event rule,
         no date for its anchor or an outcome it does not list)."""
-        if not self.covers(facts.returned_on):
+        if not self.applies_to(facts):
             return None
         return self.retain_until_for(facts.returned_on)
 
@@ -65,8 +98,8 @@ class Rule(ABC):
         """How the retain-until date follows from the return date, in Japanese."""
 
     def window_text(self) -> str:
-        """``平成30年4月1日〜平成31年3月31日に返戻``."""
-        return f"{span_text(self.returned_from, self.returned_to)}に返戻"
+        """``平成30年4月1日〜平成31年3月31日に返戻``, with the item kinds when limited."""
+        return f"{span_text(self.returned_from, self.returned_to)}に返戻{self.kinds_text()}"
 
     def describe(self) -> str:
         """The rule in one Japanese sentence, for lists, the audit log and the certificate.
@@ -75,7 +108,7 @@ class Rule(ABC):
         whose whole window maps to one date says so at the end.
         """
         text = f"{self.window_text()} → {self._rule_text()}"
-        if not isinstance(self, FixedRule):
+        if not isinstance(self, FixedRule) and self.counts_from_return:
             first = self.retain_until_for(self.returned_from)
             if first == self.retain_until_for(self.returned_to):
                 text += f"（この期間の返戻分はすべて{date_text(first)}まで）"
@@ -95,7 +128,9 @@ class Rule(ABC):
             "period_count": None,
             "period_unit": None,
             "register_outcomes": None,
+            "sub_rules": None,
             **self._parameter(),
+            "item_kinds": ",".join(k.value for k in self.item_kinds) or None,
         }
 
     @abstractmethod
@@ -184,12 +219,22 @@ class PeriodFromRule(Rule):
     def is_event_rule(self) -> bool:
         return ANCHORS[self.anchor].per_item_event
 
+    @property
+    def counts_from_return(self) -> bool:
+        return self.anchor is RuleAnchor.RETURNED_ON
+
+    def missing_dates(self, facts: Any) -> list[str]:
+        spec = ANCHORS[self.anchor]
+        if spec.item_date and self.applies_to(facts) and self.anchor_date(facts) is None:
+            return [spec.label]
+        return []
+
     def end_of_period(self, anchor_date: date) -> date:
         """The last day of custody counted from ``anchor_date``."""
         return period_end(anchor_date, self.period_count, self.period_unit)
 
     def retain_until_for(self, returned_on: date) -> date:
-        if self.is_event_rule:
+        if not self.counts_from_return:
             raise ValueError(
                 f"rule {self.label!r} counts from {self.anchor.value}, not the return date"
             )
@@ -197,7 +242,7 @@ class PeriodFromRule(Rule):
 
     def anchor_date(self, facts: Any) -> date | None:
         """The item's date this rule counts from, or ``None`` when the rule does not apply."""
-        if not self.covers(facts.returned_on):
+        if not self.applies_to(facts):
             return None
         spec = ANCHORS[self.anchor]
         if (
@@ -237,13 +282,14 @@ class PeriodFromRule(Rule):
         period = period_text(self.period_count, self.period_unit)
         if not self.is_event_rule:
             return f"{subject}から{period}（満了日まで保管）"
+        # (an event rule: register_event_on)
         if self.period_unit is PeriodUnit.DAYS:
             after = "翌日" if self.period_count == 0 else f"{self.period_count + 1}日後"
             return f"{subject}から{period}（{spec.label}の{after}から廃棄可）"
         return f"{subject}から{period}（満了日の翌日から廃棄可）"
 
     def describe(self) -> str:
-        if self.is_event_rule:  # per item, from its event: no single date for the window
+        if not self.counts_from_return:  # per item, from its event: no single date
             return f"{self.window_text()} → {self._rule_text()}"
         return super().describe()
 
@@ -256,12 +302,82 @@ class PeriodFromRule(Rule):
         }
 
 
+@dataclass(frozen=True)
+class LaterOfRule(Rule):
+    """``later_of`` (issue 14): two or more sub-rules; the latest retain-until wins.
+
+    An item missing the anchor date of any sub-rule is not eligible (it waits for that date).
+    ``cap_anchor`` (optional, :data:`CAP_ANCHORS`: ``card_expires_on``) caps the result: kept
+    until the later-of date **or** that date, whichever is first (an item without the cap date
+    is not capped). Sub-rules carry the parent's label and window; they are never stored alone.
+    """
+
+    kind: ClassVar[RuleKind] = RuleKind.LATER_OF
+
+    sub_rules: tuple[Rule, ...]
+    cap_anchor: str | None = None
+
+    @property
+    def counts_from_return(self) -> bool:
+        return self.cap_anchor is None and all(r.counts_from_return for r in self.sub_rules)
+
+    def missing_dates(self, facts: Any) -> list[str]:
+        if not self.applies_to(facts):
+            return []
+        return [name for sub in self.sub_rules for name in sub.missing_dates(facts)]
+
+    def latest_of_subs(self, facts: Any) -> date | None:
+        """The latest sub-rule date, before any cap; ``None`` when a date is missing."""
+        found = [sub.retain_until_of(facts) for sub in self.sub_rules]
+        if any(day is None for day in found):
+            return None
+        return max(day for day in found if day is not None)
+
+    def cap_date(self, facts: Any) -> date | None:
+        if self.cap_anchor is None:
+            return None
+        found = getattr(facts, CAP_ANCHORS[self.cap_anchor][1], None)
+        return found if isinstance(found, date) else None
+
+    def retain_until_of(self, facts: Any) -> date | None:
+        if not self.applies_to(facts):
+            return None
+        latest = self.latest_of_subs(facts)
+        if latest is None:
+            return None
+        cap = self.cap_date(facts)
+        return latest if cap is None or cap >= latest else cap
+
+    def retain_until_for(self, returned_on: date) -> date:
+        if not self.counts_from_return:
+            raise ValueError(f"rule {self.label!r} counts from item dates, not the return date")
+        return max(sub.retain_until_for(returned_on) for sub in self.sub_rules)
+
+    def _rule_text(self) -> str:
+        parts = "、".join(sub._rule_text().split("（")[0] for sub in self.sub_rules)
+        text = f"{parts}のうち遅い日まで保管"
+        if self.cap_anchor is not None:
+            text += f"（ただし{CAP_ANCHORS[self.cap_anchor][0]}が先に来ればその日まで）"
+        return text
+
+    def describe(self) -> str:
+        if not self.counts_from_return:
+            return f"{self.window_text()} → {self._rule_text()}"
+        return super().describe()
+
+    def _parameter(self) -> dict[str, object]:
+        from tracker.domain.retention.rules import sub_rules_json  # the JSON shape lives there
+
+        return {"sub_rules": sub_rules_json(self)}
+
+
 #: The registry of rule kinds (CTFd's ``FLAG_CLASSES`` shape): kind → class.
 RULE_KINDS: Mapping[RuleKind, type[Rule]] = {
     RuleKind.FIXED: FixedRule,
     RuleKind.FISCAL_YEAR: FiscalYearRule,
     RuleKind.MONTHS_AFTER: MonthsAfterRule,
     RuleKind.PERIOD_FROM: PeriodFromRule,
+    RuleKind.LATER_OF: LaterOfRule,
 }
 
 #: SPEC §3: the seed rule present in every new database (熊本市: 平成30年度の返戻分).

@@ -13,7 +13,9 @@ Anchors are data (:data:`ANCHORS`): what each is called in Japanese and which fa
 (:class:`tracker.domain.retention.ItemFacts` field) holds the date. ``returned_on`` is the
 envelope's return date, which every item has; ``register_event_on`` is the 異動日 of the item's
 resident-register result, which only some items have, so a rule anchored on it applies only to
-those (and may be limited to some register outcomes). Issue 14 adds anchors here.
+those (and may be limited to some register outcomes). ``notice_sent_on``, ``first_notice_on`` and
+``renotice_on`` (issue 14) are dates on the item: a rule on them is ordinary (it covers its window
+for its item kinds) but an item without the date waits (not eligible, in the gap report).
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ class AnchorSpec:
     per_item_event: bool
     #: Whether a rule on this anchor may be limited to resident-register outcomes.
     register_outcomes: bool = False
+    #: Whether the date is kept on the item and may be missing (issue 14: お知らせ, 交付通知書,
+    #: 再通知). The rule stays an ordinary rule for its window and item kinds, but an item
+    #: without the date is not eligible under it: the coverage-gap report lists it as waiting
+    #: for that date.
+    item_date: bool = False
 
 
 #: Every anchor a ``period_from`` rule may count from (SPEC §3). Adding one is adding a row
@@ -72,4 +79,20 @@ ANCHORS: Mapping[RuleAnchor, AnchorSpec] = {
     RuleAnchor.REGISTER_EVENT_ON: AnchorSpec(
         "異動日", "register_event_on", per_item_event=True, register_outcomes=True
     ),
+    RuleAnchor.NOTICE_SENT_ON: AnchorSpec(
+        "お知らせ送付日", "notice_sent_on", per_item_event=False, item_date=True
+    ),
+    RuleAnchor.FIRST_NOTICE_ON: AnchorSpec(
+        "交付通知書送付日", "first_notice_on", per_item_event=False, item_date=True
+    ),
+    RuleAnchor.RENOTICE_ON: AnchorSpec(
+        "再通知日", "renotice_on", per_item_event=False, item_date=True
+    ),
+}
+
+#: Dates that may cap a ``later_of`` rule ("…, or the card's expiry, whichever is first"):
+#: code → (Japanese name, :class:`ItemFacts` field). The item is kept until the earlier of the
+#: later-of date and this date; an item without the date is simply not capped.
+CAP_ANCHORS: Mapping[str, tuple[str, str]] = {
+    "card_expires_on": ("カードの有効期限", "card_expires_on"),
 }

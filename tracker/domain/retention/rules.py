@@ -4,21 +4,25 @@ dates (:func:`check_no_overlap`), and the one rule that covers a return date (:f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from itertools import combinations
+from typing import Any
 
-from tracker.domain.codes import PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
+from tracker.domain.codes import ItemKind, PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
 from tracker.domain.errors import InputError
 from tracker.domain.retention.dates import date_text, span_text
 from tracker.domain.retention.kinds import (
     FiscalYearRule,
     FixedRule,
+    LaterOfRule,
     MonthsAfterRule,
     PeriodFromRule,
     Rule,
 )
-from tracker.domain.retention.periods import ANCHORS
+from tracker.domain.retention.periods import ANCHORS, CAP_ANCHORS
 
 #: Upper bounds on a rule's parameter: anything beyond is a typing slip, not a policy.
 MAX_YEARS = 30
@@ -45,7 +49,10 @@ _KIND_LABELS = {
     RuleKind.FISCAL_YEAR: "年度末基準",
     RuleKind.MONTHS_AFTER: "返戻月基準",
     RuleKind.PERIOD_FROM: "期間計算",
+    RuleKind.LATER_OF: "遅い方",
 }
+#: A ``later_of`` rule has at least two and (a typing-slip bound) at most this many sub-rules.
+MAX_SUB_RULES = 5
 
 
 def rule_from_fields(
@@ -60,8 +67,15 @@ def rule_from_fields(
     period_count: int | None = None,
     period_unit: PeriodUnit | str | None = None,
     register_outcomes: str | Sequence[str] | None = None,
+    item_kinds: str | Sequence[str] | None = None,
+    sub_rules: str | Sequence[object] | None = None,
+    cap_anchor: str | None = None,
 ) -> Rule:
     """Check a rule as a records officer entered it (or as stored) and build it.
+
+    ``item_kinds``: ItemKind codes (a list or comma-separated; empty: every kind).
+    ``later_of``: ``sub_rules`` is a list of sub-rule objects in the rules-file shape
+    (docs/rules-format.md; or its stored JSON), ``cap_anchor`` optionally ``card_expires_on``.
 
     Raises :class:`RuleError` naming every problem at once: unknown kind, empty or long label,
     a window that ends before it starts, a missing parameter or one of another kind, a
@@ -91,18 +105,51 @@ def rule_from_fields(
         )
         window_ok = False
 
-    if rule_kind is RuleKind.PERIOD_FROM:
-        return _period_from(
+    kinds = _item_kinds(item_kinds, problems)
+    if rule_kind is not RuleKind.LATER_OF:
+        if sub_rules:
+            problems.append(
+                f"{_KIND_LABELS[rule_kind]}（{rule_kind.value}）の基準に副基準（rules）は指定できません"
+            )
+        if cap_anchor:
+            problems.append(
+                f"{_KIND_LABELS[rule_kind]}（{rule_kind.value}）の基準に上限日（cap_anchor）は指定できません"
+            )
+    if rule_kind is RuleKind.LATER_OF:
+        return _later_of(
             label,
             returned_from,
             returned_to,
             problems,
             window_ok,
-            {"retain_until": retain_until, "years": years, "months": months},
-            anchor,
-            period_count,
-            period_unit,
+            {
+                "retain_until": retain_until,
+                "years": years,
+                "months": months,
+                "anchor": anchor,
+                "period_count": period_count,
+                "period_unit": period_unit,
+            },
             register_outcomes,
+            sub_rules,
+            cap_anchor,
+            kinds,
+        )
+    if rule_kind is RuleKind.PERIOD_FROM:
+        return replace(
+            _period_from(
+                label,
+                returned_from,
+                returned_to,
+                problems,
+                window_ok,
+                {"retain_until": retain_until, "years": years, "months": months},
+                anchor,
+                period_count,
+                period_unit,
+                register_outcomes,
+            ),
+            item_kinds=kinds,
         )
     period: dict[str, object] = {
         "anchor": anchor,
@@ -157,6 +204,7 @@ def rule_from_fields(
     else:
         assert months is not None  # guaranteed by the checks above
         rule = MonthsAfterRule(label, returned_from, returned_to, months)
+    rule = replace(rule, item_kinds=kinds)
     try:  # the window's last day gives the latest date; it must exist (year ≤ 9999)
         rule.retain_until_for(returned_to)
     except (ValueError, OverflowError):
@@ -239,7 +287,7 @@ def _period_from(
     rule = PeriodFromRule(
         label, returned_from, returned_to, rule_anchor, period_count, unit, ordered
     )
-    if window_ok and not rule.is_event_rule:
+    if window_ok and rule.counts_from_return:
         try:
             rule.retain_until_for(returned_to)
         except (ValueError, OverflowError):
@@ -250,6 +298,165 @@ def _period_from(
                 )
             ) from None
     return rule
+
+
+def _item_kinds(given: str | Sequence[str] | None, problems: list[str]) -> tuple[ItemKind, ...]:
+    codes = (
+        [c.strip() for c in given.split(",") if c.strip()]
+        if isinstance(given, str)
+        else list(given or ())
+    )
+    found: list[ItemKind] = []
+    for code in codes:
+        try:
+            kind = ItemKind(code)
+        except ValueError:
+            known = "、".join(k.value for k in ItemKind)
+            problems.append(f"通知物の種別「{code}」は使えません（{known} のいずれか）")
+            continue
+        if kind not in found:
+            found.append(kind)
+    return tuple(k for k in ItemKind if k in found)  # the code list's order
+
+
+def _later_of(
+    label: str,
+    returned_from: date,
+    returned_to: date,
+    problems: list[str],
+    window_ok: bool,
+    others: dict[str, object],
+    register_outcomes: str | Sequence[str] | None,
+    sub_rules: str | Sequence[object] | None,
+    cap_anchor: str | None,
+    kinds: tuple[ItemKind, ...],
+) -> Rule:
+    """The ``later_of`` half of :func:`rule_from_fields`."""
+    kind_text = f"{_KIND_LABELS[RuleKind.LATER_OF]}（later_of）"
+    for name, value in others.items():
+        if value is not None:
+            what = _PARAMETER_LABELS.get(name) or _PERIOD_LABELS[name]
+            problems.append(
+                f"{kind_text}の基準に{what}（{name}）は指定できません（副基準に書きます）"
+            )
+    if register_outcomes:
+        problems.append(f"{kind_text}の基準に異動区分（register_outcomes）は指定できません")
+    entries: object = sub_rules
+    if isinstance(sub_rules, str):
+        try:
+            stored = json.loads(sub_rules)
+        except ValueError:
+            stored = None
+        entries = stored.get("rules") if isinstance(stored, dict) else None
+        if cap_anchor is None and isinstance(stored, dict):
+            cap_anchor = stored.get("cap_anchor")
+    subs: list[Rule] = []
+    if not isinstance(entries, (list, tuple)) or not 2 <= len(entries) <= MAX_SUB_RULES:
+        problems.append(f"{kind_text}には副基準（rules）を2〜{MAX_SUB_RULES}件指定してください")
+    else:
+        for number, entry in enumerate(entries, start=1):
+            try:
+                sub = sub_rule_from_json(entry, returned_from, returned_to)
+            except RuleError as error:
+                problems.append(f"副基準{number}: {str(error).split(': ', 1)[-1]}")
+                continue
+            subs.append(sub)
+    if cap_anchor is not None and cap_anchor not in CAP_ANCHORS:
+        known = "、".join(CAP_ANCHORS)
+        problems.append(f"上限日（cap_anchor）「{cap_anchor}」は使えません（{known} のいずれか）")
+    if problems:
+        raise RuleError(_refusal(label, problems))
+    rule = LaterOfRule(
+        label, returned_from, returned_to, tuple(subs), cap_anchor or None, item_kinds=kinds
+    )
+    if window_ok and rule.counts_from_return:
+        try:
+            rule.retain_until_for(returned_to)
+        except (ValueError, OverflowError):
+            raise RuleError(
+                _refusal(
+                    label, [f"{date_text(returned_to)}に返戻された分の保管期限が暦の範囲を超えます"]
+                )
+            ) from None
+    return rule
+
+
+#: The fields a sub-rule of ``later_of`` may have (no label, window or item kinds: the
+#: parent's apply).
+SUB_RULE_FIELDS = {"kind", "retain_until", "years", "months", "anchor", "period"}
+
+
+def sub_rule_from_json(entry: object, returned_from: date, returned_to: date) -> Rule:
+    """One sub-rule of a ``later_of`` rule, in the rules-file shape (docs/rules-format.md)."""
+    if not isinstance(entry, Mapping):
+        raise RuleError("副基準はオブジェクト（{…}）で指定してください")
+    problems: list[str] = []
+    unknown = sorted(set(entry) - SUB_RULE_FIELDS)
+    if unknown:
+        problems.append(f"副基準に指定できない項目があります: {', '.join(map(str, unknown))}")
+    kind = entry.get("kind")
+    if kind == RuleKind.LATER_OF.value:
+        problems.append("副基準に遅い方（later_of）は指定できません")
+    count: Any = None
+    unit: Any = None
+    period = entry.get("period")
+    if period is not None:
+        units = [u.value for u in PeriodUnit]
+        if not isinstance(period, Mapping) or len(period) != 1 or next(iter(period)) not in units:
+            problems.append(
+                '期間（period）は {"days": N}・{"months": N}・{"years": N} のいずれかです'
+            )
+        else:
+            unit, count = next(iter(period.items()))
+    retain_until: Any = entry.get("retain_until")
+    if isinstance(retain_until, str):
+        try:
+            retain_until = date.fromisoformat(retain_until)
+        except ValueError:
+            problems.append(
+                f"保管期限（retain_until）「{retain_until}」は日付（YYYY-MM-DD）ではありません"
+            )
+            retain_until = None
+    if problems:
+        raise RuleError(_refusal("", problems))
+    rule = rule_from_fields(
+        str(kind or ""),
+        "副基準",
+        returned_from,
+        returned_to,
+        retain_until=retain_until,
+        years=entry.get("years"),
+        months=entry.get("months"),
+        anchor=entry.get("anchor"),
+        period_count=count,
+        period_unit=unit,
+    )
+    if rule.is_event_rule:
+        raise RuleError(_refusal("", ["副基準の起算日に異動日（register_event_on）は使えません"]))
+    return rule
+
+
+def sub_rule_to_json(rule: Rule) -> dict[str, Any]:
+    """A sub-rule in the rules-file shape: its kind and parameter only."""
+    out: dict[str, Any] = {"kind": rule.kind.value}
+    if isinstance(rule, PeriodFromRule):
+        out["anchor"] = rule.anchor.value
+        out["period"] = {rule.period_unit.value: rule.period_count}
+    elif isinstance(rule, FixedRule):
+        out["retain_until"] = rule.retain_until.isoformat()
+    elif isinstance(rule, FiscalYearRule):
+        out["years"] = rule.years
+    elif isinstance(rule, MonthsAfterRule):
+        out["months"] = rule.months
+    return out
+
+
+def sub_rules_json(rule: LaterOfRule) -> str:
+    """The stored ``sub_rules`` column: canonical JSON (sorted keys, no spaces)."""
+    data: dict[str, Any] = {"rules": [sub_rule_to_json(sub) for sub in rule.sub_rules]}
+    if rule.cap_anchor is not None:
+        data["cap_anchor"] = rule.cap_anchor
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _is_date(value: object) -> bool:
@@ -276,6 +483,10 @@ def _clash(a: Rule, b: Rule) -> bool:
     """
     if a.is_event_rule != b.is_event_rule:
         return False
+    if bool(a.item_kinds) != bool(b.item_kinds):
+        return False  # a rule for every kind gives way to one naming the kind (rule_for)
+    if a.item_kinds and not set(a.item_kinds) & set(b.item_kinds):
+        return False  # issue 14: rules for different item kinds never meet on one item
     if not a.is_event_rule:
         return True
     assert isinstance(a, PeriodFromRule) and isinstance(b, PeriodFromRule)
@@ -288,6 +499,9 @@ def _clash(a: Rule, b: Rule) -> bool:
 
 def _clash_text(a: Rule, b: Rule) -> str:
     if not a.is_event_rule:
+        if a.item_kinds or b.item_kinds:
+            shared = [k.value for k in a.item_kinds if k in b.item_kinds]
+            return f"（通知物の種別 {'・'.join(shared)} が共通）"
         return ""
     assert isinstance(a, PeriodFromRule) and isinstance(b, PeriodFromRule)
     if a.register_outcomes and b.register_outcomes:
@@ -318,14 +532,19 @@ def check_no_overlap(rules: Iterable[Rule]) -> None:
         raise RuleError("廃棄基準の期間が重複しています: " + " / ".join(problems))
 
 
-def rule_for(returned_on: date, rules: Iterable[Rule]) -> Rule | None:
+def rule_for(returned_on: date, rules: Iterable[Rule], item_kind: str | None = None) -> Rule | None:
     """The rule whose window covers the return date, or ``None`` (a coverage gap).
 
     Raises :class:`RuleError` if several do: overlapping rules are refused when saved, and
     guessing which one applies could destroy a card too early. Event rules
     (:attr:`Rule.is_event_rule`) are left out: they do not cover a return date by themselves.
+    ``item_kind`` (issue 14): a rule naming that kind wins over a rule for every kind (which
+    thus covers every kind no overlapping rule names); ``None``: only rules for every kind.
     """
-    found = [rule for rule in rules if not rule.is_event_rule and rule.covers(returned_on)]
+    covering = [r for r in rules if not r.is_event_rule and r.covers(returned_on)]
+    found = [r for r in covering if item_kind is not None and item_kind in r.item_kinds]
+    if not found:  # no rule names the kind: the rule for every kind, if any
+        found = [r for r in covering if not r.item_kinds]
     if len(found) > 1:
         labels = "」「".join(rule.label for rule in found)
         raise RuleError(

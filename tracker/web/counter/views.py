@@ -153,6 +153,11 @@ def _eligibility_today(record: Item) -> object:
         extension_until=extension,
         register_outcome=register.outcome if register else None,
         register_event_on=register.event_on if register else None,
+        item_kind=record.kind,
+        notice_sent_on=record.notice_sent_on,
+        first_notice_on=record.first_notice_on,
+        renotice_on=record.renotice_on,
+        card_expires_on=record.card_expires_on,
     )
     return eligibility(facts, [s.rule for s in load_rules(db.session)], today_jst())
 
