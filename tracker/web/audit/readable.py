@@ -93,6 +93,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "period_count": _l("期間"),
     "period_unit": _l("期間の単位"),
     "register_outcomes": _l("異動区分"),
+    "item_kinds": _l("通知物の種別"),
+    "sub_rules": _l("副基準"),
     "before": _l("変更前"),
     "after": _l("変更後"),
     "changed": _l("変更した項目"),
