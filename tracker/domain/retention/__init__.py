@@ -68,6 +68,7 @@ from tracker.domain.retention.kinds import (
     MonthsAfterRule,
     PeriodFromRule,
     Rule,
+    preview,
 )
 from tracker.domain.retention.periods import (
     ANCHORS,
@@ -120,6 +121,7 @@ __all__ = [
     "ordinary_rules",
     "period_end",
     "period_text",
+    "preview",
     "rule_for",
     "rule_from_fields",
     "sub_rule_from_json",

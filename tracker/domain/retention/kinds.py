@@ -97,6 +97,10 @@ class Rule(ABC):
     def _rule_text(self) -> str:
         """How the retain-until date follows from the return date, in Japanese."""
 
+    def example_anchors(self) -> list[str]:
+        """The Japanese names of the dates the rule counts from (for :func:`preview`)."""
+        return ["返戻日"]
+
     def window_text(self) -> str:
         """``平成30年4月1日〜平成31年3月31日に返戻``, with the item kinds when limited."""
         return f"{span_text(self.returned_from, self.returned_to)}に返戻{self.kinds_text()}"
@@ -229,6 +233,9 @@ class PeriodFromRule(Rule):
             return [spec.label]
         return []
 
+    def example_anchors(self) -> list[str]:
+        return [ANCHORS[self.anchor].label]
+
     def end_of_period(self, anchor_date: date) -> date:
         """The last day of custody counted from ``anchor_date``."""
         return period_end(anchor_date, self.period_count, self.period_unit)
@@ -326,6 +333,12 @@ class LaterOfRule(Rule):
             return []
         return [name for sub in self.sub_rules for name in sub.missing_dates(facts)]
 
+    def example_anchors(self) -> list[str]:
+        names: list[str] = []
+        for sub in self.sub_rules:
+            names += [n for n in sub.example_anchors() if n not in names]
+        return names
+
     def latest_of_subs(self, facts: Any) -> date | None:
         """The latest sub-rule date, before any cap; ``None`` when a date is missing."""
         found = [sub.retain_until_of(facts) for sub in self.sub_rules]
@@ -369,6 +382,43 @@ class LaterOfRule(Rule):
         from tracker.domain.retention.rules import sub_rules_json  # the JSON shape lives there
 
         return {"sub_rules": sub_rules_json(self)}
+
+
+def preview(rule: Rule, example: date | None = None) -> str:
+    """One line for the rule editor, computed by the engine (issue 14):
+    ``この規則では、返戻日 令和2年4月1日 → 保管期限 令和2年7月1日、7月2日から廃棄対象``.
+
+    ``example`` (default: the window's first day) is the return date and every event date of
+    an example item (the card's expiry is left out: it would only cap the result)."""
+    from tracker.domain.retention.eligibility import ItemFacts
+
+    day = example or rule.returned_from
+    kind = rule.item_kinds[0].value if rule.item_kinds else None
+    facts = ItemFacts(
+        "in_custody",
+        False,
+        day,
+        register_outcome=(
+            rule.register_outcomes[0].value
+            if isinstance(rule, PeriodFromRule) and rule.register_outcomes
+            else "deceased"
+        ),
+        register_event_on=day,
+        item_kind=kind,
+        notice_sent_on=day,
+        first_notice_on=day,
+        renotice_on=day,
+    )
+    until = rule.retain_until_of(facts)
+    names = "・".join(rule.example_anchors())
+    if until is None:  # (not reached for a rule built by rule_from_fields)
+        return f"この規則では、{names} {date_text(day)} → 保管期限を計算できません"
+    after = date.fromordinal(until.toordinal() + 1)
+    after_text = f"{after.month}月{after.day}日" if after.year == until.year else date_text(after)
+    return (
+        f"この規則では、{names} {date_text(day)} → 保管期限 {date_text(until)}、"
+        f"{after_text}から廃棄対象"
+    )
 
 
 #: The registry of rule kinds (CTFd's ``FLAG_CLASSES`` shape): kind → class.

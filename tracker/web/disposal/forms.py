@@ -29,6 +29,20 @@ class RuleForm(FlaskForm):
     period_unit = StringField(_l("期間の単位"))
     #: Codes checked by the domain (an unknown one is refused there, with its name).
     register_outcomes = SelectMultipleField(_l("異動区分"), choices=[], validate_choice=False)
+    #: Issue 14: the item kinds (none: every kind), ``later_of`` sub-rules (up to three rows
+    #: of anchor + period) and the card-expiry cap; ``preview`` shows the preview line only.
+    item_kinds = SelectMultipleField(_l("通知物の種別"), choices=[], validate_choice=False)
+    sub1_anchor = StringField(_l("副基準1の起算日"))
+    sub1_count = StringField(_l("副基準1の期間"))
+    sub1_unit = StringField(_l("副基準1の期間の単位"))
+    sub2_anchor = StringField(_l("副基準2の起算日"))
+    sub2_count = StringField(_l("副基準2の期間"))
+    sub2_unit = StringField(_l("副基準2の期間の単位"))
+    sub3_anchor = StringField(_l("副基準3の起算日"))
+    sub3_count = StringField(_l("副基準3の期間"))
+    sub3_unit = StringField(_l("副基準3の期間の単位"))
+    cap_anchor = StringField(_l("上限日"))
+    preview = StringField(_l("プレビュー"))
 
 
 class ReasonForm(FlaskForm):
