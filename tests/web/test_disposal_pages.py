@@ -67,7 +67,9 @@ def test_a_rule_with_an_overlapping_window_is_refused(stocked: Flask, logged_in)
     page = client.post("/retention/rules", data=data, follow_redirects=True).get_data(as_text=True)
     assert "廃棄基準を保存しました" in page
     with stocked.extensions["tracker.db"].session_scope() as session:
-        assert len(session.scalars(select(RetentionRule)).all()) == 2
+        assert (
+            len(session.scalars(select(RetentionRule)).all()) == 3
+        )  # the two seed rules and the new one
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "rule.create"))
         assert event is not None and "令和元年度返戻分" in event.details
 

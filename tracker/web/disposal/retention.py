@@ -19,8 +19,7 @@ from flask_login import current_user
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import ItemKind, PeriodUnit, RegisterOutcome, RuleAnchor, RuleKind
 from tracker.domain.errors import InputError
-from tracker.domain.records import check_free_text
-from tracker.domain.records import ITEM_KIND_LABELS
+from tracker.domain.records import ITEM_KIND_LABELS, check_free_text
 from tracker.domain.retention import Rule, RuleError, preview, rule_from_fields
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
