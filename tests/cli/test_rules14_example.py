@@ -192,3 +192,43 @@ def test_a_rule_sharing_an_item_kind_with_an_overlapping_rule_is_refused(
     result = CliRunner().invoke(main, ["rules", "import", str(path)], env=env)
     assert result.exit_code == 1
     assert "重なっています" in result.output and "mynumber_card が共通" in result.output
+
+
+def test_init_db_adds_the_card_rule_to_an_older_database_once(
+    database: Database, database_url: str
+) -> None:
+    from sqlalchemy import delete
+
+    from tests import factories_rules as fr
+    from tracker.domain.retention import rule_from_fields
+
+    with database.session_scope() as session:  # a database seeded before issue 14
+        session.execute(delete(RetentionRule).where(RetentionRule.label == CARD))
+    env = {"TRACKER_DATABASE_URL": database_url}
+    first = CliRunner().invoke(main, ["init-db"], env=env)
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(main, ["init-db"], env=env)
+    assert second.exit_code == 0, second.output
+    with database.session_scope() as session:
+        labels = session.scalars(select(RetentionRule.label)).all()
+        assert sorted(labels) == sorted(["平成30年度返戻分", CARD])
+        session.execute(delete(RetentionRule).where(RetentionRule.label == CARD))
+    # an office that wrote its own rule for the cards keeps it: nothing is added
+    fr.save(
+        database,
+        rule_from_fields(
+            "fiscal_year",
+            "カード（当市）",
+            D(2020, 4, 1),
+            D(2030, 3, 31),
+            years=1,
+            item_kinds=["mynumber_card"],
+        ),
+    )
+    third = CliRunner().invoke(main, ["init-db"], env=env)
+    assert third.exit_code == 0, third.output
+    with database.session_scope() as session:
+        assert session.scalar(select(RetentionRule).where(RetentionRule.label == CARD)) is None
+
+
+CARD = "未受領のマイナンバーカード"

@@ -48,6 +48,20 @@ def _rules(database: Database) -> None:
         ),
     )
     fr.save(database, fr.period_rule("死亡", 0, outcomes="deceased"))
+    fr.save(
+        database,
+        rff(
+            "period_from",
+            "カード転出",
+            D(2026, 1, 1),
+            D(2027, 6, 30),
+            anchor="register_event_on",
+            period_count=10,
+            period_unit="days",
+            register_outcomes=["moved_out"],
+            item_kinds=["mynumber_card"],
+        ),
+    )
 
 
 def test_sql_gap_and_calendar_agree_with_the_pure_engine(database: Database) -> None:
@@ -70,8 +84,9 @@ def test_sql_gap_and_calendar_agree_with_the_pure_engine(database: Database) -> 
         item_id = f14.item_with_dates(database, n, returned_on=returned, kind=kind, **dates)
         outcome = None
         event = None
-        if chance.random() < 0.2:
-            outcome, event = "deceased", returned + timedelta(days=chance.randrange(200))
+        if chance.random() < 0.3:
+            outcome = chance.choice(["deceased", "moved_out"])
+            event = returned + timedelta(days=chance.randrange(200))
             fr.register_result(database, item_id, outcome, event)
         facts[item_id] = ItemFacts(
             "in_custody",

@@ -298,8 +298,16 @@ def _applies(rule: PeriodFromRule) -> ColumnElement[bool]:
     """SQL: the event rule applies to the item (window, anchor date, outcome), whatever D."""
     return and_(
         Envelope.returned_on.between(rule.returned_from, rule.returned_to),
+        _kinds_listed(rule),
         ANCHOR_COLUMNS[rule.anchor](rule, date.max),
     )
+
+
+def _kinds_listed(rule: Rule) -> ColumnElement[bool]:
+    """SQL: the item is of a kind the event rule lists (every kind when none is listed)."""
+    if not rule.item_kinds:
+        return true()
+    return Item.kind.in_([k.value for k in rule.item_kinds])
 
 
 def _active_hold() -> ColumnElement[bool]:
@@ -323,6 +331,7 @@ def eligible_condition(rules: Sequence[Rule], as_of: date) -> ColumnElement[bool
             windows.append(
                 and_(
                     Envelope.returned_on.between(event_rule.returned_from, event_rule.returned_to),
+                    _kinds_listed(event_rule),
                     ANCHOR_COLUMNS[event_rule.anchor](event_rule, last),
                 )
             )
