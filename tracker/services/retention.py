@@ -453,24 +453,6 @@ def iter_eligible(
         result.close()
 
 
-def custody_by_return_date(session: Session) -> list[tuple[date, int]]:
-    """In-custody items per return date: items counted per envelope first (one pass over
-    ``items``), then folded into the envelopes' return dates. The basis of the gap count and
-    the calendar, which then only need the few held or extended items separately."""
-    per_envelope = (
-        select(Item.envelope_id, func.count().label("n"))
-        .where(Item.status == ItemStatus.IN_CUSTODY.value)
-        .group_by(Item.envelope_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Envelope.returned_on, func.sum(per_envelope.c.n))
-        .join(per_envelope, per_envelope.c.envelope_id == Envelope.id)
-        .group_by(Envelope.returned_on)
-    )
-    return [(returned_on, int(count)) for returned_on, count in rows]
-
-
 def _gap_condition(rules: Sequence[Rule]) -> ColumnElement[bool]:
     """SQL: an item in custody that no rule decides a date for (SPEC §3's gap), including
     items whose rule waits for an item date they lack (issue 14)."""
@@ -558,30 +540,6 @@ def gaps_by_kind(session: Session, rules: Sequence[Rule] | None = None) -> list[
         waiting = waiting_for(facts, rules)
         counts[(kind, tuple(waiting[1]) if waiting else ())] += int(total)
     return [GapGroup(kind, waits, n) for (kind, waits), n in sorted(counts.items())]
-
-
-def event_closed_by_return_date(session: Session, rules: Sequence[Rule]) -> Counter[date]:
-    """In-custody items per return date that no ordinary rule covers but an event rule applies
-    to: not in the coverage gap (one aggregate over the few items with a register result)."""
-    ordinary = ordinary_rules(rules)
-    events = event_rules(rules)
-    if not events:
-        return Counter()
-    uncovered = [
-        not_(Envelope.returned_on.between(r.returned_from, r.returned_to)) for r in ordinary
-    ]
-    rows = session.execute(
-        select(Envelope.returned_on, func.count())
-        .select_from(Item)
-        .join(Envelope, Envelope.id == Item.envelope_id)
-        .where(
-            Item.status == ItemStatus.IN_CUSTODY.value,
-            *uncovered,
-            or_(*[_applies(r) for r in events]),
-        )
-        .group_by(Envelope.returned_on)
-    )
-    return Counter({returned_on: int(count) for returned_on, count in rows})
 
 
 def custody_by_return_date_and_kind(session: Session) -> list[tuple[tuple[date, str], int]]:

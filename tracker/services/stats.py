@@ -14,7 +14,6 @@ return (April–March) · 廃棄処理 disposal batch · 基準の空白 coverag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import JST
 from tracker.domain.codes import BatchStatus, ItemStatus
-from tracker.domain.retention import Rule, fiscal_year_of, ordinary_rules
+from tracker.domain.retention import fiscal_year_of
 from tracker.domain.wareki import era_of
 from tracker.models import (
     DisposalBatch,
@@ -187,21 +186,6 @@ def in_custody_by_fiscal_year(custody: CustodyCounts) -> list[FiscalYearCount]:
     for (_location_id, returned_on), count in custody.items():
         years[fiscal_year_of(returned_on)] += count
     return [FiscalYearCount(year, fiscal_year_label(year), years[year]) for year in sorted(years)]
-
-
-def coverage_gap_count(
-    custody: CustodyCounts, rules: Sequence[Rule], closed: Mapping[date, int] | None = None
-) -> int:
-    """Items in custody whose return date no rule covers (SPEC §3), as
-    :func:`retention.coverage_gaps` counts them (a test compares the two). ``closed``: per
-    return date, the items an event rule applies to (they are not in the gap)."""
-    ordinary = ordinary_rules(rules)
-    uncovered = sum(
-        count
-        for (_location_id, returned_on), count in custody.items()
-        if not any(rule.covers(returned_on) for rule in ordinary)
-    )
-    return uncovered - sum((closed or {}).values())
 
 
 def fiscal_year_label(year: int) -> str:
