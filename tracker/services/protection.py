@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tracker.domain.codes import AuditAction, RecipientKind
 from tracker.domain.errors import InputError
 from tracker.domain.records import check_free_text
+from tracker.domain.wareki import parse_date
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.models import Item
 from tracker.models.custody import Protection
@@ -96,7 +97,16 @@ def check_purpose(value: str | None) -> str:
     return text
 
 
-def _check_review_on(review_on: date | None, today: date) -> date:
+def _check_review_on(review_on: date | str | None, today: date) -> date:
+    """A date or what was typed (和暦 R9.11.27 or 2027-11-27); today or later."""
+    if isinstance(review_on, str):
+        if not review_on.strip():
+            review_on = None
+        else:
+            try:
+                review_on = parse_date(review_on)
+            except ValueError as error:
+                raise ProtectionError(f"見直し日: {error}") from error
     if review_on is None:
         raise ProtectionError("見直し日を入力してください")
     if review_on < today:
@@ -110,7 +120,7 @@ def place(
     actor: str,
     item_id: int,
     reason: str | None,
-    review_on: date | None,
+    review_on: date | str | None,
     whole_envelope: bool = True,
     now: datetime,
     today: date,
@@ -202,7 +212,7 @@ def change_review(
     *,
     actor: str,
     protection_id: int,
-    review_on: date | None,
+    review_on: date | str | None,
     now: datetime,
     today: date,
 ) -> Protection:

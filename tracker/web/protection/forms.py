@@ -8,22 +8,36 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.widgets import TextArea
 
 
 class PlaceForm(FlaskForm):
-    reason = StringField(_l("支援措置の理由"), widget=TextArea(), render_kw={"rows": 2})
-    review_on = DateField(_l("見直し日"))
-    whole_envelope = BooleanField(_l("同じ封筒の他の通知物も対象にする"), default=True)
+    reason = StringField(
+        _l("支援措置の理由"), id="protection_reason", widget=TextArea(), render_kw={"rows": 2}
+    )
+    review_on = StringField(
+        _l("見直し日"),
+        id="protection_review_on",
+        render_kw={"autocomplete": "off", "placeholder": "R9.11.30"},
+    )
+    whole_envelope = BooleanField(
+        _l("同じ封筒の他の通知物も対象にする"), id="protection_whole_envelope", default=True
+    )
 
 
 class ReleaseForm(FlaskForm):
-    reason = StringField(_l("解除の理由"), widget=TextArea(), render_kw={"rows": 2})
+    reason = StringField(
+        _l("解除の理由"), id="protection_release_reason", widget=TextArea(), render_kw={"rows": 2}
+    )
 
 
 class ReviewForm(FlaskForm):
-    review_on = DateField(_l("新しい見直し日"))
+    review_on = StringField(
+        _l("新しい見直し日"),
+        id="protection_new_review_on",
+        render_kw={"autocomplete": "off", "placeholder": "R9.11.30"},
+    )
 
 
 class PurposeForm(FlaskForm):
