@@ -49,7 +49,9 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
     form.letter_of_attorney_dated("2099-01-01")
     form.principal_showed("マイナンバーカード")
     form.confirm()
-    expect(form.refusal).to_contain_text("支援措置の対象のため、本人以外（任意代理人）には交付できません")
+    expect(form.refusal).to_contain_text(
+        "支援措置の対象のため、本人以外（任意代理人）には交付できません"
+    )
 
     # 3. the search shows the badge, the envelope page masks the address and the addressee
     results = SearchPage(page).open().search("サトウ")
@@ -96,7 +98,9 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
             )
         ]
         refusals = list(
-            session.scalars(select(AuditEvent.details).where(AuditEvent.action == "handover.refused"))
+            session.scalars(
+                select(AuditEvent.details).where(AuditEvent.action == "handover.refused")
+            )
         )
         everything = " ".join(session.scalars(select(AuditEvent.details)))
     assert views == [{"control_no": views[0]["control_no"], "purpose": "本人来庁のため交付準備"}]

@@ -164,9 +164,7 @@ def _hand_over(database: Database, item_id: int, evidence: Evidence) -> None:
             "本人以外（法定代理人）には交付できません",
         ),
         (
-            Evidence(
-                RecipientKind.SELF, documents=("health_insurance_card", "pension_book")
-            ),
+            Evidence(RecipientKind.SELF, documents=("health_insurance_card", "pension_book")),
             "写真付きの本人確認書類が必要です",
         ),
     ],
@@ -191,7 +189,11 @@ def test_the_photo_flag_of_a_policy_v2_is_used_when_present(database: Database) 
         data = json.loads(row.policy_json)
         for document in data["documents"]:
             document["photo"] = document["code"] == "passport"
-        session.add(PolicyRow(version=row.version + 1, policy_json=json.dumps(data), note="v2", created_by="t"))
+        session.add(
+            PolicyRow(
+                version=row.version + 1, policy_json=json.dumps(data), note="v2", created_by="t"
+            )
+        )
         session.flush()
         assert protection.photo_document_codes(session) == {"passport"}
 

@@ -31,7 +31,7 @@ from tracker.models import IdentityPolicy as PolicyRow
 from tracker.models import Item
 from tracker.models.custody import Protection
 from tracker.services import audit, people
-from tracker.services.transitions import Conflict, transition
+from tracker.services.transitions import transition
 
 #: Printed and shown in place of a protected person's address (and addressee).
 MASKED = "支援措置のため表示しません"
@@ -65,9 +65,7 @@ def protected_item_ids(session: Session, item_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return set(
-        session.scalars(
-            select(Protection.item_id).where(Protection.item_id.in_(ids), is_active())
-        )
+        session.scalars(select(Protection.item_id).where(Protection.item_id.in_(ids), is_active()))
     )
 
 

@@ -143,9 +143,7 @@ def item(item_id: int) -> ResponseReturnValue:
                 problem = str(error)
         if problem is not None:
             purpose_form.purpose.errors = [problem]
-            return render_template(
-                "protection/purpose.html", item=record, form=purpose_form
-            ), 422
+            return render_template("protection/purpose.html", item=record, form=purpose_form), 422
     elif request.method == "POST":
         return redirect(url_for("counter.item", item_id=record.id))
     audit.record(

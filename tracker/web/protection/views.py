@@ -30,10 +30,10 @@ def _back(item_id: int) -> ResponseReturnValue:
 def _first_error(form: PlaceForm | ReleaseForm | ReviewForm) -> str:
     for name, errors in form.errors.items():
         if name == "csrf_token":
-            return _("もう一度操作してください")
+            return str(_("もう一度操作してください"))
         if errors:
             return f"{getattr(form, name).label.text}: {errors[0]}"
-    return _("もう一度操作してください")
+    return str(_("もう一度操作してください"))
 
 
 @bp.route("/items/<int:item_id>/protection", methods=["POST"])
