@@ -218,3 +218,89 @@ def test_the_review_list_is_by_review_date(database: Database) -> None:
     with database.session_scope() as session:
         assert [i.id for _p, i in protection.due_for_review(session)] == ids
         assert protection.due_for_review(session, until=TODAY) == []
+
+
+def test_two_officers_releasing_at_once_release_once(postgres_url: str) -> None:
+    """PostgreSQL: of two releases at the same moment, exactly one wins, the other gets 409."""
+    import threading
+
+    from sqlalchemy import text
+
+    database = Database(postgres_url, pool_size=4)
+    try:
+        ids = factories_protect.household(database)
+        first, _second = factories_protect.protect(database, ids[0])
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def officer(n: int) -> None:
+            session = database.new_session()
+            try:
+                session.execute(text("SELECT 1"))
+                barrier.wait(timeout=30)
+                protection.release(
+                    session, actor=f"officer{n}", protection_id=first, reason="終了", now=NOW
+                )
+                session.commit()
+                outcomes.append("ok")
+            except Conflict:
+                session.rollback()
+                outcomes.append("conflict")
+            finally:
+                session.close()
+
+        threads = [threading.Thread(target=officer, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["conflict", "ok"]
+        assert len(audit_details(database, "protection.release")) == 1
+    finally:
+        database.dispose()
+
+
+def test_two_officers_placing_at_once_make_one_flag(postgres_url: str) -> None:
+    """PostgreSQL: the second of two placings at the same moment is refused, one flag each."""
+    import threading
+
+    from sqlalchemy import func, text
+
+    database = Database(postgres_url, pool_size=4)
+    try:
+        ids = factories_protect.household(database)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def officer(n: int) -> None:
+            session = database.new_session()
+            try:
+                session.execute(text("SELECT 1"))
+                barrier.wait(timeout=30)
+                protection.place(
+                    session,
+                    actor=f"officer{n}",
+                    item_id=ids[0],
+                    reason="申出",
+                    review_on=factories_protect.REVIEW_ON,
+                    now=NOW,
+                    today=TODAY,
+                )
+                session.commit()
+                outcomes.append("ok")
+            except protection.ProtectionError:
+                session.rollback()
+                outcomes.append("refused")
+            finally:
+                session.close()
+
+        threads = [threading.Thread(target=officer, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["ok", "refused"]
+        with database.session_scope() as session:
+            assert session.scalar(select(func.count()).select_from(Protection)) == 2
+    finally:
+        database.dispose()

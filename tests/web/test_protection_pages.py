@@ -175,6 +175,8 @@ def test_a_proxy_or_household_member_is_refused_at_the_counter(app: Flask, logge
     client = logged_in(Role.CLERK)
     ids = factories_protect.household(app)
     factories_protect.protect(app, ids[1])
+    form = client.get(f"/handover?item={ids[1]}").get_data(as_text=True)
+    assert "写真付きの本人確認書類でのみ交付できます" in form
     token = csrf_token(client, "/")
     base = {
         "csrf_token": token,

@@ -31,7 +31,7 @@ from tracker.models import IdentityPolicy as PolicyRow
 from tracker.models import Item
 from tracker.models.custody import Protection
 from tracker.services import audit, people
-from tracker.services.transitions import transition
+from tracker.services.transitions import serialise, transition
 
 #: Printed and shown in place of a protected person's address (and addressee).
 MASKED = "支援措置のため表示しません"
@@ -130,6 +130,10 @@ def place(
     """
     text = check_reason(reason)
     review = _check_review_on(review_on, today)
+    # one placing at a time: two officers flagging the same person at once must not make two
+    # active flags (the check below reads other rows; the lock makes the second one see the
+    # first one's flag and be refused)
+    serialise(session, "protection")
     item = session.get(Item, item_id)
     if item is None:
         raise ProtectionError("通知物が見つかりません")

@@ -267,6 +267,11 @@ def hand_over() -> ResponseReturnValue:
                 flash(_("交付しました。受領書に署名をもらってください。"), "info")
                 return redirect(url_for("counter.handover_detail", handover_id=done.id))
     else:
+        if protection.protected_item_ids(db.session, (i.id for i in chosen)):
+            flash(
+                _("支援措置の対象です。本人に、写真付きの本人確認書類でのみ交付できます。"),
+                "warning",
+            )
         gone = [i.id for i in chosen if i.status != ItemStatus.IN_CUSTODY.value]
         if gone:  # e.g. 再送付中 or 紛失 (issue 13): say why before the clerk checks any ID
             problems = [handover.describe_unavailable(db.session, gone)]
