@@ -39,6 +39,7 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
     expect(item.purpose_form).to_be_visible()
     ProtectionsPage(page).open()
     expect(ProtectionsPage(page).rows).to_have_count(2)
+    save_final_screen(page, "protection-list")
     screen.log_out()
 
     # 2. at the counter: a proxy with a valid 委任状 is refused, nothing is handed over
@@ -65,6 +66,7 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
     expect(envelope_page.address).to_have_text(MASKED)
     expect(envelope_page.addressee).to_have_text(MASKED)
     expect(page.get_by_text(factories_protect.ADDRESS)).to_have_count(0)
+    save_final_screen(page, "protection-envelope")
     label = page.context.request.get(f"{live_server.url}/labels.pdf?id={envelope_id}")
     assert label.ok
     pdf = tmp_path / "label.pdf"

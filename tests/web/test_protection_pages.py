@@ -139,6 +139,7 @@ def test_the_address_is_masked_on_screens_and_exports(
     page = client.get(f"/envelopes/{envelope}").get_data(as_text=True)
     assert factories_protect.ADDRESS not in page and page.count(MASKED) == 2
     assert "佐藤 一郎" in page and "佐藤 花子" in page  # the items are still listed
+    assert page.count('data-testid="protection-badge"') == 1  # 花子's row only
     results = client.get("/items?q=サトウ").get_data(as_text=True)
     assert MASKED in results and "熊本市中央区" not in results
     assert results.count('data-testid="protection-badge"') == 1  # 花子 only, not the reason

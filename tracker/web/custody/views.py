@@ -222,6 +222,7 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
         can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
         register_results=register.results_for(db.session, (i.id for i in record.items)),
         protected=bool(protection.protected_envelope_ids(db.session, [record.id])),
+        protected_items=protection.protected_item_ids(db.session, (i.id for i in record.items)),
     )
 
 
