@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
     from tracker.web.policy.views import bp as policy_bp
+    from tracker.web.protection.views import bp as protection_bp
     from tracker.web.register.views import bp as register_bp
     from tracker.web.remail.views import bp as remail_bp
     from tracker.web.stock.views import bp as stock_bp
@@ -138,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(register_bp)
     app.register_blueprint(remail_bp)
     app.register_blueprint(stock_bp)
+    app.register_blueprint(protection_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

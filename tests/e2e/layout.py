@@ -48,12 +48,14 @@ SCREENS: dict[str, list[str]] = {
         "/register/investigation",
         "/remailings",
         "/stock-checks",
+        "/protections",
     ],
     "auditor": [
         "/",
         "/audit",
         "/audit/verify",
         "/handovers/review",
+        "/protections",
         "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
     ],
     "admin": [

@@ -28,7 +28,7 @@ from tracker.domain.codes import AuditAction, BatchItemOutcome, HoldKind, ItemAc
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
 from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Hold, Item
 from tracker.models import IdentityPolicy as PolicyRow
-from tracker.services import audit, people
+from tracker.services import audit, people, protection
 from tracker.services.disposal import in_approved_batch
 from tracker.services.holds import under_investigation
 from tracker.services.numbering import next_id
@@ -112,6 +112,11 @@ def hand_over(
     """
     claim = _items_of_one_envelope(session, item_ids)
     _refuse_under_investigation(session, claim.items)
+    protected = protection.refuse_handover(
+        session, claim.items, evidence.recipient_kind, evidence.documents
+    )
+    if protected is not None:  # 支援措置 (issue 14): only the person, with a photo ID
+        raise HandoverError(protected)
     policy = current_policy(session)
     decision = decide(evidence, policy, today)
     if not decision.allowed:

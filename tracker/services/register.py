@@ -52,7 +52,7 @@ from tracker.domain.register import RegisterEntry
 from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import parse_date
 from tracker.models import Envelope, Item, RegisterResult
-from tracker.services import audit, transitions
+from tracker.services import audit, protection, transitions
 from tracker.services.importer.reading import (
     ENCODINGS,
     REPORT_LIMIT,
@@ -601,6 +601,7 @@ def investigation_list(session: Session) -> Sequence[InvestigationRow]:
             Envelope.returned_on,
             RegisterResult.checked_on,
             RegisterResult.checked_by,
+            Item.envelope_id,
         )
         .join(RegisterResult, RegisterResult.item_id == Item.id)
         .join(Envelope, Envelope.id == Item.envelope_id)
@@ -610,6 +611,9 @@ def investigation_list(session: Session) -> Sequence[InvestigationRow]:
         )
         .order_by(Item.envelope_id, Item.position)
     )
+    rows = list(session.execute(query))
+    # 支援措置 (issue 14): the household's address never reaches the list, CSV or PDF
+    masked = protection.protected_envelope_ids(session, (row[10] for row in rows))
     return [
         InvestigationRow(
             item_id=row[0],
@@ -617,11 +621,11 @@ def investigation_list(session: Session) -> Sequence[InvestigationRow]:
             name=row[2],
             name_kana=row[3],
             birth_date=row[4],
-            address=row[5],
+            address=protection.MASKED if row[10] in masked else row[5],
             household_code=row[6],
             returned_on=row[7],
             checked_on=row[8],
             checked_by=row[9],
         )
-        for row in session.execute(query)
+        for row in rows
     ]

@@ -183,6 +183,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "released_holds": _l("解除した所在調査の保留の数"),
     "outcome": _l("棚卸の結果"),
     "report_no": _l("紛失報告番号"),
+    # 支援措置 (issue 14): never the reason itself
+    "review_on": _l("見直し日"),
+    "reason_recorded": _l("理由の記録"),
+    "purpose": _l("閲覧の目的"),
 }
 
 #: Coded values that services write under these keys.

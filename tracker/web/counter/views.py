@@ -22,11 +22,22 @@ from tracker.domain.records import check_free_text
 from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
-from tracker.services import audit, handover, lookup, people, register, settings, voids
+from tracker.models.custody import Protection
+from tracker.services import (
+    audit,
+    handover,
+    lookup,
+    people,
+    protection,
+    register,
+    settings,
+    voids,
+)
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
+from tracker.web.protection.forms import PlaceForm, PurposeForm, ReleaseForm, ReviewForm
 from tracker.web.register.forms import RegisterResultForm
 from tracker.web.remail import views as remail_views
 
@@ -89,6 +100,10 @@ def items() -> ResponseReturnValue:
         mask_address=mask_address,
         page_size=lookup.RESULT_LIMIT,
         register_results=register.results_for(db.session, (i.id for i in results.items)),
+        protected_items=protection.protected_item_ids(db.session, (i.id for i in results.items)),
+        protected_envelopes=protection.protected_envelope_ids(
+            db.session, (i.envelope_id for i in results.items)
+        ),
     )
 
 
@@ -103,18 +118,41 @@ def _item_or_404(item_id: int) -> Item:
     return item
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
 @allow(C, R, A)
 def item(item_id: int) -> ResponseReturnValue:
-    """An item's personal data: every opening is logged (PPC access log, SPEC §8)."""
+    """An item's personal data: every opening is logged (PPC access log, SPEC §8).
+
+    A protected item (支援措置, issue 14) first asks for the purpose of the opening (posted
+    back here); the purpose goes into the view event. Without one nothing is shown or logged.
+    """
     record = _item_or_404(item_id)
+    flag = protection.active(db.session, record.id)
+    details: dict[str, object] = {"control_no": record.control_no}
+    if flag is not None:
+        purpose_form = PurposeForm()
+        if request.method != "POST":
+            return render_template("protection/purpose.html", item=record, form=purpose_form)
+        problem = None
+        if not purpose_form.validate():
+            problem = _("もう一度操作してください")
+        else:
+            try:
+                details["purpose"] = protection.check_purpose(purpose_form.purpose.data)
+            except InputError as error:
+                problem = str(error)
+        if problem is not None:
+            purpose_form.purpose.errors = [problem]
+            return render_template("protection/purpose.html", item=record, form=purpose_form), 422
+    elif request.method == "POST":
+        return redirect(url_for("counter.item", item_id=record.id))
     audit.record(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_VIEW,
         object_type="item",
         object_id=record.id,
-        details={"control_no": record.control_no},
+        details=details,
     )
     history = voids.handovers_of(db.session, record.id)
     return render_template(
@@ -128,7 +166,23 @@ def item(item_id: int) -> ResponseReturnValue:
         register_result=register.current(db.session, record.id),
         register_form=_register_form() if current_user.has_role(C, R) else None,
         **remail_views.item_section(record),
+        **_protection_section(flag),
     )
+
+
+def _protection_section(flag: Protection | None) -> dict[str, object]:
+    """The 支援措置 section: the flag (for everyone who may open the page), and for records
+    officers the forms to place, release or move the review date."""
+    section: dict[str, object] = {"protection": flag, "protection_masked": protection.MASKED}
+    if current_user.has_role(R):
+        place = PlaceForm(formdata=None)
+        place.whole_envelope.data = True
+        section.update(
+            protection_place_form=place,
+            protection_release_form=ReleaseForm(formdata=None),
+            protection_review_form=ReviewForm(formdata=None),
+        )
+    return section
 
 
 def _register_form() -> RegisterResultForm:
@@ -218,6 +272,11 @@ def hand_over() -> ResponseReturnValue:
                 flash(_("交付しました。受領書に署名をもらってください。"), "info")
                 return redirect(url_for("counter.handover_detail", handover_id=done.id))
     else:
+        if protection.protected_item_ids(db.session, (i.id for i in chosen)):
+            flash(
+                _("支援措置の対象です。本人に、写真付きの本人確認書類でのみ交付できます。"),
+                "warning",
+            )
         gone = [i.id for i in chosen if i.status != ItemStatus.IN_CUSTODY.value]
         if gone:  # e.g. 再送付中 or 紛失 (issue 13): say why before the clerk checks any ID
             problems = [handover.describe_unavailable(db.session, gone)]

@@ -22,7 +22,7 @@ from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Envelope, Item, Location
 from tracker.pdf.labels import A_ONE_12
-from tracker.services import intake, lookup, register
+from tracker.services import intake, lookup, protection, register
 from tracker.web.access import allow
 from tracker.web.custody.forms import EnvelopeEditForm, IntakeForm, ItemEditForm, MoveForm
 from tracker.web.params import InvalidParameter, id_arg, id_args
@@ -221,6 +221,8 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
         can_change=can_change,
         can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
         register_results=register.results_for(db.session, (i.id for i in record.items)),
+        protected=bool(protection.protected_envelope_ids(db.session, [record.id])),
+        protected_items=protection.protected_item_ids(db.session, (i.id for i in record.items)),
     )
 
 
