@@ -75,9 +75,10 @@ def mask_name(full_name: str) -> str:
 
     Rule for every other name. Leading and trailing blanks are ignored. When the name has a
     blank inside (an ASCII space, U+3000 or any other Unicode space), the family name is
-    everything before the first one: ``髙橋　花子`` → ``髙橋○○``. Without a blank the split is unknown, so we print fewer
-    characters rather than risk the given name: the first character for names of up to four
-    characters (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
+    everything before the first one: ``髙橋　花子`` → ``髙橋○○``, ``SMITH 花子`` →
+    ``SMITH○○``. Without a blank the split is unknown, so we print fewer characters rather
+    than risk the given name: the first character for names of up to four characters
+    (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
     longer ones (``佐藤由美子``, ``東海林太郎``; a four-character given name is rare enough). A
     character counts together with the variation selector that follows it (葛󠄀). An empty
     name gives just ○○.
