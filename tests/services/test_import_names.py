@@ -59,7 +59,13 @@ def test_cp932_file_with_latin_names_empty_kana_and_an_alias_each_found_by_searc
         assert items["熊本 花子"].name_kana == ""
 
     # The Latin name in another case, spacing and width.
-    for typed in ("SMITH John", "smith  john", "Ｓｍｉｔｈ", "smith john paul", "ｓｍｉｔｈ　ｊｏｈｎ"):
+    for typed in (
+        "SMITH John",
+        "smith  john",
+        "Ｓｍｉｔｈ",
+        "smith john paul",
+        "ｓｍｉｔｈ　ｊｏｈｎ",
+    ):
         assert _found(database, typed) == ["SMITH John Paul"], typed
     assert _found(database, "nguyen van") == ["NGUYEN VAN AN"]
     # By the 通称, in katakana or hiragana, and by the kana of the name itself.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MASK", "mask_address", "mask_name"]
+__all__ = ["MASK", "is_masked", "mask_address", "mask_name"]
 
 #: Printed after the family name in place of the given name (U+25CB twice).
 MASK = "○○"
@@ -98,6 +98,23 @@ def mask_name(full_name: str) -> str:
             characters.append(char)
     keep = 2 if len(characters) >= 5 else 1
     return "".join(characters[:keep]) + MASK
+
+
+def is_masked(text: str) -> bool:
+    """True for what `mask_name` gives: a family name and ○○ with no blank (``髙橋○○``), or a
+    Latin family name and single Latin initials (``SMITH J. P.``). A full name is neither."""
+    if text.endswith(MASK):
+        return not any(char.isspace() for char in text)
+    family, *initials = text.split(" ")
+    return (
+        bool(family)
+        and _is_latin_name(family)
+        and bool(initials)
+        and all(
+            len(initial) == 2 and initial[1] == "." and _is_latin_name(initial[0])
+            for initial in initials
+        )
+    )
 
 
 # A postal code in front of the address (〒860-0012), removed before anything else.
