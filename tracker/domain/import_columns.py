@@ -39,7 +39,7 @@ COLUMNS: Final[tuple[ImportColumn, ...]] = (
     ImportColumn("address", "住所", True, envelope=True),
     ImportColumn("household_code", "世帯番号", False, envelope=True),
     ImportColumn("name", "氏名", True),
-    ImportColumn("name_kana", "フリガナ", True),  # kana of any width, or empty (issue 14)
+    ImportColumn("name_kana", "フリガナ", False),  # kana of any width, or empty (issue 14)
     ImportColumn("alias", "通称", False),  # registered alias (issue 14)
     ImportColumn("birth_date", "生年月日", True),  # SPEC §6.1 date shapes
     ImportColumn("relationship", "続柄", False),
