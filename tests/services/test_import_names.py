@@ -178,3 +178,16 @@ def test_bad_card_dates_are_reported_per_row_and_nothing_is_written(
     assert "未来" in messages[4]
     assert "mynumber_card" in messages[5]
     assert counts(database) == (0, 0)
+
+
+def test_a_file_without_a_kana_column_is_read(database: Database, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "no_kana.csv",
+        [
+            "tracking_no,return_date,return_reason,addressee,address,name,birth_date",
+            f"{tracking(7)},2024-04-01,転居先不明,GARCIA Maria,熊本市中央区1-1,GARCIA Maria,1980-5-6",
+        ],
+    )
+    report = run(database, path)
+    assert report.ok and report.committed, [str(e) for e in report.errors]
+    assert _found(database, "garcia") == ["GARCIA Maria"]
