@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from playwright.sync_api import Locator, expect
 
 from tests.e2e.pages import IntakePage, ItemPage
@@ -10,7 +12,7 @@ from tests.e2e.pages import IntakePage, ItemPage
 class CardIntakePage(IntakePage):
     """The intake, with a row's 通称 and the dates of an unclaimed My Number card."""
 
-    EXTRA_FIELDS = {
+    EXTRA_FIELDS: ClassVar[dict[str, str]] = {
         "通称": "alias",
         "交付通知書送付日": "first_notice_on",
         "再通知日": "renotice_on",
