@@ -157,6 +157,11 @@ def check_item_kind(value: str | None, returned_on: date | None) -> ItemKind:
             f"種別「{quoted(value)}」は使えません。notification_card（通知カード）、"
             "number_notice（個人番号通知書）または mynumber_card（未受領のマイナンバーカード）"
         )
+    if kind is ItemKind.MYNUMBER_CARD and returned_on is not None and returned_on < FIRST_CARD:
+        raise FieldError(
+            "マイナンバーカードは平成28年1月（2016-01）から交付されたため、"
+            f"返戻日 {format_wareki_with_iso(returned_on)} の未受領カードはありえません"
+        )
     if kind is ItemKind.NUMBER_NOTICE and returned_on is not None and returned_on < NOTICE_START:
         raise FieldError(
             "個人番号通知書は令和2年5月25日（2020-05-25）から送付されたため、"
