@@ -11,7 +11,18 @@ from tracker.domain.masking import mask_address, mask_name
         ("髙橋 花子", "髙橋○○"),
         ("髙橋\u3000花子", "髙橋○○"),
         ("  東海林 太郎 ", "東海林○○"),
-        ("SMITH JOHN", "SMITH○○"),
+        # Latin letters (issue 14): the family name and the given names' initials.
+        ("SMITH JOHN", "SMITH J."),
+        ("SMITH John Paul", "SMITH J. P."),
+        ("John Paul SMITH", "SMITH J. P."),  # the one token in capitals is the family name
+        ("Smith John", "Smith J."),  # none in capitals: registration order, family name first
+        ("ＳＭＩＴＨ　Ｊｏｈｎ", "SMITH J."),  # full-width letters, NFKC
+        ("O'BRIEN Anne-Marie", "O'BRIEN A."),
+        ("NGUYEN VAN AN", "NGUYEN V. A."),
+        ("SMITH, John", "SMITH J."),
+        ("García López, José", "García L. J."),
+        ("MADONNA", "MA○○"),  # no blank: the rule for any name without one
+        ("SMITH 花子", "SMITH○○"),  # not Latin throughout: the family name and ○○
         ("𠮷田 太郎", "𠮷田○○"),
         # No blank: one character up to four (林美智子 is 1 + 3), two from five on.
         ("佐藤一", "佐○○"),

@@ -124,7 +124,8 @@ class IntakePage(Screen):
 
     @property
     def rows(self) -> Locator:
-        return self.page.locator("table.items-entry tbody tr")
+        # One per card; the hidden row of 通称 and card dates under each (issue 14) is not one.
+        return self.page.locator("table.items-entry tbody tr:not(.item-extra)")
 
     def scan(self, tracking_no: str) -> None:
         """A scanner types the digits into the focused field and presses Enter."""

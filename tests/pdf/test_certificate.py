@@ -363,3 +363,29 @@ def test_metadata_names_the_document_but_nothing_in_it() -> None:
     values = " ".join(str(v) for v in metadata.values())
     for text in ("D2026-000042", "髙橋", "熊本市", "記録 一郎", "E000000120-1"):
         assert text not in values
+
+
+def test_a_latin_name_is_printed_as_the_family_name_and_initials(tmp_path: Path) -> None:
+    """Issue 14: ``SMITH John Paul`` → ``SMITH J. P.``; Japanese names keep ○○, as before."""
+    latin = [
+        CertificateItem.from_full_name("E000000130-1", "123456789020", date(2019, 3, 1), name)
+        for name in ("SMITH John Paul", "Maria GARCIA", "ＮＧＵＹＥＮ　Ｖａｎ　Ａｎ")
+    ]
+    pdf = render_certificate(
+        make_certificate(
+            items=household() + latin, rules=[CohortCount("平成30年度返戻分", "保存期間 1年", 6)]
+        )
+    )
+    (tmp_path / "latin.pdf").write_bytes(pdf)
+    text = poppler_text(pdf, tmp_path)
+    for masked in ("SMITH J. P.", "GARCIA M.", "NGUYEN V. A.", "髙橋○○"):
+        assert masked in text, masked
+    for given in ("John", "Paul", "Maria", "Van", "Ａｎ", *GIVEN_NAMES):
+        assert given not in text, given
+    with pytest.raises(ValueError, match="masked_name"):
+        CertificateItem("E1", "T1", date(2019, 1, 1), "SMITH John")
+
+
+def test_certificates_of_japanese_names_are_unchanged_by_the_latin_rule() -> None:
+    """Masked names of existing data are as before, so a reprint is byte-identical."""
+    assert [item.masked_name for item in household()] == list(PEOPLE.values())

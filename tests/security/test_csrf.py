@@ -112,6 +112,7 @@ def _bodies() -> dict[str, dict[str, object]]:
             "birth_date": "S51.1.1",
             "item_kind": "notification_card",
         },
+        "custody.set_notice_sent": {"notice_sent_on": "R2.3.1"},
         "custody.move_envelope": {"location": "2", "slot": "Z-9"},
         "imports.upload": {
             "file": (

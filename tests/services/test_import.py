@@ -263,8 +263,9 @@ def test_every_bad_row_is_listed_with_line_column_value_and_reason(
 
 def test_file_level_problems_are_refused_clearly(database: Database, tmp_path: Path) -> None:
     missing = write(tmp_path / "m.csv", ["お問い合わせ番号,返戻日,氏名", "1,2,3"])
-    with pytest.raises(importer.ImportFileError, match="フリガナ"):
+    with pytest.raises(importer.ImportFileError, match="生年月日") as refused:
         run(database, missing)
+    assert "フリガナ" not in str(refused.value)  # optional since issue 14
     latin1 = tmp_path / "l.csv"
     latin1.write_bytes(JA_HEADER.encode("utf-8") + b"\r\n\x82\xa0\xff\xfe\r\n")
     with pytest.raises(importer.ImportFileError, match="文字コード"):

@@ -45,6 +45,7 @@ POLICY: dict[str, set[Role] | None] = {
     "custody.envelope": {C, R, A},
     "custody.edit_envelope": {C, R},
     "custody.edit_item": {C, R},
+    "custody.set_notice_sent": {R},
     "custody.move_envelope": {C, R},
     "custody.locations": {C, R, A},
     "stock.checks": {C, R, A},

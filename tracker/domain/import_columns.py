@@ -6,8 +6,8 @@ hold is decided by the field rules in :mod:`tracker.domain.records`, shared with
 form; the code lists it accepts (return reasons, item kinds) live in :mod:`tracker.domain.codes`
 and :data:`tracker.domain.records.ITEM_KIND_LABELS`.
 
-SPEC §6.4 also lists ``alias``, ``first_notice_on``, ``renotice_on`` and ``card_expires_on``
-and makes フリガナ optional; the import does not read those columns yet, so they are not here.
+Issue 14 added the optional ``alias`` (通称) and the dates of an unclaimed My Number card
+(``first_notice_on``, ``renotice_on``, ``card_expires_on``); a フリガナ cell may be empty.
 """
 
 from __future__ import annotations
@@ -39,12 +39,17 @@ COLUMNS: Final[tuple[ImportColumn, ...]] = (
     ImportColumn("address", "住所", True, envelope=True),
     ImportColumn("household_code", "世帯番号", False, envelope=True),
     ImportColumn("name", "氏名", True),
-    ImportColumn("name_kana", "フリガナ", True),  # katakana, hiragana or half-width kana
+    ImportColumn("name_kana", "フリガナ", False),  # kana of any width, or empty (issue 14)
+    ImportColumn("alias", "通称", False),  # registered alias (issue 14)
     ImportColumn("birth_date", "生年月日", True),  # SPEC §6.1 date shapes
     ImportColumn("relationship", "続柄", False),
     ImportColumn("item_kind", "種別", False),  # code or label; empty = notification card
     ImportColumn("location", "保管場所", False, envelope=True),  # name or code; empty = default
     ImportColumn("slot", "保管位置", False, envelope=True),
+    # Unclaimed My Number cards only (issue 14); SPEC §6.1 date shapes.
+    ImportColumn("first_notice_on", "交付通知書送付日", False),
+    ImportColumn("renotice_on", "再通知日", False),
+    ImportColumn("card_expires_on", "有効期限", False),
 )
 
 #: The English headers, in order.

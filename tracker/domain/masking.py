@@ -13,8 +13,9 @@ every household's 番地 on one screen.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["MASK", "mask_address", "mask_name"]
+__all__ = ["MASK", "is_masked", "mask_address", "mask_name"]
 
 #: Printed after the family name in place of the given name (U+25CB twice).
 MASK = "○○"
@@ -25,20 +26,67 @@ def _is_variation_selector(char: str) -> bool:
     return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
+#: Characters a name in Latin letters may hold besides letters and blanks (O'BRIEN, ANNE-MARIE).
+_LATIN_MARKS = "-'.,’‐"
+
+
+def _is_latin_name(name: str) -> bool:
+    """Letters of the Latin script (any width, accents too), blanks and _LATIN_MARKS only."""
+    has_letter = False
+    for char in name:
+        if char.isspace() or char in _LATIN_MARKS:
+            continue
+        if not char.isalpha() or not unicodedata.name(char, "").startswith("LATIN"):
+            return False
+        has_letter = True
+    return has_letter
+
+
+def _mask_latin(name: str) -> str:
+    """``SMITH John Paul`` → ``SMITH J. P.``: the family name, then the given names' initials.
+
+    The family name is the one token written wholly in capitals when exactly one is (so
+    ``John Paul SMITH`` → ``SMITH J. P.``); otherwise the first token, the order in which the
+    住民票 registers a foreign resident's name (``SMITH John``, ``Smith John``).
+    """
+    tokens = [token.strip(",") for token in name.split()]
+    tokens = [token for token in tokens if token]
+    capitals = [
+        i
+        for i, token in enumerate(tokens)
+        if sum(c.isalpha() for c in token) > 1 and token.upper() == token
+    ]
+    family = capitals[0] if len(capitals) == 1 else 0
+    initials = [
+        next((c for c in token if c.isalpha()), token[0]).upper() + "."
+        for i, token in enumerate(tokens)
+        if i != family
+    ]
+    return " ".join([tokens[family], *initials])
+
+
 def mask_name(full_name: str) -> str:
     """The family name followed by ○○: ``髙橋 花子`` → ``髙橋○○``. Never any of the given name.
 
-    Rule. Leading and trailing blanks are ignored. When the name has a blank inside (an ASCII
-    space, U+3000 or any other Unicode space), the family name is everything before the first
-    one: ``髙橋　花子`` → ``髙橋○○``, ``SMITH JOHN`` → ``SMITH○○`` (住民票 write foreign
-    residents' names surname first). Without a blank the split is unknown, so we print fewer
-    characters rather than risk the given name: the first character for names of up to four
-    characters (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
+    Names in Latin letters (issue 14; NFKC, so full-width letters too) with a blank inside are
+    masked as the family name and the initials of the other names: ``SMITH John Paul`` →
+    ``SMITH J. P.`` (see `_mask_latin` for which token is the family name). Initials alone do
+    not identify a person, and they tell apart two SMITHs on one certificate.
+
+    Rule for every other name. Leading and trailing blanks are ignored. When the name has a
+    blank inside (an ASCII space, U+3000 or any other Unicode space), the family name is
+    everything before the first one: ``髙橋　花子`` → ``髙橋○○``, ``SMITH 花子`` →
+    ``SMITH○○``. Without a blank the split is unknown, so we print fewer characters rather
+    than risk the given name: the first character for names of up to four characters
+    (``林美智子`` is 1 + 3, ``佐藤一`` 2 + 1, ``林太郎`` 1 + 2), the first two for
     longer ones (``佐藤由美子``, ``東海林太郎``; a four-character given name is rare enough). A
     character counts together with the variation selector that follows it (葛󠄀). An empty
     name gives just ○○.
     """
     name = full_name.strip()
+    latin = unicodedata.normalize("NFKC", name)
+    if _is_latin_name(latin) and len(latin.split()) > 1:
+        return _mask_latin(latin)
     blank = next((i for i, char in enumerate(name) if char.isspace()), None)
     if blank is not None:
         return name[:blank] + MASK
@@ -50,6 +98,23 @@ def mask_name(full_name: str) -> str:
             characters.append(char)
     keep = 2 if len(characters) >= 5 else 1
     return "".join(characters[:keep]) + MASK
+
+
+def is_masked(text: str) -> bool:
+    """True for what `mask_name` gives: a family name and ○○ with no blank (``髙橋○○``), or a
+    Latin family name and single Latin initials (``SMITH J. P.``). A full name is neither."""
+    if text.endswith(MASK):
+        return not any(char.isspace() for char in text)
+    family, *initials = text.split(" ")
+    return (
+        bool(family)
+        and _is_latin_name(family)
+        and bool(initials)
+        and all(
+            len(initial) == 2 and initial[1] == "." and _is_latin_name(initial[0])
+            for initial in initials
+        )
+    )
 
 
 # A postal code in front of the address (〒860-0012), removed before anything else.

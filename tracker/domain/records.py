@@ -38,6 +38,7 @@ LIMITS = {
     "household_code": 20,
     "name": 100,
     "name_kana": 200,
+    "alias": 100,
     "relationship": 50,
     "slot": 50,
     "reason": 500,
@@ -153,8 +154,13 @@ def check_item_kind(value: str | None, returned_on: date | None) -> ItemKind:
         kind = _KIND_BY_TEXT.get(text)
     if kind is None:
         raise FieldError(
-            f"種別「{quoted(value)}」は使えません。notification_card（通知カード）"
-            "または number_notice（個人番号通知書）"
+            f"種別「{quoted(value)}」は使えません。notification_card（通知カード）、"
+            "number_notice（個人番号通知書）または mynumber_card（未受領のマイナンバーカード）"
+        )
+    if kind is ItemKind.MYNUMBER_CARD and returned_on is not None and returned_on < FIRST_CARD:
+        raise FieldError(
+            "マイナンバーカードは平成28年1月（2016-01）から交付されたため、"
+            f"返戻日 {format_wareki_with_iso(returned_on)} の未受領カードはありえません"
         )
     if kind is ItemKind.NUMBER_NOTICE and returned_on is not None and returned_on < NOTICE_START:
         raise FieldError(
@@ -186,11 +192,94 @@ def check_name_kana(value: str | None) -> str:
     Hiragana and half-width kana are accepted (SPEC §6.4) and converted here, so that the
     counter and the import store ``ﾔﾏﾀﾞ ﾊﾅｺ`` and ``やまだ はなこ`` alike as ``ヤマダ ハナコ``;
     blanks are kept as typed. Names themselves are never converted (SPEC §6.2).
+
+    Optional (issue 14): the 住民票 need not carry one, and names in Latin letters often have
+    none. An empty フリガナ is stored as ``""`` (the column stays NOT NULL).
     """
-    text = check_free_text(value, "name_kana", required=True, label="フリガナ")
+    text = check_free_text(value, "name_kana", required=False, label="フリガナ")
+    if not text:
+        return ""
     if not is_kana(text):
         raise FieldError(f"フリガナ「{text}」はカタカナまたはひらがなで入力してください")
     return to_katakana(text)
+
+
+#: The event dates of an unclaimed My Number card (SPEC §6.4): field name → label.
+CARD_DATE_LABELS: dict[str, str] = {
+    "first_notice_on": "交付通知書送付日",
+    "renotice_on": "再通知日",
+    "card_expires_on": "有効期限",
+}
+#: No My Number card was issued before January 2016.
+FIRST_CARD = date(2016, 1, 1)
+
+
+_EARLIEST = {
+    FIRST_CARD: "マイナンバーカードの交付開始（平成28年1月）",
+    FIRST_MAILING: "通知カードの発送開始（平成27年10月）",
+}
+
+
+def check_event_date(
+    value: str | None, label: str, today: date, *, earliest: date = FIRST_CARD
+) -> date | None:
+    """An optional event date (SPEC §6.1 shapes, 和暦 too) that has already happened, not
+    before ``earliest`` (FIRST_CARD for a card's notices, FIRST_MAILING for お知らせ)."""
+    text = clean_text(value)
+    if not text:
+        return None
+    day = parse_date(text)
+    if day > today:
+        raise FieldError(f"{label} {format_wareki_with_iso(day)} は未来の日付です")
+    if day < earliest:
+        raise FieldError(f"{label} {format_wareki_with_iso(day)} は{_EARLIEST[earliest]}より前です")
+    return day
+
+
+def check_card_expiry(value: str | None) -> date | None:
+    """The card's expiry date as printed on it: may be past or future, not before 2016."""
+    text = clean_text(value)
+    if not text:
+        return None
+    day = parse_date(text)
+    if day < FIRST_CARD:
+        raise FieldError(
+            f"有効期限 {format_wareki_with_iso(day)} はマイナンバーカードの交付開始"
+            "（平成28年1月）より前です"
+        )
+    return day
+
+
+def _check_card_dates(
+    raw: dict[str, str], today: date, kind: ItemKind | None, checked: Checked
+) -> tuple[date | None, date | None, date | None]:
+    """The three card dates; refused on any other kind, and a 再通知 before the first notice."""
+    first = _run(
+        checked,
+        "first_notice_on",
+        lambda: check_event_date(raw.get("first_notice_on"), "交付通知書送付日", today),
+    )
+    renotice = _run(
+        checked,
+        "renotice_on",
+        lambda: check_event_date(raw.get("renotice_on"), "再通知日", today),
+    )
+    expires = _run(
+        checked, "card_expires_on", lambda: check_card_expiry(raw.get("card_expires_on"))
+    )
+    if kind is not None and kind is not ItemKind.MYNUMBER_CARD:
+        for name, label in CARD_DATE_LABELS.items():
+            if clean_text(raw.get(name)) and name not in checked.errors:
+                checked.errors[name] = (
+                    f"{label}は種別が未受領のマイナンバーカード（mynumber_card）のときだけ"
+                    "入力できます"
+                )
+    if first is not None and renotice is not None and renotice < first:
+        checked.errors["renotice_on"] = (
+            f"再通知日 {format_wareki_with_iso(renotice)} が交付通知書送付日 "
+            f"{format_wareki_with_iso(first)} より前です"
+        )
+    return first, renotice, expires
 
 
 @dataclass(frozen=True)
@@ -215,6 +304,13 @@ class ItemFields:
     birth_date: date
     relationship: str | None
     kind: ItemKind
+    #: 通称 (issue 14): None when there is none; ``alias_key`` is its search key.
+    alias: str | None = None
+    alias_key: str | None = None
+    #: Unclaimed My Number cards only (issue 14): 交付通知書送付日, 再通知日, 有効期限.
+    first_notice_on: date | None = None
+    renotice_on: date | None = None
+    card_expires_on: date | None = None
 
 
 @dataclass
@@ -304,13 +400,27 @@ def check_item(
         ),
     )
     kind = _run(checked, "item_kind", lambda: check_item_kind(raw.get("item_kind"), returned_on))
+    alias = _run(
+        checked,
+        "alias",
+        lambda: check_free_text(raw.get("alias"), "alias", required=False, label="通称"),
+    )
+    first_notice, renotice, expires = _check_card_dates(raw, today, kind, checked)
     if born is not None and returned_on is not None and born > returned_on:
         checked.errors["birth_date"] = "生年月日が返戻日より後です"
-    if name:
-        warning = private_use_warning(name)
+    for field_name, value in (("name", name), ("alias", alias)):
+        warning = private_use_warning(value or "")
         if warning:
-            checked.warnings["name"] = warning
-    item_fields = ("name", "name_kana", "birth_date", "relationship", "item_kind")
+            checked.warnings[field_name] = warning
+    item_fields = (
+        "name",
+        "name_kana",
+        "birth_date",
+        "relationship",
+        "item_kind",
+        "alias",
+        *CARD_DATE_LABELS,
+    )
     if (
         any(key in checked.errors for key in item_fields)
         or name is None
@@ -327,4 +437,9 @@ def check_item(
         birth_date=born,
         relationship=relationship or None,
         kind=kind,
+        alias=alias or None,
+        alias_key=search_key(alias) if alias else None,
+        first_notice_on=first_notice,
+        renotice_on=renotice,
+        card_expires_on=expires,
     )

@@ -46,7 +46,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
-from tracker.domain.masking import MASK, mask_name
+from tracker.domain.masking import MASK, is_masked, mask_name
 from tracker.domain.wareki import format_jst, format_wareki_with_iso
 from tracker.pdf.fonts import register_mono_font
 from tracker.pdf.layout import (
@@ -89,14 +89,15 @@ class CertificateItem:
     control_no: str  #: e.g. ``E000000123-1``
     tracking_no: str  #: お問い合わせ番号
     returned_on: date
-    masked_name: str  #: family name + ○○, see `tracker.domain.masking`
+    masked_name: str  #: family name + ○○ (or Latin initials), see `tracker.domain.masking`
 
     def __post_init__(self) -> None:
-        # A full name (髙橋 花子) has a blank and no ○○: refuse it rather than print it.
-        if not self.masked_name.endswith(MASK) or any(c.isspace() for c in self.masked_name):
+        # A full name (髙橋 花子, SMITH John) is neither ``髙橋○○`` nor ``SMITH J.``: refuse it
+        # rather than print it.
+        if not is_masked(self.masked_name):
             raise ValueError(
                 f"item {self.control_no}: masked_name must be a family name followed by {MASK}"
-                " (use CertificateItem.from_full_name)"
+                " or by initials (use CertificateItem.from_full_name)"
             )
 
     @classmethod

@@ -21,7 +21,7 @@ from typing import Any
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, Paragraph, Spacer
 
-from tracker.domain.masking import MASK
+from tracker.domain.masking import is_masked
 from tracker.domain.wareki import format_jst, format_wareki_with_iso
 from tracker.pdf.layout import MM, DocumentBuilder, Footer, draw_footer, label_table
 from tracker.pdf.row_table import Column, ListData, ListStyle, RowTable
@@ -87,8 +87,8 @@ class LossReportData:
     printed_at: datetime
 
     def __post_init__(self) -> None:
-        if not self.masked_name.endswith(MASK) or any(c.isspace() for c in self.masked_name):
-            raise ValueError("masked_name must be a family name followed by ○○")
+        if not is_masked(self.masked_name):  # ``髙橋○○`` or ``SMITH J.`` (issue 14)
+            raise ValueError("masked_name must be a family name followed by ○○ or initials")
 
 
 def _moment(value: datetime | None) -> str:

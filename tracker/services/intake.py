@@ -101,6 +101,11 @@ def log_envelope(
                 kana_key=item.kana_key,
                 birth_date=item.birth_date,
                 relationship_to_head=item.relationship,
+                alias=item.alias,
+                alias_key=item.alias_key,
+                first_notice_on=item.first_notice_on,
+                renotice_on=item.renotice_on,
+                card_expires_on=item.card_expires_on,
                 status=ItemStatus.IN_CUSTODY.value,
             )
         )
@@ -190,10 +195,19 @@ def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -
             "birth_date": fields.birth_date,
             "relationship_to_head": fields.relationship,
             "kind": fields.kind.value,
+            "alias": fields.alias,
+            "first_notice_on": fields.first_notice_on,
+            "renotice_on": fields.renotice_on,
+            "card_expires_on": fields.card_expires_on,
         },
     )
     if not changed:
         return changed
+    item.alias = fields.alias
+    item.alias_key = fields.alias_key
+    item.first_notice_on = fields.first_notice_on
+    item.renotice_on = fields.renotice_on
+    item.card_expires_on = fields.card_expires_on
     item.name = fields.name
     item.name_kana = fields.name_kana
     item.name_key = fields.name_key
@@ -211,6 +225,31 @@ def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -
         details={"control_no": item.control_no, "changes": changed},
     )
     return changed
+
+
+def set_notice_sent_on(
+    session: Session, *, actor: str, item: Item, notice_sent_on: date | None
+) -> bool:
+    """Record (or clear) the day a notice (お知らせ) was sent to the person; audited.
+
+    A retention rule may count from it (SPEC §3 anchor ``notice_sent_on``), so a records
+    officer sets it, whatever the item's status, and the audit event keeps before and after.
+    False when nothing changed.
+    """
+    changed = _changes(item, {"notice_sent_on": notice_sent_on})
+    if not changed:
+        return False
+    item.notice_sent_on = notice_sent_on
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ITEM_EDIT,
+        object_type="item",
+        object_id=item.id,
+        details={"control_no": item.control_no, "changes": changed},
+    )
+    return True
 
 
 @dataclass(frozen=True)

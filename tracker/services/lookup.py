@@ -2,7 +2,9 @@
 
 A query is split into words. A word that is a date (ISO or 和暦) filters on birth date; every
 other word is a name prefix, matched against the kana key when it is kana and the name key
-otherwise (both normalised per SPEC §6.2: width, hiragana/katakana, spaces, 髙/高 …). Prefixes
+otherwise (both normalised per SPEC §6.2: width, hiragana/katakana, spaces, 髙/高 …), and
+against the 通称 key either way (issue 14). Latin letters are NFKC-folded and upper-cased and
+spaces dropped, so ``smith  john`` and ``Ｓｍｉｔｈ`` find ``SMITH John``. Prefixes
 are searched as index range scans (``key >= p AND key < p⁺``), which both databases answer from a
 plain b-tree (PostgreSQL: byte-order collation on the key columns).
 
@@ -127,7 +129,9 @@ def parse_query(text: str) -> Query:
     return Query(name_prefixes=(joined,), birth_dates=tuple(dates))
 
 
-def _prefix_range(column: SQLColumnExpression[str], prefix: str) -> ColumnElement[bool]:
+def _prefix_range(
+    column: SQLColumnExpression[str] | SQLColumnExpression[str | None], prefix: str
+) -> ColumnElement[bool]:
     """``column >= prefix AND column < prefix⁺``: an index range, unlike LIKE on SQLite."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return (column >= prefix) & (column < upper)
@@ -161,10 +165,16 @@ def search_statement(
 ) -> Select[Item]:
     """Matching items in フリガナ order (the kana key, then birth date and id)."""
     statement = select(Item)
+    # A registered alias (通称, issue 14) is found like the name, whichever script it is in:
+    # an OR of two index ranges, which both databases answer from the two b-trees.
     for prefix in query.kana_prefixes:
-        statement = statement.where(_prefix_range(Item.kana_key, prefix))
+        statement = statement.where(
+            _prefix_range(Item.kana_key, prefix) | _prefix_range(Item.alias_key, prefix)
+        )
     for prefix in query.name_prefixes:
-        statement = statement.where(_prefix_range(Item.name_key, prefix))
+        statement = statement.where(
+            _prefix_range(Item.name_key, prefix) | _prefix_range(Item.alias_key, prefix)
+        )
     if query.birth_dates:
         statement = statement.where(Item.birth_date.in_(query.birth_dates))
     if statuses:

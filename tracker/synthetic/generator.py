@@ -123,6 +123,8 @@ class _Households:
             "household_code": household_code(self.seed, index) if rng.random() < 0.7 else "",
             "location": self._location(ward.location_code, ward.location_name),
             "slot": self._slot(returned) if rng.random() < 0.85 else "",
+            # Issue 14's optional columns, left empty: no draw, so seeds give the same people.
+            **dict.fromkeys(("alias", "first_notice_on", "renotice_on", "card_expires_on"), ""),
         }
         item_kind = self._item_kind(kind)
         birth_style = DATE_STYLES.pick(rng)

@@ -50,6 +50,6 @@ def _write(
     writer.writerow(names)
     count = 0
     for row in rows:
-        writer.writerow([row[column] for column in COLUMNS])
+        writer.writerow([row.get(column, "") for column in COLUMNS])
         count += 1
     return count

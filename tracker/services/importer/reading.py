@@ -335,6 +335,11 @@ def _check_row(
             "kana_key": item.kana_key,
             "birth_date": item.birth_date,
             "relationship": item.relationship,
+            "alias": item.alias,
+            "alias_key": item.alias_key,
+            "first_notice_on": item.first_notice_on,
+            "renotice_on": item.renotice_on,
+            "card_expires_on": item.card_expires_on,
         }
     )
 

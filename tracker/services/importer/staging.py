@@ -52,6 +52,11 @@ STAGING = Table(
     Column("kana_key", String(200), nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("relationship", String(50)),
+    Column("alias", String(100)),
+    Column("alias_key", String(200)),
+    Column("first_notice_on", Date),
+    Column("renotice_on", Date),
+    Column("card_expires_on", Date),
     #: Filled by the checks: the existing envelope, duplicate flag, last used item position.
     Column("envelope_id", Integer),
     Column("duplicate", Integer, nullable=False, server_default="0"),
@@ -83,6 +88,11 @@ _STAGED_COLUMNS = (
     "kana_key",
     "birth_date",
     "relationship",
+    "alias",
+    "alias_key",
+    "first_notice_on",
+    "renotice_on",
+    "card_expires_on",
 )
 
 

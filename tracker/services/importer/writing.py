@@ -62,9 +62,11 @@ def insert_envelopes(conn: Connection, actor: str, now: Any) -> int:
 def insert_items(conn: Connection) -> int:
     sql = (
         "INSERT INTO items (control_no, envelope_id, position, kind, name, name_kana, name_key,"
-        " kana_key, birth_date, relationship_to_head, status)"
+        " kana_key, birth_date, relationship_to_head, alias, alias_key, first_notice_on,"
+        " renotice_on, card_expires_on, status)"
         " SELECT e.control_no || '-' || CAST(p.position AS TEXT), e.id, p.position, p.kind,"
-        " p.name, p.name_kana, p.name_key, p.kana_key, p.birth_date, p.relationship, :status"
+        " p.name, p.name_kana, p.name_key, p.kana_key, p.birth_date, p.relationship,"
+        " p.alias, p.alias_key, p.first_notice_on, p.renotice_on, p.card_expires_on, :status"
         " FROM (SELECT s.*, COALESCE(s.base_position, 0)"
         "   + ROW_NUMBER() OVER (PARTITION BY s.tracking_no ORDER BY s.line_no) AS position"
         "   FROM import_staging s WHERE s.duplicate = 0) p"

@@ -79,6 +79,12 @@ DETAIL_LABELS: dict[str, Any] = {
     "birth_date": _l("生年月日"),
     "relationship_to_head": _l("続柄"),
     "kind": _l("種類"),
+    # item names and event dates (issue 14)
+    "alias": _l("通称"),
+    "notice_sent_on": _l("お知らせ送付日"),
+    "first_notice_on": _l("交付通知書送付日"),
+    "renotice_on": _l("再通知日"),
+    "card_expires_on": _l("カードの有効期限"),
     # search
     "query_kind": _l("検索の条件"),
     "results": _l("検索結果の件数"),

@@ -37,6 +37,17 @@ class ItemForm(Form):
     item_kind = SelectField(
         _l("種別"), choices=KIND_CHOICES, default=ItemKind.NOTIFICATION_CARD.value
     )
+    alias = StringField(_l("通称（任意）"), render_kw={"autocomplete": "off"})
+    # Unclaimed My Number cards only (issue 14).
+    first_notice_on = StringField(
+        _l("交付通知書送付日"), render_kw={"autocomplete": "off", "placeholder": "R7.4.1"}
+    )
+    renotice_on = StringField(
+        _l("再通知日"), render_kw={"autocomplete": "off", "placeholder": "R7.10.1"}
+    )
+    card_expires_on = StringField(
+        _l("カードの有効期限"), render_kw={"autocomplete": "off", "placeholder": "R17.6.20"}
+    )
 
     def raw(self) -> dict[str, str]:
         return {
@@ -45,6 +56,10 @@ class ItemForm(Form):
             "birth_date": self.birth_date.data or "",
             "relationship": self.relationship.data or "",
             "item_kind": self.item_kind.data or "",
+            "alias": self.alias.data or "",
+            "first_notice_on": self.first_notice_on.data or "",
+            "renotice_on": self.renotice_on.data or "",
+            "card_expires_on": self.card_expires_on.data or "",
         }
 
 
@@ -149,6 +164,14 @@ class ItemEditForm(ItemForm, FlaskForm):
         item = check_item(self.raw(), today, returned_on, checked)
         _attach(self, checked, {})
         return item
+
+
+class NoticeSentForm(FlaskForm):
+    """お知らせ送付日 (issue 14): a retention rule may count from it; empty clears it."""
+
+    notice_sent_on = StringField(
+        _l("お知らせ送付日"), render_kw={"autocomplete": "off", "placeholder": "R7.4.1"}
+    )
 
 
 class MoveForm(FlaskForm):

@@ -16,7 +16,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import ItemStatus, RemailStatus, Role
 from tracker.domain.errors import InputError
-from tracker.domain.records import check_free_text, check_return_date
+from tracker.domain.records import (
+    FIRST_MAILING,
+    check_event_date,
+    check_free_text,
+    check_return_date,
+)
 from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
@@ -24,7 +29,13 @@ from tracker.models import Envelope, Item, Location
 from tracker.pdf.labels import A_ONE_12
 from tracker.services import intake, lookup, protection, register
 from tracker.web.access import allow
-from tracker.web.custody.forms import EnvelopeEditForm, IntakeForm, ItemEditForm, MoveForm
+from tracker.web.custody.forms import (
+    EnvelopeEditForm,
+    IntakeForm,
+    ItemEditForm,
+    MoveForm,
+    NoticeSentForm,
+)
 from tracker.web.params import InvalidParameter, id_arg, id_args
 
 bp = Blueprint("custody", __name__)
@@ -271,6 +282,10 @@ def edit_item(item_id: int) -> ResponseReturnValue:
         form.birth_date.data = format_wareki(item.birth_date)
         form.relationship.data = item.relationship_to_head or ""
         form.item_kind.data = item.kind
+        form.alias.data = item.alias or ""
+        for name in ("first_notice_on", "renotice_on", "card_expires_on"):
+            value = getattr(item, name)
+            getattr(form, name).data = format_wareki(value) if value else ""
     elif form.validate():
         fields = form.checked_values(today_jst(), item.envelope.returned_on)
         if fields is not None:
@@ -285,6 +300,33 @@ def edit_item(item_id: int) -> ResponseReturnValue:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
                 return redirect(url_for("custody.envelope", envelope_id=item.envelope_id))
     return render_template("custody/item_edit.html", form=form, item=item)
+
+
+@bp.route("/items/<int:item_id>/notice-sent", methods=["POST"])
+@allow(R)
+def set_notice_sent(item_id: int) -> ResponseReturnValue:
+    """Record the day a notice (お知らせ) was sent to the person (issue 14): a retention rule may
+    count from it, so only a records officer sets it, and the change is audited."""
+    item = db.session.get(Item, item_id)
+    if item is None:
+        abort(404)
+    form = NoticeSentForm()
+    if form.validate():
+        try:
+            sent_on = check_event_date(
+                form.notice_sent_on.data, "お知らせ送付日", today_jst(), earliest=FIRST_MAILING
+            )
+        except InputError as refusal:
+            flash(str(refusal), "error")
+        else:
+            with db.attempt():
+                changed = intake.set_notice_sent_on(
+                    db.session, actor=current_user.username, item=item, notice_sent_on=sent_on
+                )
+            flash(
+                _("お知らせ送付日を記録しました。") if changed else _("変更はありません。"), "info"
+            )
+    return redirect(url_for("counter.item", item_id=item.id))
 
 
 @bp.route("/envelopes/<int:envelope_id>/move", methods=["POST"])
