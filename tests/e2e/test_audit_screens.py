@@ -105,7 +105,7 @@ def test_auditor_reads_the_audit_log_and_an_item_history_in_words(
     row = audit.row("交付 H000000001")
     expect(row).to_contain_text("窓口 花子")
     expect(row).to_contain_text("運転免許証")
-    expect(row).to_contain_text(re.compile(r"第1版（令和\d+年\d+月\d+日〜）"))
+    expect(row).to_contain_text(re.compile(r"第2版（令和\d+年\d+月\d+日〜）"))
     raw = audit.open_raw_record(row)
     expect(raw).to_contain_text('"documents": [')
     shot(page, "audit-log-raw-open", full_page=False)

@@ -60,7 +60,17 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any
     changes: dict[str, Any] = {}
     for key in ("group_a_required", "group_b_required", "proxy_letter_valid_months"):
         if before.get(key) != after.get(key):
-            changes[key] = [before.get(key), after[key]]
+            changes[key] = [before.get(key), after.get(key)]
+    if before.get("format", 1) != after.get("format", 1):
+        changes["format_changed"] = [before.get("format", 1), after.get("format", 1)]
+    if before.get("groups") != after.get("groups"):
+        changes["groups_changed"] = [before.get("groups"), after.get("groups")]
+    if before.get("rules") != after.get("rules"):
+        # item kinds whose rule changed (the whole rule is in the version itself)
+        old_rules, new_rules = before.get("rules") or {}, after.get("rules") or {}
+        changes["rules_changed"] = sorted(
+            k for k in set(old_rules) | set(new_rules) if old_rules.get(k) != new_rules.get(k)
+        )
     old = {d["code"]: d for d in before.get("documents", [])}
     new = {d["code"]: d for d in after["documents"]}
     added = [new[c] for c in new if c not in old]
