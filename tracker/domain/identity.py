@@ -199,6 +199,15 @@ _CODE = re.compile(r"[a-z][a-z0-9_]{0,49}")
 class PolicyError(InputError):
     """A stored or edited identity policy that cannot be used; the message lists every problem."""
 
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        #: Every problem, one by one (the message joins them).
+        self.problems = problems or (message,)
+
+    @classmethod
+    def of(cls, problems: list[str]) -> PolicyError:
+        return cls("本人確認ポリシーが正しくありません: " + " / ".join(problems), tuple(problems))
+
 
 @dataclass(frozen=True)
 class IdentityPolicy:
@@ -240,7 +249,7 @@ class IdentityPolicy:
         if "format" in data:
             if data["format"] != 2 or isinstance(data["format"], bool):
                 problems.append(f"形式（format）は 2 にしてください: {data['format']!r}")
-                raise PolicyError("本人確認ポリシーが正しくありません: " + " / ".join(problems))
+                raise PolicyError.of(problems)
             return _from_dict_v2(data, version=version, problems=problems)
         unknown = sorted(set(data) - {"documents", *_COUNT_KEYS})
         if unknown:
@@ -263,7 +272,7 @@ class IdentityPolicy:
                     f"{counts['group_b_required']}点が必要）"
                 )
         if problems:
-            raise PolicyError("本人確認ポリシーが正しくありません: " + " / ".join(problems))
+            raise PolicyError.of(problems)
         return cls(
             version=version,
             documents=MappingProxyType(documents),
@@ -434,7 +443,7 @@ def _date_value(raw: object, where: str, problems: list[str]) -> date | None:
             return date.fromisoformat(raw)
         except ValueError:
             pass
-    problems.append(f"{where}は YYYY-MM-DD の日付にしてください: {raw!r}")
+    problems.append(f"{where} は YYYY-MM-DD の日付にしてください: {raw!r}")
     return None
 
 
@@ -616,7 +625,7 @@ def _from_dict_v2(data: Mapping[str, Any], *, version: int, problems: list[str])
     documents = _read_documents_v2(data.get("documents"), groups, problems)
     rules = _read_rules(data.get("rules"), groups, documents, problems)
     if problems:
-        raise PolicyError("本人確認ポリシーが正しくありません: " + " / ".join(problems))
+        raise PolicyError.of(problems)
     assert isinstance(months, int)
     return IdentityPolicy(
         version=version,
