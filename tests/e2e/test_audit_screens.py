@@ -122,7 +122,9 @@ def test_auditor_reads_the_audit_log_and_an_item_history_in_words(
 
     history = ItemHistoryPage(page).open_item(items["refused"])
     refused = history.lines.filter(has_text="交付を拒否")
-    expect(refused).to_contain_text("交付を拒否: 本人確認書類が不足しています")
+    # policy version 2 (issue 14): the lapsed 健康保険証 is named first
+    expect(refused).to_contain_text("交付を拒否: 健康保険証は令和7年12月1日で使えなくなりました")
+    expect(refused).to_contain_text("本人確認書類が不足しています")
     expect(refused).to_contain_text("窓口 花子")
     assert RAW_CODE.findall(page.locator("main").inner_text()) == []
     shot(page, "item-history", full_page=True)
