@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import HandoverRecordPage, log_in, save_final_screen
+from tests.e2e.pages import ARTIFACTS, HandoverRecordPage, log_in, save_final_screen
 from tests.e2e.pages_idp import PolicyV2HandoverPage
 from tests.e2e.test_journeys import seed, tracking_no
 from tracker.domain.codes import Role
@@ -37,7 +37,7 @@ def test_the_form_asks_for_dates_refuses_in_words_and_never_takes_a_card_number(
     expect(form.last4_of("マイナンバーカード")).to_have_count(0)  # never_record_number
     expect(form.last4_of("旅券")).to_have_count(1)
     expect(form.expiry_of("旅券")).to_have_count(0)  # passports: the clerk checks, as before
-    page.screenshot(path="/tmp/tracker-e2e/handover-policy-v2-form.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "handover-policy-v2-form.png", full_page=True)
 
     # A 運転経歴証明書 issued before 2012-04-01 does not count.
     form.recipient_is("本人")
