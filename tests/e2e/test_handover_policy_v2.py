@@ -57,3 +57,10 @@ def test_the_form_asks_for_dates_refuses_in_words_and_never_takes_a_card_number(
     record.expect_message("交付しました")
     expect(page.locator("dl.facts")).to_contain_text("マイナンバーカード")
     save_final_screen(page, "handover-policy-v2")
+
+    # The clerk can read the rule per item kind and recipient kind, and each document's condition.
+    page.goto("/identity-policy")
+    rules = page.get_by_test_id("rules")
+    expect(rules).to_contain_text("未受領のマイナンバーカード")
+    expect(rules).to_contain_text("平成24年4月1日以降の交付に限る")
+    page.screenshot(path=ARTIFACTS / "identity-policy-v2.png", full_page=True)
