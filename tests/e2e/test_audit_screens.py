@@ -105,7 +105,7 @@ def test_auditor_reads_the_audit_log_and_an_item_history_in_words(
     row = audit.row("交付 H000000001")
     expect(row).to_contain_text("窓口 花子")
     expect(row).to_contain_text("運転免許証")
-    expect(row).to_contain_text(re.compile(r"第1版（令和\d+年\d+月\d+日〜）"))
+    expect(row).to_contain_text(re.compile(r"第2版（令和\d+年\d+月\d+日〜）"))
     raw = audit.open_raw_record(row)
     expect(raw).to_contain_text('"documents": [')
     shot(page, "audit-log-raw-open", full_page=False)
@@ -122,7 +122,9 @@ def test_auditor_reads_the_audit_log_and_an_item_history_in_words(
 
     history = ItemHistoryPage(page).open_item(items["refused"])
     refused = history.lines.filter(has_text="交付を拒否")
-    expect(refused).to_contain_text("交付を拒否: 本人確認書類が不足しています")
+    # policy version 2 (issue 14): the lapsed 健康保険証 is named first
+    expect(refused).to_contain_text("交付を拒否: 健康保険証は令和7年12月1日で使えなくなりました")
+    expect(refused).to_contain_text("本人確認書類が不足しています")
     expect(refused).to_contain_text("窓口 花子")
     assert RAW_CODE.findall(page.locator("main").inner_text()) == []
     shot(page, "item-history", full_page=True)

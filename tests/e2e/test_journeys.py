@@ -129,10 +129,11 @@ def test_clerk_intakes_by_keyboard_finds_by_kana_and_hands_over_once(
     expect(item.status).to_have_text("保管中")
     item_id = item.item_id
 
-    # Handover to the person herself with two group-B documents.
+    # Handover to the person herself with two group-B documents (policy version 2: not the
+    # 健康保険証, which lapsed on 2025-12-01).
     form = item.start_handover()
     form.recipient_is("本人")
-    form.visitor_showed("健康保険証（B群）", "年金手帳・年金証書（B群）")
+    form.visitor_showed("介護保険証（B群）", "年金手帳・年金証書（B群）")
     form.confirm()
     record = HandoverRecordPage(page)
     record.expect_message("交付しました")
@@ -157,7 +158,7 @@ def test_clerk_intakes_by_keyboard_finds_by_kana_and_hands_over_once(
     form = HandoverPage(page)
     expect(form.heading).to_have_text("本人確認・交付")
     form.recipient_is("本人")
-    form.visitor_showed("健康保険証（B群）", "年金手帳・年金証書（B群）")
+    form.visitor_showed("介護保険証（B群）", "年金手帳・年金証書（B群）")
     form.confirm()
     expect(form.refusal).to_contain_text("交付できません")
     expect(form.refusal).to_contain_text("交付済みです")
@@ -165,7 +166,7 @@ def test_clerk_intakes_by_keyboard_finds_by_kana_and_hands_over_once(
     expect(page.get_by_role("button", name="本人確認と交付へ")).to_have_count(0)
     expect(ItemPage(page).status).to_have_text("交付済")
     form.open_for(item_id)
-    form.visitor_showed("健康保険証（B群）", "年金手帳・年金証書（B群）")
+    form.visitor_showed("介護保険証（B群）", "年金手帳・年金証書（B群）")
     form.confirm()
     expect(form.refusal).to_contain_text("交付済みです")
     save_final_screen(page, "clerk")
@@ -193,7 +194,7 @@ def test_proxy_with_letter_of_attorney_and_refusal_without_it(
     form.recipient_is("任意代理人", name="代理 春子")
     form.letter_of_attorney_dated(written.isoformat())
     form.visitor_showed("運転免許証（A群）")
-    form.principal_showed("マイナンバーカード（A群）")
+    form.principal_showed("旅券（A群）")  # v2: a マイナンバーカード needs its expiry date
     form.confirm()
     record = HandoverRecordPage(page)
     record.expect_message("交付しました")
@@ -203,7 +204,7 @@ def test_proxy_with_letter_of_attorney_and_refusal_without_it(
     form = HandoverPage(page).open_for(ids["宇土 二郎"])
     form.recipient_is("任意代理人", name="代理 春子")
     form.visitor_showed("運転免許証（A群）")
-    form.principal_showed("マイナンバーカード（A群）")
+    form.principal_showed("旅券（A群）")  # v2: a マイナンバーカード needs its expiry date
     form.confirm()
     expect(form.refusal).to_contain_text("交付できません")
     expect(form.refusal).to_contain_text("委任状")
@@ -306,7 +307,11 @@ def test_auditor_reviews_the_handover_verifies_the_chain_and_changes_nothing(
             session,
             actor="clerk1",
             item_ids=[ids["玉名 三郎"]],
-            evidence=Evidence(RecipientKind.SELF, documents=("mynumber_card",)),
+            evidence=Evidence(
+                RecipientKind.SELF,
+                documents=("mynumber_card",),
+                expires_on={"mynumber_card": today_jst() + timedelta(days=365)},  # policy v2
+            ),
             now=now_utc(),
             today=today_jst(),
         )

@@ -28,7 +28,7 @@ from tracker.domain.codes import (
     Outcome,
     Role,
 )
-from tracker.domain.identity import default_policy
+from tracker.domain.identity import policy_v2
 from tracker.models import Item, Location, User
 from tracker.services import accounts, holds, identity_policy, intake, settings
 from tracker.services.disposal import Execution
@@ -182,12 +182,12 @@ def test_the_audit_log_reads_in_words(app: Flask, busy_day: dict[str, object]) -
     handover_row = row_of(page, "交付 H000000001")
     assert "<dt>受領書番号</dt>" in handover_row and "<dt>本人確認書類</dt>" in handover_row
     assert "運転免許証" in visible_text(handover_row)
-    assert re.search(r"第1版（令和\d+年\d+月\d+日〜）", visible_text(handover_row))
+    assert re.search(r"第2版（令和\d+年\d+月\d+日〜）", visible_text(handover_row))
     assert "本人" in visible_text(handover_row)
     item_link = f'href="/items/{busy_day["handed_item"]}"'
     assert item_link in handover_row  # the control number links to the item
     refused = visible_text(row_of(page, "交付の拒否"))
-    assert "A群1点、またはB群2点が必要です" in refused and "健康保険証" in refused
+    assert "A群1点、またはB群2点" in refused and "健康保険証" in refused
     failed = visible_text(row_of(page, "ログイン失敗", "窓口 花子"))
     assert "パスワードの誤り" in failed and "ユーザー 窓口 花子" in failed
     # the raw record is one click away
@@ -228,7 +228,12 @@ def test_item_history_says_what_happened(app: Flask, busy_day: dict[str, object]
     lines = [visible_text(li) for li in re.findall(r"<li.*?</li>", page, re.S)]
     refused = [line for line in lines if "交付を拒否" in line]
     assert len(refused) == 1
-    assert "交付を拒否: 本人確認書類が不足しています: A群1点、またはB群2点が必要です" in refused[0]
+    # policy version 2 (issue 14): the lapsed 健康保険証 is named, then what is still missing
+    assert "交付を拒否: 健康保険証は令和7年12月1日で使えなくなりました" in refused[0]
+    assert (
+        "本人確認書類が不足しています: A群があと1点必要です（基準: A群1点、またはB群2点"
+        in refused[0]
+    )
     assert "窓口 花子" in refused[0]
     assert any("返戻郵便の受付" in line and "窓口 花子" in line for line in lines)
     assert RAW_CODE.findall(visible_text(page)) == []
@@ -247,7 +252,7 @@ def test_handover_review_names_documents_and_policy(
     page = client.get(f"/handovers/review?since={today}&until={today}").get_data(as_text=True)
     shown = visible_text(page)
     assert "運転免許証" in shown and "drivers_license" not in shown
-    assert re.search(r"第1版（令和\d+年\d+月\d+日〜）", shown)
+    assert re.search(r"第2版（令和\d+年\d+月\d+日〜）", shown)
 
 
 def test_less_common_events_have_labelled_fields_too(app: Flask) -> None:
@@ -280,7 +285,7 @@ def test_less_common_events_have_labelled_fields_too(app: Flask) -> None:
             actor="admin1",
             now=factories.NOW,
         )
-        policy = default_policy()
+        policy = policy_v2()  # the seeded current version (issue 14)
         policy["documents"] = [d for d in policy["documents"] if d["code"] != "employee_id"]
         identity_policy.save_new_version(
             session, actor="officer1", data=policy, note="社員証を除く"
@@ -300,5 +305,5 @@ def test_less_common_events_have_labelled_fields_too(app: Flask) -> None:
     changed = visible_text(row_of(page, "設定の変更"))
     assert "受領書の宛先" in changed and "熊本市長 大西 一史" in changed
     policy_row = visible_text(row_of(page, "本人確認基準の変更"))
-    assert "本人確認基準 第2版" in policy_row and "削除した書類 社員証（B群）" in policy_row
+    assert "本人確認基準 第3版" in policy_row and "削除した書類 社員証（B群）" in policy_row
     assert "ユーザー 窓口 花子" in visible_text(row_of(page, "ロック解除"))

@@ -41,6 +41,8 @@ def hand_over(
         documents=("passport",),
         recipient_name="" if kind is RecipientKind.SELF else "代理 人",
         principal_documents=("mynumber_card",) if kind is RecipientKind.PROXY else (),
+        # identity policy version 2 (issue 14): a マイナンバーカード needs its expiry date
+        principal_expires_on={"mynumber_card": date(2030, 1, 1)},
         letter_of_attorney_date=date(2026, 11, 1) if kind is RecipientKind.PROXY else None,
     )
     with app.extensions["tracker.db"].session_scope() as session:

@@ -112,7 +112,7 @@ def test_self_with_a_driving_licence_takes_the_whole_household(stocked: Flask, l
         record = session.scalar(select(Handover))
         assert record is not None
         assert json.loads(record.documents) == [{"code": "drivers_license", "last4": "1234"}]
-        assert record.policy_version == 1 and record.clerk == "clerk1"
+        assert record.policy_version == 2 and record.clerk == "clerk1"  # seeded v2 (issue 14)
     assert statuses == ["handed_over", "handed_over"]
     [event] = events(stocked, "handover.create")
     assert json.loads(event.details)["items"] == ["E000000001-1", "E000000001-2"]

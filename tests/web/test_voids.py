@@ -201,7 +201,7 @@ def test_the_review_flags_voids_and_its_csv_names_people(app: Flask) -> None:
     table = page[page.index('data-testid="handover-review"') :]
     row = table[table.index("H000000001") :].split("</tr>")[0]
     assert "取消済" in row and "記録 一郎" in row and "窓口 花子" in row
-    assert "旅券" in row and "passport" not in row and "第1版" in row
+    assert "旅券" in row and "passport" not in row and "第2版" in row
     flagged = officer.get("/handovers/review?flagged=1").get_data(as_text=True)
     assert "H000000001" in flagged
     csv = officer.get("/handovers/export.csv").get_data().decode("utf-8-sig")

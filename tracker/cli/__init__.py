@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import audit, db, disposal, imports, register, remail, rules, serve, users
+from tracker.cli import (
+    audit,
+    db,
+    disposal,
+    id_policy,
+    imports,
+    register,
+    remail,
+    rules,
+    serve,
+    users,
+)
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 
 
@@ -36,6 +47,7 @@ main.add_command(users.demo_data)
 main.add_command(serve.serve)
 main.add_command(db.db_group)
 main.add_command(rules.rules_group)
+main.add_command(id_policy.id_policy_group)
 main.add_command(remail.close_remailed)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]

@@ -13,7 +13,7 @@ audit event at the end of its work, so the two locks are never taken the other w
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -66,12 +66,23 @@ def receipt_number(handover_id: int) -> str:
     return f"{RECEIPT_PREFIX}{handover_id:09d}"
 
 
-def _documents_json(codes: Sequence[str], last4: dict[str, str]) -> str:
+def _documents_json(
+    codes: Sequence[str],
+    last4: dict[str, str],
+    issued_on: Mapping[str, date] | None = None,
+    expires_on: Mapping[str, date] | None = None,
+) -> str:
+    """Document types; the optional last 4 characters; format 2: the issue and expiry dates the
+    clerk entered for documents whose rule asks for them (dates, never numbers)."""
     entries: list[dict[str, Any]] = []
     for code in codes:
         entry: dict[str, Any] = {"code": code}
         if last4.get(code):
             entry["last4"] = last4[code]
+        if issued_on and code in issued_on:
+            entry["issued_on"] = issued_on[code].isoformat()
+        if expires_on and code in expires_on:
+            entry["expires_on"] = expires_on[code].isoformat()
         entries.append(entry)
     return canonical_json(entries)
 
@@ -118,7 +129,7 @@ def hand_over(
     if protected is not None:  # 支援措置 (issue 14): only the person, with a photo ID
         raise HandoverError(protected)
     policy = current_policy(session)
-    decision = decide(evidence, policy, today)
+    decision = decide(evidence, policy, today, item_kinds=[item.kind for item in claim.items])
     if not decision.allowed:
         raise HandoverRefused(decision.reasons, policy.version)
     ids = [item.id for item in claim.items]
@@ -142,9 +153,19 @@ def hand_over(
         clerk=actor,
         recipient_kind=evidence.recipient_kind.value,
         recipient_name=evidence.recipient_name or None,
-        documents=_documents_json(evidence.documents, dict(evidence.document_last4)),
+        documents=_documents_json(
+            evidence.documents,
+            dict(evidence.document_last4),
+            evidence.issued_on,
+            evidence.expires_on,
+        ),
         principal_documents=(
-            _documents_json(evidence.principal_documents, {})
+            _documents_json(
+                evidence.principal_documents,
+                {},
+                evidence.principal_issued_on,
+                evidence.principal_expires_on,
+            )
             if evidence.principal_documents
             else None
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import AuditAction, ItemKind, RuleKind
-from tracker.domain.identity import default_policy
+from tracker.domain.identity import default_policy, policy_v2
 from tracker.domain.retention import RuleError, check_no_overlap, rule_from_fields
 from tracker.models import IdentityPolicy, Location, RetentionRule
 from tracker.services import audit
@@ -109,6 +110,23 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
             )
         )
         added.append("identity policy: version 1")
+        session.flush()
+    if not any(
+        json.loads(text).get("format") == 2
+        for text in session.scalars(select(IdentityPolicy.policy_json))
+    ):
+        # Issue 14: version 2 once, after whatever versions exist (a database that only has
+        # the 2018 version 1 gets version 2); past handovers keep the version they used.
+        latest = session.scalar(select(func.max(IdentityPolicy.version))) or 0
+        session.add(
+            IdentityPolicy(
+                version=latest + 1,
+                policy_json=canonical_json(policy_v2()),
+                note="第2形式（資格確認書の追加、健康保険証の期限、運転経歴証明書の交付日など）",
+                created_by=SEED_ACTOR,
+            )
+        )
+        added.append(f"identity policy: version {latest + 1}")
     if added:
         session.flush()
         audit.record(session, actor=actor, action=AuditAction.SYSTEM_SEED, details={"added": added})

@@ -49,10 +49,14 @@ class HandoverForm(FlaskForm):
         + [SelectChoice(proof.code, proof.name) for proof in AUTHORITY_PROOFS],
     )
 
+    #: The policy the choices came from (set by :meth:`use_policy`).
+    policy: IdentityPolicy | None = None
+
     def use_policy(self, policy: IdentityPolicy) -> None:
         """Document choices come from the current identity policy (data, SPEC §4)."""
+        self.policy = policy
         choices = [
-            SelectChoice(code, f"{doc.name}（{doc.group}群）")
+            SelectChoice(code, f"{doc.name}（{policy.group_label(doc.group)}）")
             for code, doc in sorted(
                 policy.documents.items(),
                 key=lambda pair: pair[1].group,  # catalogue order

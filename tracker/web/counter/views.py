@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +16,7 @@ from tracker.clock import JST, now_utc, today_jst
 from tracker.domain.codes import AuditAction, ItemKind, ItemStatus, Role
 from tracker.domain.control import parse_control_no
 from tracker.domain.errors import InputError
-from tracker.domain.identity import AUTHORITY_PROOFS, Evidence, RecipientKind
+from tracker.domain.identity import AUTHORITY_PROOFS, Evidence, IdentityPolicy, RecipientKind
 from tracker.domain.masking import mask_address
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import parse_date
@@ -295,7 +295,21 @@ def hand_over() -> ResponseReturnValue:
         policy=policy,
         problems=problems,
         kinds=list(RecipientKind),
+        rule_texts=_rule_texts(policy, chosen),
     ), status
+
+
+def _rule_texts(policy: IdentityPolicy, chosen: list[Item]) -> dict[str, str]:
+    """Recipient kind → the rule for the kinds of the chosen items, in words."""
+    if policy.format != 2:
+        return {kind.value: policy.requirement() for kind in RecipientKind}
+    kinds = list(dict.fromkeys(item.kind for item in chosen))
+    return {
+        recipient.value: " / ".join(
+            dict.fromkeys(policy.rule_text(policy.alternatives(k, recipient.value)) for k in kinds)
+        )
+        for recipient in RecipientKind
+    }
 
 
 def _evidence(form: HandoverForm) -> Evidence:
@@ -319,6 +333,11 @@ def _evidence(form: HandoverForm) -> Evidence:
         for code in documents
         if (value := request.form.get(f"last4-{code}", "")).strip()
     }
+    policy = form.policy
+    issued = _document_dates(documents, "issued", "交付日", policy)
+    expires = _document_dates(documents, "expires", "有効期限", policy)
+    principal_issued = _document_dates(principal, "p-issued", "交付日", policy)
+    principal_expires = _document_dates(principal, "p-expires", "有効期限", policy)
     return Evidence(
         recipient_kind=kind,
         recipient_name=name,
@@ -327,7 +346,30 @@ def _evidence(form: HandoverForm) -> Evidence:
         letter_of_attorney_date=letter,
         authority_proof=proof,
         document_last4=last4,
+        issued_on=issued,
+        expires_on=expires,
+        principal_issued_on=principal_issued,
+        principal_expires_on=principal_expires,
     )
+
+
+def _document_dates(
+    codes: tuple[str, ...], prefix: str, label: str, policy: IdentityPolicy | None
+) -> dict[str, date]:
+    """The issue or expiry dates typed beside the chosen documents (format 2 asks for them only
+    where the rule needs them); a date that cannot be read names the document and the field."""
+    dates: dict[str, date] = {}
+    for code in codes:
+        text = request.form.get(f"{prefix}-{code}", "").strip()
+        if not text:
+            continue
+        document = policy.documents.get(code) if policy is not None else None
+        name = document.name if document is not None else code
+        try:
+            dates[code] = parse_date(text)
+        except InputError as error:
+            raise InputError(f"{name}の{label}: {error}") from error
+    return dates
 
 
 def _handover_or_404(handover_id: int) -> Handover:

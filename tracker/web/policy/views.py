@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from tracker.domain.codes import Role
 from tracker.domain.errors import InputError
-from tracker.domain.identity import IdentityPolicy, PolicyError
+from tracker.domain.identity import IdentityPolicy, PolicyError, RecipientKind
 from tracker.domain.records import check_free_text
 from tracker.extensions import db
 from tracker.services import identity_policy
@@ -57,6 +57,7 @@ class PolicyForm(FlaskForm):
 def show() -> ResponseReturnValue:
     policy = current_policy(db.session)
     form = PolicyForm(formdata=None)
+    _fit(form, policy)
     for document in policy.documents.values():
         form.documents.append_entry(
             {"code": document.code, "name": document.name, "group": document.group}
@@ -72,6 +73,7 @@ def show() -> ResponseReturnValue:
 def save() -> ResponseReturnValue:
     policy = current_policy(db.session)
     form = PolicyForm()
+    _fit(form, policy)
     errors: list[str] = []
     if form.validate_on_submit() and not (errors := _text_problems(form)):
         documents = [
@@ -91,12 +93,14 @@ def save() -> ResponseReturnValue:
                     "name": (form.new_name.data or "").strip(),
                 }
             )
-        data = {
+        data: dict[str, object] = {
             "documents": documents,
             "group_a_required": form.group_a_required.data,
             "group_b_required": form.group_b_required.data,
             "proxy_letter_valid_months": form.proxy_letter_valid_months.data,
         }
+        if policy.format == 2:
+            data = _format2(policy, documents, form.proxy_letter_valid_months.data)
         try:
             with db.attempt():
                 saved = identity_policy.save_new_version(
@@ -111,6 +115,33 @@ def save() -> ResponseReturnValue:
                 flash(_("本人確認の基準を第%(v)d版として保存しました。", v=saved.version), "info")
             return redirect(url_for("policy.show"))
     return _page(policy, form, errors)
+
+
+def _fit(form: PolicyForm, policy: IdentityPolicy) -> None:
+    """Format 2: the policy's own groups; the A/B counts give way to the rules (read-only here,
+    edited as a file: ``tracker id-policy export`` / ``import``)."""
+    if policy.format != 2:
+        return
+    choices = [SelectChoice(code, name) for code, name in policy.group_names.items()]
+    form.new_group.choices = list(choices)
+    for row in form.documents:
+        row.form.group.choices = [*choices, SelectChoice("", _l("使わない"))]
+    for count in (form.group_a_required, form.group_b_required):
+        count.validators = [Optional()]
+
+
+def _format2(
+    policy: IdentityPolicy, documents: list[dict[str, str | None]], months: int | None
+) -> dict[str, object]:
+    """The edited names and groups, each document keeping its conditions (photo, dates, …)."""
+    data = policy.to_dict()
+    kept = {d["code"]: d for d in data["documents"]}
+    data["documents"] = [
+        {**kept.get(str(d["code"]), {}), "code": d["code"], "name": d["name"], "group": d["group"]}
+        for d in documents
+    ]
+    data["proxy_letter_valid_months"] = months
+    return data
 
 
 def _text_problems(form: PolicyForm) -> list[str]:
@@ -138,4 +169,5 @@ def _page(policy: IdentityPolicy, form: PolicyForm, errors: list[str]) -> str:
         errors=errors,
         history=history,
         can_edit=current_user.has_role(Role.RECORDS_OFFICER),
+        recipient_kinds=list(RecipientKind),
     )
