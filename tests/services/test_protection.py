@@ -43,7 +43,7 @@ def test_placing_flags_the_whole_envelope_and_the_audit_never_holds_the_reason(
         "review_on": "2027-11-27",
         "reason_recorded": True,
     }
-    assert "DV" not in json.dumps(event, ensure_ascii=False)
+    assert "相談記録" not in json.dumps(event, ensure_ascii=False)
 
 
 def test_only_the_item_when_the_box_is_unticked(database: Database) -> None:
