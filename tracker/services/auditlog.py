@@ -6,6 +6,7 @@ page is an index range scan on the primary key however long the log grows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import JST
+from tracker.domain.chain import canonical_json
 from tracker.domain.codes import Outcome
 from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
 from tracker.models import AuditEvent, DisposalBatchItem, HandoverItem, Item, Remailing
+from tracker.services.protection import Protected, mask_addresses
 
 PAGE_SIZE = 50
 OUTCOMES = tuple(Outcome)
@@ -196,7 +199,13 @@ EXPORT_HEADER = (
 )
 
 
-def export_row(event: AuditEvent) -> list[Any]:
+def export_row(event: AuditEvent, protected: Protected | None = None) -> list[Any]:
+    """One CSV row. For an event about a protected person's envelope or item the addresses in
+    its details are masked (issue 14), so such a row no longer reproduces its hash: the chain
+    is verified with ``tracker audit-verify``, never from an export."""
+    details = event.details
+    if protected is not None and protected.covers(event.object_type, event.object_id):
+        details = canonical_json(mask_addresses(json.loads(event.details or "{}")))
     return [
         event.seq,
         event.occurred_at.astimezone(JST).isoformat(timespec="seconds"),
@@ -205,7 +214,7 @@ def export_row(event: AuditEvent) -> list[Any]:
         event.object_type or "",
         event.object_id or "",
         event.outcome,
-        event.details,
+        details,
         event.prev_hash,
         event.hash,
     ]

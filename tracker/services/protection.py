@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
@@ -309,3 +311,56 @@ _KIND_LABELS = {
     RecipientKind.PROXY: "任意代理人",
     RecipientKind.LEGAL_REP: "法定代理人",
 }
+
+
+# --- the audit log (issue 14 review) -----------------------------------------------------------
+
+#: Detail keys that hold an address: masked in the audit log's pages and export for a protected
+#: person's envelope or item (intake and envelope-edit events record them).
+ADDRESS_KEYS = frozenset({"address", "addressee"})
+
+
+@dataclass(frozen=True)
+class Protected:
+    """The items under an active flag and their envelopes, read once for a page or an export."""
+
+    item_ids: frozenset[int]
+    envelope_ids: frozenset[int]
+
+    def covers(self, object_type: str | None, object_id: str | None) -> bool:
+        if not object_id or not object_id.isdigit():
+            return False
+        if object_type == "envelope":
+            return int(object_id) in self.envelope_ids
+        if object_type == "item":
+            return int(object_id) in self.item_ids
+        return False
+
+
+def protected_now(session: Session) -> Protected:
+    """Every item under an active flag, and the envelopes holding them (a short list)."""
+    rows = session.execute(
+        select(Item.id, Item.envelope_id)
+        .join(Protection, Protection.item_id == Item.id)
+        .where(is_active())
+    ).all()
+    return Protected(frozenset(r.id for r in rows), frozenset(r.envelope_id for r in rows))
+
+
+def mask_addresses(value: Any) -> Any:
+    """``value`` (an event's details) with every address and addressee, also inside
+    before/after pairs and nested objects, replaced by :data:`MASKED`."""
+    if isinstance(value, dict):
+        return {
+            key: (_masked(inner) if key in ADDRESS_KEYS else mask_addresses(inner))
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_addresses(inner) for inner in value]
+    return value
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, list):  # a before/after pair
+        return [MASKED if inner not in (None, "") else inner for inner in value]
+    return MASKED if value not in (None, "") else value

@@ -37,7 +37,7 @@ from tracker.domain.codes import (
 )
 from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent
-from tracker.services import audit_references
+from tracker.services import audit_references, protection
 from tracker.services.audit_references import NUMBER, Policies, References
 from tracker.web.filters import KIND_LABELS, code_label
 
@@ -322,11 +322,17 @@ def policy_title(policies: Policies, version: object) -> str:
 def show(session: Session, events: Iterable[AuditEvent]) -> list[ShownEvent]:
     events = list(events)
     refs = audit_references.load(session, events)
-    return [_shown(event, refs) for event in events]
+    protected = protection.protected_now(session)
+    return [_shown(event, refs, protected) for event in events]
 
 
-def _shown(event: AuditEvent, refs: References) -> ShownEvent:
+def _shown(
+    event: AuditEvent, refs: References, protected: protection.Protected | None = None
+) -> ShownEvent:
     details = audit_references.details_of(event)
+    if protected is not None and protected.covers(event.object_type, event.object_id):
+        # 支援措置: the address of a protected person's envelope is never shown (issue 14)
+        details = protection.mask_addresses(details)
     text, url = _object(event, refs)
     fields = [
         Field(_label(key), _value(key, value, refs, details))

@@ -17,7 +17,14 @@ from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
 from tracker.extensions import db
 from tracker.models import Item
-from tracker.services import audit, audit_references, auditlog, handover_review, people
+from tracker.services import (
+    audit,
+    audit_references,
+    auditlog,
+    handover_review,
+    people,
+    protection,
+)
 from tracker.web.access import allow
 from tracker.web.audit import readable
 from tracker.web.filters import code_label
@@ -98,8 +105,9 @@ def export() -> ResponseReturnValue:
 
     def rows() -> Iterator[list[str]]:
         with db.read_session() as session:
+            protected = protection.protected_now(session)
             for event in auditlog.iter_events(session, f):
-                yield auditlog.export_row(event)
+                yield auditlog.export_row(event, protected)
 
     if encoding == "cp932":
         try:
