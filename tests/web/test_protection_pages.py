@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests import factories_protect, factories_register
+from tests import factories_protect, factories_register, factories_remail
 from tests.helpers import csrf_token
 from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Envelope, Item
@@ -217,3 +217,96 @@ def test_the_review_list_for_officers_and_auditors(app: Flask, logged_in, make_u
     assert "/release" not in page
     officer = make_user(Role.RECORDS_OFFICER, "kiroku2")
     assert officer.username == "kiroku2"
+
+
+def _edit_data(app: Flask, envelope_id: int, token: str, **changes: str) -> dict[str, str]:
+    """The envelope edit form as a browser sends it for a protected envelope (the two masked
+    fields empty, as the page shows them)."""
+    with app.extensions["tracker.db"].session_scope() as session:
+        record = session.get(Envelope, envelope_id)
+        assert record is not None
+        data = {
+            "csrf_token": token,
+            "tracking_no": record.tracking_no,
+            "return_date": record.returned_on.isoformat(),
+            "return_reason": record.return_reason,
+            "addressee": "",
+            "address": "",
+            "household_code": record.household_code or "",
+        }
+    return {**data, **changes}
+
+
+def _stored(app: Flask, envelope_id: int) -> tuple[str, str, str | None]:
+    with app.extensions["tracker.db"].session_scope() as session:
+        record = session.get(Envelope, envelope_id)
+        assert record is not None
+        return record.addressee, record.address, record.household_code
+
+
+def test_the_envelope_edit_page_masks_and_keeps_the_address(app: Flask, logged_in) -> None:
+    client = logged_in(Role.RECORDS_OFFICER)
+    ids = factories_protect.household(app)
+    factories_protect.protect(app, ids[1], whole_envelope=False)
+    envelope = envelope_of(app, ids[0])
+    url = f"/envelopes/{envelope}/edit"
+
+    page = client.get(url).get_data(as_text=True)
+    assert factories_protect.ADDRESS not in page and "手取本町" not in page
+    assert factories_protect.ADDRESSEE not in page
+    assert MASKED in page and f'value="{MASKED}"' not in page  # shown, not as a field value
+    assert "新しい住所（変更するときだけ入力）" in page
+
+    token = csrf_token(client, url)
+    response = client.post(url, data=_edit_data(app, envelope, token, household_code="0078888"))
+    assert response.status_code == 302
+    assert _stored(app, envelope) == (
+        factories_protect.ADDRESSEE,
+        factories_protect.ADDRESS,
+        "0078888",
+    )
+    # the mask text sent back (e.g. copied into the field) never replaces the address
+    response = client.post(
+        url,
+        data=_edit_data(app, envelope, token, addressee=MASKED, address=MASKED),
+    )
+    assert response.status_code == 302
+    assert _stored(app, envelope)[:2] == (factories_protect.ADDRESSEE, factories_protect.ADDRESS)
+    # a refused edit shows the page again without the stored address
+    refused = client.post(url, data=_edit_data(app, envelope, token, return_date="あした"))
+    assert refused.status_code == 200
+    assert factories_protect.ADDRESS not in refused.get_data(as_text=True)
+    # a records officer types a new address: it is stored
+    response = client.post(
+        url, data=_edit_data(app, envelope, token, address="熊本市北区植木町5-5")
+    )
+    assert response.status_code == 302
+    assert _stored(app, envelope)[:2] == (factories_protect.ADDRESSEE, "熊本市北区植木町5-5")
+    edits = events(app, "envelope.edit")
+    assert edits[0]["changes"] == {"household_code": ["0077777", "0078888"]}
+    assert edits[-1]["changes"] == {"address": [MASKED, MASKED]}  # never the address itself
+    assert "手取本町" not in json.dumps(edits, ensure_ascii=False)
+    assert "植木町" not in json.dumps(edits, ensure_ascii=False)
+
+
+def test_an_unprotected_envelope_edit_page_still_shows_the_address(app: Flask, logged_in) -> None:
+    client = logged_in(Role.RECORDS_OFFICER)
+    ids = factories_protect.household(app)
+    page = client.get(f"/envelopes/{envelope_of(app, ids[0])}/edit").get_data(as_text=True)
+    assert f'value="{factories_protect.ADDRESS}"' in page and MASKED not in page
+
+
+def test_the_remail_mail_page_masks_the_address(app: Flask, logged_in) -> None:
+    client = logged_in(Role.CLERK)
+    ids = factories_protect.household(app)
+    protected_id = factories_remail.requested(app, ids[1])
+    open_id = factories_remail.requested(app, ids[0])
+    factories_protect.protect(app, ids[1], whole_envelope=False)
+    address = factories_remail.FIELDS.address
+    assert address
+
+    page = client.get(f"/remailings/{protected_id}/mail").get_data(as_text=True)
+    assert address not in page and "サンプル荘" not in page
+    assert MASKED in page and "宛先は支援措置の担当者に確認してください" in page
+    untouched = client.get(f"/remailings/{open_id}/mail").get_data(as_text=True)
+    assert address in untouched and MASKED not in untouched

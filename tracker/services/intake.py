@@ -19,7 +19,7 @@ from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.control import envelope_control_no, item_control_no
 from tracker.domain.records import EnvelopeFields, ItemFields
 from tracker.models import Envelope, Item, Location
-from tracker.services import audit
+from tracker.services import audit, protection
 from tracker.services.numbering import next_id
 
 
@@ -172,13 +172,19 @@ def edit_envelope(
     envelope.returned_on = fields.returned_on
     envelope.return_reason = fields.return_reason.value
     session.flush()
+    details = dict(changed)
+    if protection.protected_envelope_ids(session, [envelope.id]):
+        # 支援措置: the audit log says that the address changed, never what it was or is
+        for key in ("addressee", "address"):
+            if key in details:
+                details[key] = [protection.MASKED, protection.MASKED]
     audit.record(
         session,
         actor=actor,
         action=AuditAction.ENVELOPE_EDIT,
         object_type="envelope",
         object_id=envelope.id,
-        details={"control_no": envelope.control_no, "changes": changed},
+        details={"control_no": envelope.control_no, "changes": details},
     )
     return changed
 

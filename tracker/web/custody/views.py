@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -242,14 +243,25 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
 def edit_envelope(envelope_id: int) -> ResponseReturnValue:
     record = _envelope_or_404(envelope_id)
     form = EnvelopeEditForm()
+    # 支援措置: the address and addressee are never put into the form; an empty field (or the
+    # mask text sent back) keeps the stored value, a typed one replaces it
+    masked = bool(protection.protected_envelope_ids(db.session, [record.id]))
+    if masked:
+        form.addressee.label.text = _("新しい宛名（世帯主）（変更するときだけ入力）")
+        form.address.label.text = _("新しい住所（変更するときだけ入力）")
     if request.method == "GET":
         form.tracking_no.data = record.tracking_no
         form.return_date.data = format_wareki(record.returned_on)
         form.return_reason.data = record.return_reason
-        form.addressee.data = record.addressee
-        form.address.data = record.address
+        if not masked:
+            form.addressee.data = record.addressee
+            form.address.data = record.address
         form.household_code.data = record.household_code or ""
     elif form.validate():
+        typed = {"addressee": form.addressee.data, "address": form.address.data}
+        if masked:
+            _keep_masked(form.addressee, record.addressee)
+            _keep_masked(form.address, record.address)
         fields = form.checked_values(today_jst(), record.slot)
         if fields is not None and fields.tracking_no == record.tracking_no:
             form.tracking_warning = None  # unchanged: confirmed (or imported) before
@@ -266,7 +278,21 @@ def edit_envelope(envelope_id: int) -> ResponseReturnValue:
             else:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
                 return redirect(url_for("custody.envelope", envelope_id=record.id))
-    return render_template("custody/envelope_edit.html", form=form, envelope=record)
+        if masked:  # shown again: what was typed, never the stored address
+            form.addressee.data = _typed_or_empty(typed["addressee"])
+            form.address.data = _typed_or_empty(typed["address"])
+    return render_template("custody/envelope_edit.html", form=form, envelope=record, masked=masked)
+
+
+def _keep_masked(field: Any, stored: str) -> None:
+    """A masked field left empty (or sent back as the mask text) keeps the stored value."""
+    if _typed_or_empty(field.data) == "":
+        field.data = stored
+
+
+def _typed_or_empty(value: str | None) -> str:
+    text = (value or "").strip()
+    return "" if text == protection.MASKED else text
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])

@@ -28,7 +28,7 @@ from tracker.domain.tracking import format_tracking_no, normalize_tracking_no
 from tracker.domain.wareki import format_wareki, parse_date
 from tracker.extensions import db
 from tracker.models import Item, Location, Remailing
-from tracker.services import audit, people, remailing, settings
+from tracker.services import audit, people, protection, remailing, settings
 from tracker.web.access import allow
 from tracker.web.params import InvalidParameter, date_arg
 from tracker.web.remail.forms import CancelForm, CloseDueForm, MailForm, RequestForm, ReturnForm
@@ -171,7 +171,12 @@ def mail(remailing_id: int) -> ResponseReturnValue:
                 return redirect(url_for("counter.item", item_id=record.item_id, _anchor="remail"))
     _record_view(record.item)
     return render_template(
-        "remail/mail.html", remailing=record, item=record.item, form=form, error=error
+        "remail/mail.html",
+        remailing=record,
+        item=record.item,
+        form=form,
+        error=error,
+        protected=bool(protection.protected_item_ids(db.session, [record.item_id])),
     ), (422 if request.method == "POST" else 200)
 
 
