@@ -195,6 +195,7 @@ def _bodies() -> dict[str, dict[str, object]]:
         "stock.found_lost": {"note": "偽の発見", "location": "0", "slot": ""},
         "stock.confirm_lost": {"circumstances": "偽の紛失"},
         "counter.item": {"purpose": "偽の目的"},
+        "audit.item_history": {"purpose": "偽の目的"},
         "protection.place": {
             "reason": "偽の理由",
             "review_on": "2027-11-27",

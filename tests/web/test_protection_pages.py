@@ -137,8 +137,9 @@ def test_the_address_is_masked_on_screens_and_exports(
     envelope = envelope_of(app, ids[0])
 
     page = client.get(f"/envelopes/{envelope}").get_data(as_text=True)
-    assert factories_protect.ADDRESS not in page and page.count(MASKED) == 2
-    assert "佐藤 一郎" in page and "佐藤 花子" in page  # the items are still listed
+    # the address twice, and 花子's name (her row links to the item page, which asks why)
+    assert factories_protect.ADDRESS not in page and page.count(MASKED) == 3
+    assert "佐藤 一郎" in page and "佐藤 花子" not in page and "サトウ ハナコ" not in page
     assert page.count('data-testid="protection-badge"') == 1  # 花子's row only
     results = client.get("/items?q=サトウ").get_data(as_text=True)
     assert MASKED in results and "熊本市中央区" not in results
@@ -176,9 +177,17 @@ def test_a_proxy_or_household_member_is_refused_at_the_counter(app: Flask, logge
     client = logged_in(Role.CLERK)
     ids = factories_protect.household(app)
     factories_protect.protect(app, ids[1])
-    form = client.get(f"/handover?item={ids[1]}").get_data(as_text=True)
-    assert "写真付きの本人確認書類でのみ交付できます" in form
+    asked = client.get(f"/handover?item={ids[1]}").get_data(as_text=True)
+    assert 'data-testid="purpose-form"' in asked and "佐藤 花子" not in asked
     token = csrf_token(client, "/")
+    given = client.post(
+        f"/handover?item={ids[1]}", data={"csrf_token": token, "purpose": "本人来庁のため交付"}
+    )
+    assert given.status_code == 302
+    form = client.get(given.headers["Location"]).get_data(as_text=True)
+    assert "写真付きの本人確認書類でのみ交付できます" in form and "佐藤 花子" in form
+    [shown] = events(app, "handover.form")
+    assert shown["purpose"] == "本人来庁のため交付"
     base = {
         "csrf_token": token,
         "item": [str(ids[1])],

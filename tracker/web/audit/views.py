@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +34,7 @@ from tracker.services import (
     people,
     protection,
 )
+from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.audit import readable
 from tracker.web.filters import code_label
@@ -128,10 +138,16 @@ def _csv(body: bytes | Iterable[bytes], filename: str) -> Response:
     )
 
 
-@bp.route("/items/<int:item_id>/history")
+@bp.route("/items/<int:item_id>/history", methods=["GET", "POST"])
 @allow(A, R)
 def item_history(item_id: int) -> ResponseReturnValue:
+    """An item's audit history (names in it): a protected item first asks for the purpose."""
     item = db.session.get(Item, item_id) or abort(404)
+    gate = purpose.ask([item])
+    if gate.response is not None:
+        return gate.response
+    if request.method == "POST":
+        return redirect(url_for("audit.item_history", item_id=item.id))
     events = auditlog.history(db.session, item)
     audit.record(
         db.session,
@@ -139,7 +155,10 @@ def item_history(item_id: int) -> ResponseReturnValue:
         action=AuditAction.ITEM_HISTORY_VIEW,
         object_type="item",
         object_id=item.id,
-        details={"control_no": item.control_no},
+        details={
+            "control_no": item.control_no,
+            **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+        },
     )
     return render_template(
         "audit/history.html", item=item, events=readable.show(db.session, events)

@@ -33,11 +33,12 @@ from tracker.services import (
     settings,
     voids,
 )
+from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
-from tracker.web.protection.forms import PlaceForm, PurposeForm, ReleaseForm, ReviewForm
+from tracker.web.protection.forms import PlaceForm, ReleaseForm, ReviewForm
 from tracker.web.register.forms import RegisterResultForm
 from tracker.web.remail import views as remail_views
 
@@ -130,20 +131,10 @@ def item(item_id: int) -> ResponseReturnValue:
     flag = protection.active(db.session, record.id)
     details: dict[str, object] = {"control_no": record.control_no}
     if flag is not None:
-        purpose_form = PurposeForm()
-        if request.method != "POST":
-            return render_template("protection/purpose.html", item=record, form=purpose_form)
-        problem = None
-        if not purpose_form.validate():
-            problem = _("もう一度操作してください")
-        else:
-            try:
-                details["purpose"] = protection.check_purpose(purpose_form.purpose.data)
-            except InputError as error:
-                problem = str(error)
-        if problem is not None:
-            purpose_form.purpose.errors = [problem]
-            return render_template("protection/purpose.html", item=record, form=purpose_form), 422
+        gate = purpose.ask([record], redirect_after_post=False)
+        if gate.response is not None:
+            return gate.response
+        details["purpose"] = gate.purpose
     elif request.method == "POST":
         return redirect(url_for("counter.item", item_id=record.id))
     audit.record(
@@ -243,6 +234,9 @@ def hand_over() -> ResponseReturnValue:
     form.use_policy(policy)
     problems: list[str] = []
     status = 200
+    gate = purpose.ask_on_show(chosen)
+    if gate.response is not None:
+        return gate.response
     if request.method == "POST" and form.validate():
         try:
             evidence = _evidence(form)
@@ -286,7 +280,10 @@ def hand_over() -> ResponseReturnValue:
             action=AuditAction.HANDOVER_FORM,
             object_type="envelope",
             object_id=chosen[0].envelope_id,
-            details={"items": [i.control_no for i in chosen]},
+            details={
+                "items": [i.control_no for i in chosen],
+                **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+            },
         )
     return render_template(
         "counter/handover.html",

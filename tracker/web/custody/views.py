@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import ItemStatus, RemailStatus, Role
+from tracker.domain.codes import AuditAction, ItemStatus, RemailStatus, Role
 from tracker.domain.errors import InputError
 from tracker.domain.records import (
     FIRST_MAILING,
@@ -28,7 +28,8 @@ from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Envelope, Item, Location
 from tracker.pdf.labels import A_ONE_12
-from tracker.services import intake, lookup, protection, register
+from tracker.services import audit, intake, lookup, protection, register
+from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.custody.forms import (
     EnvelopeEditForm,
@@ -301,6 +302,9 @@ def edit_item(item_id: int) -> ResponseReturnValue:
     item = db.session.get(Item, item_id)
     if item is None:
         abort(404)
+    gate = purpose.ask_on_show([item])
+    if gate.response is not None:
+        return gate.response
     form = ItemEditForm()
     if request.method == "GET":
         form.name.data = item.name
@@ -325,6 +329,15 @@ def edit_item(item_id: int) -> ResponseReturnValue:
             else:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
                 return redirect(url_for("custody.envelope", envelope_id=item.envelope_id))
+    if gate.purpose is not None:  # a protected person's data: the opening is logged
+        audit.record(
+            db.session,
+            actor=current_user.username,
+            action=AuditAction.ITEM_VIEW,
+            object_type="item",
+            object_id=item.id,
+            details={"control_no": item.control_no, "purpose": gate.purpose},
+        )
     return render_template("custody/item_edit.html", form=form, item=item)
 
 

@@ -29,6 +29,7 @@ from tracker.domain.wareki import format_wareki, parse_date
 from tracker.extensions import db
 from tracker.models import Item, Location, Remailing
 from tracker.services import audit, people, protection, remailing, settings
+from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.params import InvalidParameter, date_arg
 from tracker.web.remail.forms import CancelForm, CloseDueForm, MailForm, RequestForm, ReturnForm
@@ -87,6 +88,9 @@ def item_section(item: Item) -> dict[str, Any]:
 def request_remail(item_id: int) -> ResponseReturnValue:
     """Record a request to mail the card again (the item page holds the same form)."""
     item = _item_or_404(item_id)
+    gate = purpose.ask_on_show([item])
+    if gate.response is not None:
+        return gate.response
     form = RequestForm()
     error = remailing.refusal(db.session, item)
     if request.method == "POST" and form.validate() and error is None:
@@ -108,13 +112,13 @@ def request_remail(item_id: int) -> ResponseReturnValue:
                 _("再送付の依頼を記録しました。郵送したら番号と郵送日を記録してください。"), "info"
             )
             return redirect(url_for("counter.item", item_id=item.id, _anchor="remail"))
-    _record_view(item)
+    _record_view(item, gate.purpose)
     return render_template(
         "remail/request.html", item=item, form=form, error=error, reasons=REASONS
     ), (422 if request.method == "POST" else 200)
 
 
-def _record_view(item: Item) -> None:
+def _record_view(item: Item, purpose: str | None = None) -> None:
     """The standalone form pages show the person's name: logged like the item page."""
     audit.record(
         db.session,
@@ -122,7 +126,10 @@ def _record_view(item: Item) -> None:
         action=AuditAction.ITEM_VIEW,
         object_type="item",
         object_id=item.id,
-        details={"control_no": item.control_no},
+        details={
+            "control_no": item.control_no,
+            **({"purpose": purpose} if purpose is not None else {}),
+        },
     )
 
 
