@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from tracker.clock import to_jst
 from tracker.domain import lifecycle
 from tracker.domain.chain import canonical_json
-from tracker.domain.codes import AuditAction, BatchItemOutcome, HoldKind, ItemAction, ItemStatus
+from tracker.domain.codes import AuditAction, BatchItemOutcome, ItemAction, ItemStatus
 from tracker.domain.identity import Evidence, IdentityPolicy, decide
-from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Hold, Item
+from tracker.models import DisposalBatch, DisposalBatchItem, Handover, HandoverItem, Item
 from tracker.models import IdentityPolicy as PolicyRow
 from tracker.services import audit, people, protection
 from tracker.services.disposal import in_approved_batch
@@ -202,12 +202,7 @@ def _refuse_under_investigation(session: Session, items: Sequence[Item]) -> None
     held = list(
         session.scalars(
             select(Item.control_no)
-            .join(Hold, Hold.item_id == Item.id)
-            .where(
-                Item.id.in_([item.id for item in items]),
-                Hold.kind == HoldKind.INVESTIGATION.value,
-                Hold.released_at.is_(None),
-            )
+            .where(Item.id.in_([item.id for item in items]), under_investigation(Item.id))
             .order_by(Item.control_no)
         )
     )

@@ -28,14 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.clock import to_jst
 from tracker.domain.codes import (
     AuditAction,
-    HoldKind,
     ItemAction,
     RemailAddressKind,
     RemailStatus,
@@ -47,7 +46,7 @@ from tracker.domain.lifecycle import IllegalMove, move
 from tracker.domain.records import check_free_text
 from tracker.domain.tracking import TrackingNumber, format_tracking_no, parse_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
-from tracker.models import Envelope, Hold, Item, Remailing
+from tracker.models import Envelope, Item, Remailing
 from tracker.services import audit, people
 from tracker.services.disposal import in_approved_batch
 from tracker.services.holds import under_investigation
@@ -74,15 +73,7 @@ def refusal(session: Session, item: Item) -> str | None:
     frozen = session.scalar(select(in_approved_batch(Item.id)).where(Item.id == item.id))
     if frozen:
         return "この通知物は承認済みの廃棄処理に含まれているため、再送付できません"
-    investigated = session.scalar(
-        select(
-            exists().where(
-                Hold.item_id == item.id,
-                Hold.kind == HoldKind.INVESTIGATION.value,
-                Hold.released_at.is_(None),
-            )
-        )
-    )
+    investigated = session.scalar(select(under_investigation(item.id)))
     if investigated:
         return (
             "この通知物は所在調査中のため、再送付できません"
