@@ -243,6 +243,78 @@ STOCK_CHECK_OUTCOME_LABELS: dict[StockCheckOutcome, str] = {
 }
 
 
+class ContactKind(StrEnum):
+    """A contact with the person a card is for (接触記録, issue 15). The log records that a call
+    came or a letter went, never what was said about the card (status is not told by phone)."""
+
+    PHONE = "phone"
+    VISIT = "visit"
+    HOME_VISIT = "home_visit"
+    NOTICE_MAIL = "notice_mail"
+    NOTICE_RETURNED = "notice_returned"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return CONTACT_KIND_LABELS[self]
+
+
+CONTACT_KIND_LABELS: dict[ContactKind, str] = {
+    ContactKind.PHONE: _l("電話"),
+    ContactKind.VISIT: _l("来庁"),
+    ContactKind.HOME_VISIT: _l("訪問"),
+    ContactKind.NOTICE_MAIL: _l("郵送のお知らせ"),
+    ContactKind.NOTICE_RETURNED: _l("お知らせの返戻"),
+    ContactKind.OTHER: _l("その他"),
+}
+#: The kinds a person records by hand; the other two are written by the notice service.
+MANUAL_CONTACT_KINDS = (
+    ContactKind.PHONE,
+    ContactKind.VISIT,
+    ContactKind.HOME_VISIT,
+    ContactKind.OTHER,
+)
+
+
+class NoticeMethod(StrEnum):
+    """How a notice (お知らせ) was mailed."""
+
+    ORDINARY = "ordinary"
+    SIMPLE_REGISTERED = "simple_registered"
+
+    @property
+    def label(self) -> str:
+        return NOTICE_METHOD_LABELS[self]
+
+
+NOTICE_METHOD_LABELS: dict[NoticeMethod, str] = {
+    NoticeMethod.ORDINARY: _l("普通郵便"),
+    NoticeMethod.SIMPLE_REGISTERED: _l("簡易書留"),
+}
+
+
+class ReservationStatus(StrEnum):
+    """A pickup reservation (受取予約): booked → attended (handed over from 本日の予約) |
+    cancelled (frees the place) | no_show (the place stays used)."""
+
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return RESERVATION_STATUS_LABELS[self]
+
+
+RESERVATION_STATUS_LABELS: dict[ReservationStatus, str] = {
+    ReservationStatus.BOOKED: _l("予約中"),
+    ReservationStatus.ATTENDED: _l("来庁済"),
+    ReservationStatus.CANCELLED: _l("取消"),
+    ReservationStatus.NO_SHOW: _l("不来庁"),
+}
+
+
 class ItemKind(StrEnum):
     """SPEC §2: the notification card was replaced by the notice on 2020-05-25."""
 
@@ -501,6 +573,24 @@ class AuditAction(StrEnum):
     ITEM_LOST = "item.lost"
     LOSS_REPORT_PRINT = "loss_report.print"
     INVESTIGATION_LIST_VIEW = "register.investigation_view"
+    CONTACT_RECORD = "contact.record"
+    NOTICE_TEMPLATE_CHANGE = "notice.template_change"
+    NOTICE_SEND = "notice.send"
+    NOTICE_PRINT = "notice.print"
+    NOTICE_LIST_EXPORT = "notice.list_export"
+    NOTICE_PREVIEW = "notice.preview"
+    NOTICE_RETURN = "notice.return"
+    REGISTER_REQUEST_EXPORT = "register.request_export"
+    PICKUP_DAY_OPEN = "pickup.day_open"
+    PICKUP_DAY_CHANGE = "pickup.day_change"
+    PICKUP_DAY_CLOSE = "pickup.day_close"
+    PICKUP_SLOTS_IMPORT = "pickup.slots_import"
+    RESERVATION_CREATE = "reservation.create"
+    RESERVATION_VIEW = "reservation.view"
+    RESERVATION_CANCEL = "reservation.cancel"
+    RESERVATION_NO_SHOW = "reservation.no_show"
+    RESERVATION_ATTEND = "reservation.attend"
+    PURGE_RUN = "purge.run"
 
     @property
     def label(self) -> str:
@@ -587,6 +677,24 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.ITEM_LOST: _l("紛失の確定"),
     AuditAction.LOSS_REPORT_PRINT: _l("紛失報告書の印刷"),
     AuditAction.INVESTIGATION_LIST_VIEW: _l("実態調査依頼一覧の閲覧"),
+    AuditAction.CONTACT_RECORD: _l("接触記録"),
+    AuditAction.NOTICE_TEMPLATE_CHANGE: _l("お知らせ文面の変更"),
+    AuditAction.NOTICE_SEND: _l("お知らせの発送"),
+    AuditAction.NOTICE_PRINT: _l("お知らせの印刷"),
+    AuditAction.NOTICE_LIST_EXPORT: _l("お知らせ発送リストの出力"),
+    AuditAction.NOTICE_PREVIEW: _l("お知らせの確認"),
+    AuditAction.NOTICE_RETURN: _l("お知らせの返戻"),
+    AuditAction.REGISTER_REQUEST_EXPORT: _l("住基照合依頼一覧の出力"),
+    AuditAction.PICKUP_DAY_OPEN: _l("受取予約日の設定"),
+    AuditAction.PICKUP_DAY_CHANGE: _l("受取予約枠の変更"),
+    AuditAction.PICKUP_DAY_CLOSE: _l("受取予約日の取消"),
+    AuditAction.PICKUP_SLOTS_IMPORT: _l("受取予約枠の一括取込"),
+    AuditAction.RESERVATION_CREATE: _l("受取予約"),
+    AuditAction.RESERVATION_VIEW: _l("受取予約の閲覧"),
+    AuditAction.RESERVATION_CANCEL: _l("受取予約の取消"),
+    AuditAction.RESERVATION_NO_SHOW: _l("受取予約の不来庁"),
+    AuditAction.RESERVATION_ATTEND: _l("受取予約の来庁"),
+    AuditAction.PURGE_RUN: _l("保存期間経過データの消去"),
 }
 
 
@@ -606,6 +714,10 @@ class ObjectType(StrEnum):
     REMAILING = "remailing"
     STOCK_CHECK = "stock_check"
     REGISTER_IMPORT = "register_import"
+    NOTICE_BATCH = "notice_batch"
+    NOTICE_TEMPLATE = "notice_template"
+    PICKUP_DAY = "pickup_day"
+    RESERVATION = "reservation"
 
     @property
     def label(self) -> str:
@@ -626,6 +738,10 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.REMAILING: _l("再送付"),
     ObjectType.STOCK_CHECK: _l("棚卸"),
     ObjectType.REGISTER_IMPORT: _l("住基照合結果の取込"),
+    ObjectType.NOTICE_BATCH: _l("お知らせの発送"),
+    ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
+    ObjectType.PICKUP_DAY: _l("受取予約日"),
+    ObjectType.RESERVATION: _l("受取予約"),
 }
 
 
@@ -640,6 +756,9 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "remail_status": RemailStatus,
     "stock_check_status": StockCheckStatus,
     "stock_check_outcome": StockCheckOutcome,
+    "contact_kind": ContactKind,
+    "notice_method": NoticeMethod,
+    "reservation_status": ReservationStatus,
     "return_reason": ReturnReason,
     "recipient_kind": RecipientKind,
     "batch_status": BatchStatus,

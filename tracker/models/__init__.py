@@ -19,6 +19,15 @@ from tracker.models.lifecycle import (
     StockCheck,
     StockCheckEntry,
 )
+from tracker.models.outreach import (
+    Contact,
+    NoticeBatch,
+    NoticeTemplate,
+    PickupDay,
+    PickupSlot,
+    Reservation,
+    ReservationItem,
+)
 from tracker.models.policy import IdentityPolicy, RetentionRule
 from tracker.models.settings import Setting
 from tracker.models.users import LoginFailure, LoginLock, User, UserSession
@@ -26,6 +35,7 @@ from tracker.models.users import LoginFailure, LoginLock, User, UserSession
 __all__ = [
     "AuditEvent",
     "Base",
+    "Contact",
     "DisposalBatch",
     "DisposalBatchItem",
     "Envelope",
@@ -38,9 +48,15 @@ __all__ = [
     "LoginFailure",
     "LoginLock",
     "LossReport",
+    "NoticeBatch",
+    "NoticeTemplate",
+    "PickupDay",
+    "PickupSlot",
     "Protection",
     "RegisterResult",
     "Remailing",
+    "Reservation",
+    "ReservationItem",
     "RetentionExtension",
     "RetentionRule",
     "Setting",

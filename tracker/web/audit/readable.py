@@ -26,6 +26,7 @@ from tracker.clock import to_jst
 from tracker.domain.codes import (
     REMAIL_ADDRESS_KIND_LABELS,
     AuditAction,
+    ContactKind,
     HoldKind,
     ObjectType,
     Outcome,
@@ -52,6 +53,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "certificate_no": _l("証明書番号"),
     "count": _l("件数"),
     "hold": _l("保留番号"),
+    "contact": _l("接触記録番号"),
+    "day": _l("日付"),
+    "slots": _l("予約枠"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),
@@ -237,6 +241,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         RuleKind.PERIOD_FROM.value: _l("期間計算"),
         **{kind.value: label for kind, label in KIND_LABELS.items()},
         HoldKind.INVESTIGATION.value: HoldKind.INVESTIGATION.label,
+        **{kind.value: kind.label for kind in ContactKind},
     },
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
@@ -609,6 +614,11 @@ AREAS: dict[str, Any] = {
     "stock_check": _l("棚卸"),
     "protection": _l("支援措置"),
     "loss_report": _l("紛失報告書"),
+    "contact": _l("接触記録"),
+    "notice": _l("お知らせ"),
+    "pickup": _l("受取予約枠"),
+    "reservation": _l("受取予約"),
+    "purge": _l("保存期間経過データの消去"),
 }
 
 
