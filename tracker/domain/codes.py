@@ -581,6 +581,7 @@ class AuditAction(StrEnum):
     NOTICE_PREVIEW = "notice.preview"
     NOTICE_RETURN = "notice.return"
     REGISTER_REQUEST_EXPORT = "register.request_export"
+    REGISTER_REQUEST_VIEW = "register.request_view"
     PICKUP_DAY_OPEN = "pickup.day_open"
     PICKUP_DAY_CHANGE = "pickup.day_change"
     PICKUP_DAY_CLOSE = "pickup.day_close"
@@ -685,6 +686,7 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.NOTICE_PREVIEW: _l("お知らせの確認"),
     AuditAction.NOTICE_RETURN: _l("お知らせの返戻"),
     AuditAction.REGISTER_REQUEST_EXPORT: _l("住基照合依頼一覧の出力"),
+    AuditAction.REGISTER_REQUEST_VIEW: _l("住基照合依頼一覧の閲覧"),
     AuditAction.PICKUP_DAY_OPEN: _l("受取予約日の設定"),
     AuditAction.PICKUP_DAY_CHANGE: _l("受取予約枠の変更"),
     AuditAction.PICKUP_DAY_CLOSE: _l("受取予約日の取消"),

@@ -79,6 +79,7 @@ def record(
             details={
                 "contact": contact.id,
                 "kind": kind.value,
+                "occurred_at": occurred_at.isoformat(),
                 "control_no": item.control_no if item is not None else envelope.control_no,
             },
         )
