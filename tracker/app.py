@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.admin.views import bp as admin_bp
     from tracker.web.audit.views import bp as audit_bp
     from tracker.web.auth.views import bp as auth_bp
+    from tracker.web.contacts.views import bp as contacts_bp
     from tracker.web.counter.views import bp as counter_bp
     from tracker.web.custody.views import bp as custody_bp
     from tracker.web.disposal.views import bp as disposal_bp
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(remail_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(protection_bp)
+    app.register_blueprint(contacts_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

@@ -203,6 +203,14 @@ def _bodies() -> dict[str, dict[str, object]]:
         },
         "protection.release": {"reason": "偽の解除"},
         "protection.review": {"review_on": "2027-11-27"},
+        "contacts.record_item": {"kind": "phone", "day": "2026-11-27", "at": "9:00"},
+        "contacts.record_envelope": {"kind": "visit", "day": "2026-11-27", "at": "9:00"},
+        "contacts.notice_return": {"batch": "1", "returned_on": "2026-11-27"},
+        "contacts.bulk_returns": {
+            "batch_no": "N000000001",
+            "returned_on": "2026-11-27",
+            "numbers": "E000000001-1",
+        },
     }
 
 

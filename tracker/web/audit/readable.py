@@ -54,6 +54,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "count": _l("件数"),
     "hold": _l("保留番号"),
     "contact": _l("接触記録番号"),
+    "batch_no": _l("発送番号"),
+    "occurred_at": _l("日時"),
     "day": _l("日付"),
     "slots": _l("予約枠"),
     # handover
@@ -565,6 +567,11 @@ SENTENCE_KEYS = (
 )
 
 
+#: Contact-log events (issue 15) say in an item's history what kind of contact it was and when.
+CONTACT_ACTIONS = frozenset({AuditAction.CONTACT_RECORD.value, AuditAction.NOTICE_RETURN.value})
+CONTACT_SENTENCE_KEYS = ("kind", "occurred_at", "batch_no")
+
+
 def _sentence(event: AuditEvent, details: Mapping[str, Any], refs: References) -> str:
     """The event in words, for an item's history."""
     reasons = details.get("reasons")
@@ -572,7 +579,10 @@ def _sentence(event: AuditEvent, details: Mapping[str, Any], refs: References) -
         return str(_("交付を拒否: %(reasons)s", reasons="／".join(str(r) for r in reasons)))
     text = action_label(event.action)
     parts = []
-    for key in SENTENCE_KEYS:
+    keys: tuple[str, ...] = SENTENCE_KEYS
+    if event.action in CONTACT_ACTIONS:  # issue 15: the kind and when, never the note
+        keys = CONTACT_SENTENCE_KEYS + SENTENCE_KEYS
+    for key in keys:
         if details.get(key):
             parts.append(f"{_label(key)} {_plain(_value(key, details[key], refs, details))}")
     reason = details.get("reason")

@@ -35,6 +35,7 @@ from tracker.services import (
 )
 from tracker.web import purpose
 from tracker.web.access import allow
+from tracker.web.contacts import views as contact_views
 from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
@@ -157,6 +158,7 @@ def item(item_id: int) -> ResponseReturnValue:
         register_result=register.current(db.session, record.id),
         register_form=_register_form() if current_user.has_role(C, R) else None,
         **remail_views.item_section(record),
+        **contact_views.item_section(record),
         **_protection_section(flag),
     )
 

@@ -224,7 +224,9 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
     move_form.slot.data = record.slot or ""
     can_change = current_user.has_role(C, R)
     from tracker.services import remailing
+    from tracker.web.contacts.views import envelope_section
 
+    protected_items = protection.protected_item_ids(db.session, (i.id for i in record.items))
     return render_template(
         "custody/envelope.html",
         envelope=record,
@@ -235,7 +237,8 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
         can_hand_over=can_change,  # the same roles hand over (counter.hand_over)
         register_results=register.results_for(db.session, (i.id for i in record.items)),
         protected=bool(protection.protected_envelope_ids(db.session, [record.id])),
-        protected_items=protection.protected_item_ids(db.session, (i.id for i in record.items)),
+        protected_items=protected_items,
+        **envelope_section(record, protected_items),
     )
 
 

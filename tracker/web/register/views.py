@@ -34,7 +34,7 @@ from tracker.pdf.investigation import (
     InvestigationList,
     render_investigation_list,
 )
-from tracker.services import audit, people, register, settings
+from tracker.services import audit, notice_returns, people, register, settings
 from tracker.web.access import allow
 from tracker.web.register.forms import RegisterResultForm, UploadForm
 
@@ -236,5 +236,60 @@ def _record_export(kind: str, count: int, encoding: str | None = None) -> None:
             "format": kind,
             "items": count,
             **({"encoding": encoding} if encoding else {}),
+        },
+    )
+
+
+# --- 住基照合依頼 (issue 15) ----------------------------------------------------------------------
+
+#: The results-file header (SPEC §7.1) with the outcome columns left empty: the resident-records
+#: section fills them in and the office imports the file back with ``tracker register-check``.
+REQUEST_HEADER = ("管理番号", "氏名", "生年月日", "異動区分", "異動日", "備考")
+
+
+@bp.route("/register/requests")
+@allow(R, A)
+def requests() -> ResponseReturnValue:
+    """Items whose notice (お知らせ) came back and whose register has not been checked since:
+    names, so the view is logged (SPEC §8). No address on this list (so nothing to mask for a
+    protected person, as the 実態調査依頼一覧 masks only the address)."""
+    rows = notice_returns.register_requests(db.session)
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action=AuditAction.REGISTER_REQUEST_VIEW,
+        details={"items": len(rows)},
+    )
+    return render_template("register/requests.html", rows=rows)
+
+
+@bp.route("/register/requests.csv")
+@allow(R, A)
+def requests_csv() -> ResponseReturnValue:
+    """The list in the results-file format (SPEC §7.1, §6.5): UTF-8 with BOM by default, CP932
+    on request, formulas neutralised."""
+    encoding = request.args.get("encoding", "utf-8-sig")
+    if encoding not in ENCODINGS:
+        abort(400)
+    rows = notice_returns.register_requests(db.session)
+    cells = ([row.control_no, row.name, row.birth_date.isoformat(), "", "", ""] for row in rows)
+    try:
+        body = b"".join(encode_csv(REQUEST_HEADER, cells, encoding))
+    except ExportEncodingError as error:
+        flash(str(error), "error")
+        return redirect(url_for("register.requests"))
+    audit.record(
+        db.session,
+        actor=current_user.username,
+        action=AuditAction.REGISTER_REQUEST_EXPORT,
+        details={"format": "csv", "items": len(rows), "encoding": encoding},
+    )
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="register-requests-{today_jst().isoformat()}.csv"'
+            )
         },
     )
