@@ -46,6 +46,8 @@ SCREENS: dict[str, list[str]] = {
         "/handovers/review",
         "/register-checks",
         "/register/investigation",
+        "/register/requests",
+        "/notices/returns",
         "/remailings",
         "/stock-checks",
         "/protections",
