@@ -16,9 +16,7 @@ from tracker.clock import JST, now_utc
 from tracker.domain.codes import Role
 
 
-def test_a_clerk_records_a_phone_call_on_the_item_page(
-    page: Page, live_server: LiveServer
-) -> None:
+def test_a_clerk_records_a_phone_call_on_the_item_page(page: Page, live_server: LiveServer) -> None:
     clerk = live_server.create_user(Role.CLERK, "clerk1", display_name="窓口 花子")
     (item_id,) = factories.envelope(live_server.app, 1, addressee="山田 太郎")
 

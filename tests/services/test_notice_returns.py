@@ -4,10 +4,11 @@ every bad line named), and the 住基照合依頼一覧 they feed, on SQLite and
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests import factories, factories_contacts
 from tests.factories import NOW, TODAY
@@ -163,3 +164,46 @@ def test_the_request_list_holds_returned_items_until_a_later_register_check(
             (ids[0], "N000000001", RETURNED_ON)
         ]
         assert rows[0].name == "山田 太郎" and rows[0].birth_date == date(1975, 1, 1)
+
+
+def test_two_officers_recording_the_same_returns_make_one(postgres_url: str) -> None:
+    database = Database(postgres_url, pool_size=4)
+    ids = _household(database)
+    batch_id = factories_contacts.batch(database, ids)
+    pasted = "\n".join(_numbers(database, ids))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def officer(name: str) -> None:
+        session = database.new_session()
+        try:
+            session.execute(text("SELECT 1"))
+            batch = session.get(NoticeBatch, batch_id)
+            assert batch is not None
+            barrier.wait(timeout=30)
+            notice_returns.record_returns(
+                session, actor=name, batch=batch, returned_on=RETURNED_ON, pasted=pasted,
+                today=TODAY, now=NOW,
+            )  # fmt: skip
+            session.commit()
+            outcomes.append("ok")
+        except notice_returns.BulkRefused as refused:
+            session.rollback()
+            reasons = {e.reason for e in refused.errors}
+            outcomes.append("refused" if len(refused.errors) == 3 else f"partly {reasons}")
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=officer, args=(f"officer{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    returned = _returned_count(database)
+    with database.session_scope() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.NOTICE_RETURN.value)
+        ).all()
+    database.dispose()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert returned == 3 and len(events) == 3

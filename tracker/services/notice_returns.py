@@ -103,6 +103,14 @@ def _mailed_item_ids(session: Session, batch: NoticeBatch, item_ids: Sequence[in
     }
 
 
+def _lock(session: Session, batch: NoticeBatch) -> None:
+    """Returns of one batch are recorded one transaction at a time (the batch row is locked on
+    PostgreSQL; SQLite writes one at a time anyway), so the "already recorded" check below sees
+    a colleague's return that committed a moment ago: exactly one of two identical requests
+    writes."""
+    session.execute(select(NoticeBatch.id).where(NoticeBatch.id == batch.id).with_for_update())
+
+
 def check_returned_on(returned_on: date, batch: NoticeBatch, today: date) -> date:
     """The day it came back: not in the future, not before the batch was mailed."""
     if returned_on > today:
@@ -164,6 +172,7 @@ def record_return(
 ) -> Contact:
     """One notice of ``batch`` to ``item`` came back on ``returned_on``."""
     check_returned_on(returned_on, batch, today)
+    _lock(session, batch)
     if item.id not in _mailed_item_ids(session, batch, [item.id]):
         raise ReturnError(f"発送番号 {batch.batch_no} のお知らせはこの通知物に送っていません")
     if item.id in _returned_item_ids(session, batch, [item.id]):
@@ -192,6 +201,7 @@ def record_returns(
     number, value, reason) and nothing is written. Returns how many were recorded.
     """
     check_returned_on(returned_on, batch, today)
+    _lock(session, batch)
     lines = pasted_control_numbers(pasted)
     if not lines:
         raise ReturnError("管理番号を1行に1件ずつ入力してください")
