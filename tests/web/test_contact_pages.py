@@ -121,6 +121,7 @@ def test_refused_contacts_say_why_and_write_nothing(app: Flask, logged_in) -> No
         ({"at": "25:00"}, "ありえない時刻です"),
         ({"at": "朝"}, "時:分（例: 9:30）で入力してください"),
         ({"day": "2026-02-30"}, "2026-02-30"),
+        ({"kind": "notice_mail"}, "選択肢が正しくありません"),  # written by the notice mailing only
     ]
     for fields, message in cases:
         response = post_contact(clerk, item_id, **fields)
