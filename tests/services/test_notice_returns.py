@@ -65,10 +65,8 @@ def test_bulk_records_every_line_as_typed_or_scanned(database: Database) -> None
     batch_id = factories_contacts.batch(database, ids)
     first, second, third = _numbers(database, ids)
     # a scanner in full width, a person in lower case with a long-vowel dash, a blank line
-    pasted = f"{first}\n\n{second.lower().replace('-', 'ー')}\n  ｅ{third[1:]}  \n"
-    pasted = pasted.replace(
-        third[1:], third[1:].translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
-    )
+    wide = "ｅ" + third[1:].translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    pasted = f"{first}\n\n{second.lower().replace('-', 'ー')}\n  {wide}  \n"
     assert _bulk(database, batch_id, pasted) == 3
     with database.session_scope() as session:
         events = session.scalars(
