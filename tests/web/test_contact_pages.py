@@ -22,6 +22,7 @@ from tests.web.test_audit_labels import visible_text
 from tracker.clock import JST, now_utc, today_jst
 from tracker.domain.codes import AuditAction, ContactKind, NoticeMethod, Role
 from tracker.domain.mynumber import INDIVIDUAL_NUMBER_MESSAGE
+from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent, Contact, Item
 from tracker.services import register
 
@@ -229,7 +230,8 @@ def test_a_returned_notice_from_the_item_page(app: Flask, logged_in) -> None:
     (event,) = events(app, AuditAction.NOTICE_RETURN)
     assert event["batch_no"] == "N000000002" and event["control_no"].startswith("E")  # type: ignore[union-attr]
     shown = visible_text(section(clerk.get(f"/items/{first}").get_data(as_text=True)))
-    assert "お知らせの返戻" in shown and "N000000002" in shown
+    day = format_wareki(today_jst())
+    assert f"{day} お知らせの返戻 N000000002" in shown  # a day, without a time
     # the same again is refused, nothing more written
     again = clerk.post(f"/items/{first}/notice-returns", data=body)
     assert again.status_code == 422
