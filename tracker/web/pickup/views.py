@@ -264,7 +264,7 @@ def _render_day(day: PickupDay, status: int = 200, **forms: Any) -> ResponseRetu
     capacity_forms = {}
     for slot in day.slots:
         given = forms.get("capacity_form")
-        if given is not None and given.prefix == f"s{slot.id}-":
+        if given is not None and forms.get("capacity_slot") == slot.id:
             capacity_forms[slot.id] = given
             continue
         blank = CapacityForm(formdata=None, prefix=f"s{slot.id}")
@@ -301,7 +301,7 @@ def change_capacity(day_id: int, slot_id: int) -> ResponseReturnValue:
         abort(400)
     capacity = _value(form.capacity, _capacity)
     if capacity is None:
-        return _render_day(found, 422, capacity_form=form)
+        return _render_day(found, 422, capacity_form=form, capacity_slot=slot.id)
     span = f"{hm(slot.starts_at)}–{hm(slot.ends_at)}"
     pickup.change_capacity(
         db.session, actor=current_user.username, slot=slot, capacity=capacity, now=now_utc()
@@ -460,17 +460,16 @@ def upload() -> ResponseReturnValue:
             with tempfile.TemporaryDirectory(prefix="tracker-slots-") as folder:
                 path = Path(folder) / "upload.csv"
                 form.file.data.save(path)
-                with db.session_scope(read_first=True) as session:
-                    settled = slot_import.import_file(
-                        session,
-                        path,
-                        actor=current_user.username,
-                        today=today_jst(),
-                        now=now_utc(),
-                        location_code=location.code,
-                        encoding=form.encoding.data or "auto",
-                        dry_run=not form.commit.data,
-                    )
+                settled = slot_import.import_file(
+                    db.session,
+                    path,
+                    actor=current_user.username,
+                    today=today_jst(),
+                    now=now_utc(),
+                    location_code=location.code,
+                    encoding=form.encoding.data or "auto",
+                    dry_run=not form.commit.data,
+                )
             report, refusal = settled.report, settled.refusal
         if report is None or not report.ok:
             status = 422
