@@ -328,3 +328,19 @@ def test_a_capacity_cut_racing_bookings_never_leaves_more_bookings_than_places(
             assert outcomes.count("refused") == 1 and capacity == 15 and booked > 5
     finally:
         database.dispose()
+
+
+def test_the_demo_opens_the_coming_four_weekends_once(database: Database) -> None:
+    from tracker.services.demo import create_demo_pickup_days
+
+    saturday = date(2026, 11, 28)
+    with database.session_scope() as session:
+        opened = create_demo_pickup_days(session, actor="officer", today=saturday, now=NOW)
+    assert opened == 8
+    days = sorted({s[0] for s in _slots(database)})
+    assert days[0] == date(2026, 12, 5) and days[-1] == date(2026, 12, 27)
+    assert {d.weekday() for d in days} == {5, 6}
+    assert len(_slots(database)) == 8 * 12
+    with database.session_scope() as session:
+        again = create_demo_pickup_days(session, actor="officer", today=saturday, now=NOW)
+    assert again == 0

@@ -239,3 +239,22 @@ def test_the_dashboard_shows_today_and_this_week_in_counts(app: Flask, logged_in
     assert "令和8年11月28日（土）" in page and "9:00 3/15" in page
     assert "受取予約日はありません" not in page
     assert "受取予約枠" in page  # the navigation
+
+
+def test_the_audit_log_names_a_capacity_change_in_words(app: Flask, logged_in, make_user) -> None:
+    day_id = fp.open_day(app)
+    slot = fp.slot_id(app, day_id, time(9, 0))
+    officer = logged_in(Role.RECORDS_OFFICER)
+    page = f"/pickup/days/{day_id}"
+    assert (
+        _post(
+            officer, f"{page}/slots/{slot}/capacity", {f"s{slot}-capacity": "12"}, page
+        ).status_code
+        == 302
+    )
+    auditor = app.test_client()
+    assert login(auditor, make_user(Role.AUDITOR)).status_code == 302
+    log = auditor.get("/audit?action=pickup.day_change")
+    assert log.status_code == 200
+    text = log.get_data(as_text=True)
+    assert "受取予約枠の変更" in text and "定員" in text and "9:00-9:30" in text
