@@ -18,16 +18,14 @@ _OFF = {"autocomplete": "off"}
 class RangeRow(Form):
     """One row of a custom pattern: a span cut into slots of N minutes holding M each."""
 
-    start = StringField(_l("開始"), render_kw={**_OFF, "placeholder": "9:00", "size": 5})
-    end = StringField(_l("終了"), render_kw={**_OFF, "placeholder": "12:00", "size": 5})
+    start = StringField(_l("開始"), render_kw={**_OFF, "size": 5})
+    end = StringField(_l("終了"), render_kw={**_OFF, "size": 5})
     minutes = StringField(
         _l("枠の長さ（分）"),
-        render_kw={**_OFF, "placeholder": "30", "size": 3, "inputmode": "numeric"},
+        render_kw={**_OFF, "size": 3, "inputmode": "numeric"},
     )
-    capacity = StringField(
-        _l("定員"), render_kw={**_OFF, "placeholder": "15", "size": 3, "inputmode": "numeric"}
-    )
-    breaks = StringField(_l("休憩"), render_kw={**_OFF, "placeholder": "12:00-13:00", "size": 12})
+    capacity = StringField(_l("定員"), render_kw={**_OFF, "size": 3, "inputmode": "numeric"})
+    breaks = StringField(_l("休憩"), render_kw={**_OFF, "size": 12})
 
 
 class OpenDayForm(FlaskForm):

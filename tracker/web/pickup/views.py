@@ -200,6 +200,14 @@ def open_day() -> ResponseReturnValue:
     locations = _location_choices(form.location)
     slots: list[SlotSpec] | None = None
     error: str | None = None
+    if request.method == "GET":
+        # the custom table starts as the weekend pattern, to be edited
+        for entry, span in zip(form.ranges.entries, SEED_WEEKEND_RANGES, strict=False):
+            entry.form.start.data, entry.form.end.data = hm(span.start), hm(span.end)
+            entry.form.minutes.data, entry.form.capacity.data = (
+                str(span.minutes),
+                str(span.capacity),
+            )
     if request.method == "POST" and form.validate():
         day = _date(form.day, _("日付"))
         location = _chosen_location(form.location, locations)
