@@ -34,6 +34,7 @@ SCREENS: dict[str, list[str]] = {
         "/stock-checks",
         "/stock-checks/new",
         "/missing-items",
+        "/pickup/days",
     ],
     "officer": [
         "/",
@@ -51,6 +52,10 @@ SCREENS: dict[str, list[str]] = {
         "/remailings",
         "/stock-checks",
         "/protections",
+        "/pickup/days",
+        "/pickup/days/open",
+        "/pickup/days/import",
+        "follow:/pickup/days:^/pickup/days/\\d+$",
     ],
     "auditor": [
         "/",
@@ -59,6 +64,7 @@ SCREENS: dict[str, list[str]] = {
         "/handovers/review",
         "/protections",
         "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
+        "/pickup/days",
     ],
     "admin": [
         "/",

@@ -17,9 +17,14 @@ from tests.e2e.conftest import LiveServer
 from tests.e2e.layout import CHECK_JS, SCREENS, resolve
 from tests.e2e.pages import ARTIFACTS, log_in
 from tests.helpers import Account
-from tracker.clock import JST
+from tracker.clock import JST, now_utc, today_jst
 from tracker.domain.codes import Role
-from tracker.services.demo import create_demo_returns, create_demo_rules, create_demo_users
+from tracker.services.demo import (
+    create_demo_pickup_days,
+    create_demo_returns,
+    create_demo_rules,
+    create_demo_users,
+)
 
 #: The demo's "today": its returns (2016–2021) are all past their retention.
 TODAY = date(2026, 11, 30)
@@ -40,6 +45,8 @@ def demo_accounts(live_server: LiveServer) -> dict[str, Account]:
             rows=150,
         )
         create_demo_rules(session, actor="cli:test")
+        # issue 15: the coming weekends, from the real today so that /pickup/days lists them
+        create_demo_pickup_days(session, actor="cli:test", today=today_jst(), now=now_utc())
     return {name: Account(name, password, Role(role)) for name, role, password in credentials}
 
 

@@ -211,6 +211,22 @@ def _bodies() -> dict[str, dict[str, object]]:
             "returned_on": "2026-11-27",
             "numbers": "E000000001-1",
         },
+        "pickup.open_day": {"day": "2030-01-05", "location": "1", "pattern": "seed", "save": "1"},
+        "pickup.change_capacity": {"s1-capacity": "0"},
+        "pickup.add_slot": {"start": "17:00", "end": "17:30", "capacity": "5"},
+        "pickup.remove_slot": {},
+        "pickup.close": {},
+        "pickup.copy_day": {"target": "2030-01-12"},
+        "pickup.copy_week": {"source": "2030-01-05", "target": "2030-01-12", "location": "1"},
+        "pickup.upload": {
+            "file": (
+                io.BytesIO(b"date,start,end,slot_minutes,capacity\n2030-01-05,9:00,10:00,30,5\n"),
+                "s.csv",
+            ),
+            "location": "1",
+            "encoding": "auto",
+            "commit": "1",
+        },
     }
 
 
@@ -245,7 +261,11 @@ def test_every_post_route_refuses_a_request_without_token(stocked: Flask, make_u
         client = clients[_actor_role(rule.endpoint)]
         path = _path(rule, victim_id)
         body = dict(bodies[rule.endpoint])
-        if rule.endpoint in ("imports.upload", "register.upload"):  # a file is read once
+        if rule.endpoint in (
+            "imports.upload",
+            "register.upload",
+            "pickup.upload",
+        ):  # a file is read once
             body["file"] = (io.BytesIO(body["file"][0].getvalue()), "x.csv")  # type: ignore[index]
         before = snapshot(app)
         response = client.post(path, data=body)

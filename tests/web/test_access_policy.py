@@ -124,6 +124,16 @@ POLICY: dict[str, set[Role] | None] = {
     "remail.close_due": {R},
     "remail.list_pdf": {C, R, A},
     "remail.list_csv": {C, R, A},
+    "pickup.days": {C, R, A},
+    "pickup.day": {C, R, A},
+    "pickup.open_day": {R},
+    "pickup.change_capacity": {R},
+    "pickup.add_slot": {R},
+    "pickup.remove_slot": {R},
+    "pickup.close": {R},
+    "pickup.copy_day": {R},
+    "pickup.copy_week": {R},
+    "pickup.upload": {R},
 }
 
 

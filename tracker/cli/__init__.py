@@ -22,6 +22,7 @@ from tracker.cli import (
     remail,
     rules,
     serve,
+    slots,
     users,
 )
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
@@ -49,5 +50,6 @@ main.add_command(db.db_group)
 main.add_command(rules.rules_group)
 main.add_command(id_policy.id_policy_group)
 main.add_command(remail.close_remailed)
+main.add_command(slots.slots_group)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]

@@ -73,6 +73,7 @@ def demo_data(state: CliState, actor: str | None) -> None:
     from tracker.clock import now_utc, today_jst
     from tracker.models import Envelope
     from tracker.services.demo import (
+        create_demo_pickup_days,
         create_demo_register_results,
         create_demo_returns,
         create_demo_rules,
@@ -98,9 +99,13 @@ def demo_data(state: CliState, actor: str | None) -> None:
         checked = create_demo_register_results(
             session, actor="officer", today=today_jst(), now=now_utc()
         )
+        pickup_days = create_demo_pickup_days(
+            session, actor="officer", today=today_jst(), now=now_utc()
+        )
     click.echo(
         f"デモ用の返戻郵便を登録しました: 封筒 {report.envelopes}件、通知物 {report.items}件"
-        f"（年度別の廃棄基準 {rules}件を追加、住基照合の結果 {checked}件）"
+        f"（年度別の廃棄基準 {rules}件を追加、住基照合の結果 {checked}件、"
+        f"受取予約日 {pickup_days}日）"
     )
     click.echo("デモ用ユーザーを作成しました:")
     for username, role, password in credentials:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -127,3 +127,42 @@ def create_demo_register_results(
             now=now,
         )
     return len(items)
+
+
+#: The demo opens this many coming weekends for pickup by reservation (issue 15).
+DEMO_PICKUP_WEEKENDS = 4
+
+
+def create_demo_pickup_days(
+    session: Session,
+    *,
+    actor: str,
+    today: date,
+    now: datetime,
+    weekends: int = DEMO_PICKUP_WEEKENDS,
+) -> int:
+    """Open the Saturdays and Sundays of the coming ``weekends`` (after ``today``) at the
+    default location with the seed's weekend pattern; days already open are left alone."""
+    from tracker.domain.pickup import seed_weekend_slots
+    from tracker.services import pickup
+
+    location = pickup.default_location(session)
+    if location is None:
+        return 0
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    opened = 0
+    for week in range(weekends):
+        for day in (saturday + timedelta(weeks=week), saturday + timedelta(weeks=week, days=1)):
+            if day <= today or pickup.day_at(session, day, location.id) is not None:
+                continue
+            pickup.open_day(
+                session,
+                actor=actor,
+                day=day,
+                location=location,
+                slots=seed_weekend_slots(),
+                note=None,
+                now=now,
+            )
+            opened += 1
+    return opened

@@ -58,6 +58,15 @@ DETAIL_LABELS: dict[str, Any] = {
     "occurred_at": _l("日時"),
     "day": _l("日付"),
     "slots": _l("予約枠"),
+    # pickup days and slots (issue 15)
+    "pickup_slot": _l("予約枠"),
+    "pickup_days": _l("受取予約日の数"),
+    "pickup_slots": _l("予約枠の数"),
+    "places": _l("定員の合計"),
+    "dates": _l("日付"),
+    "copied_from": _l("コピー元の日付"),
+    "capacity": _l("定員"),
+    "removed": _l("削除した内容"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
+from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
@@ -16,7 +17,7 @@ from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import era_of
 from tracker.extensions import db
-from tracker.services import settings, stats, stock_checks
+from tracker.services import pickup, settings, stats, stock_checks
 from tracker.web.access import allow, public
 
 bp = Blueprint("main", __name__)
@@ -41,7 +42,21 @@ def index() -> ResponseReturnValue:
         week_label=_week_label,
         month_label=_month_label,
         stock_overdue=_stock_overdue(),
+        pickup=_pickup_week(today_jst()),
     )
+
+
+def _pickup_week(today: date) -> dict[str, Any]:
+    """The pickup card (issue 15): today's slots and this week's (Monday–Sunday) per day, counts
+    only; a few dozen rows, not cached (bookings move during the day)."""
+    monday = today - timedelta(days=today.weekday())
+    rows = pickup.slots_between(db.session, monday, monday + timedelta(days=6))
+    week = [(day, list(slots)) for day, slots in groupby(rows, key=lambda row: row.day)]
+    return {
+        "today": today,
+        "today_slots": [row for row in rows if row.day == today],
+        "week": week,
+    }
 
 
 def _stock_overdue() -> list[stock_checks.LocationSchedule]:
