@@ -203,6 +203,9 @@ def _bodies() -> dict[str, dict[str, object]]:
         },
         "protection.release": {"reason": "偽の解除"},
         "protection.review": {"review_on": "2027-11-27"},
+        "reservations.new": {"slot": "1", "name": "偽 予約", "phone": "090-1234-5678"},
+        "reservations.cancel": {"reason": "偽の取消"},
+        "reservations.no_show": {},
     }
 
 

@@ -118,6 +118,11 @@ POLICY: dict[str, set[Role] | None] = {
     "remail.close_due": {R},
     "remail.list_pdf": {C, R, A},
     "remail.list_csv": {C, R, A},
+    "reservations.new": {C, R},
+    "reservations.show": {C, R, A},
+    "reservations.cancel": {C, R},
+    "reservations.no_show": {C, R},
+    "reservations.today": {C, R, A},
 }
 
 
