@@ -37,7 +37,8 @@ def normalise_phone(value: str | None, *, label: str = "電話番号") -> str:
 
 
 def format_phone(digits: str) -> str:
-    """For reading out: mobiles 3-4-4, other numbers as typed digits grouped 2-4-4."""
+    """For reading out: 11-digit numbers (mobiles, 050) as 3-4-4; 10-digit numbers as stored,
+    since where their area code ends depends on the area (03-…, 096-…, 0966-…)."""
     if len(digits) == 11:
         return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}" if len(digits) == 10 else digits
+    return digits
