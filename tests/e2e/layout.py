@@ -34,6 +34,8 @@ SCREENS: dict[str, list[str]] = {
         "/stock-checks",
         "/stock-checks/new",
         "/missing-items",
+        "/reservations/today",
+        "/reservations/new?item={item}",
     ],
     "officer": [
         "/",
@@ -56,6 +58,7 @@ SCREENS: dict[str, list[str]] = {
         "/audit/verify",
         "/handovers/review",
         "/protections",
+        "/reservations/today",
         "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
     ],
     "admin": [

@@ -17,7 +17,7 @@ class BookingPage(Screen):
     def from_envelope(self, envelope_id: int) -> Self:
         """The envelope page with its household's cards in custody ticked, then 受取予約."""
         self.page.goto(f"/envelopes/{envelope_id}")
-        self.page.get_by_role("button", name="選んだ通知物の受取予約").click()
+        self.page.get_by_role("button", name="受取予約へ").click()
         expect(self.heading).to_have_text("受取予約（電話）")
         return self
 

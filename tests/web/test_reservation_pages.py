@@ -53,7 +53,7 @@ def test_book_from_the_envelope_page_by_phone(app: Flask, logged_in) -> None:
     day = today_jst() + timedelta(days=1)
     slots = open_day(app, day)
     envelope_page = client.get(f"/envelopes/{_envelope_id(app, first)}").get_data(as_text=True)
-    assert "選んだ通知物の受取予約" in envelope_page
+    assert "受取予約へ" in envelope_page
 
     page = client.get(f"/reservations/new?item={first}&item={second}")
     text = page.get_data(as_text=True)
