@@ -242,3 +242,21 @@ def test_another_day_and_a_day_without_slots(app: Flask, logged_in) -> None:
         "/reservations/today?day=2026-12-06"
     ).get_data(as_text=True)
     assert client.get("/reservations/today?day=2026-02-30").status_code == 400
+
+
+def test_a_protected_persons_card_name_is_not_listed(app: Flask, logged_in) -> None:
+    from tracker.services import protection
+
+    client: FlaskClient = logged_in(Role.CLERK)
+    (item_id,) = factories.envelope(app, 1, items=[factories.item("秘匿 花子")])
+    today = today_jst()
+    slots = open_day(app, today)
+    made = book(app, slots["9:00"], [item_id], name="来庁 者", today=today)
+    with factories.database_of(app).session_scope() as session:
+        protection.place(
+            session, actor="officer", item_id=item_id, reason="DV", review_on=today + timedelta(days=365),
+            now=NOW, today=today,
+        )  # fmt: skip
+    for page in (client.get("/reservations/today"), client.get(f"/reservations/{made}")):
+        text = page.get_data(as_text=True)
+        assert "秘匿 花子" not in text and "支援措置" in text

@@ -23,7 +23,7 @@ from tracker.domain.phone import format_phone
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Handover, Item, PickupSlot, Reservation
-from tracker.services import audit, reservations
+from tracker.services import audit, protection, reservations
 from tracker.services.transitions import Conflict
 from tracker.web import purpose
 from tracker.web.access import allow
@@ -176,6 +176,7 @@ def _render_show(
         no_show_form=NoShowForm(formdata=None),
         error=error,
         slot_label=reservations.slot_label(found.slot),
+        protected=protection.protected_item_ids(db.session, (ri.item_id for ri in found.items)),
     ), (422 if error else 200)
 
 
@@ -272,6 +273,9 @@ def today() -> ResponseReturnValue:
         is_today=day == today_jst(),
         no_show_allowed=day <= today_jst(),
         total=len(listed),
+        protected=protection.protected_item_ids(
+            db.session, (ri.item_id for r in listed for ri in r.items)
+        ),
     )
 
 
