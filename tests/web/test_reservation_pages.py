@@ -5,6 +5,7 @@ answer 422 with the reason, a race 409; views of names and numbers are logged.""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from flask import Flask
@@ -260,3 +261,20 @@ def test_a_protected_persons_card_name_is_not_listed(app: Flask, logged_in) -> N
     for page in (client.get("/reservations/today"), client.get(f"/reservations/{made}")):
         text = page.get_data(as_text=True)
         assert "秘匿 花子" not in text and "支援措置" in text
+
+
+def test_the_form_says_when_a_card_is_already_booked_and_skips_full_slots(
+    app: Flask, logged_in
+) -> None:
+    client: FlaskClient = logged_in(Role.CLERK)
+    (item_id,) = factories.envelope(app, 1)
+    day = today_jst() + timedelta(days=2)
+    slots = open_day(app, day)
+    fill(app, slots["9:00"], 15)
+    page = client.get(f"/reservations/new?item={item_id}").get_data(as_text=True)
+    assert re.search(rf'value="{slots["9:30"]}"\s+checked autofocus', page)  # 9:00 is full
+    assert re.search(rf'value="{slots["9:00"]}"\s+disabled>', page)
+    made = book(app, slots["13:00"], [item_id], today=today_jst())
+    again = client.get(f"/reservations/new?item={item_id}").get_data(as_text=True)
+    number = reservation_rows(app)[0].reservation_no
+    assert made and f"は既に予約 {number} に入っています" in again

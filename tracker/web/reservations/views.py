@@ -22,7 +22,7 @@ from tracker.domain.codes import AuditAction, ItemStatus, ObjectType, Reservatio
 from tracker.domain.phone import format_phone
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
-from tracker.models import Handover, Item, PickupSlot, Reservation
+from tracker.models import Handover, Item, PickupDay, PickupSlot, Reservation
 from tracker.services import audit, protection, reservations
 from tracker.services.transitions import Conflict
 from tracker.web import purpose
@@ -130,9 +130,29 @@ def new() -> ResponseReturnValue:
         day=day,
         form=form,
         error=error,
-        chosen_slot=_slot_id(form) if request.method == "POST" else None,
+        preselected=_preselected(day, _slot_id(form) if request.method == "POST" else None),
+        already=_already_booked(items),
         item_ids=[i.id for i in items],
     ), status
+
+
+def _preselected(day: PickupDay | None, posted: int | None) -> int | None:
+    """The slot ticked (and focused): the one posted, else the first with a free place."""
+    if day is None:
+        return None
+    if posted is not None and any(s.id == posted for s in day.slots):
+        return posted
+    return next((s.id for s in day.slots if s.booked < s.capacity), None)
+
+
+def _already_booked(items: list[Item]) -> dict[int, tuple[str, str]]:
+    """Cards already in an open reservation: item id → (control number, reservation number)."""
+    found = {}
+    for item in items:
+        other = reservations.open_reservation_of(db.session, item.id)
+        if other is not None:
+            found[item.id] = (item.control_no, other.reservation_no)
+    return found
 
 
 def _reservation_or_404(reservation_id: int) -> Reservation:
