@@ -278,3 +278,21 @@ def test_the_form_says_when_a_card_is_already_booked_and_skips_full_slots(
     again = client.get(f"/reservations/new?item={item_id}").get_data(as_text=True)
     number = reservation_rows(app)[0].reservation_no
     assert made and f"は既に予約 {number} に入っています" in again
+
+
+def test_a_reservation_for_other_cards_is_not_marked_by_a_handover(app: Flask, logged_in) -> None:
+    client: FlaskClient = logged_in(Role.CLERK)
+    (booked_card,) = factories.envelope(app, 1)
+    (other_card,) = factories.envelope(app, 2, items=[factories.item("別人 次郎")])
+    today = today_jst()
+    slots = open_day(app, today)
+    made = book(app, slots["9:00"], [booked_card], today=today)
+    answer = client.post(
+        f"/handover?item={other_card}&reservation={made}",
+        data=handover_data(client, [other_card], documents=["passport"]),
+        follow_redirects=True,
+    )
+    text = answer.get_data(as_text=True)
+    assert "交付しました" in text and "予約には記録していません" in text
+    assert [r.status for r in reservation_rows(app)] == ["booked"]
+    assert events(app, AuditAction.RESERVATION_ATTEND) == []

@@ -260,7 +260,9 @@ def hand_over() -> ResponseReturnValue:
                         today=today_jst(),
                     )
                     if reservation_id is not None:
-                        not_open = reservation_views.attend_after_handover(reservation_id, done)
+                        not_open = reservation_views.attend_after_handover(
+                            reservation_id, done, ids
+                        )
             except handover.HandoverError as refusal:
                 problems = list(getattr(refusal, "reasons", None) or [str(refusal)])
                 handover.record_refusal(

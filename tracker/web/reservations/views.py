@@ -7,6 +7,7 @@ Names and call-back numbers are personal data: every page showing them writes a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -299,12 +300,15 @@ def today() -> ResponseReturnValue:
     )
 
 
-def attend_after_handover(reservation_id: int, done: Handover) -> str | None:
+def attend_after_handover(
+    reservation_id: int, done: Handover, item_ids: Sequence[int]
+) -> str | None:
     """Called by the handover (``counter.hand_over``) inside its transaction: mark the
-    reservation attended. Returns a message when it was not open any more (the handover
-    stands: the person is at the counter with their ID)."""
-    found = db.session.get(Reservation, reservation_id)
-    if found is None:
+    reservation attended. Returns a message when it was not open any more, or is not for
+    any of the cards handed over (the handover stands: the person is at the counter with
+    their ID)."""
+    found = reservations.get(db.session, reservation_id)
+    if found is None or not {ri.item_id for ri in found.items} & set(item_ids):
         return str(_("予約が見つからないため、予約には記録していません（交付は記録しました）。"))
     try:
         reservations.attend(
