@@ -63,6 +63,7 @@ def test_book_by_phone_then_hand_over_and_no_show_on_the_day(
         booking = BookingPage(page).from_envelope(envelope_of(live_server, yamada[0]))
         expect(booking.items).to_have_count(2)  # the household, preselected
         booking.choose_slot("9:00–9:30")
+        save_final_screen(page, "reservations-booking")  # the form, for the eye test
         first = booking.book(name="山田 花子", phone="090-1111-2222")
         first.expect_message("9:00–9:30")
         expect(first.status).to_have_text("予約中")
