@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.protection.views import bp as protection_bp
     from tracker.web.register.views import bp as register_bp
     from tracker.web.remail.views import bp as remail_bp
+    from tracker.web.reservations.views import bp as reservations_bp
     from tracker.web.stock.views import bp as stock_bp
 
     app.register_blueprint(auth_bp)
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(protection_bp)
     app.register_blueprint(contacts_bp)
     app.register_blueprint(pickup_bp)
+    app.register_blueprint(reservations_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

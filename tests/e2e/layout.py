@@ -35,6 +35,8 @@ SCREENS: dict[str, list[str]] = {
         "/stock-checks/new",
         "/missing-items",
         "/pickup/days",
+        "/reservations/today",
+        "/reservations/new?item={item}",
     ],
     "officer": [
         "/",
@@ -63,6 +65,7 @@ SCREENS: dict[str, list[str]] = {
         "/audit/verify",
         "/handovers/review",
         "/protections",
+        "/reservations/today",
         "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
         "/pickup/days",
     ],

@@ -227,6 +227,9 @@ def _bodies() -> dict[str, dict[str, object]]:
             "encoding": "auto",
             "commit": "1",
         },
+        "reservations.new": {"slot": "1", "name": "偽 予約", "phone": "090-1234-5678"},
+        "reservations.cancel": {"reason": "偽の取消"},
+        "reservations.no_show": {},
     }
 
 

@@ -134,6 +134,11 @@ POLICY: dict[str, set[Role] | None] = {
     "pickup.copy_day": {R},
     "pickup.copy_week": {R},
     "pickup.upload": {R},
+    "reservations.new": {C, R},
+    "reservations.show": {C, R, A},
+    "reservations.cancel": {C, R},
+    "reservations.no_show": {C, R},
+    "reservations.today": {C, R, A},
 }
 
 

@@ -18,6 +18,7 @@ from tracker.cli import (
     disposal,
     id_policy,
     imports,
+    purge,
     register,
     remail,
     rules,
@@ -51,5 +52,6 @@ main.add_command(rules.rules_group)
 main.add_command(id_policy.id_policy_group)
 main.add_command(remail.close_remailed)
 main.add_command(slots.slots_group)
+main.add_command(purge.purge)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]

@@ -67,6 +67,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "copied_from": _l("コピー元の日付"),
     "capacity": _l("定員"),
     "removed": _l("削除した内容"),
+    "reservation_no": _l("予約番号"),
+    "slot_time": _l("予約枠の時間"),
+    "reservation_phones": _l("消去した折り返し電話番号の件数"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),
@@ -284,6 +287,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     ObjectType.HANDOVER: ("counter.handover_detail", "handover_id"),
     ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
     ObjectType.STOCK_CHECK: ("stock.check", "check_id"),
+    ObjectType.RESERVATION: ("reservations.show", "reservation_id"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

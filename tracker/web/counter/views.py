@@ -30,6 +30,7 @@ from tracker.services import (
     people,
     protection,
     register,
+    reservations,
     settings,
     voids,
 )
@@ -42,6 +43,7 @@ from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 from tracker.web.protection.forms import PlaceForm, ReleaseForm, ReviewForm
 from tracker.web.register.forms import RegisterResultForm
 from tracker.web.remail import views as remail_views
+from tracker.web.reservations import views as reservation_views
 
 bp = Blueprint("counter", __name__)
 
@@ -159,6 +161,7 @@ def item(item_id: int) -> ResponseReturnValue:
         register_form=_register_form() if current_user.has_role(C, R) else None,
         **remail_views.item_section(record),
         **contact_views.item_section(record),
+        item_reservations=reservations.of_item(db.session, record.id),
         **_protection_section(flag),
     )
 
@@ -246,6 +249,8 @@ def hand_over() -> ResponseReturnValue:
             problems = [str(error)]
         else:
             ids = [i.id for i in chosen]
+            reservation_id = id_arg("reservation")  # from 本日の予約 (issue 15)
+            not_open = None
             try:
                 with db.attempt():
                     done = handover.hand_over(
@@ -256,6 +261,10 @@ def hand_over() -> ResponseReturnValue:
                         now=now_utc(),
                         today=today_jst(),
                     )
+                    if reservation_id is not None:
+                        not_open = reservation_views.attend_after_handover(
+                            reservation_id, done, ids
+                        )
             except handover.HandoverError as refusal:
                 problems = list(getattr(refusal, "reasons", None) or [str(refusal)])
                 handover.record_refusal(
@@ -266,6 +275,8 @@ def hand_over() -> ResponseReturnValue:
                 chosen = _selected_items()  # reload: statuses may have changed
             else:
                 flash(_("交付しました。受領書に署名をもらってください。"), "info")
+                if not_open is not None:
+                    flash(not_open, "warning")
                 return redirect(url_for("counter.handover_detail", handover_id=done.id))
     else:
         if protection.protected_item_ids(db.session, (i.id for i in chosen)):
