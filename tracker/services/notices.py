@@ -463,6 +463,12 @@ def send(
     template = notice_templates.current(session)
     if template is None:
         raise NoticeError("お知らせの文面が登録されていません（tracker init-db）")
+    tally = Tally()
+    letters = list(walk(session, selection, as_of=as_of, sent_on=sent_on, tally=tally))
+    if not letters:
+        raise NoticeError(
+            "お知らせを送る通知物がありません（除外: " + _excluded_words(tally) + "）"
+        )
     batch_id = next_id(session, NoticeBatch)
     words = selection.in_words(session)
     batch = NoticeBatch(
@@ -471,19 +477,13 @@ def send(
         sent_on=sent_on,
         method=method.value,
         template_id=template.id,
-        item_count=0,
+        item_count=len(letters),
         selection=words,
         created_by=actor,
         created_at=now,
     )
     session.add(batch)
     session.flush()
-    tally = Tally()
-    letters = list(walk(session, selection, as_of=as_of, sent_on=sent_on, tally=tally))
-    if not letters:
-        raise NoticeError(
-            "お知らせを送る通知物がありません（除外: " + _excluded_words(tally) + "）"
-        )
     occurred = datetime.combine(sent_on, time(9, 0), tzinfo=JST)
     occurred = min(occurred, now)
     envelopes = {
@@ -524,10 +524,6 @@ def send(
                 audited=False,
             )
         session.expire_all()
-    batch = session.get(NoticeBatch, batch_id)  # type: ignore[assignment]
-    assert batch is not None
-    batch.item_count = len(letters)
-    session.flush()
     audit.record(
         session,
         actor=actor,
