@@ -251,7 +251,7 @@ def test_template_refusals(body: str, message: str) -> None:
 
 def test_default_template_renders_every_field() -> None:
     text = notice_templates.render_body(notice_templates.DEFAULT_BODY, SAMPLE)
-    assert "見本 花子 様" in text and "令和9年3月31日までに" in text
+    assert "令和9年3月31日までに" in text and "本人確認書類（A群1点）" in text
     assert "{{" not in text
 
 

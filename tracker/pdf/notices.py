@@ -98,6 +98,7 @@ class _Letters:
             "right", fontName=self.fonts.mincho, fontSize=10.5, leading=15, alignment=2
         )
         self.pages = 0
+        self._indents: dict[float, ParagraphStyle] = {}
 
     def _markup(self, text: str, font: str | None = None) -> str:
         return paragraph_markup(text, font or self.fonts.mincho, self.fallback)
@@ -146,7 +147,14 @@ class _Letters:
                 markup = line.strip()
                 style = ParagraphStyle("centre", parent=self.body_style, alignment=TA_CENTER)
             else:
-                markup = self._markup(line).replace(" ", "&nbsp;")
+                # a leading 全角 space indents (ReportLab drops leading white space)
+                stripped = line.lstrip("\u3000 ")
+                indent = sum(
+                    1.0 if ch == "\u3000" else 0.5 for ch in line[: len(line) - len(stripped)]
+                )
+                markup = self._markup(stripped)
+                if indent:
+                    style = self._indented(indent)
             paragraph = Paragraph(markup, style)
             _, height = paragraph.wrapOn(c, BODY_WIDTH * MM, PAGE_HEIGHT)
             if y - height < floor:  # the body is cut rather than spill onto the next letter
@@ -164,6 +172,13 @@ class _Letters:
         c.setFillGray(0)
         c.showPage()
         self.pages += 1
+
+    def _indented(self, ems: float) -> ParagraphStyle:
+        if ems not in self._indents:
+            self._indents[ems] = ParagraphStyle(
+                f"indent{ems}", parent=self.body_style, leftIndent=ems * self.body_style.fontSize
+            )
+        return self._indents[ems]
 
     def save(self) -> None:
         if self.pages == 0:  # an empty document still has one page, saying so
