@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.disposal.views import bp as disposal_bp
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
+    from tracker.web.notices.views import bp as notices_bp
     from tracker.web.policy.views import bp as policy_bp
     from tracker.web.protection.views import bp as protection_bp
     from tracker.web.register.views import bp as register_bp
@@ -138,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(remail_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(protection_bp)
 

@@ -118,6 +118,15 @@ POLICY: dict[str, set[Role] | None] = {
     "remail.close_due": {R},
     "remail.list_pdf": {C, R, A},
     "remail.list_csv": {C, R, A},
+    "notices.index": {C, R, A},
+    "notices.preview": {R, A},
+    "notices.send": {R},
+    "notices.batch": {C, R, A},
+    "notices.letters_pdf": {C, R, A},
+    "notices.list_csv": {C, R, A},
+    "notices.template": {C, R, A},
+    "notices.template_preview": {R},
+    "notices.template_save": {R},
 }
 
 

@@ -401,8 +401,8 @@ class Preview:
     selection_words: str
     letters: int
     excluded: dict[str, int]
-    #: The first few letters: (control number, title, body).
-    first: list[tuple[str, str, str]]
+    #: The first few letters: (control number, address block, title, body).
+    first: list[tuple[str, str, str, str]]
 
 
 def preview(
@@ -411,10 +411,11 @@ def preview(
     """Counts and the first letters' text; logged (NOTICE_PREVIEW: counts, never names)."""
     tally = Tally()
     wording = Wording(session, sent_on=sent_on, batch_no="（発送時に採番）")
-    first: list[tuple[str, str, str]] = []
+    first: list[tuple[str, str, str, str]] = []
     for letter in walk(session, selection, as_of=as_of, sent_on=sent_on, tally=tally):
         if len(first) < PREVIEW_LETTERS:
-            first.append((letter.control_no, wording.template.title, wording.body(letter)))
+            block = f"{letter.address}\n{letter.name}　様"
+            first.append((letter.control_no, block, wording.template.title, wording.body(letter)))
     words = selection.in_words(session)
     audit.record(
         session,
@@ -426,7 +427,7 @@ def preview(
             "sent_on": sent_on.isoformat(),
             "letters": tally.letters,
             "excluded": tally.excluded_total,
-            "control_nos": [c for c, _, _ in first],
+            "control_nos": [letter[0] for letter in first],
         },
     )
     return Preview(words, tally.letters, dict(tally.excluded), first)
@@ -453,6 +454,7 @@ def send(
     method: NoticeMethod,
     now: datetime,
     today: date,
+    expected: int | None = None,
 ) -> Sent:
     """Record the sending of a selection's letters (see the module docstring)."""
     if sent_on > today:
@@ -468,6 +470,11 @@ def send(
     if not letters:
         raise NoticeError(
             "お知らせを送る通知物がありません（除外: " + _excluded_words(tally) + "）"
+        )
+    if expected is not None and len(letters) != expected:
+        raise NoticeError(
+            f"確認したときは{expected}通でしたが、いまは{len(letters)}通です"
+            "（ほかの操作で変わりました）。もう一度確認してください"
         )
     batch_id = next_id(session, NoticeBatch)
     words = selection.in_words(session)
