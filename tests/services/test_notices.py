@@ -259,6 +259,7 @@ def test_saving_a_version_is_audited_without_personal_data(database: Database) -
     with database.session_scope() as session:
         before = notice_templates.current(session)
         assert before is not None and before.version == 1  # seeded by init-db
+        assert notice_templates.seed_default(session, actor="cli:test") is False  # idempotent
         row = notice_templates.save(
             session,
             actor="officer1",

@@ -119,7 +119,7 @@ POLICY: dict[str, set[Role] | None] = {
     "remail.list_pdf": {C, R, A},
     "remail.list_csv": {C, R, A},
     "notices.index": {C, R, A},
-    "notices.preview": {R, A},
+    "notices.preview": {R},
     "notices.send": {R},
     "notices.batch": {C, R, A},
     "notices.letters_pdf": {C, R, A},

@@ -137,7 +137,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "selection": _l("選び方"),
     "previous_version": _l("前の版"),
     "version": _l("版"),
-    "method": _l("発送方法"),
+    "method": _l("方法"),
     "template_version": _l("文面の版"),
     "letters": _l("お知らせの通数"),
     "excluded": _l("除外"),

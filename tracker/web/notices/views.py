@@ -1,8 +1,9 @@
 """Notices (お知らせ, issue 15): the batch list with the selection form, the preview, the
 sending, a batch's page with its letters PDF and mailing list, and the letter template editor.
 
-Who: records officers choose, preview, send and edit the template; auditors read everything
-and may preview (logged); clerks see the batches and reprint. Every page or file that shows
+Who: records officers choose, preview, send and edit the template; auditors and clerks see
+the batches, reprint and export (an auditor changes nothing: the preview, a POST that writes
+its audit event, is the officers'). Every page or file that shows
 names or addresses writes its audit event (preview, print, list export), never the values.
 """
 
@@ -69,8 +70,7 @@ def _selection(form: SelectionForm) -> notices.Selection:
 @bp.route("/notices")
 @allow(C, R, A)
 def index() -> ResponseReturnValue:
-    """The batches sent so far (no names) and, for records officers and auditors, the
-    selection form."""
+    """The batches sent so far (no names) and, for records officers, the selection form."""
     form = _selection_form()
     form.as_of.data = format_wareki(today_jst())
     form.sent_on.data = format_wareki(today_jst())
@@ -78,12 +78,12 @@ def index() -> ResponseReturnValue:
         "notices/index.html",
         batches=notices.batches(db.session),
         form=form,
-        can_select=current_user.has_role(R, A),
+        can_select=current_user.has_role(R),
     )
 
 
 @bp.route("/notices/preview", methods=["POST"])
-@allow(R, A)
+@allow(R)
 def preview() -> ResponseReturnValue:
     """Counts, exclusions and the first letters (names: logged as NOTICE_PREVIEW)."""
     form = _selection_form()
