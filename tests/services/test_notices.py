@@ -278,3 +278,35 @@ def test_saving_a_version_is_audited_without_personal_data(database: Database) -
                 session, actor="officer1", title="x", body="{{ secret }}", sample=SAMPLE, now=NOW
             )
         assert notice_templates.current(session) is row
+
+
+def test_a_housemate_of_a_protected_person_gets_no_letter(database: Database) -> None:
+    """The envelope's address is masked once one of its people is protected, even when only
+    that person was flagged: no letter goes to that address."""
+    from tests import factories
+
+    fn.rules(database)
+    protected_id, housemate_id = factories.envelope(
+        database,
+        1,
+        series=fn.SERIES,
+        returned_on=fn.RETURNED_A[0],
+        items=[factories.item("保護 花子"), factories.item("同居 太郎")],
+    )
+    with database.session_scope() as session:
+        protection.place(
+            session,
+            actor="officer1",
+            item_id=protected_id,
+            reason="申出",
+            review_on=TODAY + timedelta(days=300),
+            whole_envelope=False,
+            now=NOW,
+            today=TODAY,
+        )
+        result = notices.preview(
+            session, actor="officer1", selection=notices.within(400), as_of=TODAY, sent_on=TODAY
+        )
+    assert result.letters == 0
+    assert result.excluded == {notices.PROTECTED: 1, notices.PROTECTED_HOUSEHOLD: 1}
+    assert housemate_id != protected_id

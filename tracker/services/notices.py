@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from sqlalchemy import and_, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.clock import JST
 from tracker.domain.codes import (
@@ -45,6 +45,7 @@ from tracker.domain.retention import ItemFacts, eligible_from
 from tracker.domain.retention.kinds import PeriodFromRule, Rule
 from tracker.domain.wareki import format_wareki
 from tracker.models import Contact, Envelope, Hold, Item, NoticeBatch, RetentionExtension
+from tracker.models.custody import Protection
 from tracker.models.lifecycle import RegisterResult
 from tracker.services import audit, contacts, notice_templates, protection, retention
 from tracker.services import settings as office_settings
@@ -70,6 +71,9 @@ ITEM_KIND_WORDS = {
 NOT_FOUND = "管理番号が見つからない"
 NOT_IN_CUSTODY = "保管中ではない"
 PROTECTED = "支援措置の対象"
+#: Screens mask the address of an envelope that holds a protected person's item (the
+#: household's address): no letter goes to it either.
+PROTECTED_HOUSEHOLD = "支援措置の対象者と同じ封筒"
 HELD = "保留中"
 NO_LAST_DAY = "保管期限が決まらない（基準の空白など）"
 PAST = "保管期限が発送日より前"
@@ -154,6 +158,16 @@ def _rule_by_id(session: Session, rule_id: int | None) -> Rule:
 # --- candidates and verdicts -----------------------------------------------------------------
 
 
+def _household_protected() -> Any:
+    """SQL: another item of the item's envelope has an active protection flag."""
+    other = aliased(Item)
+    return exists().where(
+        other.envelope_id == Item.envelope_id,
+        Protection.item_id == other.id,
+        protection.is_active(),
+    )
+
+
 @dataclass(frozen=True)
 class Letter:
     """One letter to print: who, where, and the last day to collect."""
@@ -211,6 +225,7 @@ def _candidates(
             RegisterResult.outcome.label("register_outcome"),
             RegisterResult.event_on.label("register_event_on"),
             protection.protected(Item.__table__.c.id).label("protected"),
+            _household_protected().label("household_protected"),
             exists().where(Hold.item_id == Item.id, Hold.released_at.is_(None)).label("held"),
             already.label("already"),
         )
@@ -241,6 +256,8 @@ def _verdict(row: Any, rules: Sequence[Rule], sent_on: date) -> tuple[Letter | N
         return None, NOT_IN_CUSTODY
     if row.protected:
         return None, PROTECTED
+    if row.household_protected:
+        return None, PROTECTED_HOUSEHOLD
     if row.held:
         return None, HELD
     if row.already:
@@ -592,6 +609,7 @@ def batch_letters(
             RegisterResult.outcome.label("register_outcome"),
             RegisterResult.event_on.label("register_event_on"),
             protection.protected(Item.__table__.c.id).label("protected"),
+            _household_protected().label("household_protected"),
         )
         .join(Contact, Contact.item_id == Item.id)
         .join(Envelope, Envelope.id == Item.envelope_id)
@@ -602,8 +620,8 @@ def batch_letters(
     result = session.execute(query.execution_options(yield_per=CHUNK))
     try:
         for row in result:
-            if row.protected:
-                tally.excluded[PROTECTED] += 1
+            if row.protected or row.household_protected:
+                tally.excluded[PROTECTED if row.protected else PROTECTED_HOUSEHOLD] += 1
                 continue
             last = last_day(row, rules, batch.sent_on)
             tally.letters += 1
