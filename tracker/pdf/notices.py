@@ -3,7 +3,8 @@
 Drawn straight onto the canvas page by page from an iterator, so that a mailing of 10,000
 letters never holds a platypus story or the letters themselves. ReportLab keeps every page
 object until ``save``; each page's content is deflated as soon as it is drawn, so what stays
-is about 2 KB a page (figures in docs/notices.md).
+is a few KB a page; ``save`` then formats the whole file in memory (figures in
+docs/notices.md).
 
 Layout (A4 210 × 297 mm, folded in three 99 mm panels, address panel outwards):
 
