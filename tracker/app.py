@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.disposal.views import bp as disposal_bp
     from tracker.web.imports.views import bp as imports_bp
     from tracker.web.main.views import bp as main_bp
+    from tracker.web.notices.views import bp as notices_bp
     from tracker.web.pickup.views import bp as pickup_bp
     from tracker.web.policy.views import bp as policy_bp
     from tracker.web.protection.views import bp as protection_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(remail_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(protection_bp)
     app.register_blueprint(contacts_bp)

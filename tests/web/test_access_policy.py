@@ -139,6 +139,15 @@ POLICY: dict[str, set[Role] | None] = {
     "reservations.cancel": {C, R},
     "reservations.no_show": {C, R},
     "reservations.today": {C, R, A},
+    "notices.index": {C, R, A},
+    "notices.preview": {R},
+    "notices.send": {R},
+    "notices.batch": {C, R, A},
+    "notices.letters_pdf": {C, R, A},
+    "notices.list_csv": {C, R, A},
+    "notices.template": {C, R, A},
+    "notices.template_preview": {R},
+    "notices.template_save": {R},
 }
 
 

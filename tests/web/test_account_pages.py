@@ -256,6 +256,7 @@ def _settings_form(**changes: str) -> dict[str, str]:
         "municipality": "熊本市",
         "office": "中央区役所1階 熊本市マイナンバーセンター",
         "receipt_addressee": "熊本市長",
+        "notice_contact": "熊本市 中央区役所 区民課 マイナンバーセンター 電話 096-328-2288",
         "remail_close_days": "30",
         "stock_check_interval_months": "6",
     }

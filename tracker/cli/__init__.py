@@ -18,6 +18,7 @@ from tracker.cli import (
     disposal,
     id_policy,
     imports,
+    notices,
     purge,
     register,
     remail,
@@ -53,5 +54,6 @@ main.add_command(id_policy.id_policy_group)
 main.add_command(remail.close_remailed)
 main.add_command(slots.slots_group)
 main.add_command(purge.purge)
+main.add_command(notices.notices_command)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]

@@ -127,6 +127,10 @@ def seed_defaults(session: Session, *, actor: str) -> list[str]:
             )
         )
         added.append(f"identity policy: version {latest + 1}")
+    from tracker.services import notice_templates
+
+    if notice_templates.seed_default(session, actor=SEED_ACTOR):
+        added.append("notice template: version 1")
     if added:
         session.flush()
         audit.record(session, actor=actor, action=AuditAction.SYSTEM_SEED, details={"added": added})

@@ -27,6 +27,8 @@ OpeningHours = dict[int, tuple[time, time]]
 DEFAULT_MUNICIPALITY = "熊本市"
 DEFAULT_OFFICE = "中央区役所1階 熊本市マイナンバーセンター"
 DEFAULT_RECEIPT_ADDRESSEE = "熊本市長"
+#: The office's contact printed on notices (問い合わせ先, issue 15): an example, to be set.
+DEFAULT_CONTACT = "熊本市 中央区役所 区民課 マイナンバーセンター 電話 096-328-2288"
 DEFAULT_OPENING_HOURS: OpeningHours = {day: (time(8, 30), time(17, 15)) for day in range(5)}
 #: A re-mailed card not returned within this many days is closed as delivered (issue 13).
 DEFAULT_REMAIL_CLOSE_DAYS = 30
@@ -50,6 +52,8 @@ class OfficeSettings:
     remail_close_days: int = DEFAULT_REMAIL_CLOSE_DAYS
     #: Months between stock checks of a location; a location past it is overdue.
     stock_check_interval_months: int = DEFAULT_STOCK_CHECK_INTERVAL_MONTHS
+    #: 問い合わせ先 on notices: section, address, phone number (issue 15).
+    notice_contact: str = DEFAULT_CONTACT
 
 
 class SettingsError(InputError):
@@ -65,6 +69,7 @@ _TEXT_FIELDS = {
     "municipality": ("自治体名", "label"),
     "office": ("事務所名", "place"),
     "receipt_addressee": ("受領書の宛先", "person"),
+    "notice_contact": ("問い合わせ先", "place"),
 }
 WEEKDAYS = ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日", "日曜日")
 
@@ -105,6 +110,31 @@ def checked(settings: OfficeSettings) -> OfficeSettings:
     )
 
 
+def hours_in_words(settings: OfficeSettings) -> str:
+    """The counter hours in words for letters: 「月曜日〜金曜日 8:30〜17:15」; runs of days
+    with the same hours are joined (「・」 between runs)."""
+    runs: list[tuple[int, int, tuple[time, time]]] = []
+    for day in range(7):
+        hours = settings.opening_hours.get(day)
+        if hours is None:
+            continue
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == hours:
+            runs[-1] = (runs[-1][0], day, hours)
+        else:
+            runs.append((day, day, hours))
+    if not runs:
+        return "（受付時間の設定がありません）"
+
+    def clock(t: time) -> str:
+        return f"{t.hour}:{t.minute:02d}"
+
+    parts = []
+    for first, last, (opens, closes) in runs:
+        days = WEEKDAYS[first] if first == last else f"{WEEKDAYS[first]}〜{WEEKDAYS[last]}"
+        parts.append(f"{days} {clock(opens)}〜{clock(closes)}")
+    return "・".join(parts) + "（祝日・年末年始を除く）"
+
+
 def is_open(settings: OfficeSettings, moment: datetime) -> bool:
     """Whether the counter is open at ``moment`` (a JST wall-clock time)."""
     hours = settings.opening_hours.get(moment.weekday())
@@ -133,6 +163,7 @@ def _as_json(settings: OfficeSettings) -> dict[str, Any]:
         "opening_hours": _hours_to_json(settings.opening_hours),
         "remail_close_days": settings.remail_close_days,
         "stock_check_interval_months": settings.stock_check_interval_months,
+        "notice_contact": settings.notice_contact,
     }
 
 
@@ -153,6 +184,7 @@ def load(session: Session) -> OfficeSettings:
         stock_check_interval_months=stored.get(
             "stock_check_interval_months", defaults.stock_check_interval_months
         ),
+        notice_contact=stored.get("notice_contact", defaults.notice_contact),
     )
 
 

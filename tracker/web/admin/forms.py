@@ -131,6 +131,13 @@ class SettingsForm(FlaskForm):
             Length(max=100),
         ],
     )
+    notice_contact = StringField(
+        _l("問い合わせ先"),
+        validators=[
+            DataRequired(message=_l("問い合わせ先を入力してください")),
+            Length(max=200),
+        ],
+    )
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
     remail_close_days = IntegerField(
         _l("再送付の完了までの日数"),

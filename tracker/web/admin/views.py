@@ -217,6 +217,7 @@ def settings_page() -> ResponseReturnValue:
         form.municipality.data = current.municipality
         form.office.data = current.office
         form.receipt_addressee.data = current.receipt_addressee
+        form.notice_contact.data = current.notice_contact
         form.remail_close_days.data = current.remail_close_days
         form.stock_check_interval_months.data = current.stock_check_interval_months
         for day, entry in enumerate(form.days):
@@ -232,6 +233,7 @@ def settings_page() -> ResponseReturnValue:
             municipality=form.municipality.data or "",
             office=form.office.data or "",
             receipt_addressee=form.receipt_addressee.data or "",
+            notice_contact=form.notice_contact.data or "",
             opening_hours=hours,
             remail_close_days=form.remail_close_days.data or 0,
             stock_check_interval_months=form.stock_check_interval_months.data or 0,

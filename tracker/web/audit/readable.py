@@ -28,6 +28,7 @@ from tracker.domain.codes import (
     AuditAction,
     ContactKind,
     HoldKind,
+    NoticeMethod,
     ObjectType,
     Outcome,
     RecipientKind,
@@ -143,6 +144,16 @@ DETAIL_LABELS: dict[str, Any] = {
     "municipality": _l("自治体名"),
     "office": _l("窓口の名称"),
     "receipt_addressee": _l("受領書の宛先"),
+    "notice_contact": _l("問い合わせ先"),
+    # notices (issue 15)
+    "sent_on": _l("発送日"),
+    "selection": _l("選び方"),
+    "previous_version": _l("前の版"),
+    "version": _l("版"),
+    "method": _l("方法"),
+    "template_version": _l("文面の版"),
+    "letters": _l("お知らせの通数"),
+    "excluded": _l("除外"),
     "opening_hours": _l("開庁時間"),
     "added": _l("登録した内容"),
     # disposal
@@ -260,6 +271,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
     "address_kind": {kind.value: label for kind, label in REMAIL_ADDRESS_KIND_LABELS.items()},
+    "method": {method.value: method.label for method in NoticeMethod},
 }
 
 QUERY_PARTS = {
