@@ -3,8 +3,8 @@ pattern and bookings, through the services a records officer and a clerk use.
 
 Like :mod:`tests.factories`, each step commits in a session of its own and takes its dates as
 parameters (never the machine clock). Opening the day goes through
-``tracker.services.pickup.open_day`` until the pages that open days exist (another part of
-issue 15); only :func:`open_day` knows how.
+``tracker.services.pickup.open_day``, the service behind the 受取予約枠 page (the browser
+journey opens its day on that page).
 """
 
 from __future__ import annotations

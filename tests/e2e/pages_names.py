@@ -38,5 +38,5 @@ class CardItemPage(ItemPage):
 
     def record_notice_sent(self, day: str) -> None:
         self.page.get_by_label("お知らせ送付日", exact=True).fill(day)
-        self.page.get_by_role("button", name="記録").click()
+        self.page.get_by_test_id("notice-sent-on").get_by_role("button", name="記録").click()
         expect(self.messages.filter(has_text="お知らせ送付日を記録しました")).to_be_visible()

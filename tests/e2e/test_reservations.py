@@ -1,6 +1,6 @@
-"""Browser journey (issue 15): a Saturday is opened with the seed's weekend pattern, a clerk
-books two households by phone into 9:00–9:30 on the Thursday before, and on the Saturday (the
-clock patched in JST) 本日の予約 lists them; one is handed over from there, the other marked as
+"""Browser journey (issue 15): a records officer opens a Saturday with the seed's weekend
+pattern on its page, a clerk books two households by phone into 9:00–9:30 on the Thursday
+before, and on the Saturday (the clock patched in JST) 本日の予約 lists them; one is handed over from there, the other marked as
 a no-show. The slot's counts on the page and the audit log agree."""
 
 from __future__ import annotations
@@ -14,20 +14,30 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.e2e.conftest import LiveServer
 from tests.e2e.pages import HandoverRecordPage, log_in, save_final_screen
+from tests.e2e.pages_pickup import PickupDaysPage
 from tests.e2e.pages_reservations import BookingPage, TodayPage
-from tests.factories_reservations import open_day
 from tracker.clock import JST
 from tracker.domain.codes import AuditAction, Role
+from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent, Item
 
 SATURDAY = date(2026, 11, 28)
 THURSDAY = date(2026, 11, 26)
+WEDNESDAY = date(2026, 11, 25)
 
 
-def open_saturday(server: LiveServer) -> None:
-    """The records officer's step (another part of issue 15 adds its page; until then the
-    service opens the day, as that page will)."""
-    open_day(server.app, SATURDAY)
+def open_saturday(page: Page, server: LiveServer) -> None:
+    """The records officer opens the Saturday with the weekend pattern, on the Wednesday before
+    (a day in the past cannot be opened), then logs out."""
+    officer = server.create_user(Role.RECORDS_OFFICER, "officer1", display_name="記録 一郎")
+    with time_machine.travel(datetime.combine(WEDNESDAY, time(9, 0), tzinfo=JST), tick=True):
+        log_in(page, officer)
+        form = PickupDaysPage(page).open().open_a_day()
+        form.fill(format_wareki(SATURDAY))
+        expect(form.preview()).to_contain_text("12枠、定員の合計 170人")
+        day = form.save()
+        expect(day.slots).to_have_count(12)
+    page.context.clear_cookies()
 
 
 def audit_counts(server: LiveServer) -> dict[str, int]:
@@ -56,7 +66,7 @@ def test_book_by_phone_then_hand_over_and_no_show_on_the_day(
     (sato,) = factories.envelope(
         live_server.app, 2, addressee="佐藤 一郎", items=[factories.item("佐藤 一郎", "サトウ イチロウ")]
     )  # fmt: skip
-    open_saturday(live_server)
+    open_saturday(page, live_server)
 
     with time_machine.travel(datetime.combine(THURSDAY, time(10, 0), tzinfo=JST), tick=True):
         log_in(page, clerk)
