@@ -3,13 +3,14 @@ line, the dry run, --actor, and the boundary (a slot yesterday keeps its number)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from tests import factories
 from tests.cli.test_cli import invoke
 from tests.factories import TODAY
 from tests.services.test_purge import phones, setup
-from tracker.clock import today_jst
 from tracker.db import Database
 from tracker.domain.codes import Role
 
@@ -51,7 +52,9 @@ def test_tracker_purge_command(database_url: str) -> None:
 
 def test_the_default_as_of_is_today_in_japan(database_url: str) -> None:
     database = Database(database_url)
-    result = invoke(database_url, "purge", "--dry-run")
+    # the clock held still, so that "today in Japan" cannot change between the two readings
+    with time_machine.travel(datetime(2026, 11, 30, 15, 0, 30, tzinfo=UTC), tick=False):
+        result = invoke(database_url, "purge", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"as_of={today_jst().isoformat()} reservation_phones=0 dry_run"
+    assert result.output.strip() == "as_of=2026-12-01 reservation_phones=0 dry_run"
     database.dispose()

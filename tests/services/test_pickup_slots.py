@@ -116,7 +116,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(database: Database, tmp_p
     found = {(p.line, p.column) for p in report.errors}
     assert found == {
         (2, "date"), (3, "start"), (4, "slot_minutes"), (5, "capacity"), (6, "breaks"),
-        (7, "slot_minutes"), (8, "date"), (10, "start"),
+        (7, "slot_minutes"), (8, "date"), (10, "date"),
     }  # fmt: skip
     messages = {p.line: p.message for p in report.errors}
     assert "過去の日付" in messages[8] and "重なっています" in messages[10]

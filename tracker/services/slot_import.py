@@ -315,9 +315,7 @@ def run_import(
         except PatternError as error:
             last = day_rows[-1]
             lines = "・".join(str(r.line) for r in day_rows)
-            report.add_error(
-                last.line, "start", f"{day.isoformat()}", f"{lines}行目の時間帯: {error}"
-            )
+            report.add_error(last.line, "date", day.isoformat(), f"{lines}行目の時間帯: {error}")
             continue
         planned[day] = slots
     report.days = len(planned)
