@@ -1,6 +1,6 @@
 """Pickup reservations (受取予約, issue 15): a clerk books a slot for a household on the phone.
 
-    予約中 booked ──(交付)──→ 来庁済 attended   (from 本日の予約, with the handover)
+    予約中 booked ──(交付)──→ 来庁済 attended   (any handover of one of its cards)
           ├──(取消)──→ 取消 cancelled          (frees the place)
           └──(不来庁)─→ 不来庁 no_show          (once the slot has ended; the place stays used)
 
@@ -36,7 +36,7 @@ from tracker.domain.pickup import hm
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
 from tracker.models import Handover, Item, PickupDay, PickupSlot, Reservation, ReservationItem
-from tracker.services import audit
+from tracker.services import audit, pickup
 from tracker.services.numbering import next_id
 from tracker.services.transitions import Conflict, person, serialise, transition, when
 
@@ -127,15 +127,8 @@ def pickup_day(session: Session, day_id: int) -> PickupDay | None:
 
 
 def days_on(session: Session, day: date) -> list[PickupDay]:
-    """The pickup days open on ``day`` (one per location), with their slots."""
-    return list(
-        session.scalars(
-            select(PickupDay)
-            .where(PickupDay.day == day)
-            .options(selectinload(PickupDay.slots), selectinload(PickupDay.location))
-            .order_by(PickupDay.location_id)
-        )
-    )
+    """The pickup days open on ``day`` (one per location), with their slots and location."""
+    return list(pickup.days_between(session, day, day))
 
 
 def of_slots(session: Session, slot_ids: Sequence[int]) -> list[Reservation]:
