@@ -100,6 +100,13 @@ def test_book_by_phone_then_hand_over_and_no_show_on_the_day(
         expect(HandoverRecordPage(page).receipt_no).to_be_visible()
 
         today = TodayPage(page).open()
+        expect(today.row("山田 花子")).to_contain_text("来庁済")
+        # 9:05: the 9:00–9:30 slot is still running, so nobody can be marked 不来庁 yet
+        expect(today.row("佐藤 一郎").get_by_role("button", name="不来庁")).to_have_count(0)
+
+    with time_machine.travel(datetime.combine(SATURDAY, time(9, 45), tzinfo=JST), tick=True):
+        log_in(page, clerk)  # forty minutes later: the idle session has ended
+        today = TodayPage(page).via_menu()
         today.mark_no_show("佐藤 一郎")
         expect(today.row("山田 花子")).to_contain_text("来庁済")
         expect(today.row("佐藤 一郎")).to_contain_text("不来庁")

@@ -55,7 +55,7 @@ def setup(database: Database) -> dict[str, int]:
     with database.session_scope() as session:  # a no-show keeps its place and loses its number
         found = reservations.get(session, ids["three_days_ago"])
         assert found is not None
-        reservations.no_show(session, actor="c", reservation=found, now=NOW, today=TODAY)
+        reservations.no_show(session, actor="c", reservation=found, now=NOW)
     return ids
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from tests import factories
 from tests.factories import NOW, TODAY
-from tests.factories_reservations import PHONE, SATURDAY, book, fill, open_day
+from tests.factories_reservations import PHONE, SATURDAY, at, book, fill, open_day
 from tracker.db import Database
 from tracker.domain.codes import AuditAction, ItemAction, ReservationStatus
 from tracker.domain.mynumber import INDIVIDUAL_NUMBER_MESSAGE
@@ -176,19 +176,25 @@ def test_cancel_frees_the_place_and_a_second_cancel_conflicts(database: Database
         assert "来られない" not in event.details
 
 
-def test_no_show_only_on_or_after_the_day_and_the_place_stays_counted(database: Database) -> None:
+def test_no_show_only_once_the_slot_has_ended_and_the_place_stays_counted(
+    database: Database,
+) -> None:
     (item_id,) = factories.envelope(database, 1)
     slots = open_day(database)
     reservation_id = book(database, slots["9:00"], [item_id])
+    too_early = [NOW, at(SATURDAY, time(8, 0)), at(SATURDAY, time(9, 5)), at(SATURDAY, time(9, 29))]
+    for moment in too_early:  # the day before, before the slot, during the 9:00–9:30 slot
+        with database.session_scope() as session:
+            found = reservations.get(session, reservation_id)
+            assert found is not None
+            with pytest.raises(reservations.ReservationError, match="9:00–9:30）が終わるまでは"):
+                reservations.no_show(session, actor="clerk1", reservation=found, now=moment)
     with database.session_scope() as session:
         found = reservations.get(session, reservation_id)
-        assert found is not None
-        with pytest.raises(reservations.ReservationError, match="より前には不来庁にできません"):
-            reservations.no_show(session, actor="clerk1", reservation=found, now=NOW, today=TODAY)
-    with database.session_scope() as session:
-        found = reservations.get(session, reservation_id)
-        assert found is not None
-        reservations.no_show(session, actor="clerk1", reservation=found, now=NOW, today=SATURDAY)
+        assert found is not None and found.status == ReservationStatus.BOOKED
+        reservations.no_show(
+            session, actor="clerk1", reservation=found, now=at(SATURDAY, time(9, 30))
+        )
     with database.session_scope() as session:
         found = reservations.get(session, reservation_id)
         assert found is not None and found.status == ReservationStatus.NO_SHOW
@@ -261,7 +267,7 @@ def test_cancel_against_no_show_one_wins(postgres_url: str) -> None:
                 reservations.cancel(session, actor="c1", reservation=found, reason="取消", now=NOW)
             else:
                 reservations.no_show(
-                    session, actor="c2", reservation=found, now=NOW, today=SATURDAY
+                    session, actor="c2", reservation=found, now=at(SATURDAY, time(10, 0))
                 )
             session.commit()
             outcomes.append(kind)

@@ -195,6 +195,11 @@ def test_the_auditor_changes_nothing(stocked: Flask, logged_in) -> None:
             # item without a flag just goes back to its page, nothing written
             assert response.status_code == 302, response.status_code
             continue
+        if rule.endpoint == "reservations.show":
+            # a read too: only the 閲覧目的 of a protected person's reservation is posted
+            # (issue 15); there is no reservation 1 here
+            assert response.status_code == 404, response.status_code
+            continue
         assert response.status_code == 403, (rule.endpoint, response.status_code)
         tried += 1
     assert tried >= 10

@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
 from tests.factories import NOW
-from tests.factories_reservations import book, fill, open_day
+from tests.factories_reservations import SATURDAY, at, book, fill, open_day
 from tests.helpers import csrf_token
 from tests.web.test_counter import handover_data
 from tracker.clock import today_jst
 from tracker.domain.codes import AuditAction, Role
-from tracker.models import AuditEvent, PickupSlot, Reservation
-from tracker.services import reservations
+from tracker.models import AuditEvent, Item, Location, PickupDay, PickupSlot, Reservation
+from tracker.services import auditlog, pickup, reservations
 
 VALID_NUMBER = "123456789018"
 
@@ -37,6 +38,13 @@ def reservation_rows(app: Flask) -> list[Reservation]:
         found = list(session.scalars(select(Reservation).order_by(Reservation.id)))
         session.expunge_all()
         return found
+
+
+def control_no(app: Flask, item_id: int) -> str:
+    with factories.database_of(app).session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        return item.control_no
 
 
 def booked(app: Flask, slot_id: int) -> int:
@@ -82,7 +90,10 @@ def test_book_from_the_envelope_page_by_phone(app: Flask, logged_in) -> None:
     assert made.phone == "09012345678"
     assert booked(app, slots["9:00"]) == 1
     view = events(app, AuditAction.RESERVATION_VIEW)[-1]
-    assert json.loads(view.details) == {"reservation_no": made.reservation_no}
+    assert json.loads(view.details) == {
+        "reservation_no": made.reservation_no,
+        "control_nos": [control_no(app, first), control_no(app, second)],
+    }
     item_page = client.get(f"/items/{first}").get_data(as_text=True)
     assert made.reservation_no in item_page and "予約中" in item_page
 
@@ -128,6 +139,11 @@ def test_refusals_answer_422_with_the_reason_and_write_nothing(app: Flask, logge
 
 
 def test_cancel_no_show_and_a_race_gives_409(app: Flask, logged_in) -> None:
+    with time_machine.travel(at(SATURDAY, time(14, 0)), tick=False):  # after the 13:00 slot
+        _cancel_no_show_and_a_race(app, logged_in)
+
+
+def _cancel_no_show_and_a_race(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
     client: FlaskClient = logged_in(Role.CLERK)
     first, second = factories.envelope(app, 1, items=[factories.item(), factories.item("乙")])
     today = today_jst()
@@ -140,7 +156,7 @@ def test_cancel_no_show_and_a_race_gives_409(app: Flask, logged_in) -> None:
     page = client.get(f"/reservations/{later}").get_data(as_text=True)
     assert "予約を取り消す" in page and "不来庁にする" not in page  # not before the day
     early = client.post(f"/reservations/{later}/no-show", data={"csrf_token": token})
-    assert early.status_code == 422 and "より前には不来庁にできません" in early.get_data(
+    assert early.status_code == 422 and "が終わるまでは不来庁にできません" in early.get_data(
         as_text=True
     )
     no_reason = client.post(f"/reservations/{later}/cancel", data={"csrf_token": token})
@@ -183,7 +199,11 @@ def test_today_lists_the_slots_logs_the_view_and_hands_over_into_attended(
     assert "本日の予約" in page and "山田 花子" in page and "090-1234-5678" in page
     assert "予約 1/15・来庁 0・不来庁 0・取消 1" in page
     view = events(app, AuditAction.RESERVATION_VIEW)[-1]
-    assert json.loads(view.details) == {"day": today.isoformat(), "count": 2}
+    assert json.loads(view.details) == {
+        "day": today.isoformat(),
+        "count": 2,
+        "control_nos": [control_no(app, first), control_no(app, second), control_no(app, other)],
+    }
     handover_link = f"/handover?item={first}&amp;item={second}&amp;reservation={household}"
     assert handover_link in page
 
@@ -245,21 +265,68 @@ def test_another_day_and_a_day_without_slots(app: Flask, logged_in) -> None:
 
 
 def test_a_protected_persons_card_name_is_not_listed(app: Flask, logged_in) -> None:
+    """A protected person (支援措置) books by phone: the form does not prefill their name, and
+    whatever name and number are given stay hidden on 本日の予約 and behind the purpose
+    question on the reservation page; the views name the card for the audit log."""
     from tracker.services import protection
 
     client: FlaskClient = logged_in(Role.CLERK)
     (item_id,) = factories.envelope(app, 1, items=[factories.item("秘匿 花子")])
     today = today_jst()
-    slots = open_day(app, today)
-    made = book(app, slots["9:00"], [item_id], name="来庁 者", today=today)
+    slots = open_day(app, today + timedelta(days=1))
     with factories.database_of(app).session_scope() as session:
         protection.place(
             session, actor="officer", item_id=item_id, reason="DV", review_on=today + timedelta(days=365),
             now=NOW, today=today,
         )  # fmt: skip
-    for page in (client.get("/reservations/today"), client.get(f"/reservations/{made}")):
-        text = page.get_data(as_text=True)
-        assert "秘匿 花子" not in text and "支援措置" in text
+    url = f"/reservations/new?item={item_id}"
+    token = csrf_token(client, "/")
+    asked = client.post(url, data={"csrf_token": token, "purpose": "電話で受取予約"})
+    assert asked.status_code == 302
+    form = client.get(url).get_data(as_text=True)
+    prefilled = re.search(r'id="name"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*id="name"', form)
+    assert prefilled is None or not any(prefilled.groups()), "the protected name is prefilled"
+    assert 'value="秘匿 花子"' not in form
+    answer = client.post(
+        url,
+        data={"csrf_token": token, "slot": str(slots["9:00"]), "name": "秘匿 花子",
+              "phone": "090-9999-8888", "note": ""},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    (made,) = reservation_rows(app)
+    client.post("/logout", data={"csrf_token": token})  # a new visit: no purpose remembered
+    client = logged_in(Role.RECORDS_OFFICER)
+
+    listing = client.get(f"/reservations/today?day={(today + timedelta(days=1)).isoformat()}")
+    text = listing.get_data(as_text=True)
+    assert "秘匿 花子" not in text and "090-9999-8888" not in text
+    assert "支援措置の対象" in text and made.reservation_no in text
+    day_view = events(app, AuditAction.RESERVATION_VIEW)[-1]
+    assert json.loads(day_view.details)["control_nos"] == [control_no(app, item_id)]
+
+    before = len(events(app, AuditAction.RESERVATION_VIEW))
+    page = client.get(f"/reservations/{made.id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "開く目的を入力してください" in text
+    assert "秘匿 花子" not in text and "090-9999-8888" not in text
+    assert len(events(app, AuditAction.RESERVATION_VIEW)) == before  # nothing shown, nothing logged
+    token = csrf_token(client, "/")
+    given = client.post(
+        f"/reservations/{made.id}", data={"csrf_token": token, "purpose": "予約の確認"},
+        follow_redirects=True,
+    )  # fmt: skip
+    text = given.get_data(as_text=True)
+    assert "秘匿 花子" in text and "090-9999-8888" in text
+    view = json.loads(events(app, AuditAction.RESERVATION_VIEW)[-1].details)
+    assert view == {
+        "reservation_no": made.reservation_no,
+        "control_nos": [control_no(app, item_id)],
+        "purpose": "予約の確認",
+    }
+    # an auditor filtering the audit log by the card finds the views of its reservation
+    with factories.database_of(app).session_scope() as session:
+        found = auditlog.page(session, auditlog.AuditFilter(subject=control_no(app, item_id)))
+        assert AuditAction.RESERVATION_VIEW.value in {e.action for e in found.events}
 
 
 def test_the_form_says_when_a_card_is_already_booked_and_skips_full_slots(
@@ -295,3 +362,140 @@ def test_a_reservation_for_other_cards_is_not_marked_by_a_handover(app: Flask, l
     assert "交付しました" in text and "予約には記録していません" in text
     assert [r.status for r in reservation_rows(app)] == ["booked"]
     assert events(app, AuditAction.RESERVATION_ATTEND) == []
+
+
+def test_a_handover_from_the_item_page_marks_the_cards_reservation_attended(
+    app: Flask, logged_in
+) -> None:
+    client: FlaskClient = logged_in(Role.CLERK)
+    first, second = factories.envelope(app, 1, items=[factories.item(), factories.item("乙")])
+    (other,) = factories.envelope(app, 2, items=[factories.item("丙")])
+    today = today_jst()
+    slots = open_day(app, today)
+    household = book(app, slots["9:00"], [first, second], today=today)
+    untouched = book(app, slots["9:00"], [other], name="丙 三郎", today=today)
+    # the clerk reaches the handover from the item page: no ?reservation= in the URL
+    answer = client.post(
+        f"/handover?item={first}",
+        data=handover_data(client, [first], documents=["passport"]),
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200 and "交付しました" in answer.get_data(as_text=True)
+    statuses = {r.id: r.status for r in reservation_rows(app)}
+    assert statuses == {household: "attended", untouched: "booked"}
+    (attend,) = events(app, AuditAction.RESERVATION_ATTEND)
+    assert attend.object_id == str(household)
+    assert json.loads(attend.details)["receipt_no"].startswith("H")
+    listing = client.get(f"/reservations/today?day={today.isoformat()}").get_data(as_text=True)
+    assert listing.count('data-testid="to-handover"') == 1  # only 丙's reservation is open
+    token = csrf_token(client, "/")
+    late = client.post(f"/reservations/{household}/no-show", data={"csrf_token": token})
+    assert late.status_code == 409 and "既に「来庁済」" in late.get_data(as_text=True)
+
+
+def test_no_show_only_after_the_slot_has_ended(app: Flask, logged_in) -> None:
+    (item_id,) = factories.envelope(app, 1)
+    slots = open_day(app, SATURDAY)
+    made = book(app, slots["9:00"], [item_id])
+    with time_machine.travel(at(SATURDAY, time(9, 5)), tick=False):
+        client: FlaskClient = logged_in(Role.CLERK)
+        listing = client.get("/reservations/today").get_data(as_text=True)
+        assert "交付へ" in listing and 'data-testid="row-no-show"' not in listing
+        page = client.get(f"/reservations/{made}").get_data(as_text=True)
+        assert "不来庁にする" not in page
+        token = csrf_token(client, "/")
+        early = client.post(f"/reservations/{made}/no-show", data={"csrf_token": token})
+        assert early.status_code == 422
+        assert "9:00–9:30）が終わるまでは不来庁にできません" in early.get_data(as_text=True)
+        assert [r.status for r in reservation_rows(app)] == ["booked"]
+    with time_machine.travel(at(SATURDAY, time(9, 45)), tick=False):
+        client = logged_in(Role.RECORDS_OFFICER)  # the idle session has ended
+        token = csrf_token(client, "/")
+        listing = client.get("/reservations/today").get_data(as_text=True)
+        assert 'data-testid="row-no-show"' in listing
+        done = client.post(f"/reservations/{made}/no-show", data={"csrf_token": token})
+        assert done.status_code == 302
+        assert [r.status for r in reservation_rows(app)] == ["no_show"]
+
+
+def _second_location(app: Flask) -> int:
+    with factories.database_of(app).session_scope() as session:
+        place = Location(code="north", name="北支所", is_default=False)
+        session.add(place)
+        session.flush()
+        return place.id
+
+
+def _open_at(app: Flask, day: date, location_id: int) -> int:
+    from tracker.domain.pickup import seed_weekend_slots
+
+    with factories.database_of(app).session_scope() as session:
+        location = session.get(Location, location_id)
+        assert location is not None
+        return pickup.open_day(
+            session, actor="officer", day=day, location=location, slots=seed_weekend_slots(),
+            note=None, now=NOW,
+        ).id  # fmt: skip
+
+
+def _day_ids(app: Flask) -> dict[tuple[date, str], int]:
+    with factories.database_of(app).session_scope() as session:
+        return {(d.day, d.location.name): d.id for d in session.scalars(select(PickupDay))}
+
+
+def test_the_day_is_chosen_by_id_among_locations_and_beyond_the_first_ten(
+    app: Flask, logged_in
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        client: FlaskClient = logged_in(Role.CLERK)
+        (item_id,) = factories.envelope(app, 1)
+        north = _second_location(app)
+        first_day = SATURDAY
+        open_day(app, first_day)
+        _open_at(app, first_day, north)
+        for week in range(1, 12):  # twelve Saturdays: more than ten open days
+            open_day(app, first_day + timedelta(weeks=week))
+        ids = _day_ids(app)
+        main_name = next(name for (d, name) in ids if d == first_day and name != "北支所")
+        url = f"/reservations/new?item={item_id}"
+
+        page = client.get(url).get_data(as_text=True)
+        assert page.count('data-testid="open-day"') == 10
+        assert "北支所" in page and "さらに先の予約日を表示" in page
+        # the second location on the same date is reachable and shown as chosen
+        north_page = client.get(f"{url}&day_id={ids[(first_day, '北支所')]}")
+        text = north_page.get_data(as_text=True)
+        assert north_page.status_code == 200 and "（北支所）</legend>" in text
+        # the twelfth week, beyond the first ten listed days, by its id
+        last = first_day + timedelta(weeks=11)
+        far = client.get(f"{url}&day_id={ids[(last, main_name)]}").get_data(as_text=True)
+        assert f"{last.isoformat()}" in far and f"（{main_name}）</legend>" in far
+        more = client.get(f"{url}&days=20").get_data(as_text=True)
+        assert more.count('data-testid="open-day"') == 13
+        # an unknown (or closed) day: 404, not silently another day
+        assert client.get(f"{url}&day_id=999999").status_code == 404
+
+        # booking in the north slot takes a place there, not at the main office
+        with factories.database_of(app).session_scope() as session:
+            north_9 = session.scalar(
+                select(PickupSlot.id).where(
+                    PickupSlot.day_id == ids[(first_day, "北支所")],
+                    PickupSlot.starts_at == time(9, 0),
+                )
+            )
+        answer = client.post(
+            f"{url}&day_id={ids[(first_day, '北支所')]}",
+            data={"csrf_token": csrf_token(client, "/"), "slot": str(north_9), "name": "山田 太郎",
+                  "phone": "096-328-2111", "note": ""},
+        )  # fmt: skip
+        assert answer.status_code == 302
+        listing = client.get(f"/reservations/today?day={first_day.isoformat()}")
+        sections = re.findall(
+            r'data-testid="slot-location">([^<]*)<', listing.get_data(as_text=True)
+        )
+        assert "北支所" in sections and main_name in sections
+
+    with time_machine.travel(at(first_day + timedelta(days=1), time(9, 0)), tick=False):
+        client = logged_in(Role.RECORDS_OFFICER)  # the next day: a new visit
+        past = client.get(f"{url}&day_id={ids[(first_day, main_name)]}")
+        assert "過ぎた日です" in past.get_data(as_text=True)

@@ -20,7 +20,14 @@ from tracker.clock import JST
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import Outcome
 from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
-from tracker.models import AuditEvent, DisposalBatchItem, HandoverItem, Item, Remailing
+from tracker.models import (
+    AuditEvent,
+    DisposalBatchItem,
+    HandoverItem,
+    Item,
+    Remailing,
+    ReservationItem,
+)
 from tracker.services.protection import Protected, mask_addresses
 
 PAGE_SIZE = 50
@@ -102,6 +109,14 @@ def subject_condition(session: Session, subject: str) -> ColumnElement[bool] | N
         )
     )
 
+    reservations = list(  # 受取予約 (issue 15): booked, viewed, closed
+        session.scalars(
+            select(ReservationItem.reservation_id)
+            .where(ReservationItem.item_id.in_(items))
+            .distinct()
+        )
+    )
+
     def about(kind: str, ids: list[int]) -> Select[int]:
         return select(AuditEvent.seq).where(
             AuditEvent.object_type == kind, AuditEvent.object_id.in_([str(i) for i in ids])
@@ -115,6 +130,7 @@ def subject_condition(session: Session, subject: str) -> ColumnElement[bool] | N
             about("item", items),
             about("handover", handovers),
             about("disposal_batch", batches),
+            about("reservation", reservations),
         )
     )
 

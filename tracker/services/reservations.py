@@ -1,8 +1,8 @@
 """Pickup reservations (受取予約, issue 15): a clerk books a slot for a household on the phone.
 
-    予約中 booked ──(交付)──→ 来庁済 attended   (from 本日の予約, with the handover)
+    予約中 booked ──(交付)──→ 来庁済 attended   (any handover of one of its cards)
           ├──(取消)──→ 取消 cancelled          (frees the place)
-          └──(不来庁)─→ 不来庁 no_show          (on or after the day; the place stays used)
+          └──(不来庁)─→ 不来庁 no_show          (once the slot has ended; the place stays used)
 
 - **Capacity, exactly**: a booking takes its place with one conditional
   ``UPDATE pickup_slots SET booked = booked + 1 WHERE id = :id AND booked < capacity`` whose
@@ -28,6 +28,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.clock import JST
 from tracker.domain.codes import AuditAction, ItemStatus, ObjectType, ReservationStatus
 from tracker.domain.errors import InputError
 from tracker.domain.phone import normalise_phone
@@ -35,7 +36,7 @@ from tracker.domain.pickup import hm
 from tracker.domain.records import check_free_text
 from tracker.domain.wareki import format_wareki
 from tracker.models import Handover, Item, PickupDay, PickupSlot, Reservation, ReservationItem
-from tracker.services import audit
+from tracker.services import audit, pickup
 from tracker.services.numbering import next_id
 from tracker.services.transitions import Conflict, person, serialise, transition, when
 
@@ -54,6 +55,16 @@ class SlotFull(ReservationError):
 def reservation_no(reservation_id: int) -> str:
     """予約番号: ``Y`` and nine digits of the id."""
     return f"Y{reservation_id:09d}"
+
+
+def slot_end(slot: PickupSlot) -> datetime:
+    """The moment the slot ends (its day, ``ends_at``, JST), aware."""
+    return datetime.combine(slot.day.day, slot.ends_at, tzinfo=JST)
+
+
+def slot_ended(slot: PickupSlot, now: datetime) -> bool:
+    """Whether ``now`` is at or after the end of the slot: from then on 不来庁 can be recorded."""
+    return now >= slot_end(slot)
 
 
 def slot_label(slot: PickupSlot) -> str:
@@ -105,16 +116,19 @@ def open_days(session: Session, *, today: date, limit: int = 10) -> list[PickupD
     )
 
 
-def days_on(session: Session, day: date) -> list[PickupDay]:
-    """The pickup days open on ``day`` (one per location), with their slots."""
-    return list(
-        session.scalars(
-            select(PickupDay)
-            .where(PickupDay.day == day)
-            .options(selectinload(PickupDay.slots), selectinload(PickupDay.location))
-            .order_by(PickupDay.location_id)
-        )
+def pickup_day(session: Session, day_id: int) -> PickupDay | None:
+    """One pickup day by id (None once closed), with its slots and location, fresh."""
+    return session.scalar(
+        select(PickupDay)
+        .where(PickupDay.id == day_id)
+        .options(selectinload(PickupDay.slots), selectinload(PickupDay.location))
+        .execution_options(populate_existing=True)
     )
+
+
+def days_on(session: Session, day: date) -> list[PickupDay]:
+    """The pickup days open on ``day`` (one per location), with their slots and location."""
+    return list(pickup.days_between(session, day, day))
 
 
 def of_slots(session: Session, slot_ids: Sequence[int]) -> list[Reservation]:
@@ -335,14 +349,14 @@ def cancel(
 
 
 def no_show(
-    session: Session, *, actor: str, reservation: Reservation, now: datetime, today: date
+    session: Session, *, actor: str, reservation: Reservation, now: datetime
 ) -> Reservation:
-    """Record that nobody came (on or after the slot's day); the place stays counted."""
-    day = reservation.slot.day.day
-    if today < day:
+    """Record that nobody came, once the slot has ended; the place stays counted."""
+    slot = reservation.slot
+    if not slot_ended(slot, now):
         raise ReservationError(
-            f"予約日（{format_wareki(day)}）より前には不来庁にできません。"
-            "来られなくなったときは取消にしてください"
+            f"予約枠（{format_wareki(slot.day.day)} {slot_label(slot)}）が終わるまでは"
+            "不来庁にできません。来られなくなったときは取消にしてください"
         )
     transition(
         session,
@@ -398,3 +412,46 @@ def attend(
         details=_details(current, receipt_no=handover.receipt_no),
     )
     return current
+
+
+def attend_for_items(
+    session: Session,
+    *,
+    actor: str,
+    item_ids: Sequence[int],
+    handover: Handover,
+    now: datetime,
+) -> list[Reservation]:
+    """Called inside the handover's transaction: every reservation still 予約中 that holds
+    any of the cards handed over becomes 来庁済 (the person came, by whichever page the
+    clerk reached the handover). A reservation closed meanwhile by a colleague (a race) is
+    left as it is. Returns the reservations marked."""
+    if not item_ids:
+        return []
+    open_ids = list(
+        session.scalars(
+            select(Reservation.id)
+            .join(ReservationItem)
+            .where(
+                ReservationItem.item_id.in_(list(item_ids)),
+                Reservation.status == ReservationStatus.BOOKED.value,
+            )
+            .distinct()
+            .order_by(Reservation.id)
+        )
+    )
+    marked = []
+    for reservation_id in open_ids:
+        try:
+            marked.append(
+                attend(
+                    session,
+                    actor=actor,
+                    reservation_id=reservation_id,
+                    handover=handover,
+                    now=now,
+                )
+            )
+        except Conflict:
+            continue
+    return marked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import Flask, g
@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.clock import to_jst
 from tracker.domain.codes import CODE_LISTS, ItemKind
+from tracker.domain.pickup import hm
 from tracker.domain.tracking import format_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 from tracker.extensions import db
@@ -32,6 +33,11 @@ def register_filters(app: Flask) -> None:
     @app.template_filter("wareki_iso")
     def wareki_iso(value: date | None) -> str:
         return format_wareki_with_iso(value) if value else "—"
+
+    @app.template_filter("hm")
+    def hm_filter(value: time | None) -> str:
+        """A slot time as ``9:00`` (:func:`tracker.domain.pickup.hm`)."""
+        return hm(value) if value is not None else "—"
 
     @app.template_filter("jst")
     def jst(value: datetime | None) -> str:

@@ -265,6 +265,14 @@ def hand_over() -> ResponseReturnValue:
                         not_open = reservation_views.attend_after_handover(
                             reservation_id, done, ids
                         )
+                    # Whichever page led here: the cards' open reservations are kept.
+                    reservations.attend_for_items(
+                        db.session,
+                        actor=current_user.username,
+                        item_ids=ids,
+                        handover=done,
+                        now=now_utc(),
+                    )
             except handover.HandoverError as refusal:
                 problems = list(getattr(refusal, "reasons", None) or [str(refusal)])
                 handover.record_refusal(

@@ -28,7 +28,7 @@ from tracker.services import audit, protection, reservations
 from tracker.services.transitions import Conflict
 from tracker.web import purpose
 from tracker.web.access import allow
-from tracker.web.params import InvalidParameter, date_arg, id_args
+from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 from tracker.web.reservations.forms import BookForm, CancelForm, NoShowForm
 
 bp = Blueprint("reservations", __name__)
@@ -68,14 +68,31 @@ def new() -> ResponseReturnValue:
     if gate.response is not None:
         return gate.response
     today = today_jst()
-    days = reservations.open_days(db.session, today=today)
-    chosen_day = date_arg("day", _("予約日"))
-    day = next((d for d in days if d.day == chosen_day), days[0] if days else None)
+    shown_days = _days_shown()
+    days = reservations.open_days(db.session, today=today, limit=shown_days + 1)
+    more = len(days) > shown_days
+    days = days[:shown_days]
     form = BookForm()
     error = None
     status = 200
+    day_id = id_arg("day_id")
+    day: PickupDay | None
+    if day_id is None:
+        day = days[0] if days else None
+    else:
+        day = reservations.pickup_day(db.session, day_id)
+        if day is None:
+            abort(404)
+        if day.day < today:
+            error = _(
+                "%(day)sは過ぎた日です。今日以降の予約日を選んでください。",
+                day=format_wareki(day.day),
+            )
+            day = None
     if request.method == "GET":
-        form.name.data = items[0].name
+        protected = protection.protected_item_ids(db.session, (i.id for i in items))
+        if not protected:  # a protected person's own name is never put on a reservation
+            form.name.data = items[0].name
     elif form.validate():
         slot_id = _slot_id(form)
         if slot_id is None:
@@ -109,8 +126,8 @@ def new() -> ResponseReturnValue:
                 )
                 return redirect(url_for("reservations.show", reservation_id=booked.id))
         status = 422
-        days = reservations.open_days(db.session, today=today)  # counts may have moved
-        day = next((d for d in days if day is not None and d.id == day.id), day)
+        if day is not None:  # counts may have moved
+            day = reservations.pickup_day(db.session, day.id)
     for item in items:  # the page shows the items' names: logged like the item page
         audit.record(
             db.session,
@@ -128,6 +145,8 @@ def new() -> ResponseReturnValue:
         items=items,
         not_in_custody=[i for i in items if i.status != ItemStatus.IN_CUSTODY.value],
         days=days,
+        more_days=more,
+        shown_days=shown_days,
         day=day,
         form=form,
         error=error,
@@ -135,6 +154,17 @@ def new() -> ResponseReturnValue:
         already=_already_booked(items),
         item_ids=[i.id for i in items],
     ), status
+
+
+#: Open days listed per step of 「さらに表示」.
+DAYS_STEP = 10
+
+
+def _days_shown() -> int:
+    """How many upcoming open days to list (``?days=``, in steps of :data:`DAYS_STEP`)."""
+    raw = request.args.get("days", "")
+    wanted = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else DAYS_STEP
+    return min(max(wanted, DAYS_STEP), 20 * DAYS_STEP)
 
 
 def _preselected(day: PickupDay | None, posted: int | None) -> int | None:
@@ -163,41 +193,60 @@ def _reservation_or_404(reservation_id: int) -> Reservation:
     return found
 
 
-def _log_view(reservation: Reservation) -> None:
+def _log_view(reservation: Reservation, view_purpose: str | None = None) -> None:
     audit.record(
         db.session,
         actor=current_user.username,
         action=AuditAction.RESERVATION_VIEW,
         object_type=ObjectType.RESERVATION.value,
         object_id=reservation.id,
-        details={"reservation_no": reservation.reservation_no},
+        details={
+            "reservation_no": reservation.reservation_no,
+            "control_nos": [ri.item.control_no for ri in reservation.items],
+            **({"purpose": view_purpose} if view_purpose is not None else {}),
+        },
     )
 
 
-@bp.route("/reservations/<int:reservation_id>")
+@bp.route("/reservations/<int:reservation_id>", methods=["GET", "POST"])
 @allow(C, R, A)
 def show(reservation_id: int) -> ResponseReturnValue:
-    """One reservation with its person, number and items (logged), cancel and no-show."""
+    """One reservation with its person, number and items (logged), cancel and no-show.
+    For a protected person's card (支援措置) the purpose is asked first, as on the item page
+    (the purpose form posts back here)."""
     found = _reservation_or_404(reservation_id)
-    _log_view(found)
-    return _render_show(found)
+    gate = purpose.ask([ri.item for ri in found.items])
+    if gate.response is not None:
+        return gate.response
+    if request.method == "POST":  # only the purpose form posts here
+        abort(400)
+    _log_view(found, gate.purpose)
+    return _render_show(found, unmasked=True)
 
 
 def _render_show(
-    found: Reservation, *, error: str | None = None, cancel_form: CancelForm | None = None
+    found: Reservation,
+    *,
+    error: str | None = None,
+    cancel_form: CancelForm | None = None,
+    unmasked: bool = False,
 ) -> tuple[str, int]:
+    """``unmasked``: the purpose was asked (or not needed); otherwise (a refused cancel or
+    no-show) a protected person's name and number stay hidden."""
     can_change = current_user.has_role(C, R) and found.status == ReservationStatus.BOOKED
+    protected = protection.protected_item_ids(db.session, (ri.item_id for ri in found.items))
     return render_template(
         "reservations/show.html",
         reservation=found,
         phone=format_phone(found.phone) if found.phone else None,
         can_change=can_change,
-        can_no_show=can_change and today_jst() >= found.slot.day.day,
+        can_no_show=can_change and reservations.slot_ended(found.slot, now_utc()),
         cancel_form=cancel_form or CancelForm(formdata=None),
         no_show_form=NoShowForm(formdata=None),
         error=error,
         slot_label=reservations.slot_label(found.slot),
-        protected=protection.protected_item_ids(db.session, (ri.item_id for ri in found.items)),
+        protected=protected,
+        masked=bool(protected) and not unmasked,
     ), (422 if error else 200)
 
 
@@ -238,7 +287,6 @@ def no_show(reservation_id: int) -> ResponseReturnValue:
                 actor=current_user.username,
                 reservation=found,
                 now=now_utc(),
-                today=today_jst(),
             )
     except reservations.ReservationError as refusal:
         _log_view(found)
@@ -280,8 +328,16 @@ def today() -> ResponseReturnValue:
         db.session,
         actor=current_user.username,
         action=AuditAction.RESERVATION_VIEW,
-        details={"day": day.isoformat(), "count": len(listed)},
+        details={
+            "day": day.isoformat(),
+            "count": len(listed),
+            "control_nos": [ri.item.control_no for r in listed for ri in r.items][:500],
+        },
     )
+    protected = protection.protected_item_ids(
+        db.session, (ri.item_id for r in listed for ri in r.items)
+    )
+    now = now_utc()
     return render_template(
         "reservations/today.html",
         day=day,
@@ -292,11 +348,11 @@ def today() -> ResponseReturnValue:
         no_show_form=NoShowForm(formdata=None),
         format_phone=format_phone,
         is_today=day == today_jst(),
-        no_show_allowed=day <= today_jst(),
+        ended={s.id for s in slots if reservations.slot_ended(s, now)},
         total=len(listed),
-        protected=protection.protected_item_ids(
-            db.session, (ri.item_id for r in listed for ri in r.items)
-        ),
+        protected=protected,
+        masked={r.id for r in listed if any(ri.item_id in protected for ri in r.items)},
+        several_locations=len(days) > 1,
     )
 
 
