@@ -254,3 +254,36 @@ def test_the_template_editor_refuses_a_memory_bomb_and_a_letter_past_its_page(
     )
     assert fits.status_code == 302  # the default wording, with the documents named, fits
     assert actions(app).count(AuditAction.NOTICE_TEMPLATE_CHANGE.value) == 1
+
+
+def test_a_reprint_too_long_for_its_page_says_so_instead_of_cutting(
+    app: Flask, client: FlaskClient
+) -> None:
+    from datetime import date
+
+    from tracker.domain.codes import NoticeMethod
+    from tracker.services import notices
+
+    fn.rules(app)
+    ids = fn.many(app, [fn.RETURNED_A[0]])
+    fn.long_template(app)  # saved before the editor checked the length
+    with factories.database_of(app).session_scope() as session:
+        number = session.get(Item, ids[0]).control_no  # type: ignore[union-attr]
+        day = date(2026, 11, 27)
+        sent = notices.send(
+            session,
+            actor="officer1",
+            selection=notices.by_hand(number),
+            as_of=day,
+            sent_on=day,
+            method=NoticeMethod.ORDINARY,
+            now=NOW,
+            today=day,
+        )
+        batch_id = sent.batch.id
+    login(client, factories.user(app, Role.RECORDS_OFFICER))
+    answer = client.get(f"/notices/{batch_id}/letters.pdf")
+    assert answer.status_code == 400
+    assert answer.mimetype == "text/html"
+    assert "1ページに収まりません" in answer.get_data(as_text=True)
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
