@@ -67,12 +67,15 @@ def many(
     start: int = 0,
     name: str = "通知 太郎",
     address: str = "〒860-0001 熊本県熊本市中央区千葉城町{n}-1",
+    location: str | None = None,
 ) -> list[int]:
     """One envelope with one item per return date, numbered from ``start``: the item of
-    envelope ``n`` is for ``{name}{n}`` at ``address`` (``{n}`` filled in); their ids."""
+    envelope ``n`` is for ``{name}{n}`` at ``address`` (``{n}`` filled in), kept at the
+    location with code ``location`` (default: the default location); their ids."""
     ids: list[int] = []
     with database_of(target).session_scope() as session:
-        location_id = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
+        where = Location.code == location if location else Location.is_default.is_(True)
+        location_id = session.scalar(select(Location.id).where(where))
         assert location_id is not None
         for offset, returned_on in enumerate(returned):
             n = start + offset
@@ -97,3 +100,20 @@ def many(
             )
             ids.extend(i.id for i in logged.items)
     return ids
+
+
+def long_template(target: Flask | Database, extra_lines: int = 30) -> None:
+    """A newer template version too long for a page, stored directly (as an older release,
+    which did not check the length, might have saved it)."""
+    from tracker.models import NoticeTemplate
+    from tracker.services import notice_templates
+
+    with database_of(target).session_scope() as session:
+        current = notice_templates.current(session)
+        assert current is not None
+        body = notice_templates.DEFAULT_BODY.replace(
+            "問い合わせ先", "追加の説明です。\n" * extra_lines + "問い合わせ先"
+        )
+        session.add(
+            NoticeTemplate(version=current.version + 1, title="長い文面", body=body, created_by="t")
+        )

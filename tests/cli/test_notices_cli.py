@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import time_machine
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -94,4 +95,73 @@ def test_notices_cli(database_url: str, tmp_path: Path) -> None:
         assert rest.output.strip() == (
             "letters=2 excluded=2 batch=N000000002 (同じ発送日にお知らせ済み: 2)"
         )
+    database.dispose()
+
+
+def test_a_rendering_failure_after_the_commit_names_the_batch_to_reprint(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sending is committed before the letters are drawn (no locks held while drawing):
+    when drawing fails (here: the disk fills up half-way), the mailing stays recorded, no file
+    is left, and the message says which batch to reprint; ``--reprint`` then prints it."""
+    from tracker.services import notices
+
+    database = Database(database_url)
+    fn.rules(database)
+    fn.many(database, [fn.RETURNED_A[0], fn.RETURNED_A2[0]])
+    factories.user(database, Role.RECORDS_OFFICER)
+    real = notices.write_letters
+
+    def disk_full(session, batch, out):  # type: ignore[no-untyped-def]
+        out.write(b"%PDF-1.4 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(notices, "write_letters", disk_full)
+    pdf = tmp_path / "letters.pdf"
+    sent_on = TODAY.isoformat()
+    with time_machine.travel(NOW, tick=False):
+        failed = invoke(
+            database_url, "notices", "--select", f"rule:{fn.RULE_A}", "--output", str(pdf),
+            "--sent-on", sent_on,
+        )  # fmt: skip
+        assert failed.exit_code == 1, failed.output
+        assert "No space left on device" in failed.output
+        assert "発送番号 N000000001 として記録済み" in failed.output
+        assert "--reprint N000000001" in failed.output
+        assert counts(database) == (1, 2)  # the mailing is recorded
+        assert not pdf.exists() and not list(tmp_path.glob(".*.partial"))
+
+        monkeypatch.setattr(notices, "write_letters", real)
+        again = invoke(database_url, "notices", "--reprint", "n000000001", "--output", str(pdf))
+        assert again.exit_code == 0, again.output
+        assert again.output.strip() == "reprinted batch=N000000001"
+        assert len(PdfReader(pdf).pages) == 2
+        assert counts(database) == (1, 2)  # nothing sent again
+        both = invoke(
+            database_url, "notices", "--select", "within:9", "--reprint", "N000000001",
+            "--output", str(pdf),
+        )  # fmt: skip
+        assert both.exit_code == 2
+    database.dispose()
+
+
+def test_a_letter_too_long_for_its_page_is_not_cut_by_the_cli(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A wording too long for a page (saved before the editor checked it) fails the drawing
+    with the reason, after the sending was recorded; nothing is cut and no file is left."""
+    database = Database(database_url)
+    fn.rules(database)
+    fn.many(database, [fn.RETURNED_A[0]])
+    factories.user(database, Role.RECORDS_OFFICER)
+    fn.long_template(database)
+    pdf = tmp_path / "letters.pdf"
+    with time_machine.travel(NOW, tick=False):
+        failed = invoke(
+            database_url, "notices", "--select", f"rule:{fn.RULE_A}", "--output", str(pdf),
+            "--sent-on", TODAY.isoformat(),
+        )  # fmt: skip
+    assert failed.exit_code == 1
+    assert "1ページに収まりません" in failed.output and "行はみ出します" in failed.output
+    assert not pdf.exists() and not list(tmp_path.glob(".*.partial"))
     database.dispose()

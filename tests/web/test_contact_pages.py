@@ -168,6 +168,27 @@ def test_the_envelope_page_hides_the_notes_of_a_protected_person(app: Flask, log
     assert shown.count("支援措置の対象のため表示しません") == 2
 
 
+def test_a_siblings_item_page_hides_the_household_notes_of_a_protected_envelope(
+    app: Flask, logged_in
+) -> None:
+    """Only one item of the envelope is protected: the other member's page (which asks no
+    purpose) must not show the household's notes either; the protected item's own page,
+    opened with a purpose, may."""
+    first, second = household(app)
+    factories_protect.protect(app, second, whole_envelope=False)
+    factories_contacts.contact(app, first, note="太郎さんから電話")
+    factories_contacts.contact(app, first, note="世帯で転居の予定", household=True)
+    officer = logged_in(R)
+    sibling = section(officer.get(f"/items/{first}").get_data(as_text=True))
+    assert "太郎さんから電話" in visible_text(sibling)  # the sibling's own contact
+    assert "世帯で転居の予定" not in sibling
+    assert "支援措置の対象のため表示しません" in visible_text(sibling)
+    token = csrf_token(officer, "/")
+    own = officer.post(f"/items/{second}", data={"csrf_token": token, "purpose": "窓口で本人確認"})
+    assert own.status_code == 200
+    assert "世帯で転居の予定" in visible_text(section(own.get_data(as_text=True)))
+
+
 def test_the_envelope_page_lists_and_records_household_contacts(app: Flask, logged_in) -> None:
     first, second = household(app)
     factories_contacts.contact(app, first, note="太郎さんから電話")

@@ -19,6 +19,8 @@ Layout (A4 210 × 297 mm, folded in three 99 mm panels, address panel outwards):
 
 from __future__ import annotations
 
+import io
+import math
 import re
 import zlib
 from collections.abc import Iterable
@@ -36,7 +38,7 @@ from tracker.domain.wareki import format_wareki
 from tracker.pdf.fonts import paragraph_markup, register_fallback_font, register_fonts
 from tracker.pdf.layout import MM, new_canvas
 
-__all__ = ["ADDRESS_BLOCK", "LetterPage", "render_letters"]
+__all__ = ["ADDRESS_BLOCK", "LetterPage", "LetterTooLong", "lines_over", "render_letters"]
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 #: (left, top, width, height) of the address block in mm from the page's top-left corner.
@@ -47,6 +49,20 @@ BODY_WIDTH = 170.0
 BODY_BOTTOM = 22.0
 
 _POSTAL = re.compile(r"^\s*〒?\s*(\d{3})-?(\d{4})\s*")
+
+
+class LetterTooLong(ValueError):
+    """A letter's body does not fit on its page (nothing is cut: the end holds the
+    問い合わせ先). ``lines``: about how many body lines (10.5 pt) too many."""
+
+    def __init__(self, lines: int, control_no: str = "") -> None:
+        self.lines = lines
+        self.control_no = control_no
+        whose = f"（管理番号 {control_no}）" if control_no else ""
+        super().__init__(
+            f"お知らせの文面が1ページに収まりません{whose}: 約{lines}行はみ出します。"
+            "文面を短くしてください"
+        )
 
 
 @dataclass(frozen=True)
@@ -142,9 +158,10 @@ class _Letters:
         )
         y -= 5 * MM
         floor = BODY_BOTTOM * MM
+        laid: list[tuple[Paragraph | None, float]] = []
         for line in letter.body.rstrip("\n").split("\n"):
             if not line.strip():
-                y -= self.body_style.leading * 0.6
+                laid.append((None, self.body_style.leading * 0.6))
                 continue
             style = self.title_style if line.strip() == "記" else self.body_style
             if style is self.title_style:
@@ -161,9 +178,14 @@ class _Letters:
                     style = self._indented(indent)
             paragraph = Paragraph(markup, style)
             _, height = paragraph.wrapOn(c, BODY_WIDTH * MM, PAGE_HEIGHT)
-            if y - height < floor:  # the body is cut rather than spill onto the next letter
-                break
-            paragraph.drawOn(c, BODY_LEFT * MM, y - height)
+            laid.append((paragraph, height))
+        total = sum(height for _, height in laid)
+        if y - total < floor:  # never cut silently: the end holds the 問い合わせ先
+            over = math.ceil((floor - (y - total)) / self.body_style.leading)
+            raise LetterTooLong(over, letter.control_no)
+        for paragraph, height in laid:
+            if paragraph is not None:
+                paragraph.drawOn(c, BODY_LEFT * MM, y - height)
             y -= height
         # for the office: small, bottom right
         c.setFont(self.fonts.gothic, 7)
@@ -206,6 +228,16 @@ class _Letters:
             self.canvas.drawString(20 * MM, PAGE_HEIGHT - 30 * MM, "お知らせはありません。")
             self.canvas.showPage()
         self.canvas.save()
+
+
+def lines_over(letter: LetterPage, *, sent_on: date, sender: str) -> int:
+    """How many body lines the letter runs past its page (0 when it fits), drawn on a
+    throwaway canvas: the template editor refuses a wording whose sample letter does not fit."""
+    try:
+        render_letters(io.BytesIO(), [letter], sent_on=sent_on, sender=sender, batch_no="")
+    except LetterTooLong as error:
+        return error.lines
+    return 0
 
 
 def render_letters(

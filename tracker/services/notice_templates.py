@@ -11,7 +11,8 @@ data, so the audit event of a change carries the version and its lengths only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import jinja2
 from jinja2 import StrictUndefined, meta
@@ -33,9 +34,9 @@ FIELDS: dict[str, str] = {
     "control_no": "管理番号",
     "item_kind": "通知物の種類（通知カード など）",
     "last_day": "受け取りの最終日（和暦）",
-    "place": "受け取りの場所",
+    "place": "受け取りの場所（通知物を保管している保管場所の名称）",
     "hours": "受付時間（設定の窓口時間）",
-    "documents": "本人確認書類（現在の本人確認基準を文章で）",
+    "documents": "本人確認書類（現在の本人確認基準の書類名を、選べる組合せごとに文章で）",
     "office": "差出人（自治体名と事務所名）",
     "contact": "問い合わせ先（設定）",
     "sent_on": "発送日（和暦）",
@@ -75,9 +76,75 @@ class TemplateError(InputError):
     """A template that cannot be saved or rendered; the message says where and why."""
 
 
+#: The longest string (or list) one expression of a template may make, and the longest
+#: rendered letter: a letter is a page, so anything near these is a mistake or an attack.
+VALUE_LIMIT = 10_000
+RENDERED_LIMIT = 20_000
+#: ``**`` with a larger exponent is refused (2 ** 64 is already more than a letter needs).
+POWER_LIMIT = 64
+#: str methods that pad or format to a width the template chooses: refused outright.
+_WIDENING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"})
+
+
+def _too_long(what: str) -> SecurityError:
+    return SecurityError(f"{what}が長すぎます（{VALUE_LIMIT:,}文字まで）")
+
+
+class LetterEnvironment(SandboxedEnvironment):
+    """The sandbox, which limits attribute access but not size, made to refuse what would
+    exhaust memory: a string or list multiplied past :data:`VALUE_LIMIT`, a large power,
+    padding filters and methods with a large width, ``lipsum``."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals = {"range": self.globals["range"]}
+        for name in ("center", "indent", "format", "wordwrap"):
+            self.filters[name] = _capped(self.filters[name], name)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if not isinstance(right, int | float) or abs(right) > POWER_LIMIT:
+                raise SecurityError(f"べき乗（**）の指数は{POWER_LIMIT}までです")
+            if isinstance(left, int) and abs(left) > 2**POWER_LIMIT:
+                raise SecurityError("べき乗（**）の値が大きすぎます")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple | bytes)
+                    and isinstance(times, int)
+                    and len(seq) * max(times, 0) > VALUE_LIMIT
+                ):
+                    raise _too_long("掛け算（*）で作る文字列")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(getattr(__obj, "__self__", None), str) and __obj.__name__ in _WIDENING:
+            raise SecurityError(f"文字列の {__obj.__name__} は使えません")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _capped(original: Any, name: str) -> Any:
+    def capped(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[1:], *kwargs.values()):
+            if isinstance(value, int) and value > 200:
+                raise SecurityError(f"フィルター {name} の幅は200までです")
+        result = original(*args, **kwargs)
+        if isinstance(result, str) and len(result) > VALUE_LIMIT:
+            raise _too_long(f"フィルター {name} の結果")
+        return result
+
+    for attribute in ("jinja_pass_arg",):
+        if hasattr(original, attribute):
+            setattr(capped, attribute, getattr(original, attribute))
+    return capped
+
+
 def environment() -> SandboxedEnvironment:
-    """Plain text (a letter, not HTML), strict about undefined names, sandboxed."""
-    return SandboxedEnvironment(
+    """Plain text (a letter, not HTML), strict about undefined names, sandboxed and limited
+    in size (:class:`LetterEnvironment`)."""
+    return LetterEnvironment(
         autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
     )
 
@@ -150,7 +217,19 @@ def render_body(template: jinja2.Template | str, fields: LetterFields) -> str:
     """The body for one letter; :class:`TemplateError` when the template fails (sandbox)."""
     compiled = compile_body(template) if isinstance(template, str) else template
     try:
-        return compiled.render(fields.as_dict())
+        length = 0
+        parts = []
+        for part in compiled.generate(fields.as_dict()):
+            length += len(part)
+            if length > RENDERED_LIMIT:
+                raise TemplateError(
+                    f"差し込んだ文面が長すぎます（{RENDERED_LIMIT:,}文字まで）。"
+                    "繰り返し（for）や掛け算を見直してください"
+                )
+            parts.append(part)
+        return "".join(parts)
+    except TemplateError:
+        raise
     except SecurityError as error:
         raise TemplateError(
             f"文面 {_line_of(error)}安全でない操作は使えません（{error}）"
@@ -175,8 +254,22 @@ def check(title: str | None, body: str | None, sample: LetterFields) -> tuple[st
         raise TemplateError(f"文面は{BODY_LIMIT}文字以内にしてください（{len(body_text)}文字）")
     if any(ord(c) < 32 and c not in "\n\t" for c in body_text):
         raise TemplateError("文面に制御文字が含まれています")
-    render_body(compile_body(body_text), sample)
+    rendered = render_body(compile_body(body_text), sample)
+    _check_fits(title_text, rendered, sample)
     return title_text, body_text
+
+
+def _check_fits(title: str, rendered: str, sample: LetterFields) -> None:
+    """Refuse a wording whose sample letter runs past its page (the printer never cuts)."""
+    from tracker.pdf.notices import LetterPage, lines_over
+
+    page = LetterPage(sample.name, sample.address, sample.control_no, title, rendered)
+    over = lines_over(page, sent_on=date(2026, 12, 1), sender=sample.office)
+    if over:
+        raise TemplateError(
+            f"文面が長すぎて1ページに収まりません（見本のお知らせで約{over}行はみ出します）。"
+            "文面を短くしてください"
+        )
 
 
 def current(session: Session) -> NoticeTemplate | None:

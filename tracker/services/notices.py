@@ -39,13 +39,14 @@ from tracker.domain.codes import (
     NoticeMethod,
     ObjectType,
 )
+from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
 from tracker.domain.errors import InputError
-from tracker.domain.identity import IdentityPolicy
+from tracker.domain.identity import Alternative, IdentityPolicy
 from tracker.domain.retention import ItemFacts, eligible_from
 from tracker.domain.retention.kinds import PeriodFromRule, Rule
 from tracker.domain.wareki import format_wareki
 from tracker.models import Contact, Envelope, Hold, Item, NoticeBatch, RetentionExtension
-from tracker.models.custody import Protection
+from tracker.models.custody import Location, Protection
 from tracker.models.lifecycle import RegisterResult
 from tracker.services import audit, contacts, notice_templates, protection, retention
 from tracker.services import settings as office_settings
@@ -122,16 +123,34 @@ def within(days: int | str) -> Selection:
     return Selection("within", days=value)
 
 
+#: How many unreadable lines a refusal lists (the rest are counted).
+BAD_LINES_SHOWN = 10
+
+
 def by_hand(text: str) -> Selection:
-    """Control numbers, one a line (or separated by spaces or commas); duplicates once."""
-    numbers = [n for n in text.replace(",", " ").replace("、", " ").split() if n]
+    """Control numbers, one a line (or separated by spaces or commas); duplicates once.
+
+    Each is read like the returned-notice page reads it (:func:`parse_control_no`: any width,
+    lower case, any dash), so ``ｅ000000001ー1`` is ``E000000001-1``. Unreadable ones (or an
+    envelope's number, which names no single item) are refused with their line numbers."""
+    numbers: list[str] = []
+    bad: list[str] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        for word in line.replace(",", " ").replace("、", " ").split():
+            parsed = parse_control_no(word) if len(word) <= 40 else None
+            if parsed is None or parsed[1] is None:
+                why = "封筒の管理番号です（通知物の番号 E…-1 を）" if parsed else "読めません"
+                bad.append(f"{line_no}行目「{word[:30]}」{why}")
+                continue
+            numbers.append(item_control_no(envelope_control_no(parsed[0]), parsed[1]))
+    if bad:
+        more = len(bad) - BAD_LINES_SHOWN
+        shown = "、".join(bad[:BAD_LINES_SHOWN]) + (f"、ほか{more}件" if more > 0 else "")
+        raise NoticeError(f"管理番号として読めない行があります: {shown}")
     if not numbers:
         raise NoticeError("管理番号を1件以上入力してください")
     if len(numbers) > HAND_LIMIT:
         raise NoticeError(f"管理番号は{HAND_LIMIT}件までにしてください（{len(numbers)}件）")
-    for n in numbers:
-        if len(n) > 24 or not n.replace("-", "").isalnum():
-            raise NoticeError(f"管理番号「{n[:30]}」の形式が正しくありません")
     return Selection("items", control_nos=tuple(dict.fromkeys(numbers)))
 
 
@@ -170,7 +189,7 @@ def _household_protected() -> Any:
 
 @dataclass(frozen=True)
 class Letter:
-    """One letter to print: who, where, and the last day to collect."""
+    """One letter to print: who, where to, where to collect, and the last day to collect."""
 
     item_id: int
     envelope_id: int
@@ -179,6 +198,8 @@ class Letter:
     address: str
     item_kind: str
     last_day: date
+    #: Where the card is kept, so where the person collects it (the envelope's location).
+    place: str
 
 
 @dataclass
@@ -221,6 +242,7 @@ def _candidates(
             Item.card_expires_on,
             Envelope.address,
             Envelope.returned_on,
+            Location.name.label("place"),
             extension.label("until"),
             RegisterResult.outcome.label("register_outcome"),
             RegisterResult.event_on.label("register_event_on"),
@@ -230,6 +252,7 @@ def _candidates(
             already.label("already"),
         )
         .join(Envelope, Envelope.id == Item.envelope_id)
+        .join(Location, Location.id == Envelope.location_id)
         .outerjoin(RegisterResult, RegisterResult.item_id == Item.id)
     )
     if selection.mode == "rule":
@@ -276,6 +299,7 @@ def _verdict(row: Any, rules: Sequence[Rule], sent_on: date) -> tuple[Letter | N
             row.address,
             row.item_kind,
             last,
+            row.place,
         ),
         None,
     )
@@ -335,6 +359,52 @@ def walk(
 # --- the letter's wording --------------------------------------------------------------------
 
 
+#: How many document names a letter lists per group before «など».
+NAMES_SHOWN = 3
+
+
+def _group_in_words(policy: IdentityPolicy, group: str, count: int, on: date) -> str:
+    """``マイナンバーカード、運転免許証、運転経歴証明書など顔写真付きのもの1点``: the group's
+    first documents still accepted on ``on``, named, and how many of them."""
+    docs = [
+        d
+        for d in policy.documents.values()
+        if d.group == group and (d.valid_until is None or d.valid_until >= on)
+    ]
+    names = "、".join(d.name for d in docs[:NAMES_SHOWN])
+    photo = "顔写真付きのもの" if docs and all(d.photo for d in docs) else ""
+    if len(docs) > NAMES_SHOWN:
+        return f"{names}など{photo}{count}点"
+    if len(docs) > count:
+        return f"{names}のうち{photo}{count}点"
+    return f"{names}（{count}点）" if count > 1 else names
+
+
+def documents_in_words(policy: IdentityPolicy, item_kind: str | None, on: date) -> str:
+    """The identity documents the person themself brings, named as a resident knows them
+    (not «A群1点»): each alternative of the current policy's rule for ``item_kind``, with the
+    names of its groups' documents, joined by «、または». Documents no longer accepted on
+    ``on`` (the sending date) are not named."""
+    if policy.format == 2:
+        alternatives = policy.alternatives(item_kind or "notification_card", "self")
+    else:
+        present = {d.group for d in policy.documents.values()}
+        alternatives = tuple(
+            Alternative(((group, need),))
+            for group, need in (("A", policy.group_a_required), ("B", policy.group_b_required))
+            if group in present
+        )
+    parts = []
+    for alternative in alternatives:
+        text = "と".join(_group_in_words(policy, g, n, on) for g, n in alternative.counts)
+        if alternative.min_photo:
+            text += f"（うち顔写真付きのもの{alternative.min_photo}点以上）"
+        parts.append(text)
+    if not parts:
+        return policy.requirement(item_kind, "self")
+    return "、または".join(parts)
+
+
 class Wording:
     """Everything a letter needs besides the person: the template, the settings, the
     identity policy in words (per item kind), the sending date and batch number."""
@@ -355,6 +425,7 @@ class Wording:
         self.compiled = notice_templates.compile_body(template.body)
         self.settings = office_settings.load(session)
         self.policy: IdentityPolicy = current_policy(session)
+        self.session = session
         self.sent_on = sent_on
         self.batch_no = batch_no
         self._documents: dict[str, str] = {}
@@ -364,15 +435,23 @@ class Wording:
         return f"{self.settings.municipality}　{self.settings.office}"
 
     def documents(self, item_kind: str | None) -> str:
-        """The identity rule for the person themself, in words (as on the handover page)."""
+        """What the person themself brings, the documents named (:func:`documents_in_words`)."""
         key = item_kind or ""
         if key not in self._documents:
-            self._documents[key] = self.policy.requirement(item_kind, "self")
+            self._documents[key] = documents_in_words(self.policy, item_kind, self.sent_on)
         return self._documents[key]
+
+    def default_place(self) -> str:
+        """The sample letter's place: the default location (seeded with the office's name)."""
+        from tracker.models import Location as LocationRow
+
+        name = self.session.scalar(
+            select(LocationRow.name).where(LocationRow.is_default.is_(True)).limit(1)
+        )
+        return name or self.settings.office
 
     def common(self) -> dict[str, str]:
         return {
-            "place": self.settings.office,
             "hours": office_settings.hours_in_words(self.settings),
             "office": self.office,
             "contact": self.settings.notice_contact,
@@ -388,6 +467,7 @@ class Wording:
             item_kind=ITEM_KIND_WORDS.get(letter.item_kind, "通知カード"),
             last_day=format_wareki(letter.last_day),
             documents=self.documents(letter.item_kind),
+            place=letter.place,
             **self.common(),
         )
 
@@ -398,7 +478,7 @@ class Wording:
         common = self.common()
         return notice_templates.sample_fields(
             contact=common["contact"],
-            place=common["place"],
+            place=self.default_place(),
             hours=common["hours"],
             documents=self.documents("notification_card"),
             office=common["office"],
@@ -422,10 +502,28 @@ class Preview:
     first: list[tuple[str, str, str, str]]
 
 
+def check_sent_on(sent_on: date, today: date) -> None:
+    """The sending date the preview and the sending both accept: not in the future, not more
+    than a year ago."""
+    if sent_on > today:
+        raise NoticeError(f"発送日 {format_wareki(sent_on)} は未来の日付です")
+    if sent_on < today - timedelta(days=366):
+        raise NoticeError(f"発送日 {format_wareki(sent_on)} は1年以上前の日付です")
+
+
 def preview(
-    session: Session, *, actor: str, selection: Selection, as_of: date, sent_on: date
+    session: Session,
+    *,
+    actor: str,
+    selection: Selection,
+    as_of: date,
+    sent_on: date,
+    today: date | None = None,
 ) -> Preview:
-    """Counts and the first letters' text; logged (NOTICE_PREVIEW: counts, never names)."""
+    """Counts and the first letters' text; logged (NOTICE_PREVIEW: counts, never names).
+    With ``today``, the sending date is checked as :func:`send` checks it."""
+    if today is not None:
+        check_sent_on(sent_on, today)
     tally = Tally()
     wording = Wording(session, sent_on=sent_on, batch_no="（発送時に採番）")
     first: list[tuple[str, str, str, str]] = []
@@ -474,10 +572,7 @@ def send(
     expected: int | None = None,
 ) -> Sent:
     """Record the sending of a selection's letters (see the module docstring)."""
-    if sent_on > today:
-        raise NoticeError(f"発送日 {format_wareki(sent_on)} は未来の日付です")
-    if sent_on < today - timedelta(days=366):
-        raise NoticeError(f"発送日 {format_wareki(sent_on)} は1年以上前の日付です")
+    check_sent_on(sent_on, today)
     serialise(session, "notices")  # a double submit waits here, then finds ALREADY
     template = notice_templates.current(session)
     if template is None:
@@ -605,6 +700,7 @@ def batch_letters(
             Item.card_expires_on,
             Envelope.address,
             Envelope.returned_on,
+            Location.name.label("place"),
             extension.label("until"),
             RegisterResult.outcome.label("register_outcome"),
             RegisterResult.event_on.label("register_event_on"),
@@ -613,6 +709,7 @@ def batch_letters(
         )
         .join(Contact, Contact.item_id == Item.id)
         .join(Envelope, Envelope.id == Item.envelope_id)
+        .join(Location, Location.id == Envelope.location_id)
         .outerjoin(RegisterResult, RegisterResult.item_id == Item.id)
         .where(Contact.notice_batch_id == batch.id, Contact.kind == ContactKind.NOTICE_MAIL.value)
         .order_by(Item.control_no)
@@ -633,6 +730,7 @@ def batch_letters(
                 row.address,
                 row.item_kind,
                 last or batch.sent_on,
+                row.place,
             )
     finally:
         result.close()
@@ -652,7 +750,8 @@ LIST_HEADER = ("発送番号", "管理番号", "氏名", "住所", "発送方法
 
 
 def mailing_rows(session: Session, batch: NoticeBatch) -> Iterator[tuple[str, ...]]:
-    """発送リスト rows (a protected person's address is masked)."""
+    """発送リスト rows. A person protected since the sending (or sharing an envelope with one)
+    is left out altogether, not masked (:func:`batch_letters`)."""
     method = NoticeMethod(batch.method).label
     for letter in batch_letters(session, batch):
         yield (

@@ -9,6 +9,7 @@ person to leak), with each reason beside its field: HTTP 422, nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -23,7 +24,7 @@ from tracker.domain.codes import Role
 from tracker.domain.wareki import format_wareki
 from tracker.extensions import db
 from tracker.models import Contact, Envelope, Item, NoticeBatch
-from tracker.services import contacts, notice_returns
+from tracker.services import contacts, notice_returns, protection
 from tracker.web.access import allow
 from tracker.web.contacts.forms import BulkReturnForm, ContactForm, NoticeReturnForm
 
@@ -52,13 +53,34 @@ def _batch_choices(form: NoticeReturnForm, batches: list[NoticeBatch]) -> None:
     ]
 
 
+def hidden_notes(
+    rows: Sequence[Contact], protected_items: set[int], *, shown_item: int | None = None
+) -> set[int]:
+    """The contacts whose note a page must not show (支援措置, issue 14): an item-level
+    contact of a protected item, and a household contact (no item) of an envelope that holds
+    a protected item. ``shown_item``: the page is that protected item's own page, which asked
+    for a purpose, so its own and its household's notes may be shown there."""
+    if shown_item is not None and shown_item in protected_items:
+        return {c.id for c in rows if c.item_id in protected_items and c.item_id != shown_item}
+    return {
+        c.id
+        for c in rows
+        if (c.item_id in protected_items) or (c.item_id is None and protected_items)
+    }
+
+
 def item_section(item: Item) -> dict[str, Any]:
     """What the item page's 接触記録 section shows: the item's and its household's contacts,
-    and the forms the user may use. Called by ``counter.item``, which has logged the view."""
+    and the forms the user may use. Called by ``counter.item``, which has logged the view.
+    Household notes are hidden on an unprotected sibling's page (:func:`hidden_notes`)."""
     can_record = current_user.has_role(C, R)
     batches = notice_returns.mailed_batches(db.session, item) if can_record else []
+    rows = contacts.of_item(db.session, item)
+    protected_items = protection.protected_item_ids(db.session, (i.id for i in item.envelope.items))
     return {
-        "contacts": contacts.of_item(db.session, item),
+        "contacts": rows,
+        "contact_hidden_notes": hidden_notes(rows, protected_items, shown_item=item.id),
+        "contact_note_masked": _("支援措置の対象のため表示しません"),
         "contact_form": _contact_form() if can_record else None,
         "notice_return_form": _return_form(batches) if batches else None,
     }
@@ -69,14 +91,9 @@ def envelope_section(envelope: Envelope, protected_items: set[int]) -> dict[str,
     contact of a protected item, or a household contact of an envelope that holds one) are
     not shown: the envelope page asks for no purpose (issue 14)."""
     rows = contacts.of_envelope(db.session, envelope)
-    hidden = {
-        c.id
-        for c in rows
-        if (c.item_id in protected_items) or (c.item_id is None and protected_items)
-    }
     return {
         "contacts": rows,
-        "contact_hidden_notes": hidden,
+        "contact_hidden_notes": hidden_notes(rows, protected_items),
         "contact_note_masked": _("支援措置の対象のため表示しません"),
         "contact_form": _contact_form() if current_user.has_role(C, R) else None,
     }

@@ -25,6 +25,7 @@ from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.wareki import format_wareki, parse_date
 from tracker.extensions import db
 from tracker.models import Contact, Item, NoticeBatch
+from tracker.pdf.notices import LetterTooLong
 from tracker.services import notice_templates, notices, retention
 from tracker.web.access import allow
 from tracker.web.notices.forms import SelectionForm, SendForm, TemplateForm
@@ -52,6 +53,37 @@ def _date(text: str | None, label: str) -> date:
         return parse_date(text or "")
     except InputError as error:
         raise notices.NoticeError(f"{label}: {error}") from None
+
+
+#: What a field's refusal says, by field (the form's own messages are English WTForms text).
+_FIELD_PROBLEMS = {
+    "mode": "選び方を選んでください",
+    "rule_id": "廃棄基準を選んでください",
+    "days": "日数は整数で入力してください",
+    "control_nos": "管理番号を確認してください",
+    "as_of": "基準日を確認してください",
+    "sent_on": "発送日を確認してください",
+    "method": "発送方法を選んでください",
+}
+
+
+def _validated(form: SelectionForm) -> None:
+    """The form's checks; a missing or wrong CSRF token stays a 400, any other refusal is a
+    :class:`NoticeError` naming the field (the page answers 422)."""
+    valid = form.validate()
+    if form.csrf_token.errors:
+        abort(400)
+    for name, field in form._fields.items():
+        value = field.raw_data[0] if field.raw_data else ""
+        if isinstance(value, str) and "\x00" in value:
+            raise notices.NoticeError(
+                f"{_FIELD_PROBLEMS.get(name, name)}（制御文字が含まれています）"
+            )
+    if not valid:
+        names = [name for name, field in form._fields.items() if field.errors]
+        raise notices.NoticeError(
+            "、".join(_FIELD_PROBLEMS.get(name, name) for name in names) or "入力を確認してください"
+        )
 
 
 def _selection(form: SelectionForm) -> notices.Selection:
@@ -87,9 +119,8 @@ def index() -> ResponseReturnValue:
 def preview() -> ResponseReturnValue:
     """Counts, exclusions and the first letters (names: logged as NOTICE_PREVIEW)."""
     form = _selection_form()
-    if not form.validate():
-        abort(400)
     try:
+        _validated(form)
         as_of = _date(form.as_of.data, "基準日")
         sent_on = _date(form.sent_on.data, "発送日")
         selection = _selection(form)
@@ -99,6 +130,7 @@ def preview() -> ResponseReturnValue:
             selection=selection,
             as_of=as_of,
             sent_on=sent_on,
+            today=today_jst(),
         )
     except notices.NoticeError as refusal:
         form.mode.errors = [*form.mode.errors, str(refusal)]
@@ -126,9 +158,8 @@ def send() -> ResponseReturnValue:
     """Record the sending: one batch, a contact per item, one audit event (exactly once: the
     service locks and a resubmit finds the items already notified on that date)."""
     form = _selection_form(SendForm)
-    if not form.validate():
-        abort(400)
     try:
+        _validated(form)
         expected = int(form.expected.data) if (form.expected.data or "").isdigit() else None
         with db.attempt():
             sent = notices.send(
@@ -192,7 +223,10 @@ def letters_pdf(batch_id: int) -> ResponseReturnValue:
     """The batch's letters again (reprint), audited as NOTICE_PRINT."""
     found = _batch_or_404(batch_id)
     out = io.BytesIO()
-    tally = notices.write_letters(db.session, found, out)
+    try:
+        tally = notices.write_letters(db.session, found, out)
+    except LetterTooLong as error:
+        raise InvalidParameter(description=str(error)) from None
     notices.record_print(
         db.session, actor=current_user.username, batch=found, letters=tally.letters
     )
