@@ -353,7 +353,8 @@ def no_show(
 ) -> Reservation:
     """Record that nobody came, once the slot has ended; the place stays counted."""
     slot = reservation.slot
-    if not slot_ended(slot, now):
+    # a reservation already closed answers as a conflict (who did what), whatever the time
+    if reservation.status == ReservationStatus.BOOKED.value and not slot_ended(slot, now):
         raise ReservationError(
             f"予約枠（{format_wareki(slot.day.day)} {slot_label(slot)}）が終わるまでは"
             "不来庁にできません。来られなくなったときは取消にしてください"
