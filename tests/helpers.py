@@ -40,3 +40,19 @@ def login(client: FlaskClient, account: Account, password: str | None = None) ->
             "csrf_token": csrf_token(client),
         },
     )
+
+
+def search(client: FlaskClient, q: str = "", *, follow: bool = True, **fields: str) -> TestResponse:
+    """Search the way the page does (issue 16): the words are posted, never put in the URL.
+
+    With ``follow`` the 303 to ``/items?s=<token>`` (or to the item a number names) is
+    followed, so the response is the results page."""
+    token = csrf_token(client, "/items")
+    data = {"q": q, "csrf_token": token, **fields}
+    return client.post("/items", data=data, follow_redirects=follow)
+
+
+def scan(client: FlaskClient, q: str, *, follow: bool = False) -> TestResponse:
+    """Type ``q`` into the scan box in the header and press Enter (it posts, issue 16)."""
+    token = csrf_token(client, "/items")
+    return client.post("/search", data={"q": q, "csrf_token": token}, follow_redirects=follow)

@@ -168,9 +168,10 @@ CSP = "; ".join(
 
 def register_hooks(app: Flask) -> None:
     from tracker.web.access import enforce_access
-    from tracker.web.guards import refuse_control_characters
+    from tracker.web.guards import keep_search_words_out_of_urls, refuse_control_characters
 
     app.before_request(refuse_control_characters)
+    app.before_request(keep_search_words_out_of_urls)
     app.before_request(enforce_access)
 
     @login_manager.unauthorized_handler

@@ -15,14 +15,16 @@ from playwright.sync_api import Page
 
 #: Screens per demo login: a path, or ``follow:<list path>:<href regex>`` for the first detail
 #: page linked from a list, optionally ``|then:<href regex>`` to follow one more link from it;
-#: ``{item}`` stands for the first item a kana search finds.
+#: ``{item}`` stands for the first item a kana search finds. ``search=<words>`` (as a screen or
+#: a list path) types the words into the search page and presses Enter: the search posts and
+#: its results live at ``/items?s=<token>`` (issue 16: no name or kana in any URL).
 SCREENS: dict[str, list[str]] = {
     "clerk": [
         "/",
         "/search",
-        "/items?q=ヤマダ",
-        "follow:/items?q=ヤ:^/items/\\d+$",
-        "follow:/items?q=ヤ:^/items/\\d+$|then:^/envelopes/\\d+$",
+        "search=ヤマダ",
+        "follow:search=ヤ:^/items/\\d+$",
+        "follow:search=ヤ:^/items/\\d+$|then:^/envelopes/\\d+$",
         "/handover?item={item}",
         "/envelopes/new",
         "/locations",
@@ -69,7 +71,7 @@ SCREENS: dict[str, list[str]] = {
         "/handovers/review",
         "/protections",
         "/reservations/today",
-        "follow:/items?q=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
+        "follow:search=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
         "/pickup/days",
     ],
     "admin": [
@@ -130,18 +132,33 @@ def _links(page: Page, pattern: str) -> list[str]:
     return [href for href in hrefs if href and re.match(pattern, href.split("?")[0])]
 
 
+def _open(page: Page, base: str, path: str) -> None:
+    """Go to ``path``; ``search=<words>`` searches for the words the way a clerk does."""
+    if not path.startswith("search="):
+        page.goto(f"{base}{path}")
+        return
+    page.goto(f"{base}/items")
+    box = page.locator("#q")
+    box.fill(path.removeprefix("search="))
+    with page.expect_navigation():
+        box.press("Enter")
+
+
 def resolve(page: Page, base: str, target: str) -> str | None:
     """The path a screen entry names, following links for ``follow:`` entries (``None`` when
     the list links to nothing of that kind)."""
     if "{item}" in target:
-        page.goto(f"{base}/items?q=ヤ")
+        _open(page, base, "search=ヤ")
         found = _links(page, r"^/items/\d+$")
         return target.replace("{item}", found[0].rsplit("/", 1)[1]) if found else None
+    if target.startswith("search="):
+        _open(page, base, target)
+        return page.url.removeprefix(base)
     if not target.startswith("follow:"):
         return target
     _, list_path, pattern = target.split(":", 2)
     pattern, _, then = pattern.partition("|then:")
-    page.goto(f"{base}{list_path}")
+    _open(page, base, list_path)
     found = _links(page, pattern)
     if not found or not then:
         return found[0] if found else None

@@ -4,6 +4,7 @@ a test reads like the steps a clerk follows and breaks only when what a user see
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +182,14 @@ class SearchPage(Screen):
         box = self.page.get_by_label("氏名・フリガナ・生年月日・お問い合わせ番号・管理番号")
         box.fill(text)
         box.press("Enter")
+        expect(self.page.get_by_test_id("result-count")).to_be_visible()
+        # issue 16: the words were posted; the address bar holds only a token
+        expect(self.page).to_have_url(re.compile(r"/items\?s=[\w-]+$"))
+        return self
+
+    def back_to_results(self) -> SearchPage:
+        """The browser's Back button from a page opened from the results."""
+        self.page.go_back()
         expect(self.page.get_by_test_id("result-count")).to_be_visible()
         return self
 

@@ -49,6 +49,10 @@ def test_clerk_takes_in_an_unclaimed_card_with_a_latin_name_and_finds_it_by_alia
     expect(item.fact("renotice-on")).to_contain_text("令和6年10月1日")
     expect(item.fact("card-expires-on")).to_contain_text("令和16年1月2日")
     item_id = item.item_id
+    # Back re-runs the stored search (issue 16: the URL holds only its token).
+    search.back_to_results()
+    expect(search.result_count).to_have_text("1件")
+    expect(page.locator("#q")).to_have_value("smith  john")
     item.log_out()
 
     officer = live_server.create_user(Role.RECORDS_OFFICER, "records1", display_name="記録 一郎")

@@ -347,8 +347,8 @@ FORMS: dict[str, Form] = {
         ("tracking_no", "return_date", "addressee", "address", "name", "name_kana", "birth_date"),
         multipart_file=True,
     ),
-    "item search": Form(A, lambda w: "/items", lambda w: {"q": "たかはし"}, ("q",), "GET"),
-    "scan box": Form(A, lambda w: "/search", lambda w: {"q": "E000000001"}, ("q",), "GET"),
+    "item search": Form(A, lambda w: "/items", lambda w: {"q": "たかはし"}, ("q",)),
+    "scan box": Form(A, lambda w: "/search", lambda w: {"q": "E000000001"}, ("q",)),
     "audit filter": Form(
         A,
         lambda w: "/audit",

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.factories import item_id
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, search
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, Handover, Item
 
@@ -50,7 +50,7 @@ def test_search_finds_names_in_any_form(
     stocked: Flask, logged_in, query: str, expected: set[str]
 ) -> None:
     client = logged_in(Role.CLERK)
-    page = client.get("/items", query_string={"q": query}).get_data(as_text=True)
+    page = search(client, query).get_data(as_text=True)
     found = {
         name
         for name in ["髙橋 一郎", "髙橋 花子", "高橋 次郎", "山田 太郎"]
@@ -61,23 +61,23 @@ def test_search_finds_names_in_any_form(
 
 
 def test_results_are_grouped_by_envelope(stocked: Flask, logged_in) -> None:
-    page = logged_in(Role.CLERK).get("/items?q=たかはし").get_data(as_text=True)
+    page = search(logged_in(Role.CLERK), "たかはし").get_data(as_text=True)
     assert page.count('data-testid="envelope-group"') == 2
 
 
 def test_a_tracking_number_or_label_goes_to_the_envelope(stocked: Flask, logged_in) -> None:
     client = logged_in(Role.CLERK)
     for query in ("1000-0000-0019", "E000000001"):
-        response = client.get("/items", query_string={"q": query})
-        assert response.status_code == 302 and response.headers["Location"] == "/envelopes/1"
+        response = search(client, query, follow=False)
+        assert response.status_code == 303 and response.headers["Location"] == "/envelopes/1"
 
 
 def test_search_is_logged_by_kind_and_item_views_by_item(stocked: Flask, logged_in) -> None:
     client = logged_in(Role.AUDITOR)
-    client.get("/items?q=たかはし")
-    [search] = events(stocked, "item.search")
-    assert json.loads(search.details) == {"query_kind": "kana", "results": 3}
-    assert "タカハシ" not in search.details
+    search(client, "たかはし")
+    [event] = events(stocked, "item.search")
+    assert json.loads(event.details) == {"query_kind": "kana", "results": 3}
+    assert "タカハシ" not in event.details
     target = item_id(stocked, "山田 太郎")
     assert "山田 太郎" in client.get(f"/items/{target}").get_data(as_text=True)
     client.get(f"/items/{target}")

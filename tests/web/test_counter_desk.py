@@ -8,10 +8,12 @@ import re
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from tests import factories
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, scan, search
 from tests.web.test_intake import intake_data
 from tracker.clock import today_jst
 from tracker.domain.codes import Role
@@ -37,6 +39,11 @@ def household(app: Flask) -> list[int]:
             factories.item("肥後 花子", "ヒゴ ハナコ"),
         ],
     )
+
+
+def type_into(client: FlaskClient, box: str, typed: str) -> TestResponse:
+    """Type into the scan box (``/search``) or the search page (``/items``); both post."""
+    return scan(client, typed) if box == "/search" else search(client, typed, follow=False)
 
 
 def scan_box(page: str) -> str:
@@ -113,22 +120,22 @@ def test_no_item_ticked_says_what_to_do(app: Flask, logged_in) -> None:
 @pytest.mark.parametrize("box", ["/search", "/items"])
 def test_an_item_number_opens_the_item(app: Flask, logged_in, typed: str, box: str) -> None:
     ids = household(app)
-    response = logged_in(Role.CLERK).get(box, query_string={"q": typed})
-    assert response.status_code == 302
+    response = type_into(logged_in(Role.CLERK), box, typed)
+    assert response.status_code == 303
     assert response.headers["Location"] == f"/items/{ids[1]}"
 
 
 @pytest.mark.parametrize("box", ["/search", "/items"])
 def test_an_envelope_number_still_opens_the_envelope(app: Flask, logged_in, box: str) -> None:
     household(app)
-    response = logged_in(Role.CLERK).get(box, query_string={"q": "Ｅ" + "０" * 8 + "１"})
-    assert response.status_code == 302 and response.headers["Location"] == "/envelopes/1"
+    response = type_into(logged_in(Role.CLERK), box, "Ｅ" + "０" * 8 + "１")
+    assert response.status_code == 303 and response.headers["Location"] == "/envelopes/1"
 
 
 @pytest.mark.parametrize("box", ["/search", "/items"])
 def test_an_item_number_that_names_nothing_is_not_found(app: Flask, logged_in, box: str) -> None:
     household(app)
-    response = logged_in(Role.CLERK).get(box, query_string={"q": "E000000001-9"})
+    response = type_into(logged_in(Role.CLERK), box, "E000000001-9")
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert "見つかりません" in page and "autofocus" in scan_box(page)
@@ -316,7 +323,7 @@ def namesakes(app: Flask) -> None:
 
 def test_namesakes_are_told_apart_by_a_masked_address(app: Flask, logged_in) -> None:
     namesakes(app)
-    page = logged_in(Role.CLERK).get("/items?q=山田 花子").get_data(as_text=True)
+    page = search(logged_in(Role.CLERK), "山田 花子").get_data(as_text=True)
     shown = re.findall(r'data-testid="masked-address">([^<]*)<', page)
     assert sorted(shown) == ["熊本市中央区手取本町", "熊本市東区健軍本町"]
     assert "1-2-3" not in page and "5-6" not in page and "ハイツ" not in page
@@ -337,7 +344,7 @@ def test_a_status_only_search_lists_that_status_page_by_page(
     namesakes(app)
     monkeypatch.setattr(lookup, "RESULT_LIMIT", 3)
     client = logged_in(Role.CLERK)
-    first = client.get("/items?q=&status=in_custody&location=").get_data(as_text=True)
+    first = client.get("/items?status=in_custody&location=").get_data(as_text=True)
     assert re.search(r'data-testid="result-count">4件<', first)
     assert "3件ずつ表示しています" in first
     assert re.findall(r'<a href="/items/\d+">([^<]*)</a>', first) == [
@@ -364,7 +371,7 @@ def test_a_status_only_search_lists_that_status_page_by_page(
 
 def test_a_status_with_nothing_in_it_says_so(app: Flask, logged_in) -> None:
     namesakes(app)
-    page = logged_in(Role.CLERK).get("/items?q=&status=destroyed").get_data(as_text=True)
+    page = logged_in(Role.CLERK).get("/items?status=destroyed").get_data(as_text=True)
     assert re.search(r'data-testid="result-count">0件<', page)
     assert "該当する通知物はありません" in page
 
@@ -372,9 +379,10 @@ def test_a_status_with_nothing_in_it_says_so(app: Flask, logged_in) -> None:
 def test_an_empty_search_says_why_nothing_is_listed(app: Flask, logged_in) -> None:
     namesakes(app)
     client = logged_in(Role.CLERK)
-    page = client.get("/items?q=&status=").get_data(as_text=True)
-    assert "状態または保管場所を選んでください" in page
-    page = client.get("/items?q=&status=misplaced").get_data(as_text=True)
+    response = search(client, "", status="")
+    assert response.status_code == 422
+    assert "状態または保管場所を選んでください" in response.get_data(as_text=True)
+    page = client.get("/items?status=misplaced").get_data(as_text=True)
     assert "状態「misplaced」は選べません" in page
     assert 'data-testid="result-count"' not in page
     assert events(app, "item.search") == []

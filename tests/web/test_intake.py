@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, scan
 from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import format_wareki
@@ -224,10 +224,10 @@ def test_scanning_a_label_or_tracking_number_opens_the_envelope(logged_in) -> No
         "123456789013",
         "１２３４－５６７８－９０１３",
     ):
-        response = client.get("/search", query_string={"q": query})
-        assert response.status_code == 302, query
+        response = scan(client, query)
+        assert response.status_code == 303, query
         assert response.headers["Location"] == f"/envelopes/{envelope.id}"
-    missing = client.get("/search", query_string={"q": "E000000999"})
+    missing = scan(client, "E000000999")
     assert missing.status_code == 404 and "見つかりません" in missing.get_data(as_text=True)
 
 

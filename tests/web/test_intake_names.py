@@ -9,7 +9,7 @@ from datetime import date
 from flask import Flask
 from sqlalchemy import select
 
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, search
 from tests.web.test_intake import events, intake_data
 from tracker.domain.codes import ItemKind, Role
 from tracker.models import Envelope, Item
@@ -71,7 +71,7 @@ def test_intake_of_an_unclaimed_card_with_its_dates_a_latin_name_and_an_alias(
     assert "令和6年4月1日" in page and "令和6年10月1日" in page and "令和16年1月2日" in page
     # Found by the alias and by the name typed in lower case.
     for typed in ("すみす", "smith john"):
-        results = client.get("/items", query_string={"q": typed}).get_data(as_text=True)
+        results = search(client, typed).get_data(as_text=True)
         assert f"/items/{item.id}" in results, typed
 
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories_protect, factories_register, factories_remail
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, search
 from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Envelope, Item
 from tracker.models.custody import Protection
@@ -141,7 +141,7 @@ def test_the_address_is_masked_on_screens_and_exports(
     assert factories_protect.ADDRESS not in page and page.count(MASKED) == 3
     assert "佐藤 一郎" in page and "佐藤 花子" not in page and "サトウ ハナコ" not in page
     assert page.count('data-testid="protection-badge"') == 1  # 花子's row only
-    results = client.get("/items?q=サトウ").get_data(as_text=True)
+    results = search(client, "サトウ").get_data(as_text=True)
     assert MASKED in results and "熊本市中央区" not in results
     assert results.count('data-testid="protection-badge"') == 1  # 花子 only, not the reason
     assert "DV支援措置申出" not in results

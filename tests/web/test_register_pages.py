@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories, factories_register
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, search
 from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Item, RegisterResult
 from tracker.services import register
@@ -139,7 +139,7 @@ def test_the_result_shows_on_the_envelope_page_and_in_search_results(app: Flask,
     envelope = client.get(f"/envelopes/{envelope_id}").get_data(as_text=True)
     assert envelope.count('data-testid="register-badge"') == 1
     assert "住基: 死亡 令和5年1月10日" in envelope
-    results = client.get("/items?q=タカハシ").get_data(as_text=True)
+    results = search(client, "タカハシ").get_data(as_text=True)
     assert results.count('data-testid="register-badge"') == 1 and "住基: 死亡" in results
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.factories import TODAY
 from tests.factories_remail import mailed, mailed_days_ago, remail_no, requested
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, scan
 from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, Envelope, Item, Remailing
@@ -101,7 +101,7 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
         "url": f"/remailings/{remailing_id}/return",
     }
     # the header scan box leads to the same form
-    scanned = client.get("/search", query_string={"q": remail_no(1)})
+    scanned = scan(client, remail_no(1))
     assert scanned.headers["Location"].endswith(f"/remailings/{remailing_id}/return")
     form = client.get(f"/remailings/{remailing_id}/return").get_data(as_text=True)
     assert "再送付分の返戻" in form
@@ -138,11 +138,7 @@ def test_request_mail_then_scan_the_return_at_intake(app: Flask, client: FlaskCl
     newer = client.get(f"/envelopes/{second_id}").get_data(as_text=True)
     assert f"最初の返戻は封筒 {first}" in newer
     # scanning the item's control number still finds it
-    assert (
-        client.get("/search", query_string={"q": item.control_no})
-        .headers["Location"]
-        .endswith(f"/items/{item_id}")
-    )
+    assert scan(client, item.control_no).headers["Location"].endswith(f"/items/{item_id}")
 
 
 def test_a_remailed_item_cannot_be_handed_over_at_the_counter(

@@ -6,6 +6,8 @@ all of them, including search boxes and filters that have no form class."""
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import abort, request
 
@@ -19,3 +21,19 @@ def refuse_control_characters() -> None:
     for value in values:
         if _FORBIDDEN.search(value) or len(value) > MAX_VALUE_LENGTH:
             abort(400, description="control")
+
+
+def keep_search_words_out_of_urls() -> Any:
+    """``before_request`` (issue 16): a search word in a query string (``?q=山田花子``, an old
+    bookmark or a typed URL) is never used, echoed or passed on. The request goes to the same
+    address without ``q`` (other parameters, all codes and ids, kept), before the login check,
+    so not even the login page's ``next=`` carries it; the page says to use the search box."""
+    if not request.args.get("q", "").strip():
+        return None
+    from flask import flash, redirect
+    from flask_babel import gettext as _
+
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "q"]
+    flash(_("検索語はURLに入れられません。検索欄に入力して検索してください。"), "warning")
+    target = request.path + (f"?{urlencode(kept)}" if kept else "")
+    return redirect(target, 303)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 from wtforms.widgets import TextArea
 
 from tracker.domain.identity import AUTHORITY_PROOFS, IdentityPolicy, RecipientKind
@@ -64,3 +65,32 @@ class HandoverForm(FlaskForm):
         ]
         self.documents.choices = choices
         self.principal_documents.choices = list(choices)
+
+
+#: The longest search or scan text (a name with kana and a birth date fits many times over).
+SEARCH_MAX = 100
+
+
+class SearchForm(FlaskForm):
+    """The search page (issue 16): posted, so the words never enter a URL or an access log.
+
+    Status and location are checked by the view (a status that does not exist, a location id
+    that cannot be one), as they were when they came in the query string.
+    """
+
+    q = StringField(
+        _l("氏名・フリガナ・生年月日・お問い合わせ番号・管理番号"),
+        validators=[Length(max=SEARCH_MAX, message=_l("検索語は100文字以内で入力してください。"))],
+    )
+    status = StringField(_l("状態"))
+    location = StringField(_l("保管場所"))
+
+
+class ScanForm(FlaskForm):
+    """The scan box in the header: posted like the search (a name typed here stays out of
+    URLs too)."""
+
+    q = StringField(
+        _l("管理番号・お問い合わせ番号"),
+        validators=[Length(max=SEARCH_MAX, message=_l("検索語は100文字以内で入力してください。"))],
+    )

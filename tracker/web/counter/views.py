@@ -37,9 +37,10 @@ from tracker.services import (
 from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.contacts import views as contact_views
-from tracker.web.counter.forms import HandoverForm, VoidForm, VoidRequestForm
+from tracker.web.counter import searches
+from tracker.web.counter.forms import HandoverForm, SearchForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
-from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
+from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args, is_id
 from tracker.web.protection.forms import PlaceForm, ReleaseForm, ReviewForm
 from tracker.web.register.forms import RegisterResultForm
 from tracker.web.remail import views as remail_views
@@ -50,59 +51,104 @@ bp = Blueprint("counter", __name__)
 C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
 
 
-@bp.route("/items")
+@bp.route("/items", methods=["GET", "POST"])
 @allow(C, R, A)
 def items() -> ResponseReturnValue:
     """One search box: name (kanji or kana, any width), birth date, tracking or control no.
 
     Results come in フリガナ order, a page at a time; with no words, a chosen status or
-    location lists what has it (issue 12).
+    location lists what has it (issue 12). The form posts; the criteria are kept in the login
+    session and the page is ``/items?s=<token>`` (issue 16, :mod:`.searches`): no name, kana
+    or birth date is ever in the URL. ``status`` and ``location`` alone (codes and ids, not
+    personal) may still be given in the query string.
     """
-    text = request.args.get("q", "").strip()
-    status = request.args.get("status", "")
-    location_id = id_arg("location")
-    if text:
-        hit = lookup.find_scanned(db.session, text, min_digits=lookup.TRACKING_MIN_DIGITS)
-        if hit is not None and hit.item_id is not None:
-            return redirect(url_for("counter.item", item_id=hit.item_id))
-        if hit is not None:
-            return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id))
-        if parse_control_no(text) is not None:  # a well-formed number that names nothing
-            return render_template("custody/search_none.html", query=text, scan_focus=True), 404
-    query = lookup.parse_query(text)
-    results = lookup.Results()
+    if request.method == "POST":
+        return _post_search()
+    token = request.args.get("s", "").strip()
+    if token:
+        criteria = searches.recall(token)
+        if criteria is None:
+            return render_template("counter/search_expired.html"), 410
+        return _search_page(criteria, {"s": token})
+    criteria = searches.Criteria(status=request.args.get("status", ""), location=id_arg("location"))
+    return _search_page(criteria, {"status": criteria.status, "location": criteria.location or ""})
+
+
+def _post_search() -> ResponseReturnValue:
+    """The posted search: a scanned number opens its item or envelope at once; anything else
+    is kept in the session and shown at ``/items?s=<token>`` (303, so Back and reload work)."""
+    form = SearchForm()
+    text = (form.q.data or "").strip()
+    status = (form.status.data or "").strip()
+    location_text = (form.location.data or "").strip()
+    criteria = searches.Criteria(q=text, status=status)
     problem = None
-    known = {s.value for s in ItemStatus}
-    if status and status not in known:
+    if not form.validate():
+        problem = next(iter(form.q.errors), None) or _("もう一度操作してください")
+    elif location_text and not is_id(location_text):
+        problem = _("保管場所は一覧から選んでください。")
+    else:
+        criteria = searches.Criteria(
+            q=text, status=status, location=int(location_text) if location_text else None
+        )
+        if text:
+            hit = lookup.find_scanned(db.session, text, min_digits=lookup.TRACKING_MIN_DIGITS)
+            if hit is not None and hit.item_id is not None:
+                return redirect(url_for("counter.item", item_id=hit.item_id), 303)
+            if hit is not None:
+                return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id), 303)
+            if parse_control_no(text) is not None:  # a well-formed number that names nothing
+                return render_template("custody/search_none.html", query=text, scan_focus=True), 404
+        if status and status not in {s.value for s in ItemStatus}:
+            problem = _("状態「%(status)s」は選べません。一覧から選んでください。", status=status)
+        elif lookup.parse_query(text).empty and not status and criteria.location is None:
+            problem = _(
+                "検索語（氏名・フリガナ・生年月日・番号）を入力するか、状態または保管場所を選んでください。"
+            )
+    if problem is not None:
+        return _search_page(criteria, {}, problem=problem), 422
+    token = searches.remember(criteria)
+    return redirect(url_for("counter.items", s=token), 303)
+
+
+def _search_page(
+    criteria: searches.Criteria, page_args: dict[str, object], *, problem: str | None = None
+) -> str:
+    """The search page with the results of ``criteria``; ``page_args`` go into the pager's
+    links (the token, or the status/location given in the query string: never the words)."""
+    query = lookup.parse_query(criteria.q)
+    results = lookup.Results()
+    status = criteria.status
+    searched = not query.empty or bool(status) or criteria.location is not None
+    if problem is None and status and status not in {s.value for s in ItemStatus}:
         problem = _("状態「%(status)s」は選べません。一覧から選んでください。", status=status)
-    elif not query.empty or status or location_id is not None:
+    if problem is None and searched:
         results = lookup.search(
             db.session,
             query,
             actor=current_user.username,
             statuses=[status] if status else [],
-            location_id=location_id,
+            location_id=criteria.location,
             after=id_arg("after"),
             before=id_arg("before"),
         )
-    elif "q" in request.args:  # the form was sent with nothing to look for
-        problem = _(
-            "検索語（氏名・フリガナ・生年月日・番号）を入力するか、状態または保管場所を選んでください。"
-        )
     locations = db.session.scalars(select(Location).order_by(Location.sort_order)).all()
+    form = SearchForm(formdata=None)
     return render_template(
         "counter/items.html",
-        q=text,
+        form=form,
+        q=criteria.q,
         query=query,
         results=results,
-        searched=not query.empty or bool(status) or location_id is not None,
+        searched=searched,
         problem=problem,
         status=status,
-        location_id=location_id,
+        location_id=criteria.location,
         locations=locations,
         statuses=list(ItemStatus),
         mask_address=mask_address,
         page_size=lookup.RESULT_LIMIT,
+        page_args=page_args,
         register_results=register.results_for(db.session, (i.id for i in results.items)),
         protected_items=protection.protected_item_ids(db.session, (i.id for i in results.items)),
         protected_envelopes=protection.protected_envelope_ids(

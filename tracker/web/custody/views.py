@@ -31,6 +31,7 @@ from tracker.pdf.labels import A_ONE_12
 from tracker.services import audit, intake, lookup, protection, register
 from tracker.web import purpose
 from tracker.web.access import allow
+from tracker.web.counter.forms import ScanForm
 from tracker.web.custody.forms import (
     EnvelopeEditForm,
     IntakeForm,
@@ -591,20 +592,25 @@ def labels() -> ResponseReturnValue:
     )
 
 
-@bp.route("/search")
+@bp.route("/search", methods=["GET", "POST"])
 @allow(C, R, A)
 def search() -> ResponseReturnValue:
     """The scan box: a label barcode or a tracking number opens the envelope at once, an
-    item's control number (``E000000490-2``) the item."""
-    query = request.args.get("q", "").strip()
+    item's control number (``E000000490-2``) the item. It posts (issue 16): whatever was
+    typed, a name too, stays out of the URL; a GET just goes home."""
+    form = ScanForm()
+    query = (form.q.data or "").strip() if request.method == "POST" else ""
     if not query:
         return redirect(url_for("main.index"))
+    if not form.validate():
+        problem = next(iter(form.q.errors), None) or _("もう一度操作してください")
+        return render_template("custody/search_none.html", problem=problem, scan_focus=True), 422
     hit = lookup.find_scanned(db.session, query)
     if hit is not None and hit.item_id is not None:
-        return redirect(url_for("counter.item", item_id=hit.item_id))
+        return redirect(url_for("counter.item", item_id=hit.item_id), 303)
     if hit is not None:
-        return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id))
+        return redirect(url_for("custody.envelope", envelope_id=hit.envelope_id), 303)
     returning = _remailed_card(query) if current_user.has_role(C, R) else None
     if returning is not None:
-        return redirect(returning)
+        return redirect(returning, 303)
     return render_template("custody/search_none.html", query=query), 404
