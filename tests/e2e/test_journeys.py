@@ -49,7 +49,9 @@ from tracker.services import handover, importer
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
 
-pytestmark = pytest.mark.e2e
+# one worker runs these in order: the last one scans the logs the others left (pytest-xdist
+# --dist loadgroup, scripts/test)
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("journeys")]
 
 
 def tracking_no(serial: int) -> str:
@@ -475,7 +477,8 @@ def test_logs_hold_no_personal_data(collect_logs) -> None:  # type: ignore[no-un
 
     from tracker.domain.mynumber import find_individual_numbers
 
-    assert len(collect_logs.lines) > 10, "the journeys should have left log records to scan"
+    # the import timing lines at least (request lines carry no query string since issue 16)
+    assert len(collect_logs.lines) >= 5, "the journeys should have left log records to scan"
     text = unquote("\n".join(collect_logs.lines))
     forbidden = [PASSWORD, "counter-clerk-2026"]
     for person in JOURNEY_PEOPLE:
