@@ -157,7 +157,7 @@ def item_history(item_id: int) -> ResponseReturnValue:
         object_id=item.id,
         details={
             "control_no": item.control_no,
-            **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+            **purpose.detail(gate.purpose),
         },
     )
     return render_template(
