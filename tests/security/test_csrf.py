@@ -235,6 +235,7 @@ def _bodies() -> dict[str, dict[str, object]]:
         "reservations.new": {"slot": "1", "name": "偽 予約", "phone": "090-1234-5678"},
         "reservations.cancel": {"reason": "偽の取消"},
         "reservations.no_show": {},
+        "audit.event": {"field": "changes.name.old_digest", "candidate": "偽 照合"},
     }
 
 

@@ -161,3 +161,24 @@ def _refused(key: str, value: Any, *, action: str, outcome: str) -> bool:
     if key in CODED_KEYS and isinstance(value, str):
         return not (_CODE.fullmatch(value) or outcome != "ok")
     return True
+
+
+def digest_paths(details: Mapping[str, Any]) -> dict[str, str]:
+    """Every digest in an event's details by its path (``changes.name.old_digest``)."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if (key == "digest" or str(key).endswith("_digest")) and isinstance(inner, str):
+                    if _HEX64.fullmatch(inner):
+                        found[where] = inner
+                else:
+                    walk(inner, where)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{path}[{index}]")
+
+    walk(details, "")
+    return found

@@ -235,6 +235,9 @@ DETAIL_LABELS: dict[str, Any] = {
     # issue 16: digests instead of values (the auditor confirms a value on the event's page)
     "purpose_digest": _l("閲覧の目的"),
     "note_digest": _l("備考"),
+    "event": _l("照合した記録"),
+    "field": _l("照合した項目"),
+    "matched": _l("一致"),
 }
 
 #: How a keyed digest reads: the value is not in the log; an auditor may confirm a candidate.
@@ -428,6 +431,20 @@ def _object(event: AuditEvent, refs: References) -> tuple[str, str | None]:
         values: dict[str, Any] = {arg: int(ident)}
         url = url_for(endpoint, **values)
     return f"{label} {name}", url
+
+
+def digest_path_label(path: str) -> str:
+    """「氏名（変更前）」 for ``changes.name.old_digest``; 「閲覧の目的」 for ``purpose_digest``."""
+    parts = path.split(".")
+    last = parts[-1]
+    if last in ("old_digest", "new_digest", "digest") and len(parts) > 1:
+        name = _label(parts[-2])
+        if last == "old_digest":
+            return str(_("%(field)s（変更前）", field=name))
+        if last == "new_digest":
+            return str(_("%(field)s（変更後）", field=name))
+        return name
+    return _label(last)
 
 
 def _label(key: str) -> str:
