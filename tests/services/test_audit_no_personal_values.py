@@ -169,7 +169,8 @@ def test_the_guard_lets_digests_codes_and_office_names_through(database: Databas
             (AuditAction.LOCATION_CREATE, {"code": "EAST", "name": "東区役所"}),
         ]:
             audit.record(session, actor="t", action=action, details=details)
-    assert audit.verify_chain(database.new_session()).ok
+    with database.read_session() as session:
+        assert audit.verify_chain(session).ok
 
 
 def test_canonical_text_of_values() -> None:

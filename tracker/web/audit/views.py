@@ -117,8 +117,6 @@ def event(seq: int) -> ResponseReturnValue:
                 db.session,
                 actor=current_user.username,
                 action=AuditAction.AUDIT_DIGEST_CHECK,
-                object_type="audit_event",
-                object_id=seq,
                 details={"event": seq, "field": path, "matched": result},
             )
         else:
