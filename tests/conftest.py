@@ -25,6 +25,7 @@ from tracker.config import Config, PasswordHashing
 from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.schema import upgrade
+from tracker.services import audit
 from tracker.services.seed import seed_defaults
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
@@ -65,6 +66,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if POSTGRES_URL:
         return [f"databases: SQLite and PostgreSQL ({_redact(POSTGRES_URL)})", clock]
     return [f"databases: SQLite only. {POSTGRES_SKIP_REASON}", clock]
+
+
+#: The audit digest key of every test (issue 16): tests never read or write a key file.
+TEST_DIGEST_KEY = bytes.fromhex("7465737420646967657374206b6579206e6f7420666f722070726f64756374")
+
+
+@pytest.fixture(autouse=True)
+def digest_key() -> bytes:
+    """Install the test digest key before each test (an app or command may replace it)."""
+    audit.use_digest_key(TEST_DIGEST_KEY)
+    return TEST_DIGEST_KEY
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -210,6 +222,7 @@ def make_config(database_url: str, **changes: object) -> Config:
         database_url=database_url,
         secret_key="test-secret-key-not-for-production",
         password_hashing=CHEAP_HASHING,
+        audit_key=TEST_DIGEST_KEY,
         testing=True,
     )
     return config.with_changes(**changes) if changes else config

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from tracker.config import Config
 from tracker.db import Database
 from tracker.extensions import babel, csrf, login_manager
+from tracker.services import audit
 from tracker.services.accounts import make_hasher
 from tracker.services.transitions import Conflict
 
@@ -78,6 +79,7 @@ def create_app(config: Config | None = None) -> Flask:
 def register_extensions(app: Flask, config: Config) -> None:
     database = Database(config.database_url)
     app.extensions["tracker.db"] = database
+    audit.use_digest_key(config.digest_key())
     hashing = config.password_hashing
     app.extensions["tracker.password_hasher"] = make_hasher(
         hashing.time_cost, hashing.memory_cost, hashing.parallelism

@@ -57,6 +57,11 @@ class Config:
     #: Largest request the web server reads, in MiB: the CSV upload (``TRACKER_MAX_UPLOAD_MB``).
     #: Larger files go through ``tracker import``, which streams from disk.
     max_upload_mb: int = 64
+    #: The per-installation key of the audit log's digests (issue 16, docs/audit-digests.md):
+    #: a file outside the database (``TRACKER_AUDIT_KEY_FILE``, default ``audit_digest_key`` in
+    #: the instance folder), made on first need. Tests set ``audit_key`` directly.
+    audit_key_file: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "audit_digest_key")
+    audit_key: bytes | None = None
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -75,7 +80,16 @@ class Config:
             default_locale=env.get("TRACKER_LOCALE", "ja"),
             trusted_proxies=_whole_number(env, "TRACKER_TRUSTED_PROXIES", 0, 0, 16),
             max_upload_mb=_whole_number(env, "TRACKER_MAX_UPLOAD_MB", 64, 1, 4096),
+            audit_key_file=Path(
+                env.get("TRACKER_AUDIT_KEY_FILE") or DEFAULT_INSTANCE_PATH / "audit_digest_key"
+            ),
         )
+
+    def digest_key(self) -> bytes:
+        """The audit digest key: ``audit_key`` if set, else the key file (made if missing)."""
+        if self.audit_key is not None:
+            return self.audit_key
+        return load_or_create_key(self.audit_key_file)
 
     def with_changes(self, **changes: Any) -> Config:
         """A copy with some fields replaced (the config itself is immutable)."""
@@ -104,11 +118,32 @@ def _instance_secret_key() -> str:
     Production sets ``TRACKER_SECRET_KEY`` instead, shared by every app server.
     """
     DEFAULT_INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-    path = DEFAULT_INSTANCE_PATH / "secret_key"
+    return _private_file(DEFAULT_INSTANCE_PATH / "secret_key")
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The audit digest key kept in ``path`` (hex text), made (mode 0600) if it is missing.
+
+    Every app server and command of one installation must read the same file: copy it with
+    the backups, never into the database (docs/audit-digests.md).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = _private_file(path)
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"the audit digest key in {path} is not hexadecimal text") from None
+    if len(key) < 16:
+        raise ValueError(f"the audit digest key in {path} is shorter than 16 bytes")
+    return key
+
+
+def _private_file(path: Path) -> str:
+    """The text of ``path``; if missing, 32 random bytes as hex are written to it (mode 0600)."""
     if not path.exists():
         # Written whole to a private temporary file, then linked into place: a process
         # starting at the same moment sees either no key or the complete key, never half.
-        temporary = path.with_name(f".secret_key.{os.getpid()}")
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))

@@ -73,7 +73,7 @@ def test_downgrade_one_step_and_back_on_both_databases(database_url: str) -> Non
         database = Database(database_url)
         tables = set(inspect(database.engine).get_table_names())
         database.dispose()
-        assert "reservations" not in tables and "protections" in tables
+        assert "item_revisions" not in tables and "reservations" in tables
     finally:
         up = invoke(database_url, "db", "upgrade")
     assert up.exit_code == 0, up.output

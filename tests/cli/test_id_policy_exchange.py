@@ -12,6 +12,7 @@ from tracker.cli import main
 from tracker.db import Database
 from tracker.domain.identity import IdentityPolicy as Policy
 from tracker.models import AuditEvent, IdentityPolicy
+from tracker.services import audit as audit
 
 
 def run(url: str, *args: str):  # type: ignore[no-untyped-def]
@@ -70,7 +71,9 @@ def test_export_import_round_trip_makes_version_3(
         )
         assert event is not None and event.object_id == "3"
         details = json.loads(event.details)
-        assert details["source"] == "file" and details["note"] == "県の統一基準"
+        assert details["source"] == "file" and details["note_digest"] == audit.digest(
+            "県の統一基準"
+        )
         assert details["changes"]["rules_changed"] == ["notification_card"]
         assert details["changes"]["documents_added"][0]["code"] == "disaster_victim_card"
 

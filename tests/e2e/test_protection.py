@@ -18,6 +18,7 @@ from tests.e2e.pages import HandoverPage, SearchPage, log_in, save_final_screen
 from tests.e2e.pages_protect import EnvelopePage, ProtectedItemPage, ProtectionsPage
 from tracker.domain.codes import Role
 from tracker.models import AuditEvent, Envelope, Item
+from tracker.services import audit
 
 MASKED = "支援措置のため表示しません"
 
@@ -95,7 +96,8 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
     expect(item.badge).to_be_visible()
     save_final_screen(page, "protection")
 
-    # 5. the audit event of that opening holds the purpose (and never the flag's reason)
+    # 5. the audit event of that opening holds the purpose's digest (issue 16: never the typed
+    # text, and never the flag's reason)
     with live_server.app.extensions["tracker.db"].session_scope() as session:
         views = [
             json.loads(d)
@@ -111,6 +113,12 @@ def test_a_protected_person_is_handed_over_only_to_herself_and_masked(
             )
         )
         everything = " ".join(session.scalars(select(AuditEvent.details)))
-    assert views == [{"control_no": views[0]["control_no"], "purpose": "本人来庁のため交付準備"}]
+    assert views == [
+        {
+            "control_no": views[0]["control_no"],
+            "purpose_digest": audit.digest("本人来庁のため交付準備"),
+        }
+    ]
+    assert "本人来庁のため交付準備" not in everything
     assert len(refusals) == 1 and "任意代理人" in refusals[0]
     assert "DV等支援措置の申出あり" not in everything

@@ -238,6 +238,7 @@ def _bodies() -> dict[str, dict[str, object]]:
         "reservations.cancel": {"reason": "偽の取消"},
         "reservations.no_show": {},
         "reservations.show": {"purpose": "偽の目的"},
+        "audit.event": {"field": "changes.name.old_digest", "candidate": "偽 照合"},
     }
 
 

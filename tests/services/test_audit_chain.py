@@ -26,7 +26,7 @@ def append_events(database: Database, count: int) -> None:
                 action="item.view",
                 object_type="item",
                 object_id=n,
-                details={"n": n, "note": "髙橋 𠮷田"},
+                details={"n": n, "slot": "髙橋 𠮷田"},
             )
 
 

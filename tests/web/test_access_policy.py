@@ -100,6 +100,7 @@ POLICY: dict[str, set[Role] | None] = {
     "disposal.verify": {R, A},
     "audit.log": {A},
     "audit.verify": {A},
+    "audit.event": {A},
     "audit.export": {A},
     "audit.item_history": {A, R},
     "audit.handover_log": {A, R},

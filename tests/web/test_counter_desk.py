@@ -19,7 +19,7 @@ from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent, Envelope, Item
-from tracker.services import lookup
+from tracker.services import audit, lookup
 
 
 def events(app: Flask, action: str) -> list[AuditEvent]:
@@ -272,8 +272,12 @@ def test_an_edit_to_a_doubtful_number_asks_too(app: Flask, logged_in) -> None:
     again = {**edit, "address": "熊本市中央区手取本町1-2"}
     assert client.post("/envelopes/1/edit", data=again).status_code == 302
     [*_, last] = events(app, "envelope.edit")
+    # issue 16: the event holds digests of the two addresses; the values are revisions
     assert json.loads(last.details)["changes"] == {
-        "address": ["熊本市中央区手取本町1-1", "熊本市中央区手取本町1-2"]
+        "address": {
+            "old_digest": audit.digest("熊本市中央区手取本町1-1"),
+            "new_digest": audit.digest("熊本市中央区手取本町1-2"),
+        }
     }
 
 

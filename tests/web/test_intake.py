@@ -15,6 +15,7 @@ from tracker.clock import today_jst
 from tracker.domain.codes import Role
 from tracker.domain.wareki import format_wareki
 from tracker.models import AuditEvent, Envelope, Item, Location
+from tracker.services import audit
 
 TRACKING = "1234-5678-9013"  # check digit ok: 12345678901 % 7 == 3
 
@@ -158,8 +159,12 @@ def test_edits_are_audited_with_before_and_after(app: Flask, logged_in) -> None:
     )
     assert response.status_code == 302
     [edit] = events(app, "envelope.edit")
+    # issue 16: the address as keyed digests (values in item_revisions), the date as is
     assert json.loads(edit.details)["changes"] == {
-        "address": ["熊本市中央区手取本町1-1", "熊本市中央区手取本町1-2"],
+        "address": {
+            "old_digest": audit.digest("熊本市中央区手取本町1-1"),
+            "new_digest": audit.digest("熊本市中央区手取本町1-2"),
+        },
         "returned_on": ["2018-04-02", "2018-04-03"],
     }
     with app.extensions["tracker.db"].session_scope() as session:
@@ -180,7 +185,9 @@ def test_edits_are_audited_with_before_and_after(app: Flask, logged_in) -> None:
     )
     [item_edit] = events(app, "item.edit")
     # よしだ はなこ was stored as ヨシダ ハナコ at intake: the フリガナ did not change
-    assert json.loads(item_edit.details)["changes"] == {"name": ["𠮷田 花子", "吉田 花子"]}
+    assert json.loads(item_edit.details)["changes"] == {
+        "name": {"old_digest": audit.digest("𠮷田 花子"), "new_digest": audit.digest("吉田 花子")}
+    }
 
 
 def test_move_is_audited_and_the_location_page_lists_it(app: Flask, logged_in) -> None:

@@ -13,6 +13,7 @@ from tests.helpers import csrf_token, login, search
 from tests.web.test_intake import events, intake_data
 from tracker.domain.codes import ItemKind, Role
 from tracker.models import Envelope, Item
+from tracker.services import audit
 
 
 def _card_intake(client, **overrides: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -119,7 +120,10 @@ def test_item_edit_changes_the_card_dates_and_the_alias_audited(app: Flask, logg
     [event] = events(app, "item.edit")
     changes = json.loads(event.details)["changes"]
     assert changes["renotice_on"] == ["2024-10-01", "2024-11-05"]
-    assert changes["alias"] == ["スミス ジョン", None]
+    assert changes["alias"] == {
+        "old_digest": audit.digest("スミス ジョン"),
+        "new_digest": audit.digest(None),
+    }
 
 
 def test_records_officer_records_the_notice_sent_day_audited(

@@ -1,6 +1,8 @@
 """The audit log never shows a protected person's address (issue 14 review): intake and
 envelope-edit events record the address (and a correction's before/after); while the household
-is protected, the auditor's pages and the CSV export show 「支援措置のため表示しません」."""
+is protected, the auditor's pages and the CSV export show 「支援措置のため表示しません」.
+Since issue 16 new events hold no address at all (keyed digests of a correction's values), so
+an unprotected household's correction reads 「変更（照合用ダイジェストあり）」."""
 
 from __future__ import annotations
 
@@ -51,8 +53,9 @@ def test_the_audit_log_masks_a_protected_households_addresses(
     for secret in (factories_protect.ADDRESS, NEW_ADDRESS, factories_protect.ADDRESSEE):
         assert secret not in page
     assert protection.MASKED in page
-    # another household's correction is shown as before
-    assert "熊本市東区1-1" in page and "熊本市東区2-2" in page
+    # another household's correction: the field changed, its values are not in the log
+    assert "熊本市東区1-1" not in page and "熊本市東区2-2" not in page
+    assert "変更（照合用ダイジェストあり）" in page
 
     for encoding in ("utf-8-sig", "cp932"):
         export = auditor.get(f"/audit/export.csv?encoding={encoding}").data.decode(
@@ -60,7 +63,7 @@ def test_the_audit_log_masks_a_protected_households_addresses(
         )
         for secret in (factories_protect.ADDRESS, NEW_ADDRESS):
             assert secret not in export
-        assert protection.MASKED in export and "熊本市東区2-2" in export
+        assert protection.MASKED in export and "熊本市東区2-2" not in export
 
 
 def test_released_protection_shows_the_address_again(app: Flask, logged_in, make_user) -> None:
@@ -73,4 +76,6 @@ def test_released_protection_shows_the_address_again(app: Flask, logged_in, make
                 session, actor="officer", protection_id=flag_id, reason="支援措置の終了", now=NOW
             )
     page = logged_in(Role.AUDITOR).get("/audit").get_data(as_text=True)
-    assert factories_protect.ADDRESS in page and NEW_ADDRESS in page
+    # unmasked again, and still no address: the event holds digests only (issue 16)
+    assert protection.MASKED not in page and "変更（照合用ダイジェストあり）" in page
+    assert factories_protect.ADDRESS not in page and NEW_ADDRESS not in page

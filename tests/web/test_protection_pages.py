@@ -18,6 +18,7 @@ from tests.helpers import csrf_token, search
 from tracker.domain.codes import RegisterOutcome, Role
 from tracker.models import AuditEvent, Envelope, Item
 from tracker.models.custody import Protection
+from tracker.services import audit as audit
 
 MASKED = "支援措置のため表示しません"
 
@@ -118,7 +119,7 @@ def test_the_purpose_is_required_and_goes_into_the_view_event(app: Flask, logged
     shown = open_item(client, ids[1], "窓口での本人交付")
     assert "佐藤 花子" in shown and 'data-testid="protection-badge"' in shown
     [view] = events(app, "item.view")
-    assert view["purpose"] == "窓口での本人交付"
+    assert view["purpose_digest"] == audit.digest("窓口での本人交付")  # issue 16
     # released from the flag, his household member's item opens at once, as before
     factories_protect.household(app, 2)
     plain = client.get(f"/items/{ids[1] + 2}").get_data(as_text=True)
@@ -187,7 +188,7 @@ def test_a_proxy_or_household_member_is_refused_at_the_counter(app: Flask, logge
     form = client.get(given.headers["Location"]).get_data(as_text=True)
     assert "写真付きの本人確認書類でのみ交付できます" in form and "佐藤 花子" in form
     [shown] = events(app, "handover.form")
-    assert shown["purpose"] == "本人来庁のため交付"
+    assert shown["purpose_digest"] == audit.digest("本人来庁のため交付")
     base = {
         "csrf_token": token,
         "item": [str(ids[1])],
@@ -292,8 +293,14 @@ def test_the_envelope_edit_page_masks_and_keeps_the_address(app: Flask, logged_i
     assert response.status_code == 302
     assert _stored(app, envelope)[:2] == (factories_protect.ADDRESSEE, "熊本市北区植木町5-5")
     edits = events(app, "envelope.edit")
-    assert edits[0]["changes"] == {"household_code": ["0077777", "0078888"]}
-    assert edits[-1]["changes"] == {"address": [MASKED, MASKED]}  # never the address itself
+    assert edits[0]["changes"] == {
+        "household_code": {
+            "old_digest": audit.digest("0077777"),
+            "new_digest": audit.digest("0078888"),
+        }
+    }
+    # never the address itself, not even its digest (issue 16: changed, nothing more)
+    assert edits[-1]["changes"] == {"address": None}
     assert "手取本町" not in json.dumps(edits, ensure_ascii=False)
     assert "植木町" not in json.dumps(edits, ensure_ascii=False)
 

@@ -36,6 +36,7 @@ class CliState:
     @property
     def database(self) -> Database:
         if self._database is None:
+            audit.use_digest_key(self.config.digest_key())
             self._database = Database(self.config.database_url)
         return self._database
 

@@ -550,6 +550,7 @@ class AuditAction(StrEnum):
     DISPOSAL_EXCLUDE = "disposal.exclude"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
+    AUDIT_DIGEST_CHECK = "audit.digest_check"
     PROTECTION_PLACE = "protection.place"
     PROTECTION_RELEASE = "protection.release"
     PROTECTION_CHANGE = "protection.change"
@@ -655,6 +656,7 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.DISPOSAL_EXCLUDE: _l("廃棄処理からの除外"),
     AuditAction.AUDIT_VERIFY: _l("監査ログの検証"),
     AuditAction.AUDIT_EXPORT: _l("監査ログの出力"),
+    AuditAction.AUDIT_DIGEST_CHECK: _l("ダイジェストの照合"),
     AuditAction.PROTECTION_PLACE: _l("支援措置の設定"),
     AuditAction.PROTECTION_RELEASE: _l("支援措置の解除"),
     AuditAction.PROTECTION_CHANGE: _l("支援措置の変更"),

@@ -182,3 +182,33 @@ class Protection(Base):
     release_reason: Mapped[str | None] = mapped_column(Text)
 
     item: Mapped[Item] = relationship()
+
+
+class ItemRevision(Base):
+    """One corrected field of an item or envelope, with its old and new value (issue 16).
+
+    The audit event of the edit (``audit_seq``) holds only keyed digests of the values, so
+    that the chain, which can never be erased, never holds a name or an address; the values
+    live here and are purged with the item when its record's keeping time is over.
+    ``item_id`` empty: an envelope's field (addressee, address …); ``envelope_id`` is always
+    set, so an envelope's page and each of its items' pages can list what changed.
+    """
+
+    __tablename__ = "item_revisions"
+    __table_args__ = (
+        Index("ix_item_revisions_item_id", "item_id"),
+        Index("ix_item_revisions_envelope_id", "envelope_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    #: The audit event of the edit (its ``seq``), which holds the digests of both values.
+    audit_seq: Mapped[int] = mapped_column(Integer)
+    #: The column's name (``name``, ``address`` …).
+    field: Mapped[str] = mapped_column(String(40))
+    #: Values as text exactly as stored (dates ISO); empty when the field had or has none.
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

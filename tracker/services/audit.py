@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
 from tracker.db import begin_writing
+from tracker.domain import digests
 from tracker.domain.chain import (
     GENESIS_HASH,
     ChainEvent,
@@ -31,6 +32,39 @@ from tracker.models import AuditEvent
 
 #: Arbitrary constant naming the advisory lock that guards appends on PostgreSQL.
 AUDIT_APPEND_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
+
+
+class PersonalDetails(ValueError):
+    """Audit details that would put a personal value into the chain (issue 16)."""
+
+
+#: The installation's digest key (``Config.digest_key()``), installed by the app factory and
+#: by the command line before any service runs; tests install their own.
+_digest_key: bytes | None = None
+
+
+def use_digest_key(key: bytes) -> None:
+    """Install the key every keyed digest of this process is made with."""
+    global _digest_key
+    if len(key) < 16:
+        raise ValueError("the audit digest key must be at least 16 bytes")
+    _digest_key = key
+
+
+def digest_key() -> bytes:
+    if _digest_key is None:
+        raise RuntimeError("no audit digest key installed (tracker.services.audit.use_digest_key)")
+    return _digest_key
+
+
+def digest(value: Any) -> str:
+    """The keyed digest (hex) of a personal value, as audit details hold it."""
+    return digests.keyed_digest(digest_key(), value)
+
+
+def digest_matches(stored: str, candidate: Any) -> bool:
+    """Whether ``candidate`` is the value behind ``stored`` (computed here, key never leaves)."""
+    return digests.matches(digest_key(), stored, candidate)
 
 
 def cli_actor() -> str:
@@ -55,9 +89,18 @@ def record(
     """Append one event to the chain and flush it. Never commits.
 
     ``details`` must not hold more personal data than the event needs, and never secrets.
+    A key naming a personal field (:data:`tracker.domain.digests.PERSONAL_KEYS`, at any depth)
+    must hold a keyed digest (:func:`digest`), or :class:`PersonalDetails` is raised: the
+    chain can never be erased, so a name written into it could never be forgotten.
     """
     if outcome not in Outcome.__members__.values():
         raise ValueError(f"unknown audit outcome {outcome!r}")
+    personal = digests.personal_keys_in(details or {}, action=str(action), outcome=outcome)
+    if personal:
+        raise PersonalDetails(
+            f"audit details of {action} hold personal values under {', '.join(personal)}: "
+            "write a digest (tracker.services.audit.digest) instead"
+        )
     details_json = canonical_json(dict(details or {}))
     _lock_chain(session)
     head = session.execute(

@@ -56,7 +56,7 @@ def save_new_version(
         details={
             "from_version": current.version if current else None,
             "changes": _differences(before, policy.to_dict()),
-            "note": note.strip(),
+            "note_digest": audit.digest(note.strip()),  # the text is the version's own note
             **({"source": source} if source else {}),
         },
     )

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.domain import digests
 from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.control import envelope_control_no, item_control_no
 from tracker.domain.records import EnvelopeFields, ItemFields
-from tracker.models import Envelope, Item, Location
+from tracker.models import AuditEvent, Envelope, Item, ItemRevision, Location
 from tracker.services import audit, protection
 from tracker.services.numbering import next_id
 
@@ -144,6 +145,62 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+#: Fields of envelopes and items whose values never go into the audit log (issue 16): the
+#: edit event holds their keyed digests, ``item_revisions`` the values. The others (tracking
+#: number, dates of the mail, codes) say nothing about the person and stay as before/after.
+PERSONAL_FIELDS = frozenset(
+    {
+        "addressee",
+        "address",
+        "household_code",
+        "name",
+        "name_kana",
+        "alias",
+        "birth_date",
+        "relationship_to_head",
+    }
+)
+
+
+def _digested(changed: dict[str, list[Any]], masked: set[str]) -> dict[str, Any]:
+    """The edit's ``changes`` detail: personal fields as ``{old_digest, new_digest}`` (or
+    ``null`` for a protected person's address: changed, nothing more)."""
+    details: dict[str, Any] = {}
+    for field, (old, new) in changed.items():
+        if field in masked:
+            details[field] = None
+        elif field in PERSONAL_FIELDS:
+            details[field] = {"old_digest": audit.digest(old), "new_digest": audit.digest(new)}
+        else:
+            details[field] = [old, new]
+    return details
+
+
+def _keep_revisions(
+    session: Session,
+    event: AuditEvent,
+    changed: dict[str, list[Any]],
+    *,
+    envelope_id: int,
+    item_id: int | None,
+) -> None:
+    """One ``item_revisions`` row per changed field, in the edit's transaction."""
+    for field, (old, new) in changed.items():
+        session.add(
+            ItemRevision(
+                envelope_id=envelope_id,
+                item_id=item_id,
+                audit_seq=event.seq,
+                field=field,
+                old_value=None if old is None else digests.canonical(old),
+                new_value=None if new is None else digests.canonical(new),
+                changed_by=event.actor,
+                changed_at=event.occurred_at,
+            )
+        )
+    session.flush()
+
+
 def edit_envelope(
     session: Session, *, actor: str, envelope: Envelope, fields: EnvelopeFields
 ) -> dict[str, list[Any]]:
@@ -172,20 +229,21 @@ def edit_envelope(
     envelope.returned_on = fields.returned_on
     envelope.return_reason = fields.return_reason.value
     session.flush()
-    details = dict(changed)
-    if protection.protected_envelope_ids(session, [envelope.id]):
-        # 支援措置: the audit log says that the address changed, never what it was or is
-        for key in ("addressee", "address"):
-            if key in details:
-                details[key] = [protection.MASKED, protection.MASKED]
-    audit.record(
+    # 支援措置: the audit log says that the address changed, not even a digest of it
+    masked = (
+        {"addressee", "address"}
+        if protection.protected_envelope_ids(session, [envelope.id])
+        else set()
+    )
+    event = audit.record(
         session,
         actor=actor,
         action=AuditAction.ENVELOPE_EDIT,
         object_type="envelope",
         object_id=envelope.id,
-        details={"control_no": envelope.control_no, "changes": details},
+        details={"control_no": envelope.control_no, "changes": _digested(changed, masked)},
     )
+    _keep_revisions(session, event, changed, envelope_id=envelope.id, item_id=None)
     return changed
 
 
@@ -222,14 +280,15 @@ def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -
     item.relationship_to_head = fields.relationship
     item.kind = fields.kind.value
     session.flush()
-    audit.record(
+    event = audit.record(
         session,
         actor=actor,
         action=AuditAction.ITEM_EDIT,
         object_type="item",
         object_id=item.id,
-        details={"control_no": item.control_no, "changes": changed},
+        details={"control_no": item.control_no, "changes": _digested(changed, set())},
     )
+    _keep_revisions(session, event, changed, envelope_id=item.envelope_id, item_id=item.id)
     return changed
 
 

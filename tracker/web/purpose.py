@@ -10,7 +10,9 @@ the item edit form, the handover form, the item history) calls :func:`ask` first
   so that a clerk is not asked again on each page of one visit;
 - otherwise the purpose form is returned (posting back to the same URL, query string kept).
 
-The caller puts ``Gate.purpose`` into its view event's ``purpose`` detail. The memory lives
+The caller puts :func:`detail` of ``Gate.purpose`` into its view event: the keyed digest of
+the typed text (``purpose_digest``), never the text (issue 16: a purpose may name a person;
+an auditor confirms a purpose by typing it on the event's page). The memory lives
 in the signed login session (cleared at logout), never longer than :data:`VALID_FOR`.
 """
 
@@ -28,8 +30,14 @@ from tracker.clock import now_utc
 from tracker.domain.errors import InputError
 from tracker.extensions import db
 from tracker.models import Item
-from tracker.services import protection
+from tracker.services import audit, protection
 from tracker.web.protection.forms import PurposeForm
+
+
+def detail(purpose: str | None) -> dict[str, str]:
+    """The view event's detail for a purpose: its digest, or nothing when none was asked."""
+    return {} if purpose is None else {"purpose_digest": audit.digest(purpose)}
+
 
 #: How long a purpose given for an item is reused without asking again.
 VALID_FOR = timedelta(minutes=15)

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from tracker.clock import to_jst
+from tracker.domain import digests
 from tracker.domain.codes import (
     REMAIL_ADDRESS_KIND_LABELS,
     AuditAction,
@@ -231,7 +232,18 @@ DETAIL_LABELS: dict[str, Any] = {
     "review_on": _l("見直し日"),
     "reason_recorded": _l("理由の記録"),
     "purpose": _l("閲覧の目的"),
+    # issue 16: digests instead of values (the auditor confirms a value on the event's page)
+    "purpose_digest": _l("閲覧の目的"),
+    "note_digest": _l("備考"),
+    "event": _l("照合した記録"),
+    "field": _l("照合した項目"),
+    "matched": _l("一致"),
 }
+
+#: How a keyed digest reads: the value is not in the log; an auditor may confirm a candidate.
+DIGEST_NOTE = _l("照合用ダイジェストあり")
+CHANGED_WITH_DIGEST = _l("変更（照合用ダイジェストあり）")
+CHANGED = _l("変更")
 
 #: Coded values that services write under these keys.
 VALUE_LABELS: dict[str, dict[str, Any]] = {
@@ -421,6 +433,20 @@ def _object(event: AuditEvent, refs: References) -> tuple[str, str | None]:
     return f"{label} {name}", url
 
 
+def digest_path_label(path: str) -> str:
+    """「氏名（変更前）」 for ``changes.name.old_digest``; 「閲覧の目的」 for ``purpose_digest``."""
+    parts = path.split(".")
+    last = parts[-1]
+    if last in ("old_digest", "new_digest", "digest") and len(parts) > 1:
+        name = _label(parts[-2])
+        if last == "old_digest":
+            return str(_("%(field)s（変更前）", field=name))
+        if last == "new_digest":
+            return str(_("%(field)s（変更後）", field=name))
+        return name
+    return _label(last)
+
+
 def _label(key: str) -> str:
     return str(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key
 
@@ -430,6 +456,8 @@ def _value(key: str, value: Any, refs: References, details: Mapping[str, Any]) -
     control numbers, a nested list for a change."""
     if value is None or value == [] or value == {}:
         return Markup("—")
+    if key.endswith("_digest") and isinstance(value, str):
+        return Markup('<span title="{}">{}</span>').format(value, DIGEST_NOTE)
     if isinstance(value, bool):
         return escape(_("はい") if value else _("いいえ"))
     documents = ("documents", "principal_documents", "documents_added", "documents_removed")
@@ -550,10 +578,15 @@ def _document(value: str | dict[str, Any], version: object, policies: Policies) 
 
 
 def _changes(value: Mapping[str, Any], refs: References, details: Mapping[str, Any]) -> Markup:
-    """``{field: [before, after]}`` as 「field: before → after」 lines."""
+    """``{field: [before, after]}`` as 「field: before → after」 lines; a field whose values
+    the log does not hold (issue 16) as 「field: 変更（照合用ダイジェストあり）」."""
     rows = []
     for name, change in value.items():
-        if isinstance(change, list) and len(change) == 2:
+        if change is None:
+            shown = escape(CHANGED)
+        elif digests.is_digest(change) and isinstance(change, Mapping):
+            shown = escape(CHANGED_WITH_DIGEST)
+        elif isinstance(change, list) and len(change) == 2:
             shown = Markup(" → ").join(_value(name, v, refs, details) for v in change)
         else:
             shown = _value(name, change, refs, details)

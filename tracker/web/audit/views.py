@@ -1,5 +1,6 @@
 """The auditor's workspace: the audit log, chain verification, item histories, the handover
-review with flags, exports. Everything here is GET: auditors change nothing (SPEC §1)."""
+review with flags, exports. Auditors change nothing (SPEC §1): the one POST, confirming a
+value against an event's keyed digest (issue 16), only reads and appends its own event."""
 
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from tracker.clock import to_jst, today_jst
+from tracker.domain import digests
 from tracker.domain.codes import AuditAction, Role
+from tracker.domain.errors import InputError
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.identity import RecipientKind
+from tracker.domain.wareki import parse_date
 from tracker.extensions import db
-from tracker.models import Item
+from tracker.models import AuditEvent, Item, ItemRevision
 from tracker.services import (
     audit,
     audit_references,
@@ -37,6 +42,7 @@ from tracker.services import (
 from tracker.web import purpose
 from tracker.web.access import allow
 from tracker.web.audit import readable
+from tracker.web.audit.forms import DigestCheckForm
 from tracker.web.filters import code_label
 from tracker.web.params import date_arg, id_arg
 
@@ -81,6 +87,55 @@ def log() -> ResponseReturnValue:
             action_groups=readable.action_groups(),
             outcomes=auditlog.OUTCOMES,
         )
+
+
+@bp.route("/audit/events/<int:seq>", methods=["GET", "POST"])
+@allow(A)
+def event(seq: int) -> ResponseReturnValue:
+    """One event, and a form to confirm a candidate value against one of its digests.
+
+    The HMAC is computed here with the installation's key, which never leaves the server; the
+    check is audited with the event's number and the field, never the typed value. The
+    candidate is posted, never put in a URL.
+    """
+    with db.read_session() as session:
+        row = session.scalar(select(AuditEvent).where(AuditEvent.seq == seq))
+        if row is None:
+            abort(404)
+        [shown] = readable.show(session, [row])
+        session.expunge(row)
+    stored = digests.digest_paths(audit.details_of(row))
+    form = DigestCheckForm()
+    form.field.choices = [(path, readable.digest_path_label(path)) for path in stored]
+    result: bool | None = None
+    status = 200
+    if request.method == "POST":
+        if stored and form.validate():
+            path = form.field.data
+            result = audit.digest_matches(stored[path], _candidate(path, form.candidate.data))
+            audit.record(
+                db.session,
+                actor=current_user.username,
+                action=AuditAction.AUDIT_DIGEST_CHECK,
+                details={"event": seq, "field": path, "matched": result},
+            )
+        else:
+            status = 422
+    return render_template(
+        "audit/event.html", s=shown, form=form, has_digests=bool(stored), result=result
+    ), status
+
+
+def _candidate(path: str, typed: str | None) -> object:
+    """The typed value as the digest was made of it: a birth date in any accepted form (和暦
+    too) as ISO; text without the spaces around it."""
+    text = (typed or "").strip()
+    if "birth_date" in path or path.split(".")[-1].endswith("_on_digest"):
+        try:
+            return parse_date(text)
+        except InputError:
+            return text
+    return text
 
 
 @bp.route("/audit/verify")
@@ -157,12 +212,42 @@ def item_history(item_id: int) -> ResponseReturnValue:
         object_id=item.id,
         details={
             "control_no": item.control_no,
-            **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+            **purpose.detail(gate.purpose),
         },
     )
     return render_template(
-        "audit/history.html", item=item, events=readable.show(db.session, events)
+        "audit/history.html",
+        item=item,
+        events=readable.show(db.session, events),
+        revisions=_revisions(item),
+        can_check=current_user.has_role(A),
     )
+
+
+#: Revision fields never shown for a protected household (支援措置): the address.
+_MASKED_FIELDS = frozenset({"address", "addressee"})
+
+
+def _revisions(item: Item) -> list[tuple[ItemRevision, str, str, str]]:
+    """The item's and its envelope's corrections (issue 16: the values the audit log no
+    longer holds), newest first, as (revision, field label, old, new); a protected
+    household's addresses masked as on every other page."""
+    rows = db.session.scalars(
+        select(ItemRevision)
+        .where(
+            ItemRevision.envelope_id == item.envelope_id,
+            (ItemRevision.item_id == item.id) | ItemRevision.item_id.is_(None),
+        )
+        .order_by(ItemRevision.id.desc())
+    ).all()
+    masked = bool(protection.protected_envelope_ids(db.session, [item.envelope_id]))
+    shown = []
+    for row in rows:
+        old, new = row.old_value or "", row.new_value or ""
+        if masked and row.field in _MASKED_FIELDS:
+            old, new = protection.MASKED, protection.MASKED
+        shown.append((row, readable.DETAIL_LABELS.get(row.field, row.field), old, new))
+    return shown
 
 
 def _review_filter() -> handover_review.ReviewFilter:

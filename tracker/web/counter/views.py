@@ -183,7 +183,7 @@ def item(item_id: int) -> ResponseReturnValue:
         gate = purpose.ask([record], redirect_after_post=False)
         if gate.response is not None:
             return gate.response
-        details["purpose"] = gate.purpose
+        details.update(purpose.detail(gate.purpose))
     elif request.method == "POST":
         return redirect(url_for("counter.item", item_id=record.id))
     audit.record(
@@ -349,7 +349,7 @@ def hand_over() -> ResponseReturnValue:
             object_id=chosen[0].envelope_id,
             details={
                 "items": [i.control_no for i in chosen],
-                **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+                **purpose.detail(gate.purpose),
             },
         )
     return render_template(

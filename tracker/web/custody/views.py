@@ -340,7 +340,7 @@ def edit_item(item_id: int) -> ResponseReturnValue:
             action=AuditAction.ITEM_VIEW,
             object_type="item",
             object_id=item.id,
-            details={"control_no": item.control_no, "purpose": gate.purpose},
+            details={"control_no": item.control_no, **purpose.detail(gate.purpose)},
         )
     return render_template("custody/item_edit.html", form=form, item=item)
 

@@ -118,7 +118,7 @@ def request_remail(item_id: int) -> ResponseReturnValue:
     ), (422 if request.method == "POST" else 200)
 
 
-def _record_view(item: Item, purpose: str | None = None) -> None:
+def _record_view(item: Item, why: str | None = None) -> None:
     """The standalone form pages show the person's name: logged like the item page."""
     audit.record(
         db.session,
@@ -128,7 +128,7 @@ def _record_view(item: Item, purpose: str | None = None) -> None:
         object_id=item.id,
         details={
             "control_no": item.control_no,
-            **({"purpose": purpose} if purpose is not None else {}),
+            **purpose.detail(why),
         },
     )
 

@@ -137,7 +137,7 @@ def new() -> ResponseReturnValue:
             object_id=item.id,
             details={
                 "control_no": item.control_no,
-                **({"purpose": gate.purpose} if gate.purpose is not None else {}),
+                **purpose.detail(gate.purpose),
             },
         )
     return render_template(
@@ -203,7 +203,7 @@ def _log_view(reservation: Reservation, view_purpose: str | None = None) -> None
         details={
             "reservation_no": reservation.reservation_no,
             "control_nos": [ri.item.control_no for ri in reservation.items],
-            **({"purpose": view_purpose} if view_purpose is not None else {}),
+            **purpose.detail(view_purpose),
         },
     )
 
