@@ -200,6 +200,11 @@ def test_the_auditor_changes_nothing(stocked: Flask, logged_in) -> None:
             # (issue 15); there is no reservation 1 here
             assert response.status_code == 404, response.status_code
             continue
+        if rule.endpoint in ("counter.items", "custody.search"):
+            # reads (issue 16): the search and the scan box post their words so that no name
+            # is in a URL; an empty one goes home or asks again, nothing written
+            assert response.status_code in (302, 422), (rule.endpoint, response.status_code)
+            continue
         if rule.endpoint == "audit.event":
             # the auditor's one POST (issue 16) checks a value against a digest and writes
             # only its own audit event; an event without digests: refused, nothing written
