@@ -24,7 +24,6 @@ see what the first wrote (PostgreSQL advisory lock; SQLite's write lock).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -60,6 +59,7 @@ from tracker.services.importer.reading import (
     RowProblem,
     detect_encoding,
     file_sha256,
+    header_and_records,
     header_key,
     shape_problem,
 )
@@ -401,43 +401,25 @@ def _check_row(
 def _read_rows(session: Session, path: Path, today: date, report: RegisterReport) -> list[_Row]:
     rows: list[_Row] = []
     first_line: dict[int, int] = {}
-    last_line = 0
     with path.open(encoding=report.encoding, errors="strict", newline="") as stream:
-        reader = csv.reader(stream, strict=False)
-        try:
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise ImportFileError("ファイルが空です。1行目に見出し行が必要です") from None
-            index = _read_header(header, report)
-            last_line = reader.line_num
-            for cells in reader:
-                line = last_line + 1
-                last_line = reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank line
-                report.rows += 1
-                row = _check_row(session, cells, line, index, len(header), today, report)
-                if row is None:
-                    continue
-                if row.item_id in first_line:
-                    name = "control_no" if "control_no" in index else "tracking_no"
-                    report.add_error(
-                        line,
-                        name,
-                        cells[index[name]] if index[name] < len(cells) else "",
-                        f"同じ通知物が{first_line[row.item_id]}行目にもあります",
-                    )
-                    continue
-                first_line[row.item_id] = line
-                rows.append(row)
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"{last_line + 1}行目付近に、指定の文字コード（{error.encoding}）では読めない"
-                "バイトがあります。文字コードを確かめてください"
-            ) from None
-        except csv.Error as error:
-            raise ImportFileError(f"{last_line + 1}行目付近のCSVを読めません: {error}") from None
+        header, records = header_and_records(stream)
+        index = _read_header(header, report)
+        for line, cells in records:
+            report.rows += 1
+            row = _check_row(session, cells, line, index, len(header), today, report)
+            if row is None:
+                continue
+            if row.item_id in first_line:
+                name = "control_no" if "control_no" in index else "tracking_no"
+                report.add_error(
+                    line,
+                    name,
+                    cells[index[name]] if index[name] < len(cells) else "",
+                    f"同じ通知物が{first_line[row.item_id]}行目にもあります",
+                )
+                continue
+            first_line[row.item_id] = line
+            rows.append(row)
     if report.rows == 0:
         raise ImportFileError(
             "データ行がありません。2行目から1行に1通知物ずつ記入したファイルを指定してください"

@@ -15,7 +15,6 @@ and nothing is written when one is bad. A date already open at the location, or 
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from tracker.services.importer.reading import (
     RowProblem,
     detect_encoding,
     file_sha256,
+    header_and_records,
     header_key,
     shape_problem,
 )
@@ -216,38 +216,20 @@ def _check_row(
 
 def _read_rows(path: Path, today: date, report: SlotImportReport) -> list[_Row]:
     rows: list[_Row] = []
-    last_line = 0
     with path.open(encoding=report.encoding, errors="strict", newline="") as stream:
-        reader = csv.reader(stream, strict=False)
-        try:
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise ImportFileError("ファイルが空です。1行目に見出し行が必要です") from None
-            index = _read_header(header, report)
-            last_line = reader.line_num
-            for cells in reader:
-                line = last_line + 1
-                last_line = reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue
-                report.rows += 1
-                problem = shape_problem(cells, line, len(header))
-                if problem is not None:
-                    report.error_count += 1
-                    report.errors.append(problem)
-                    continue
-                raw = {n: cells[i] if i < len(cells) else "" for n, i in index.items()}
-                row = _check_row(raw, line, today, report)
-                if row is not None:
-                    rows.append(row)
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"{last_line + 1}行目付近に、指定の文字コード（{error.encoding}）では読めない"
-                "バイトがあります。文字コードを確かめてください"
-            ) from None
-        except csv.Error as error:
-            raise ImportFileError(f"{last_line + 1}行目付近のCSVを読めません: {error}") from None
+        header, records = header_and_records(stream)
+        index = _read_header(header, report)
+        for line, cells in records:
+            report.rows += 1
+            problem = shape_problem(cells, line, len(header))
+            if problem is not None:
+                report.error_count += 1
+                report.errors.append(problem)
+                continue
+            raw = {n: cells[i] if i < len(cells) else "" for n, i in index.items()}
+            row = _check_row(raw, line, today, report)
+            if row is not None:
+                rows.append(row)
     if report.rows == 0:
         raise ImportFileError("データ行がありません。2行目から1行に1つの時間帯を記入してください")
     return rows

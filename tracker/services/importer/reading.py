@@ -202,31 +202,36 @@ def iter_rows(
     Raises :class:`ImportFileError` for a file-level problem (header, encoding). Any other input
     gives a report, never an exception: it is fed arbitrary text by a property test.
     """
-    reader = csv.reader(stream, strict=False)
     envelope_check = _EnvelopeCheck(today)
+    header_cells, records = header_and_records(stream)
+    header = read_header(header_cells)
+    report.column_labels = dict(header.label)
+    report.ignored_columns = list(header.ignored)
+    for line, cells in records:
+        report.rows += 1
+        staged = _check_row(cells, line, header, today, locate, report, envelope_check)
+        if staged is not None:
+            yield staged
+    if report.rows == 0:  # a header alone is a file with nothing in it (issue 10)
+        raise ImportFileError(
+            "データ行がありません。2行目から1行に1通知物ずつ記入したファイルを指定してください"
+        )
+
+
+def csv_records(stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV file with the line each starts on: the header first (line 1), then
+    the data rows, blank ones left out. A byte the encoding cannot read, or CSV that cannot be
+    parsed, raises :class:`ImportFileError` naming the line. Shared by the three file imports
+    (cards, resident-register results, pickup slots)."""
+    reader = csv.reader(stream, strict=False)
     last_line = 0
     try:
-        try:
-            header_cells = next(reader)
-        except StopIteration:
-            raise ImportFileError("ファイルが空です。1行目に見出し行が必要です") from None
-        header = read_header(header_cells)
-        report.column_labels = dict(header.label)
-        report.ignored_columns = list(header.ignored)
-        last_line = reader.line_num
         for cells in reader:
             line = last_line + 1
             last_line = reader.line_num
-            if not any(cell.strip() for cell in cells):
+            if line > 1 and not any(cell.strip() for cell in cells):
                 continue  # blank line
-            report.rows += 1
-            staged = _check_row(cells, line, header, today, locate, report, envelope_check)
-            if staged is not None:
-                yield staged
-        if report.rows == 0:  # a header alone is a file with nothing in it (issue 10)
-            raise ImportFileError(
-                "データ行がありません。2行目から1行に1通知物ずつ記入したファイルを指定してください"
-            )
+            yield line, cells
     except UnicodeDecodeError as error:
         raise ImportFileError(
             f"{last_line + 1}行目付近に、指定の文字コード（{error.encoding}）では読めないバイトが"
@@ -234,6 +239,16 @@ def iter_rows(
         ) from None
     except csv.Error as error:
         raise ImportFileError(f"{last_line + 1}行目付近のCSVを読めません: {error}") from None
+
+
+def header_and_records(stream: IO[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's cells and the data records after it (:func:`csv_records`); an empty file
+    raises :class:`ImportFileError`."""
+    records = csv_records(stream)
+    first = next(records, None)
+    if first is None:
+        raise ImportFileError("ファイルが空です。1行目に見出し行が必要です")
+    return first[1], records
 
 
 _ENVELOPE_KEYS = import_columns.ENVELOPE_COLUMNS
