@@ -62,6 +62,9 @@ class Envelope(Base):
     #: Username (or ``cli:…``) of whoever logged the envelope, and when.
     intake_by: Mapped[str] = mapped_column(String(100))
     intake_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When ``tracker purge`` replaced the addressee and address with the placeholder (issue 16);
+    #: ``None`` while the envelope holds its real values.
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     location: Mapped[Location] = relationship()
     items: Mapped[list[Item]] = relationship(back_populates="envelope", order_by="Item.position")
@@ -112,6 +115,9 @@ class Item(Base):
     card_expires_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=ItemStatus.IN_CUSTODY.value)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When ``tracker purge`` replaced the name, kana, alias and birth date with placeholders
+    #: (issue 16); ``None`` while the item holds its real values.
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     envelope: Mapped[Envelope] = relationship(back_populates="items")
     holds: Mapped[list[Hold]] = relationship(back_populates="item", order_by="Hold.placed_at")
