@@ -34,6 +34,14 @@ POSTGRES_SKIP_REASON = (
     "(set it to a PostgreSQL database URL to run them; .ci/run always does)"
 )
 CHEAP_HASHING = PasswordHashing.cheap_for_tests()
+#: ``sqlite``: this run leaves out the PostgreSQL half (scripts/test's second, clock-pinned
+#: pass: the pinned clock moves this process's clock only, never the database server's, so
+#: running the PostgreSQL half again at another hour tests nothing the first pass did not).
+ONLY_SQLITE = os.environ.get("TRACKER_TEST_DATABASES", "") == "sqlite"
+ONLY_SQLITE_REASON = (
+    "TRACKER_TEST_DATABASES=sqlite: the PostgreSQL half is left out of this run"
+    " (scripts/test runs it in its first pass)"
+)
 
 
 #: ``HH:MM``: run the suite with the clock at that UTC time of day (issue 10). Tests must pass
@@ -63,6 +71,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         if TEST_CLOCK
         else "clock: the machine's (set TRACKER_TEST_CLOCK=HH:MM to pin the UTC time of day)"
     )
+    if ONLY_SQLITE:
+        return [f"databases: SQLite only. {ONLY_SQLITE_REASON}", clock]
     if POSTGRES_URL:
         return [f"databases: SQLite and PostgreSQL ({_redact(POSTGRES_URL)})", clock]
     return [f"databases: SQLite only. {POSTGRES_SKIP_REASON}", clock]
@@ -90,8 +100,32 @@ def pinned_clock() -> Iterator[None]:
         yield
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``TRACKER_TEST_DATABASES=sqlite``, deselect the tests that would run on PostgreSQL
+    (the ``[postgresql]`` half and the PostgreSQL-only race tests); the summary counts them."""
+    if not ONLY_SQLITE:
+        return
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = (
+            callspec is not None and callspec.params.get("database_url") == "postgresql"
+        ) or "postgres_url" in getattr(item, "fixturenames", ())
+        (left_out if on_postgres else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
     """Say once, at the end, how many PostgreSQL runs were skipped and why (never silently)."""
+    if left_out := config.stash.get(_LEFT_OUT, 0):
+        terminalreporter.write_line(f"{left_out} deselected: {ONLY_SQLITE_REASON}", yellow=True)
     skipped = [
         report
         for report in terminalreporter.stats.get("skipped", [])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar, Self
 
 from playwright.sync_api import Download, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.helpers import Account
 
@@ -24,7 +25,13 @@ def save_final_screen(page: Page, journey: str) -> Path:
     """The journey's last screen, for the eye test (Japanese renders, nothing overlaps)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"final-{journey}.png"
-    page.screenshot(path=str(path), full_page=True)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except PlaywrightError as error:
+        # The picture is for people, not an assertion: on a loaded CI machine Chromium now
+        # and then cannot capture one ("Unable to capture screenshot"); the journey passed.
+        print(f"final screen of the {journey} journey not saved: {error.message.splitlines()[0]}")
+        return path
     print(f"final screen of the {journey} journey: {path}")
     return path
 
