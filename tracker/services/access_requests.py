@@ -76,7 +76,7 @@ from tracker.models import (
     ReservationItem,
     RetentionExtension,
 )
-from tracker.services import audit, handover_review, lookup, people, settings
+from tracker.services import audit, handover_review, lookup, people, protection, settings
 from tracker.services.transitions import Conflict, person, serialise, transition, when
 
 #: The longest reference number (受付番号) an office types.
@@ -104,6 +104,8 @@ class Found:
     total: int
     #: Items with a 支援措置, active or released (a request for them needs approval).
     protected: set[int]
+    #: Envelopes of a person with an active 支援措置: their address is not shown.
+    masked_envelopes: set[int]
 
 
 def person_query(name: str | None, birth_date: str | None) -> lookup.Query:
@@ -128,7 +130,12 @@ def find_person(session: Session, *, actor: str, query: lookup.Query) -> Found:
     """Items of the name and birth date (the first page of the counter's search, logged)."""
     results = lookup.search(session, query, actor=actor)
     ids = [item.id for item in results.items]
-    return Found(results.items, results.total, ever_protected(session, ids))
+    return Found(
+        results.items,
+        results.total,
+        ever_protected(session, ids),
+        protection.protected_envelope_ids(session, (item.envelope_id for item in results.items)),
+    )
 
 
 def ever_protected(session: Session, item_ids: Iterable[int]) -> set[int]:

@@ -72,6 +72,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "reservation_no": _l("予約番号"),
     "slot_time": _l("予約枠の時間"),
     "reservation_phones": _l("消去した折り返し電話番号の件数"),
+    # access requests (issue 16)
+    "reference_no": _l("開示請求の受付番号"),
+    "requires_approval": _l("承認が必要"),
+    "sections": _l("出力した件数"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),
@@ -312,6 +316,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
     ObjectType.STOCK_CHECK: ("stock.check", "check_id"),
     ObjectType.RESERVATION: ("reservations.show", "reservation_id"),
+    ObjectType.ACCESS_REQUEST: ("access_requests.show", "request_id"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -687,6 +692,7 @@ AREAS: dict[str, Any] = {
     "pickup": _l("受取予約枠"),
     "reservation": _l("受取予約"),
     "purge": _l("保存期間経過データの消去"),
+    "access_request": _l("開示請求"),
 }
 
 
