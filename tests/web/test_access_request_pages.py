@@ -207,6 +207,13 @@ def test_a_protected_persons_request_is_approved_then_exported(app: Flask) -> No
     assert "R8-開示-0100" in listing and "出力済" in listing and "2回" in listing
     auditor = _client(app, "auditor", Role.AUDITOR)
     assert auditor.get(path).status_code == 200
+    # the audit log reads in words and links the events to the request
+    log = auditor.get("/audit").get_data(as_text=True)
+    rows = log[log.find("<tbody") :]
+    assert "開示請求の出力" in rows and "開示請求の承認" in rows and "access_request." not in rows
+    event_page = auditor.get(f"/audit/events/{exports[0].seq}")
+    shown = event_page.get_data(as_text=True)
+    assert event_page.status_code == 200 and "R8-開示-0100" in shown and path in shown
     assert (
         auditor.post(
             f"{path}/export", data={"csrf_token": csrf_token(auditor, path), "format": "pdf"}
