@@ -115,6 +115,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from tracker.web.access_requests.views import bp as access_requests_bp
     from tracker.web.admin.views import bp as admin_bp
     from tracker.web.audit.views import bp as audit_bp
     from tracker.web.auth.views import bp as auth_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contacts_bp)
     app.register_blueprint(pickup_bp)
     app.register_blueprint(reservations_bp)
+    app.register_blueprint(access_requests_bp)
 
 
 #: Content-Security-Policy: same-origin scripts and styles only, no plugins, no framing.

@@ -63,6 +63,8 @@ SCREENS: dict[str, list[str]] = {
         "/pickup/days/open",
         "/pickup/days/import",
         "follow:/pickup/days:^/pickup/days/\\d+$",
+        "/access-requests",
+        "/access-requests/new",
     ],
     "auditor": [
         "/",
@@ -73,6 +75,7 @@ SCREENS: dict[str, list[str]] = {
         "/reservations/today",
         "follow:search=ヤ:^/items/\\d+$|then:^/items/\\d+/history$",
         "/pickup/days",
+        "/access-requests",
     ],
     "admin": [
         "/",

@@ -239,6 +239,17 @@ def _bodies() -> dict[str, dict[str, object]]:
         "reservations.no_show": {},
         "reservations.show": {"purpose": "偽の目的"},
         "audit.event": {"field": "changes.name.old_digest", "candidate": "偽 照合"},
+        "access_requests.new": {
+            "name": "髙橋 一郎",
+            "birth_date": "1975-01-01",
+            "reference_no": "偽-0001",
+            "received_on": "2026-11-27",
+            "items": "1",
+            "action": "create",
+        },
+        "access_requests.approve": {"password": PASSWORD},
+        "access_requests.export": {"format": "pdf"},
+        "access_requests.cancel": {},
     }
 
 

@@ -149,6 +149,12 @@ POLICY: dict[str, set[Role] | None] = {
     "notices.template": {C, R, A},
     "notices.template_preview": {R},
     "notices.template_save": {R},
+    "access_requests.index": {R, A},
+    "access_requests.new": {R},
+    "access_requests.show": {R, A},
+    "access_requests.approve": {R},
+    "access_requests.export": {R},
+    "access_requests.cancel": {R},
 }
 
 

@@ -315,6 +315,29 @@ RESERVATION_STATUS_LABELS: dict[ReservationStatus, str] = {
 }
 
 
+class AccessRequestStatus(StrEnum):
+    """An access request (開示請求, issue 16): pending_approval (a protected person's: a second
+    records officer approves) → ready → exported (exports may be repeated, each audited);
+    cancelled before it was exported."""
+
+    PENDING_APPROVAL = "pending_approval"
+    READY = "ready"
+    EXPORTED = "exported"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return ACCESS_REQUEST_STATUS_LABELS[self]
+
+
+ACCESS_REQUEST_STATUS_LABELS: dict[AccessRequestStatus, str] = {
+    AccessRequestStatus.PENDING_APPROVAL: _l("承認待ち"),
+    AccessRequestStatus.READY: _l("出力可"),
+    AccessRequestStatus.EXPORTED: _l("出力済"),
+    AccessRequestStatus.CANCELLED: _l("取消"),
+}
+
+
 class ItemKind(StrEnum):
     """SPEC §2: the notification card was replaced by the notice on 2020-05-25."""
 
@@ -593,6 +616,11 @@ class AuditAction(StrEnum):
     RESERVATION_NO_SHOW = "reservation.no_show"
     RESERVATION_ATTEND = "reservation.attend"
     PURGE_RUN = "purge.run"
+    ACCESS_REQUEST_CREATE = "access_request.create"
+    ACCESS_REQUEST_VIEW = "access_request.view"
+    ACCESS_REQUEST_APPROVE = "access_request.approve"
+    ACCESS_REQUEST_EXPORT = "access_request.export"
+    ACCESS_REQUEST_CANCEL = "access_request.cancel"
 
     @property
     def label(self) -> str:
@@ -699,6 +727,11 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.RESERVATION_NO_SHOW: _l("受取予約の不来庁"),
     AuditAction.RESERVATION_ATTEND: _l("受取予約の来庁"),
     AuditAction.PURGE_RUN: _l("保存期間経過データの消去"),
+    AuditAction.ACCESS_REQUEST_CREATE: _l("開示請求の受付"),
+    AuditAction.ACCESS_REQUEST_VIEW: _l("開示請求の閲覧"),
+    AuditAction.ACCESS_REQUEST_APPROVE: _l("開示請求の承認"),
+    AuditAction.ACCESS_REQUEST_EXPORT: _l("開示請求の出力"),
+    AuditAction.ACCESS_REQUEST_CANCEL: _l("開示請求の取消"),
 }
 
 
@@ -722,6 +755,7 @@ class ObjectType(StrEnum):
     NOTICE_TEMPLATE = "notice_template"
     PICKUP_DAY = "pickup_day"
     RESERVATION = "reservation"
+    ACCESS_REQUEST = "access_request"
 
     @property
     def label(self) -> str:
@@ -746,6 +780,7 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
     ObjectType.PICKUP_DAY: _l("受取予約日"),
     ObjectType.RESERVATION: _l("受取予約"),
+    ObjectType.ACCESS_REQUEST: _l("開示請求"),
 }
 
 
@@ -763,6 +798,7 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "contact_kind": ContactKind,
     "notice_method": NoticeMethod,
     "reservation_status": ReservationStatus,
+    "access_request_status": AccessRequestStatus,
     "return_reason": ReturnReason,
     "recipient_kind": RecipientKind,
     "batch_status": BatchStatus,

@@ -1,5 +1,6 @@
 """SQLAlchemy models: one module per aggregate. Importing this registers them all."""
 
+from tracker.models.access import AccessRequest, AccessRequestItem
 from tracker.models.audit import AuditEvent
 from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.custody import (
@@ -34,6 +35,8 @@ from tracker.models.settings import Setting
 from tracker.models.users import LoginFailure, LoginLock, User, UserSession
 
 __all__ = [
+    "AccessRequest",
+    "AccessRequestItem",
     "AuditEvent",
     "Base",
     "Contact",

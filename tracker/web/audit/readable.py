@@ -72,6 +72,21 @@ DETAIL_LABELS: dict[str, Any] = {
     "reservation_no": _l("予約番号"),
     "slot_time": _l("予約枠の時間"),
     "reservation_phones": _l("消去した折り返し電話番号の件数"),
+    # access requests (issue 16)
+    "reference_no": _l("開示請求の受付番号"),
+    "requires_approval": _l("承認が必要"),
+    "sections": _l("出力した件数"),
+    "register_checks": _l("住基照合"),
+    "handovers": _l("交付"),
+    "contacts": _l("接触記録"),
+    "reservations": _l("受取予約"),
+    "holds": _l("保留"),
+    "retention_extensions": _l("保管期限の延長"),
+    "protections": _l("支援措置"),
+    "remailings": _l("再送付"),
+    "loss_reports": _l("紛失報告"),
+    "item_revisions": _l("修正履歴"),
+    "audit_events": _l("操作記録"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),
@@ -312,6 +327,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     ObjectType.DISPOSAL_BATCH: ("disposal.batch", "batch_id"),
     ObjectType.STOCK_CHECK: ("stock.check", "check_id"),
     ObjectType.RESERVATION: ("reservations.show", "reservation_id"),
+    ObjectType.ACCESS_REQUEST: ("access_requests.show", "request_id"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -687,6 +703,7 @@ AREAS: dict[str, Any] = {
     "pickup": _l("受取予約枠"),
     "reservation": _l("受取予約"),
     "purge": _l("保存期間経過データの消去"),
+    "access_request": _l("開示請求"),
 }
 
 
