@@ -593,6 +593,7 @@ class AuditAction(StrEnum):
     RESERVATION_NO_SHOW = "reservation.no_show"
     RESERVATION_ATTEND = "reservation.attend"
     PURGE_RUN = "purge.run"
+    RECORD_RETENTION_CHANGE = "settings.record_retention"
 
     @property
     def label(self) -> str:
@@ -699,6 +700,7 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.RESERVATION_NO_SHOW: _l("受取予約の不来庁"),
     AuditAction.RESERVATION_ATTEND: _l("受取予約の来庁"),
     AuditAction.PURGE_RUN: _l("保存期間経過データの消去"),
+    AuditAction.RECORD_RETENTION_CHANGE: _l("記録の保存期間の変更"),
 }
 
 
@@ -749,8 +751,30 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
 }
 
 
+class RecordClass(StrEnum):
+    """The tracker's own records, each with a retention period (文書保存規程, issue 16)."""
+
+    ITEMS = "items"
+    HANDOVERS = "handovers"
+    RESERVATIONS = "reservations"
+    CONTACTS = "contacts"
+
+    @property
+    def label(self) -> str:
+        return RECORD_CLASS_LABELS[self]
+
+
+RECORD_CLASS_LABELS: dict[RecordClass, str] = {
+    RecordClass.ITEMS: _l("終了した通知物と返戻郵便"),
+    RecordClass.HANDOVERS: _l("交付記録と受領書"),
+    RecordClass.RESERVATIONS: _l("受取予約"),
+    RecordClass.CONTACTS: _l("接触記録"),
+}
+
+
 #: The code lists a template may label (``{{ value | label("batch_status") }}``).
 CODE_LISTS: dict[str, type[StrEnum]] = {
+    "record_class": RecordClass,
     "item_status": ItemStatus,
     "item_action": ItemAction,
     "register_outcome": RegisterOutcome,

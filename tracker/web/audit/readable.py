@@ -72,6 +72,13 @@ DETAIL_LABELS: dict[str, Any] = {
     "reservation_no": _l("予約番号"),
     "slot_time": _l("予約枠の時間"),
     "reservation_phones": _l("消去した折り返し電話番号の件数"),
+    # retention of the tracker's own records (issue 16)
+    "item_records": _l("消去した通知物の関連記録の件数"),
+    "item_revisions": _l("削除した修正履歴の件数"),
+    "handovers": _l("消去した交付記録の件数"),
+    "reservations": _l("消去した受取予約の件数"),
+    "contacts": _l("消去した接触記録の件数"),
+    "units": _l("期間の単位"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),
