@@ -49,6 +49,7 @@ SCREENS: dict[str, list[str]] = {
         "/disposal/eligible?as_of=2020-04-01",
         "/disposal/batches",
         "/disposal/verify",
+        "/records-retention",
         "/handovers/review",
         "/register-checks",
         "/register/investigation",
