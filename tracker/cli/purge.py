@@ -20,7 +20,8 @@ from tracker.domain.codes import Role
 @click.option("--actor", help="Audit actor (a records officer); default cli:<OS user>.")
 @pass_state
 def purge(state: CliState, as_of: str | None, dry_run: bool, actor: str | None) -> None:
-    """Erase personal data past its keeping time (call-back numbers of past reservations)."""
+    """Erase personal data past its keeping time: call-back numbers of past reservations, and
+    the personal values of closed records past their retention (docs/record-retention.md)."""
     from tracker.clock import now_utc, today_jst
     from tracker.domain.wareki import format_wareki_with_iso
     from tracker.services import purge as purging
