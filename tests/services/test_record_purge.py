@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.factories import NOW
 from tests.factories_contacts import contact
-from tests.factories_life import row_of
+from tests.factories_life import put_in_status, row_of
 from tests.factories_purge import (
     CONTACT_NOTE,
     HOLD_REASON,
@@ -30,7 +30,7 @@ from tests.factories_purge import (
 from tests.services.test_disposal import EXECUTION
 from tracker.cli import main
 from tracker.db import Database
-from tracker.domain.codes import AuditAction, RecordClass
+from tracker.domain.codes import AuditAction, ItemStatus, RecordClass
 from tracker.domain.errors import InputError
 from tracker.domain.record_retention import PLACEHOLDER, PLACEHOLDER_BIRTH_DATE, PeriodError
 from tracker.models import (
@@ -323,3 +323,24 @@ def test_a_certificate_rebuilds_byte_for_byte_after_its_items_are_purged(
     assert verified.exit_code == 0, verified.output
     chain = CliRunner().invoke(main, ["audit-verify"], env=env)
     assert chain.exit_code == 0, chain.output
+
+
+def test_every_closed_status_is_purged_and_an_item_being_remailed_is_not(
+    database: Database,
+) -> None:
+    lost = person(database, 1, on=PAST)
+    delivered = person(database, 2, on=PAST)
+    remailed = person(database, 3, on=PAST)
+    with database.session_scope() as session:
+        put_in_status(session, lost.item_id, ItemStatus.LOST, at(PAST))
+        put_in_status(session, delivered.item_id, ItemStatus.REDELIVERED, at(PAST))
+        put_in_status(session, remailed.item_id, ItemStatus.REMAILED, at(date(2020, 1, 1)))
+    with database.session_scope() as session:
+        open_before = row_of(session, remailed.item_id)
+    open_records = records_of(database, remailed.item_id)
+    assert run(database)["items"] == 2
+    with database.session_scope() as session:
+        assert row_of(session, lost.item_id)["name"] == PLACEHOLDER
+        assert row_of(session, delivered.item_id)["birth_date"] == PLACEHOLDER_BIRTH_DATE
+        assert row_of(session, remailed.item_id) == open_before
+    assert records_of(database, remailed.item_id) == open_records

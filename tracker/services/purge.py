@@ -153,13 +153,24 @@ def _open(item: Any) -> ColumnElement[bool]:
     )
 
 
+def _due(item: Any, cut: date) -> ColumnElement[bool]:
+    """SQL: ``item`` (Item or an alias) is to be pseudonymised as of the cutoff ``cut``."""
+    return and_(
+        item.pseudonymised_at.is_(None),
+        item.status_changed_at < _start_of(cut),
+        not_(_open(item)),
+    )
+
+
+def _gone(item: Any, cut: date) -> ColumnElement[bool]:
+    """SQL: ``item`` is pseudonymised already or due now. A predicate on the row itself (not
+    a NOT IN over a subquery), so that the per-envelope checks stay index lookups."""
+    return or_(item.pseudonymised_at.is_not(None), _due(item, cut))
+
+
 def _item_due(cut: date) -> ColumnElement[bool]:
     """SQL: an item of the target ``Item`` to pseudonymise as of the cutoff ``cut``."""
-    return and_(
-        Item.pseudonymised_at.is_(None),
-        Item.status_changed_at < _start_of(cut),
-        not_(_open(Item)),
-    )
+    return _due(Item, cut)
 
 
 def _items_gone(session: Session, as_of: date) -> Any:
@@ -167,12 +178,7 @@ def _items_gone(session: Session, as_of: date) -> Any:
     that it may be used inside an UPDATE of ``items``)."""
     cut = _cutoff_day(session, RecordClass.ITEMS, as_of)
     item = aliased(Item)
-    due = and_(
-        item.pseudonymised_at.is_(None),
-        item.status_changed_at < _start_of(cut),
-        not_(_open(item)),
-    )
-    return select(item.id).where(or_(item.pseudonymised_at.is_not(None), due))
+    return select(item.id).where(_gone(item, cut))
 
 
 def _count(session: Session, statement: Any) -> int:
@@ -235,17 +241,23 @@ def _erase_items(session: Session, as_of: date, now: datetime) -> int:
 
 
 def _envelope_due(session: Session, as_of: date) -> ColumnElement[bool]:
-    gone = _items_gone(session, as_of)
-    item = aliased(Item)
+    """SQL: an envelope not yet pseudonymised that held items, all of them gone: those in it
+    now, and those re-mailed from it that sit in a return envelope. Each check is a separate
+    correlated EXISTS, answered from the indexes on ``items.envelope_id`` and
+    ``remailings.from_envelope_id``."""
+    cut = _cutoff_day(session, RecordClass.ITEMS, as_of)
+    inside, moved = aliased(Item), aliased(Item)
     remailing = aliased(Remailing)
-    members = or_(
-        item.envelope_id == Envelope.id,
-        item.id.in_(select(remailing.item_id).where(remailing.from_envelope_id == Envelope.id)),
+    moved_out = and_(
+        remailing.from_envelope_id == Envelope.id,
+        moved.id == remailing.item_id,
+        moved.envelope_id != Envelope.id,
     )
     return and_(
         Envelope.pseudonymised_at.is_(None),
-        exists().where(members),
-        not_(exists().where(members, item.id.not_in(gone))),
+        or_(exists().where(inside.envelope_id == Envelope.id), exists().where(moved_out)),
+        not_(exists().where(inside.envelope_id == Envelope.id, not_(_gone(inside, cut)))),
+        not_(exists().where(moved_out, not_(_gone(moved, cut)))),
     )
 
 
@@ -450,16 +462,23 @@ def _erase_reservations(session: Session, as_of: date, now: datetime) -> int:
 
 
 def _contact_due(session: Session, as_of: date) -> ColumnElement[bool]:
+    """SQL: a contact before the cutoff with a note, whose item is closed (a household
+    contact: every item of its envelope)."""
     cut = _cutoff_day(session, RecordClass.CONTACTS, as_of)
     item = aliased(Item)
-    about = or_(
-        item.id == Contact.item_id,
-        and_(Contact.item_id.is_(None), item.envelope_id == Contact.envelope_id),
-    )
     return and_(
         Contact.occurred_at < _start_of(cut),
         _holds_value(Contact.note),
-        not_(exists().where(about, _open(item))),
+        or_(
+            and_(
+                Contact.item_id.is_not(None),
+                not_(exists().where(item.id == Contact.item_id, _open(item))),
+            ),
+            and_(
+                Contact.item_id.is_(None),
+                not_(exists().where(item.envelope_id == Contact.envelope_id, _open(item))),
+            ),
+        ),
     )
 
 
