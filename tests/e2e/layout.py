@@ -69,6 +69,7 @@ SCREENS: dict[str, list[str]] = {
         "/",
         "/audit",
         "/audit/verify",
+        "/records-retention",
         "/handovers/review",
         "/protections",
         "/reservations/today",
