@@ -26,11 +26,12 @@ from datetime import date, timedelta
 
 from tracker.domain.codes import RecordClass
 from tracker.domain.errors import InputError
-from tracker.domain.records import OLDEST_BIRTH_DATE
+from tracker.domain.records import OLDEST_BIRTH_DATE, PURGED_TEXT
 
 #: What replaces a name, kana, alias, address, recipient name or free text; pages show it as it
-#: is, so it says what happened. Full-width brackets mark it as no name anyone has.
-PLACEHOLDER = "（保存期間経過により消去済）"
+#: is, so it says what happened. Full-width brackets mark it as no name anyone has, and
+#: :func:`tracker.domain.records.check_free_text` refuses it in every form and import.
+PLACEHOLDER = PURGED_TEXT
 #: What replaces a birth date: the day before the oldest one any form or import accepts.
 PLACEHOLDER_BIRTH_DATE = OLDEST_BIRTH_DATE - timedelta(days=1)
 #: How pages show an erased value (a name, a birth date, an address).
