@@ -27,6 +27,8 @@ from tracker.services import handover, holds, intake
 #: Helper series of tracking numbers (see :func:`tests.factories.tracking_no`).
 SERIES = 8
 RECIPIENT = "受取 代理子"
+#: The last four characters of the recipient's passport number, written on the handover.
+LAST4 = "8642"
 HOLD_REASON = "家族から連絡待ち"
 CONTACT_NOTE = "本人から電話あり"
 RESERVATION_NOTE = "午後に来庁予定"
@@ -109,7 +111,8 @@ def person(database: Database, n: int, *, on: date, name: str | None = None) -> 
 
 
 def hand_over(database: Database, who: Person, *, on: date) -> int:
-    """Hand ``who``'s item to a household member (:data:`RECIPIENT`) on ``on``; the handover."""
+    """Hand ``who``'s item to a household member (:data:`RECIPIENT`, passport ending in
+    :data:`LAST4`) on ``on``; the handover."""
     with database.session_scope() as session:
         made = handover.hand_over(
             session,
@@ -119,6 +122,7 @@ def hand_over(database: Database, who: Person, *, on: date) -> int:
                 recipient_kind=RecipientKind.HOUSEHOLD,
                 recipient_name=RECIPIENT,
                 documents=("passport",),
+                document_last4={"passport": LAST4},
             ),
             now=at(on),
             today=on,

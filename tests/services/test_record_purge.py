@@ -21,6 +21,7 @@ from tests.factories_life import put_in_status, row_of
 from tests.factories_purge import (
     CONTACT_NOTE,
     HOLD_REASON,
+    LAST4,
     RECIPIENT,
     RESERVATION_NOTE,
     at,
@@ -87,6 +88,7 @@ def records_of(database: Database, item_id: int) -> dict[str, Any]:
                 .where(ReservationItem.item_id == item_id)
             ).one(),
             "recipient": handover.recipient_name if handover is not None else None,
+            "documents": json.loads(handover.documents) if handover is not None else None,
             "revisions": session.scalar(
                 select(func.count(ItemRevision.id)).where(
                     ItemRevision.envelope_id == item.envelope_id
@@ -142,6 +144,7 @@ def test_closed_items_past_their_period_become_placeholders(database: Database) 
         "contact": PLACEHOLDER,
         "reservation": (PLACEHOLDER, PLACEHOLDER),
         "recipient": PLACEHOLDER,
+        "documents": [{"code": "passport"}],  # the type stays, the last four characters go
         "revisions": 0,
     }
 
@@ -151,6 +154,7 @@ def test_closed_items_past_their_period_become_placeholders(database: Database) 
         assert row_of(session, still_open.item_id) == open_before
     kept = records_of(database, boundary.item_id)
     assert kept["hold"] == HOLD_REASON and kept["recipient"] == RECIPIENT
+    assert kept["documents"] == [{"code": "passport", "last4": LAST4}]
     assert kept["revisions"] > 0
     assert kept["contact"] == PLACEHOLDER and kept["reservation"][0] == PLACEHOLDER
     assert envelope_row(database, boundary.envelope_id)["pseudonymised_at"] is None

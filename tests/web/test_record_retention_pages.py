@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
-from tests.factories_purge import RECIPIENT, at, closed
+from tests.factories_purge import LAST4, RECIPIENT, at, closed
 from tests.helpers import csrf_token, login, search
 from tracker.domain.codes import AuditAction, RecordClass, Role
 from tracker.models import AuditEvent, HandoverItem
@@ -126,6 +126,7 @@ def test_a_purged_item_and_envelope_show_as_erased(app: Flask, logged_in) -> Non
     detail = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
     assert "保存期間経過により消去済" in detail
     assert RECIPIENT not in detail and who.name not in detail and "明治" not in detail
+    assert LAST4 not in detail and "旅券" in detail  # the document's type stays
     receipt = client.get(f"/handovers/{handover_id}/receipt.pdf")
     assert receipt.status_code == 200
 

@@ -25,6 +25,7 @@ def purge(state: CliState, as_of: str | None, dry_run: bool, actor: str | None) 
     from tracker.clock import now_utc, today_jst
     from tracker.domain.wareki import format_wareki_with_iso
     from tracker.services import purge as purging
+    from tracker.services.transitions import Conflict
 
     today = today_jst()
     day = _parse_cli_date(as_of, "--as-of") or today
@@ -35,5 +36,10 @@ def purge(state: CliState, as_of: str | None, dry_run: bool, actor: str | None) 
         )
     with state.database.session_scope() as session:
         actor_name = resolve_actor(session, actor, [Role.RECORDS_OFFICER])
-        summary = purging.run(session, actor=actor_name, as_of=day, now=now_utc(), dry_run=dry_run)
+        try:
+            summary = purging.run(
+                session, actor=actor_name, as_of=day, now=now_utc(), dry_run=dry_run
+            )
+        except Conflict as conflict:
+            fail(f"{conflict}（何も変更していません。もう一度実行してください）")
     click.echo(summary.line())

@@ -26,8 +26,9 @@ earlier one did in the same transaction:
   extensions, protections, register results' notes, re-mailings' address, who asked and
   reasons, loss reports.
 - ``item_revisions``: the old and new values of the items' and envelopes' edits are deleted.
-- ``handovers``: recipient name and void reasons of handovers made before the cutoff whose
-  items are all closed.
+- ``handovers``: recipient name, void reasons and the documents' last four characters
+  (末尾4桁; the document types stay) of handovers made before the cutoff whose items are all
+  closed.
 - ``reservations``: name, note and cancel reason of reservations whose slot's day is before
   the cutoff and whose items are all closed.
 - ``contacts``: the note of contacts before the cutoff about closed items only.
@@ -40,6 +41,7 @@ disposal batches (and everything a certificate is rebuilt from) and the audit ch
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from tracker.clock import JST, to_jst
+from tracker.domain.chain import canonical_json
 from tracker.domain.codes import AuditAction, ItemStatus, RecordClass
 from tracker.domain.record_retention import PLACEHOLDER, PLACEHOLDER_BIRTH_DATE, cutoff
 from tracker.models import (
@@ -83,6 +86,7 @@ from tracker.models import (
     RetentionExtension,
 )
 from tracker.services import audit, record_retention
+from tracker.services.transitions import Conflict
 
 #: Days a call-back number is kept after the slot's day.
 PHONE_KEPT_DAYS = 1
@@ -360,6 +364,9 @@ def _erase_revisions(session: Session, as_of: date, now: datetime) -> int:
 
 # handovers and their receipts
 
+#: How a document's last four characters appear in a handover's documents JSON.
+LAST4 = '"last4"'
+
 
 def _handover_due(session: Session, as_of: date) -> ColumnElement[bool]:
     cut = _cutoff_day(session, RecordClass.HANDOVERS, as_of)
@@ -370,6 +377,8 @@ def _handover_due(session: Session, as_of: date) -> ColumnElement[bool]:
             _holds_value(Handover.recipient_name),
             _holds_value(Handover.void_reason),
             _holds_value(Handover.void_request_reason),
+            Handover.documents.contains(LAST4),
+            Handover.principal_documents.contains(LAST4),
         ),
         not_(
             exists().where(
@@ -392,17 +401,58 @@ def _oldest_handover(session: Session, as_of: date) -> date | None:
     return to_jst(first).date() if first is not None else None
 
 
+def _without_last4(documents: str | None) -> str | None:
+    """The documents' JSON without the last four characters of their numbers (types, issue
+    and expiry dates stay)."""
+    if documents is None:
+        return None
+    entries = [
+        {key: value for key, value in entry.items() if key != "last4"}
+        for entry in json.loads(documents)
+    ]
+    return canonical_json(entries)
+
+
 def _erase_handovers(session: Session, as_of: date, now: datetime) -> int:
-    return _run(
+    # The documents' last four characters (末尾4桁) sit inside the JSON: the rows are read
+    # first, then the names go in one statement (every due row, so its count is the step's),
+    # then each JSON is rewritten by an UPDATE conditional on the JSON that was read.
+    due = _handover_due(session, as_of)
+    with_last4 = session.execute(
+        select(Handover.id, Handover.documents, Handover.principal_documents).where(
+            due,
+            or_(Handover.documents.contains(LAST4), Handover.principal_documents.contains(LAST4)),
+        )
+    ).all()
+    erased = _run(
         session,
         update(Handover)
-        .where(_handover_due(session, as_of))
+        .where(due)
         .values(
             recipient_name=_erased(Handover.recipient_name),
             void_reason=_erased(Handover.void_reason),
             void_request_reason=_erased(Handover.void_request_reason),
         ),
     )
+    for handover_id, documents, principal in with_last4:
+        rewritten = _run(
+            session,
+            update(Handover)
+            .where(
+                Handover.id == handover_id,
+                Handover.documents == documents,
+                Handover.principal_documents.is_(None)
+                if principal is None
+                else Handover.principal_documents == principal,
+            )
+            .values(
+                documents=_without_last4(documents),
+                principal_documents=_without_last4(principal),
+            ),
+        )
+        if rewritten != 1:  # documents never change after a handover: someone else purged
+            raise Conflict(f"交付記録 {handover_id} は別の処理が先に変更しました")
+    return erased
 
 
 # reservations
