@@ -154,6 +154,12 @@ def _bodies() -> dict[str, dict[str, object]]:
         "disposal.release_hold": {"reason": "偽の解除"},
         "disposal.extend": {"retain_until": "2030-03-31", "reason": "偽の延長"},
         "disposal.create_batch": {"as_of": "2020-04-01"},
+        "disposal.save_record_retention": {
+            "items": "1",
+            "handovers": "1",
+            "reservations": "1",
+            "contacts": "1",
+        },
         "disposal.approve": {"password": PASSWORD},
         "disposal.execute": {
             "destroyed_on": "2020-04-02",

@@ -98,6 +98,8 @@ POLICY: dict[str, set[Role] | None] = {
     "disposal.exclude": {R},
     "disposal.certificate": {R, A},
     "disposal.verify": {R, A},
+    "disposal.record_retention": {R, A},
+    "disposal.save_record_retention": {R},
     "audit.log": {A},
     "audit.verify": {A},
     "audit.event": {A},

@@ -20,10 +20,12 @@ from tracker.domain.codes import Role
 @click.option("--actor", help="Audit actor (a records officer); default cli:<OS user>.")
 @pass_state
 def purge(state: CliState, as_of: str | None, dry_run: bool, actor: str | None) -> None:
-    """Erase personal data past its keeping time (call-back numbers of past reservations)."""
+    """Erase personal data past its keeping time: call-back numbers of past reservations, and
+    the personal values of closed records past their retention (docs/record-retention.md)."""
     from tracker.clock import now_utc, today_jst
     from tracker.domain.wareki import format_wareki_with_iso
     from tracker.services import purge as purging
+    from tracker.services.transitions import Conflict
 
     today = today_jst()
     day = _parse_cli_date(as_of, "--as-of") or today
@@ -34,5 +36,10 @@ def purge(state: CliState, as_of: str | None, dry_run: bool, actor: str | None) 
         )
     with state.database.session_scope() as session:
         actor_name = resolve_actor(session, actor, [Role.RECORDS_OFFICER])
-        summary = purging.run(session, actor=actor_name, as_of=day, now=now_utc(), dry_run=dry_run)
+        try:
+            summary = purging.run(
+                session, actor=actor_name, as_of=day, now=now_utc(), dry_run=dry_run
+            )
+        except Conflict as conflict:
+            fail(f"{conflict}（何も変更していません。もう一度実行してください）")
     click.echo(summary.line())

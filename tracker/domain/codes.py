@@ -621,6 +621,7 @@ class AuditAction(StrEnum):
     ACCESS_REQUEST_APPROVE = "access_request.approve"
     ACCESS_REQUEST_EXPORT = "access_request.export"
     ACCESS_REQUEST_CANCEL = "access_request.cancel"
+    RECORD_RETENTION_CHANGE = "settings.record_retention"
 
     @property
     def label(self) -> str:
@@ -732,6 +733,7 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.ACCESS_REQUEST_APPROVE: _l("開示請求の承認"),
     AuditAction.ACCESS_REQUEST_EXPORT: _l("開示請求の出力"),
     AuditAction.ACCESS_REQUEST_CANCEL: _l("開示請求の取消"),
+    AuditAction.RECORD_RETENTION_CHANGE: _l("記録の保存期間の変更"),
 }
 
 
@@ -784,8 +786,30 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
 }
 
 
+class RecordClass(StrEnum):
+    """The tracker's own records, each with a retention period (文書保存規程, issue 16)."""
+
+    ITEMS = "items"
+    HANDOVERS = "handovers"
+    RESERVATIONS = "reservations"
+    CONTACTS = "contacts"
+
+    @property
+    def label(self) -> str:
+        return RECORD_CLASS_LABELS[self]
+
+
+RECORD_CLASS_LABELS: dict[RecordClass, str] = {
+    RecordClass.ITEMS: _l("終了した通知物と返戻郵便"),
+    RecordClass.HANDOVERS: _l("交付記録と受領書"),
+    RecordClass.RESERVATIONS: _l("受取予約"),
+    RecordClass.CONTACTS: _l("接触記録"),
+}
+
+
 #: The code lists a template may label (``{{ value | label("batch_status") }}``).
 CODE_LISTS: dict[str, type[StrEnum]] = {
+    "record_class": RecordClass,
     "item_status": ItemStatus,
     "item_action": ItemAction,
     "register_outcome": RegisterOutcome,

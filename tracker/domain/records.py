@@ -31,6 +31,11 @@ FIRST_MAILING = date(2015, 10, 1)
 #: SPEC §2: the notification card was abolished on 2020-05-25; notices were mailed from then.
 NOTICE_START = date(2020, 5, 25)
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
+#: What ``tracker purge`` writes over a name, an address or free text past its retention
+#: (issue 16, :mod:`tracker.domain.record_retention`); no form or import accepts it, so a
+#: record holding it was purged.
+PURGED_TEXT = "（保存期間経過により消去済）"
+_PURGED_WORDS = {"保存期間経過により消去済", "保存期間経過により消去"}
 
 LIMITS = {
     "addressee": 200,
@@ -91,6 +96,8 @@ def check_free_text(value: str | None, name: str, *, required: bool, label: str)
         raise FieldError(f"{label}は{limit}文字以内で入力してください（{len(text)}文字）")
     if contains_individual_number(text):
         raise FieldError(INDIVIDUAL_NUMBER_MESSAGE)
+    if text.strip("（）() 　") in _PURGED_WORDS:
+        raise FieldError(f"{label}に「{PURGED_TEXT}」は入力できません（消去済の記録の印です）")
     return text
 
 

@@ -32,6 +32,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 from reportlab.platypus.tables import TableStyle
 
+from tracker.domain.record_retention import ERASED_LABEL, PLACEHOLDER_BIRTH_DATE
 from tracker.domain.wareki import JST, era_of, format_jst, format_wareki
 from tracker.pdf.layout import (
     FRAME_WIDTH,
@@ -233,7 +234,12 @@ class ReceiptDocument(DocumentBuilder):
                         f"{self._text(item.name)}",
                         s.cell,
                     ),
-                    Paragraph(format_wareki(item.birth_date), s.cell),
+                    Paragraph(
+                        ERASED_LABEL
+                        if item.birth_date == PLACEHOLDER_BIRTH_DATE
+                        else format_wareki(item.birth_date),
+                        s.cell,
+                    ),
                     Paragraph(self._text(item.kind_label), s.cell),
                 ]
             )

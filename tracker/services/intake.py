@@ -204,7 +204,10 @@ def _keep_revisions(
 def edit_envelope(
     session: Session, *, actor: str, envelope: Envelope, fields: EnvelopeFields
 ) -> dict[str, list[Any]]:
-    """Correct an envelope's columns (not its location: that is a move). Audited before/after."""
+    """Correct an envelope's columns (not its location: that is a move). Audited before/after.
+    A purged envelope (issue 16) is history: its placeholders are not corrected."""
+    if envelope.pseudonymised_at is not None:
+        raise IntakeError("保存期間経過により個人情報を消去した返戻郵便は修正できません")
     if fields.tracking_no != envelope.tracking_no:
         other = find_by_tracking_no(session, fields.tracking_no)
         if other is not None:

@@ -177,6 +177,9 @@ def search_statement(
         )
     if query.birth_dates:
         statement = statement.where(Item.birth_date.in_(query.birth_dates))
+    if not query.empty:
+        # a purged item (issue 16) holds placeholders, never a person's name or birth date
+        statement = statement.where(Item.pseudonymised_at.is_(None))
     if statuses:
         statement = statement.where(Item.status.in_(list(statuses)))
     if location_id is not None:

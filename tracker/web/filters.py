@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from tracker.clock import to_jst
 from tracker.domain.codes import CODE_LISTS, ItemKind
 from tracker.domain.pickup import hm
+from tracker.domain.record_retention import PLACEHOLDER_BIRTH_DATE
 from tracker.domain.tracking import format_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 from tracker.extensions import db
@@ -26,12 +27,18 @@ KIND_LABELS = {
 
 
 def register_filters(app: Flask) -> None:
+    # A purged birth date (issue 16) is a placeholder no form accepts: shown as erased, never
+    # as a date in 明治.
     @app.template_filter("wareki")
     def wareki(value: date | None) -> str:
+        if value == PLACEHOLDER_BIRTH_DATE:
+            return str(gettext("保存期間経過により消去済"))
         return format_wareki(value) if value else "—"
 
     @app.template_filter("wareki_iso")
     def wareki_iso(value: date | None) -> str:
+        if value == PLACEHOLDER_BIRTH_DATE:
+            return str(gettext("保存期間経過により消去済"))
         return format_wareki_with_iso(value) if value else "—"
 
     @app.template_filter("hm")

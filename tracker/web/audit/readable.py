@@ -77,7 +77,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "requires_approval": _l("承認が必要"),
     "sections": _l("出力した件数"),
     "register_checks": _l("住基照合"),
-    "handovers": _l("交付"),
+    "handovers": _l("交付記録"),
     "contacts": _l("接触記録"),
     "reservations": _l("受取予約"),
     "holds": _l("保留"),
@@ -87,6 +87,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "loss_reports": _l("紛失報告"),
     "item_revisions": _l("修正履歴"),
     "audit_events": _l("操作記録"),
+    # retention of the tracker's own records (issue 16): a purge's counts; "handovers",
+    # "reservations", "contacts" and "item_revisions" above name them too
+    "item_records": _l("消去した通知物の関連記録の件数"),
+    "units": _l("期間の単位"),
     # handover
     "recipient_kind": _l("受け取った人"),
     "documents": _l("本人確認書類"),

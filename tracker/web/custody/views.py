@@ -247,6 +247,9 @@ def envelope(envelope_id: int) -> ResponseReturnValue:
 @allow(C, R)
 def edit_envelope(envelope_id: int) -> ResponseReturnValue:
     record = _envelope_or_404(envelope_id)
+    if record.pseudonymised_at is not None:  # issue 16: its placeholders are history
+        flash(_("保存期間経過により個人情報を消去した返戻郵便は修正できません"), "error")
+        return redirect(url_for("custody.envelope", envelope_id=record.id))
     form = EnvelopeEditForm()
     # 支援措置: the address and addressee are never put into the form; an empty field (or the
     # mask text sent back) keeps the stored value, a typed one replaces it

@@ -91,3 +91,13 @@ class CancelForm(FlaskForm):
     reason = StringField(_l("取消の理由"))
     #: The status the officer saw (so that a colleague's approval in between is a conflict).
     seen = HiddenField()
+
+
+class RecordRetentionForm(FlaskForm):
+    """The retention periods of the tracker's own records (issue 16): text, so that the
+    service's checks give the message (a number in range, named by its class)."""
+
+    items = StringField(_l("終了した通知物と返戻郵便（年）"))
+    handovers = StringField(_l("交付記録と受領書（年）"))
+    reservations = StringField(_l("受取予約（日）"))
+    contacts = StringField(_l("接触記録（年）"))

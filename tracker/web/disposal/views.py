@@ -530,4 +530,5 @@ def verify() -> ResponseReturnValue:
 
 
 # The retention rule, hold and extension pages, on the same blueprint.
+from tracker.web.disposal import records as _record_pages  # noqa: E402, F401
 from tracker.web.disposal import retention as _retention_pages  # noqa: E402, F401
