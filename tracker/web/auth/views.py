@@ -41,16 +41,30 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         now = now_utc()
-        result = accounts.authenticate(
-            db.read_session,
-            db.session,
-            password_hasher,
-            login_policy(),
-            username=form.username.data or "",
-            password=form.password.data or "",
-            client=client_address(),
-            now=now,
-        )
+        ldap = current_app.config["TRACKER"].ldap
+        if ldap is not None:  # directory login (issue 17); local passwords still log in
+            result = accounts.authenticate_with_directory(
+                db.read_session,
+                db.session,
+                password_hasher,
+                login_policy(),
+                ldap,
+                username=form.username.data or "",
+                password=form.password.data or "",
+                client=client_address(),
+                now=now,
+            )
+        else:
+            result = accounts.authenticate(
+                db.read_session,
+                db.session,
+                password_hasher,
+                login_policy(),
+                username=form.username.data or "",
+                password=form.password.data or "",
+                client=client_address(),
+                now=now,
+            )
         if result.user is not None:
             token = accounts.start_session(db.session, result.user, now)
             language = session.get("lang")
@@ -59,6 +73,16 @@ def login() -> ResponseReturnValue:
                 session["lang"] = language
             login_user(Principal(result.user, token))
             return redirect(_safe_next(form.next.data) or url_for("main.index"))
+        if result.outcome is accounts.LoginOutcome.UNAVAILABLE:
+            flash(
+                _(
+                    "ディレクトリサーバー（LDAP）に接続できないため、ログインできませんでした。"
+                    "しばらくしてからもう一度お試しください。"
+                    "続く場合はシステム管理者に連絡してください。"
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form)
         # One message for unknown user, wrong password, disabled and locked (issue #2).
         flash(
             _(
