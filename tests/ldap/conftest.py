@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server
 
 from tests.ldap.directory_data import (
@@ -29,6 +30,7 @@ from tests.ldap.directory_data import (
     ldif,
     user_dn,
 )
+from tests.ldap.support import config_for, make_ldap_app
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
@@ -140,3 +142,12 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
             process.wait(timeout=5)
         log.close()
         shutil.rmtree(folder / "data", ignore_errors=True)
+
+
+@pytest.fixture
+def ldap_app(database_url: str, directory: Directory) -> Iterator[Flask]:
+    """The app with directory login against the test slapd, the group table set (one group
+    per role) and a local break-glass admin (:data:`tests.ldap.support.BREAK_GLASS`)."""
+    application = make_ldap_app(database_url, config_for(directory.url))
+    yield application
+    application.extensions["tracker.db"].dispose()

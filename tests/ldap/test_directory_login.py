@@ -12,85 +12,32 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.test import TestResponse
 
-from tests import factories
 from tests.conftest import make_config
-from tests.helpers import PASSWORD, csrf_token
+from tests.helpers import PASSWORD
 from tests.ldap.conftest import Directory
-from tests.ldap.directory_data import GROUPS, GROUPS_OU, PEOPLE, USERS, group_dn, password
+from tests.ldap.directory_data import PEOPLE, USERS, password
+from tests.ldap.support import (
+    BREAK_GLASS,
+    attempt,
+    closed_url,
+    config_for,
+    logged_in_ok,
+    make_ldap_app,
+)
 from tracker import create_app
 from tracker.clock import now_utc
 from tracker.config import LdapConfig
-from tracker.domain.codes import Role
 from tracker.models import AuditEvent, User
 from tracker.services import accounts
 
 SAME_MESSAGE = "ユーザー名またはパスワードが正しくありません"
 DOWN_MESSAGE = "ディレクトリサーバー（LDAP）に接続できない"
-BREAK_GLASS = "breakglass"
-
-
-def config_for(url: str, **changes: object) -> LdapConfig:
-    settings: dict[str, object] = {
-        "urls": (url,),
-        "user_dn_template": f"uid={{username}},{PEOPLE}",
-        "group_search_base": GROUPS_OU,
-        "timeout": 3,
-    }
-    settings.update(changes)
-    return LdapConfig(**settings)  # type: ignore[arg-type]
-
-
-def make_ldap_app(database_url: str, ldap: LdapConfig) -> Flask:
-    """The app with directory login, the group table of the test directory, and a local
-    break-glass admin whose name the directory also knows (another person)."""
-    application = create_app(make_config(database_url, ldap=ldap))
-    with application.extensions["tracker.db"].session_scope() as session:
-        accounts.save_group_roles(
-            session,
-            {Role(role): (group_dn(group),) for group, role in GROUPS.items()},
-            actor="cli:test",
-            now=now_utc(),
-        )
-    factories.user(application, Role.ADMIN, BREAK_GLASS)
-    return application
-
-
-@pytest.fixture
-def ldap_app(database_url: str, directory: Directory) -> Iterator[Flask]:
-    application = make_ldap_app(database_url, config_for(directory.url))
-    yield application
-    application.extensions["tracker.db"].dispose()
-
-
-def closed_url() -> str:
-    """An LDAP URL of a local port nobody listens on: the directory is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"ldap://127.0.0.1:{probe.getsockname()[1]}"
-
-
-def attempt(
-    client: FlaskClient, username: str, secret: str, address: str = "10.0.0.1"
-) -> TestResponse:
-    return client.post(
-        "/login",
-        data={"username": username, "password": secret, "csrf_token": csrf_token(client)},
-        environ_base={"REMOTE_ADDR": address},
-    )
-
-
-def logged_in_ok(response: TestResponse) -> bool:
-    return response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def account(app: Flask, username: str) -> User | None:
@@ -330,3 +277,12 @@ def test_no_password_or_dn_in_the_audit_log_or_the_application_log(
     for text in [*written, logged]:
         for secret in secrets:
             assert secret not in text
+
+
+def test_a_directory_account_is_sent_to_the_directory_to_change_its_password(
+    ldap_app: Flask,
+) -> None:
+    client = ldap_app.test_client()
+    assert logged_in_ok(attempt(client, "suzuki", password("suzuki")))
+    page = client.get("/account/password").text
+    assert "ディレクトリ" in page and 'name="current_password"' not in page

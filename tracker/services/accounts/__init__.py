@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from tracker.services.accounts.directory import (
     authenticate_with_directory,
+    confirm_with_directory,
     load_group_roles,
     save_group_roles,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "change_role",
     "check_password",
     "confirm_password",
+    "confirm_with_directory",
     "create_user",
     "end_session",
     "generate_password",

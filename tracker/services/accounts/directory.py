@@ -53,6 +53,7 @@ from tracker.models import LoginLock, Setting, User
 from tracker.services import audit
 from tracker.services.accounts import ldap_client
 from tracker.services.accounts.logins import (
+    AttemptKind,
     Credentials,
     LoginOutcome,
     LoginPolicy,
@@ -178,17 +179,10 @@ def authenticate_with_directory(
         _record_unavailable(session, known, name, client)
         return LoginResult(LoginOutcome.UNAVAILABLE, delayed=known.credentials.delay)
 
-    role: Role | None = None
-    reason = "wrong_password"
-    if answer is not None and answer.outcome is ldap_client.DirectoryOutcome.DISABLED:
-        reason = "directory_disabled"
-    elif answer is not None and answer.outcome is ldap_client.DirectoryOutcome.OK:
-        try:
-            role = role_for_groups(answer.groups, load_group_roles(session))
-        except AmbiguousRole:
-            reason = "ambiguous_role"
-        else:
-            reason = "no_role" if role is None else ""
+    reason = _refusal(session, answer)
+    role = None
+    if not reason and answer is not None:
+        role = role_for_groups(answer.groups, load_group_roles(session))
     password_ok = role is not None
 
     credentials = known.credentials
@@ -209,6 +203,76 @@ def authenticate_with_directory(
     if result.ok and result.user is not None and answer is not None and role is not None:
         _update_account(session, result.user, answer.display_name, role, now)
     return result
+
+
+def confirm_with_directory(
+    read_session: Callable[[], AbstractContextManager[Session]],
+    session: Session,
+    hasher: PasswordHasher,
+    policy: LoginPolicy,
+    ldap: LdapConfig,
+    *,
+    user: User,
+    password: str,
+    client: str,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+    first: Callable[[Session], None] | None = None,
+    check: DirectoryCheck = ldap_client.check_password,
+) -> LoginResult:
+    """A logged-in directory user types their password again (four-eyes approval).
+
+    Checked by the directory like a login, and counted exactly like :func:`.logins.
+    confirm_password` counts a local one (same lockout, ``auth.password_reentered``). The
+    directory must still give the account its current role; a disabled account, another
+    role or no answer from the directory refuses the step. ``first`` as there.
+    """
+    if session.in_transaction():
+        raise RuntimeError("a password check must not run inside a database transaction")
+    known = _read(read_session, user.username, policy, now, client)
+    if known.credentials.user_id != user.id or known.credentials.password_hash is not None:
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)  # renamed, or a local account now
+    if known.credentials.delay:
+        sleep(known.credentials.delay)
+    answer = None
+    if password and not known.locked_here:
+        answer = check(ldap, user.username, password)
+    if first is not None:
+        first(session)
+    if answer is not None and answer.outcome is ldap_client.DirectoryOutcome.UNAVAILABLE:
+        _record_unavailable(session, known, user.username, client, AttemptKind.REENTRY)
+        return LoginResult(LoginOutcome.UNAVAILABLE, delayed=known.credentials.delay)
+    reason = _refusal(session, answer)
+    if not reason:
+        role = role_for_groups(answer.groups, load_group_roles(session)) if answer else None
+        if role is None or role.value != user.role:
+            reason = "role_changed"  # the next login applies the directory's role
+    return record_login_attempt(
+        session,
+        hasher,
+        policy,
+        credentials=known.credentials,
+        password="",
+        password_ok=not reason,
+        client=client,
+        now=now,
+        kind=AttemptKind.REENTRY,
+        source=SOURCE,
+        reason=reason or None,
+    )
+
+
+def _refusal(session: Session, answer: ldap_client.DirectoryAnswer | None) -> str:
+    """Why a directory answer refuses a login ("" if it does not)."""
+    if answer is None or answer.outcome is ldap_client.DirectoryOutcome.REFUSED:
+        return "wrong_password"
+    if answer.outcome is ldap_client.DirectoryOutcome.DISABLED:
+        return "directory_disabled"
+    try:
+        role = role_for_groups(answer.groups, load_group_roles(session))
+    except AmbiguousRole:
+        return "ambiguous_role"
+    return "" if role is not None else "no_role"
 
 
 def _read(
@@ -237,7 +301,13 @@ def _read(
     return _Known(credentials, locked)
 
 
-def _record_unavailable(session: Session, known: _Known, name: str, client: str) -> None:
+def _record_unavailable(
+    session: Session,
+    known: _Known,
+    name: str,
+    client: str,
+    kind: AttemptKind = AttemptKind.LOGIN,
+) -> None:
     """No directory answered: audited, counted nowhere (the password was never checked)."""
     user_id = known.credentials.user_id
     audit.record(
@@ -250,7 +320,7 @@ def _record_unavailable(session: Session, known: _Known, name: str, client: str)
         details={
             "reason": "directory_unavailable",
             "client": (client or "unknown")[:64],
-            "attempt": "login",
+            "attempt": kind.value,
             "source": SOURCE,
         },
     )

@@ -120,6 +120,8 @@ def change_password() -> ResponseReturnValue:
     sent here until it has (issue 12). The person's other sessions end."""
     form = ChangePasswordForm()
     forced = current_user.user.must_change_password
+    if current_user.user.password_hash is None:  # a directory account: its password is there
+        return render_template("auth/change_password.html", form=None, forced=False)
     if form.validate_on_submit():
         db.session.rollback()  # the password checks run outside any transaction
         try:
@@ -182,17 +184,32 @@ def password_reentered(password: str, *, first: Callable[[Session], None] | None
     (on refusal too). Wrong and locked look the same to the caller.
     """
     db.session.rollback()
-    result = accounts.confirm_password(
-        db.read_session,
-        db.session,
-        password_hasher,
-        login_policy(),
-        user=current_user.user,
-        password=password,
-        client=client_address(),
-        now=now_utc(),
-        first=first,
-    )
+    ldap = current_app.config["TRACKER"].ldap
+    if ldap is not None and current_user.user.password_hash is None:  # a directory account
+        result = accounts.confirm_with_directory(
+            db.read_session,
+            db.session,
+            password_hasher,
+            login_policy(),
+            ldap,
+            user=current_user.user,
+            password=password,
+            client=client_address(),
+            now=now_utc(),
+            first=first,
+        )
+    else:
+        result = accounts.confirm_password(
+            db.read_session,
+            db.session,
+            password_hasher,
+            login_policy(),
+            user=current_user.user,
+            password=password,
+            client=client_address(),
+            now=now_utc(),
+            first=first,
+        )
     return result.ok
 
 
