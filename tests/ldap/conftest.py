@@ -41,6 +41,16 @@ class Directory:
     """The running test directory and a few ways to change it as its administrator."""
 
     url: str
+    #: The same directory over TLS (``ldaps://localhost``), its certificate (for the name
+    #: ``localhost``) signed by ``ca_file``; ``None`` when openssl is missing.
+    #: ``other_ca_file`` is a CA that did not sign it. StartTLS: :meth:`starttls_url`.
+    ldaps_url: str | None = None
+    ca_file: Path | None = None
+    other_ca_file: Path | None = None
+
+    def starttls_url(self) -> str:
+        """The plain URL by the certificate's name, for StartTLS."""
+        return self.url.replace("127.0.0.1", "localhost")
 
     def _admin(self) -> Connection:
         connection = Connection(
@@ -69,13 +79,43 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _write_config(folder: Path) -> Path:
+def _make_certificates(folder: Path) -> bool:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and an unrelated one."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return False
+    # a DNS name, not an IP address: ldap3 checks the name itself, and on Python 3.12+ (no
+    # ssl.match_hostname) with a copy that does not accept IP addresses
+    for name, subject in [("server", "localhost"), ("other", "someone-else")]:
+        subprocess.run(
+            [
+                openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-keyout", str(folder / f"{name}.key"), "-out", str(folder / f"{name}.pem"),
+                "-subj", f"/CN={subject}", "-addext", f"subjectAltName=DNS:{subject}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=20,
+        )  # fmt: skip
+    return True
+
+
+def _write_config(folder: Path, tls: bool) -> Path:
     (folder / "data").mkdir()
     (folder / "tracker-test.schema").write_text(EXTRA_SCHEMA)
     config = folder / "slapd.conf"
     config.write_text(
         "\n".join(
             [
+                *(
+                    [
+                        f"TLSCertificateFile {folder / 'server.pem'}",
+                        f"TLSCertificateKeyFile {folder / 'server.key'}",
+                    ]
+                    if tls
+                    else []
+                ),
                 "include /etc/ldap/schema/core.schema",
                 "include /etc/ldap/schema/cosine.schema",
                 "include /etc/ldap/schema/inetorgperson.schema",
@@ -104,7 +144,8 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
     if not (Path(SLAPD).exists() and Path(SLAPADD).exists()):
         pytest.skip("slapd is not installed: run scripts/system-packages slapd ldap-utils")
     folder = tmp_path_factory.mktemp("slapd")
-    config = _write_config(folder)
+    tls = _make_certificates(folder)
+    config = _write_config(folder, tls)
     (folder / "data.ldif").write_text(ldif())
     subprocess.run(
         [SLAPADD, "-q", "-f", str(config), "-l", str(folder / "data.ldif")],
@@ -112,11 +153,12 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
         capture_output=True,
         timeout=20,
     )
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
     url = f"ldap://127.0.0.1:{port}"
+    listen = f"{url}/ ldaps://127.0.0.1:{tls_port}/" if tls else f"{url}/"
     log = (folder / "slapd.log").open("wb")
     process = subprocess.Popen(
-        [SLAPD, "-h", f"{url}/", "-f", str(config), "-d", "0"],
+        [SLAPD, "-h", listen, "-f", str(config), "-d", "0"],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -132,7 +174,12 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
                 if time.monotonic() > deadline:
                     pytest.fail("slapd did not answer within 10 s")
                 time.sleep(0.05)
-        yield Directory(url)
+        yield Directory(
+            url,
+            f"ldaps://localhost:{tls_port}" if tls else None,
+            folder / "server.pem" if tls else None,
+            folder / "other.pem" if tls else None,
+        )
     finally:
         process.terminate()
         try:

@@ -172,3 +172,38 @@ def test_a_setting_that_cannot_work_stops_the_start_naming_it(
 ) -> None:
     with pytest.raises(ValueError, match=names.replace("{", r"\{").replace("}", r"\}")):
         ldap_from_env(environ)
+
+
+# --- TLS -----------------------------------------------------------------------------------
+
+
+def tls_config(directory: Directory, **changes: object) -> LdapConfig:
+    if directory.ldaps_url is None:
+        pytest.skip("openssl is missing: no certificate for the TLS tests")
+    return replace(config_for(directory.ldaps_url, ca_file=directory.ca_file), **changes)
+
+
+def test_ldaps_and_starttls_verify_the_certificate_against_the_ca_file(
+    directory: Directory,
+) -> None:
+    ldaps = tls_config(directory)
+    assert check_password(ldaps, "sato", password("sato")).outcome is DirectoryOutcome.OK
+    starttls = tls_config(directory, urls=(directory.starttls_url(),), start_tls=True)
+    assert check_password(starttls, "sato", password("sato")).outcome is DirectoryOutcome.OK
+
+
+def test_a_certificate_from_another_ca_is_refused_as_a_directory_down(
+    directory: Directory,
+) -> None:
+    for config in [
+        tls_config(directory, ca_file=directory.other_ca_file),
+        tls_config(
+            directory,
+            urls=(directory.starttls_url(),),
+            start_tls=True,
+            ca_file=directory.other_ca_file,
+        ),
+        tls_config(directory, ca_file=None),  # the system's CAs do not know the test CA
+    ]:
+        answer = check_password(config, "sato", password("sato"))
+        assert answer.outcome is DirectoryOutcome.UNAVAILABLE, config
