@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -286,3 +287,16 @@ def test_a_directory_account_is_sent_to_the_directory_to_change_its_password(
     assert logged_in_ok(attempt(client, "suzuki", password("suzuki")))
     page = client.get("/account/password").text
     assert "ディレクトリ" in page and 'name="current_password"' not in page
+
+
+def test_the_audit_log_names_the_directory_refusals_in_words(ldap_app: Flask) -> None:
+    attempt(ldap_app.test_client(), "ito", password("ito"))  # disabled in the directory
+    attempt(ldap_app.test_client(), "watanabe", password("watanabe"))  # in no mapped group
+    auditor = ldap_app.test_client()
+    assert logged_in_ok(attempt(auditor, "kato", password("kato")))
+    page = auditor.get("/audit").text
+    visible = re.sub(r"<details.*?</details>", "", page, flags=re.S)
+    for words in ["ディレクトリで無効なアカウント", "役割に対応するグループに属していない"]:
+        assert words in visible
+    assert "ディレクトリ（LDAP）" in visible  # the source of the events
+    assert "directory_disabled" not in visible and "no_role" not in visible
