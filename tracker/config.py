@@ -164,7 +164,12 @@ def ldap_from_env(env: Mapping[str, str]) -> LdapConfig | None:
     password_file = text("BIND_PASSWORD_FILE")
     bind_password = None
     if password_file is not None:
-        bind_password = Path(password_file).read_text(encoding="utf-8").strip() or None
+        try:
+            bind_password = Path(password_file).read_text(encoding="utf-8").strip() or None
+        except OSError as error:
+            raise ValueError(
+                f"TRACKER_LDAP_BIND_PASSWORD_FILE: cannot read {password_file!r} ({error.strerror})"
+            ) from None
     search_base = text("USER_SEARCH_BASE")
     if template is None and (bind_dn is None or bind_password is None or search_base is None):
         raise ValueError(

@@ -102,7 +102,10 @@ def test_each_group_gives_its_role(ldap_app: Flask) -> None:
     # the admin from the directory reaches the admin pages, the clerk does not
     admin = ldap_app.test_client()
     attempt(admin, "yamada", password("yamada"))
-    assert admin.get("/admin/users").status_code == 200
+    users = admin.get("/admin/users")
+    assert users.status_code == 200
+    # the four directory accounts are marked as such; the local break-glass admin is not
+    assert users.text.count('data-testid="directory-account"') == 4
     clerk = ldap_app.test_client()
     attempt(clerk, "suzuki", password("suzuki"))
     assert clerk.get("/admin/users").status_code == 403

@@ -165,6 +165,15 @@ def test_the_settings_are_read_from_the_environment(tmp_path: Path) -> None:
             },
             "TRACKER_LDAP_CA_FILE",
         ),
+        (
+            {
+                "TRACKER_LDAP_URL": "ldap://dc1",
+                "TRACKER_LDAP_BIND_DN": "cn=svc,dc=example,dc=org",
+                "TRACKER_LDAP_BIND_PASSWORD_FILE": "/nonexistent/password",
+                "TRACKER_LDAP_USER_SEARCH_BASE": "dc=example,dc=org",
+            },
+            "TRACKER_LDAP_BIND_PASSWORD_FILE",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_stops_the_start_naming_it(
