@@ -24,6 +24,7 @@ from tests.ldap.directory_data import (
     BASE,
     EXTRA_SCHEMA,
     GROUPS,
+    POLICY_DN,
     ROOT_DN,
     ROOT_PASSWORD,
     group_dn,
@@ -123,12 +124,17 @@ def _write_config(folder: Path, tls: bool) -> Path:
                 f"pidfile {folder / 'slapd.pid'}",
                 "modulepath /usr/lib/ldap",
                 "moduleload back_mdb",
+                "moduleload ppolicy",
                 "database mdb",
                 f'suffix "{BASE}"',
                 f'rootdn "{ROOT_DN}"',
                 f"rootpw {ROOT_PASSWORD}",
                 f"directory {folder / 'data'}",
                 "maxsize 10485760",
+                # password policy: an account locked by the directory's admin
+                # (pwdAccountLockedTime) cannot bind
+                "overlay ppolicy",
+                f'ppolicy_default "{POLICY_DN}"',
                 # passwords only for binding; people read the directory once logged in
                 "access to attrs=userPassword by anonymous auth by * none",
                 "access to * by users read by * none",

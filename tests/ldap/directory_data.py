@@ -12,6 +12,7 @@ BASE = "dc=example,dc=org"
 PEOPLE = f"ou=people,{BASE}"
 GROUPS_OU = f"ou=groups,{BASE}"
 ROOT_DN = f"cn=admin,{BASE}"
+POLICY_DN = f"cn=default-policy,{BASE}"
 ROOT_PASSWORD = "directory-admin-secret"  # the test directory's own
 
 #: group name → the role the tests map it to
@@ -42,9 +43,14 @@ USERS: dict[str, tuple[str, str, set[str], int]] = {
     ),
     "mover": ("中村 八郎", "mover-dir-pass-1", {"tracker-clerks"}, NORMAL),
     "locky": ("松本 九子", "locky-dir-pass-1", {"tracker-clerks"}, NORMAL),
+    # locked by the directory's admin with the password policy (OpenLDAP's way to disable)
+    "kimura": ("木村 十一", "kimura-dir-pass-1", {"tracker-clerks"}, NORMAL),
     # the same name as the local break-glass admin of the tests, another person's password
     "breakglass": ("別人 十郎", "someone-elses-pass-1", {"tracker-admins"}, NORMAL),
 }
+
+#: locked for good by the directory's admin (ppolicy's pwdAccountLockedTime 000001010000Z)
+LOCKED_BY_POLICY = {"kimura"}
 
 EXTRA_SCHEMA = """\
 attributetype ( 1.2.840.113556.1.4.8 NAME 'userAccountControl'
@@ -81,6 +87,14 @@ def ldif() -> str:
         ],
         [f"dn: {PEOPLE}", "objectClass: organizationalUnit", "ou: people"],
         [f"dn: {GROUPS_OU}", "objectClass: organizationalUnit", "ou: groups"],
+        [
+            f"dn: {POLICY_DN}",
+            "objectClass: device",
+            "objectClass: pwdPolicy",
+            "cn: default-policy",
+            "pwdAttribute: userPassword",
+            "pwdLockout: TRUE",  # honour pwdAccountLockedTime (no failure count: pwdMaxFailure 0)
+        ],
     ]
     for uid, (display_name, secret, _groups, control) in USERS.items():
         entries.append(
@@ -94,6 +108,7 @@ def ldif() -> str:
                 _utf8("displayName", display_name),
                 f"userPassword: {secret}",
                 f"userAccountControl: {control}",
+                *(["pwdAccountLockedTime: 000001010000Z"] if uid in LOCKED_BY_POLICY else []),
             ]
         )
     for group in GROUPS:

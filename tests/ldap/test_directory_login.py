@@ -149,6 +149,7 @@ def test_a_group_change_changes_the_role_at_the_next_login_and_ends_other_sessio
         ("ito", "directory_disabled"),  # userAccountControl 514: AD's ACCOUNTDISABLE bit
         ("watanabe", "no_role"),  # in the directory, in no mapped group
         ("kobayashi", "ambiguous_role"),  # groups of two roles: refused, never "the highest"
+        ("kimura", "wrong_password"),  # OpenLDAP ppolicy lock: the directory refuses the bind
     ],
 )
 def test_refused_with_the_message_of_a_wrong_password(

@@ -40,6 +40,8 @@ def test_the_client_reads_name_and_groups_and_refuses_wrong_and_disabled(
     assert check_password(config, "sato", "wrong").outcome is DirectoryOutcome.REFUSED
     assert check_password(config, "nobody", "wrong").outcome is DirectoryOutcome.REFUSED
     assert check_password(config, "ito", password("ito")).outcome is DirectoryOutcome.DISABLED
+    # OpenLDAP: locked with the password policy, the right password binds no more
+    assert check_password(config, "kimura", password("kimura")).outcome is DirectoryOutcome.REFUSED
 
 
 def test_an_empty_password_is_refused_without_a_connection(directory: Directory) -> None:
