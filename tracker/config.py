@@ -29,6 +29,39 @@ class PasswordHashing:
 
 
 @dataclass(frozen=True)
+class LdapConfig:
+    """Directory login (LDAP / Active Directory), ``TRACKER_LDAP_*`` (docs/deployment.md).
+
+    The user is found either by ``user_dn_template`` (``{username}`` replaced, escaped) or,
+    without one, by a search as the service account ``bind_dn`` under ``user_search_base``
+    with ``user_filter``. The password typed is then checked by binding as the user; the
+    user's own entry (display name, groups, AD's disabled bit) is read over that binding.
+    """
+
+    #: One or more ``ldap://`` / ``ldaps://`` URLs; the first that answers is used.
+    urls: tuple[str, ...]
+    #: ``uid={username},ou=people,dc=example,dc=org`` or AD's ``{username}@example.local``.
+    user_dn_template: str | None = None
+    #: Where the user's entry is searched (needed for AD's UPN binding and for a service
+    #: account); without it the entry is read at the DN the template gives.
+    user_search_base: str | None = None
+    user_filter: str = "(uid={username})"
+    #: A service account for the search (never anonymous); its password is read from a file.
+    bind_dn: str | None = None
+    bind_password: str | None = field(default=None, repr=False)
+    #: Groups by search (``{user_dn}`` in the filter) or, without a base, from this attribute
+    #: of the user's entry (AD's and the OpenLDAP memberof overlay's ``memberOf``).
+    group_search_base: str | None = None
+    group_filter: str = "(|(member={user_dn})(uniqueMember={user_dn}))"
+    group_attribute: str = "memberOf"
+    display_name_attribute: str = "displayName"
+    start_tls: bool = False
+    ca_file: Path | None = None
+    #: Seconds to wait for a connection and for each answer.
+    timeout: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the app needs to run. Build with :meth:`from_env` or directly in tests."""
 
@@ -62,6 +95,8 @@ class Config:
     #: the instance folder), made on first need. Tests set ``audit_key`` directly.
     audit_key_file: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "audit_digest_key")
     audit_key: bytes | None = None
+    #: Directory login; ``None`` (no ``TRACKER_LDAP_URL``): local accounts only.
+    ldap: LdapConfig | None = None
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -83,6 +118,7 @@ class Config:
             audit_key_file=Path(
                 env.get("TRACKER_AUDIT_KEY_FILE") or DEFAULT_INSTANCE_PATH / "audit_digest_key"
             ),
+            ldap=ldap_from_env(env),
         )
 
     def digest_key(self) -> bytes:
@@ -104,6 +140,69 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
         raise ValueError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
     return int(text)
+
+
+def ldap_from_env(env: Mapping[str, str]) -> LdapConfig | None:
+    """``TRACKER_LDAP_*`` as an :class:`LdapConfig`; ``None`` without ``TRACKER_LDAP_URL``.
+
+    A setting that cannot work stops the start-up with a message naming the variable.
+    """
+
+    def text(name: str) -> str | None:
+        return (env.get(f"TRACKER_LDAP_{name}") or "").strip() or None
+
+    urls = tuple((text("URL") or "").split())
+    if not urls:
+        return None
+    for url in urls:
+        if not url.lower().startswith(("ldap://", "ldaps://")):
+            raise ValueError(f"TRACKER_LDAP_URL: {url!r} is not an ldap:// or ldaps:// URL")
+    template = text("USER_DN_TEMPLATE")
+    if template is not None and "{username}" not in template:
+        raise ValueError("TRACKER_LDAP_USER_DN_TEMPLATE must contain {username}")
+    bind_dn = text("BIND_DN")
+    password_file = text("BIND_PASSWORD_FILE")
+    bind_password = None
+    if password_file is not None:
+        try:
+            bind_password = Path(password_file).read_text(encoding="utf-8").strip() or None
+        except OSError as error:
+            raise ValueError(
+                f"TRACKER_LDAP_BIND_PASSWORD_FILE: cannot read {password_file!r} ({error.strerror})"
+            ) from None
+    search_base = text("USER_SEARCH_BASE")
+    if template is None and (bind_dn is None or bind_password is None or search_base is None):
+        raise ValueError(
+            "TRACKER_LDAP_URL is set: set TRACKER_LDAP_USER_DN_TEMPLATE, or a service account "
+            "(TRACKER_LDAP_BIND_DN and TRACKER_LDAP_BIND_PASSWORD_FILE) with "
+            "TRACKER_LDAP_USER_SEARCH_BASE"
+        )
+    if bind_dn is not None and bind_password is None:
+        raise ValueError("TRACKER_LDAP_BIND_DN needs TRACKER_LDAP_BIND_PASSWORD_FILE (not empty)")
+    user_filter = text("USER_FILTER") or LdapConfig.user_filter
+    if "{username}" not in user_filter:
+        raise ValueError("TRACKER_LDAP_USER_FILTER must contain {username}")
+    group_filter = text("GROUP_FILTER") or LdapConfig.group_filter
+    if "{user_dn}" not in group_filter and "{username}" not in group_filter:
+        raise ValueError("TRACKER_LDAP_GROUP_FILTER must contain {user_dn} or {username}")
+    ca_file = text("CA_FILE")
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise ValueError(f"TRACKER_LDAP_CA_FILE: no file {ca_file!r}")
+    return LdapConfig(
+        urls=urls,
+        user_dn_template=template,
+        user_search_base=search_base,
+        user_filter=user_filter,
+        bind_dn=bind_dn,
+        bind_password=bind_password,
+        group_search_base=text("GROUP_SEARCH_BASE"),
+        group_filter=group_filter,
+        group_attribute=text("GROUP_ATTRIBUTE") or LdapConfig.group_attribute,
+        display_name_attribute=text("DISPLAY_NAME_ATTRIBUTE") or LdapConfig.display_name_attribute,
+        start_tls=(text("START_TLS") or "").lower() in {"1", "true", "yes"},
+        ca_file=Path(ca_file) if ca_file else None,
+        timeout=_whole_number(env, "TRACKER_LDAP_TIMEOUT", 5, 1, 120),
+    )
 
 
 def default_database_url() -> str:

@@ -85,6 +85,7 @@ SCREENS: dict[str, list[str]] = {
         "/admin/users/new",
         "follow:/admin/users:^/admin/users/\\d+$",
         "/admin/settings",
+        "/admin/settings/directory",
         "/admin/locations",
     ],
 }

@@ -77,6 +77,7 @@ def _bodies() -> dict[str, dict[str, object]]:
             "stock_check_interval_months": "6",
             **{f"days-{day}-closed": "y" for day in range(7)},
         },
+        "admin.directory_groups": {"admin": "cn=intruders,dc=example,dc=org"},
         "admin.locations": {"code": "FAKE", "name": "偽の保管場所"},
         "admin.edit_location": {"name": "偽の名前", "expected_name": "中央区役所"},
         "admin.retire_location": {},

@@ -37,6 +37,7 @@ POLICY: dict[str, set[Role] | None] = {
     "admin.change_role": {M},
     "admin.reset_password": {M},
     "admin.settings": {M},
+    "admin.directory_groups": {M},
     "admin.locations": {M},
     "admin.edit_location": {M},
     "admin.retire_location": {M},

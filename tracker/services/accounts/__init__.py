@@ -11,12 +11,20 @@ down instead (a delay, not a lock), and an admin can lift the locks (``unlock``)
 typed again to confirm an approval counts exactly like a login (``confirm_password``).
 
 :mod:`.users` creates and changes accounts, :mod:`.logins` checks passwords and keeps the
-lockout, :mod:`.sessions` starts, resumes and ends the server-side sessions. Callers use the
-names re-exported here (``accounts.create_user``, ``accounts.authenticate``, …).
+lockout, :mod:`.directory` logs in through LDAP / Active Directory (issue 17) with the same
+lockout, sessions and audit, :mod:`.sessions` starts, resumes and ends the server-side
+sessions. Callers use the names re-exported here (``accounts.create_user``,
+``accounts.authenticate``, …).
 """
 
 from __future__ import annotations
 
+from tracker.services.accounts.directory import (
+    authenticate_with_directory,
+    confirm_with_directory,
+    load_group_roles,
+    save_group_roles,
+)
 from tracker.services.accounts.logins import (
     AttemptKind,
     Credentials,
@@ -70,19 +78,23 @@ __all__ = [
     "LoginResult",
     "SessionLookup",
     "authenticate",
+    "authenticate_with_directory",
     "change_own_password",
     "change_role",
     "check_password",
     "confirm_password",
+    "confirm_with_directory",
     "create_user",
     "end_session",
     "generate_password",
+    "load_group_roles",
     "locked_user_ids",
     "lookup_credentials",
     "make_hasher",
     "record_login_attempt",
     "reset_password",
     "resume_session",
+    "save_group_roles",
     "set_active",
     "set_password",
     "start_session",

@@ -55,6 +55,8 @@ class LoginOutcome(StrEnum):
     OK = "ok"
     BAD_CREDENTIALS = "bad_credentials"  # unknown user, wrong password, disabled account
     LOCKED = "locked"
+    #: Directory login: no directory server answered (nothing was counted).
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -144,15 +146,22 @@ def record_login_attempt(
     client: str,
     now: datetime,
     kind: AttemptKind = AttemptKind.LOGIN,
+    source: str | None = None,
+    reason: str | None = None,
 ) -> LoginResult:
     """Step 3, one write transaction: lockout bookkeeping, audit, the outcome.
 
     Failures are counted per (account, client address) in a sliding window (the last
     ``policy.window``), under a lock on the user's row so that parallel wrong guesses cannot
     slip past the threshold together. A lock holds for that address only.
+
+    ``source`` (``"ldap"``) goes into the events' details; ``reason`` names why a failure that
+    is not a wrong password was refused (the directory's ``directory_disabled``, ``no_role``).
     """
     client = (client or "unknown")[:64]
     context: dict[str, object] = {"client": client, "attempt": kind.value}
+    if source is not None:
+        context["source"] = source
     delay_ms = round(credentials.delay * 1000)  # audit details hold no floats
     if credentials.delay:
         context["delay_ms"] = delay_ms
@@ -162,7 +171,7 @@ def record_login_attempt(
             actor="anonymous",
             action=AuditAction.AUTH_LOGIN_FAILED,
             outcome="refused",
-            details={"reason": "unknown_user", **context},
+            details={"reason": reason or "unknown_user", **context},
         )
         return LoginResult(LoginOutcome.BAD_CREDENTIALS, delayed=credentials.delay)
     user = session.scalar(
@@ -212,7 +221,11 @@ def record_login_attempt(
             else AuditAction.AUTH_PASSWORD_REENTERED,
             object_type="user",
             object_id=user.id,
-            details={"delay_ms": delay_ms} if credentials.delay else None,
+            details={
+                **({"delay_ms": delay_ms} if credentials.delay else {}),
+                **({"source": source} if source is not None else {}),
+            }
+            or None,
         )
         return LoginResult(LoginOutcome.OK, user, delayed=credentials.delay)
 
@@ -242,7 +255,7 @@ def record_login_attempt(
         object_id=user.id,
         outcome="refused",
         details={
-            "reason": "wrong_password" if user.active else "inactive",
+            "reason": (reason or "wrong_password") if user.active else "inactive",
             "failures_in_window": recent,
             **context,
         },

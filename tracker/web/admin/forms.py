@@ -12,6 +12,7 @@ from wtforms import (
     PasswordField,
     SelectField,
     StringField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -183,3 +184,12 @@ class ActiveForm(FlaskForm):
     click does not flip it back; without it (an old page) the button toggles."""
 
     active = HiddenField()
+
+
+class DirectoryGroupsForm(FlaskForm):
+    """The directory groups (DNs, one per line) that give each role at a directory login."""
+
+    clerk = TextAreaField(_l("窓口担当のグループ"), validators=[Length(max=20000)])
+    records_officer = TextAreaField(_l("記録管理担当のグループ"), validators=[Length(max=20000)])
+    auditor = TextAreaField(_l("監査担当のグループ"), validators=[Length(max=20000)])
+    admin = TextAreaField(_l("システム管理者のグループ"), validators=[Length(max=20000)])

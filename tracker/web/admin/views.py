@@ -6,7 +6,16 @@ people whose cards are kept, and no counts of them either.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +23,8 @@ from sqlalchemy import select
 
 from tracker.clock import now_utc
 from tracker.domain.codes import Role
+from tracker.domain.directory import parse_group_lines
+from tracker.domain.errors import InputError
 from tracker.extensions import db, password_hasher
 from tracker.models import Location, User
 from tracker.services import accounts, location_admin, settings
@@ -21,6 +32,7 @@ from tracker.web.access import allow
 from tracker.web.admin.forms import (
     WEEKDAY_LABELS,
     ActiveForm,
+    DirectoryGroupsForm,
     NewLocationForm,
     NewUserForm,
     RenameLocationForm,
@@ -256,6 +268,45 @@ def settings_page() -> ResponseReturnValue:
                 flash(_("変更はありませんでした。"), "info")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, weekdays=WEEKDAY_LABELS)
+
+
+@bp.route("/settings/directory", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def directory_groups() -> ResponseReturnValue:
+    """The directory groups that give each role at a directory login (issue 17), audited."""
+    form = DirectoryGroupsForm()
+    fields = {role: getattr(form, role.value) for role in Role}
+    if request.method == "GET":
+        for role, groups in accounts.load_group_roles(db.session).items():
+            fields[role].data = "\n".join(groups)
+    elif form.validate_on_submit():
+        table: dict[Role, tuple[str, ...]] = {}
+        refused = False
+        for role, field in fields.items():
+            try:
+                table[role] = parse_group_lines(field.data or "", role.label_ja)
+            except InputError as refusal:
+                field.errors = [*field.errors, str(refusal)]
+                refused = True
+        if not refused:
+            try:
+                with db.attempt():
+                    changed = accounts.save_group_roles(
+                        db.session, table, actor=current_user.username, now=now_utc()
+                    )
+            except InputError as refusal:
+                flash(str(refusal), "error")
+            else:
+                message = _("設定を保存しました。") if changed else _("変更はありませんでした。")
+                flash(message, "info")
+                return redirect(url_for("admin.directory_groups"))
+    ldap = current_app.config["TRACKER"].ldap
+    return render_template(
+        "admin/directory_groups.html",
+        form=form,
+        fields=fields,
+        ldap_urls=ldap.urls if ldap is not None else (),
+    )
 
 
 # --- storage locations ---------------------------------------------------------------------

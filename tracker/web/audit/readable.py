@@ -276,7 +276,15 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "max_age": _l("ログインの最長時間を過ぎた"),
         "invalid rows": _l("誤りのある行がある"),
         "count_mismatch": _l("枚数の不一致"),
+        # directory login (issue 17)
+        "directory_disabled": _l("ディレクトリで無効なアカウント"),
+        "no_role": _l("役割に対応するグループに属していない"),
+        "ambiguous_role": _l("複数の役割のグループに属している"),
+        "directory_unavailable": _l("ディレクトリサーバーに接続できない"),
+        "role_changed": _l("ディレクトリ上の役割が変わった"),
     },
+    "source": {"ldap": _l("ディレクトリ（LDAP）")},
+    "by": {"ldap": _l("ディレクトリ（LDAP）")},
     "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
     "register_change": {
         "new": _l("新規"),

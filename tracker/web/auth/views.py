@@ -41,16 +41,30 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         now = now_utc()
-        result = accounts.authenticate(
-            db.read_session,
-            db.session,
-            password_hasher,
-            login_policy(),
-            username=form.username.data or "",
-            password=form.password.data or "",
-            client=client_address(),
-            now=now,
-        )
+        ldap = current_app.config["TRACKER"].ldap
+        if ldap is not None:  # directory login (issue 17); local passwords still log in
+            result = accounts.authenticate_with_directory(
+                db.read_session,
+                db.session,
+                password_hasher,
+                login_policy(),
+                ldap,
+                username=form.username.data or "",
+                password=form.password.data or "",
+                client=client_address(),
+                now=now,
+            )
+        else:
+            result = accounts.authenticate(
+                db.read_session,
+                db.session,
+                password_hasher,
+                login_policy(),
+                username=form.username.data or "",
+                password=form.password.data or "",
+                client=client_address(),
+                now=now,
+            )
         if result.user is not None:
             token = accounts.start_session(db.session, result.user, now)
             language = session.get("lang")
@@ -59,6 +73,16 @@ def login() -> ResponseReturnValue:
                 session["lang"] = language
             login_user(Principal(result.user, token))
             return redirect(_safe_next(form.next.data) or url_for("main.index"))
+        if result.outcome is accounts.LoginOutcome.UNAVAILABLE:
+            flash(
+                _(
+                    "ディレクトリサーバー（LDAP）に接続できないため、ログインできませんでした。"
+                    "しばらくしてからもう一度お試しください。"
+                    "続く場合はシステム管理者に連絡してください。"
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form)
         # One message for unknown user, wrong password, disabled and locked (issue #2).
         flash(
             _(
@@ -96,6 +120,8 @@ def change_password() -> ResponseReturnValue:
     sent here until it has (issue 12). The person's other sessions end."""
     form = ChangePasswordForm()
     forced = current_user.user.must_change_password
+    if current_user.user.password_hash is None:  # a directory account: its password is there
+        return render_template("auth/change_password.html", form=None, forced=False)
     if form.validate_on_submit():
         db.session.rollback()  # the password checks run outside any transaction
         try:
@@ -158,17 +184,32 @@ def password_reentered(password: str, *, first: Callable[[Session], None] | None
     (on refusal too). Wrong and locked look the same to the caller.
     """
     db.session.rollback()
-    result = accounts.confirm_password(
-        db.read_session,
-        db.session,
-        password_hasher,
-        login_policy(),
-        user=current_user.user,
-        password=password,
-        client=client_address(),
-        now=now_utc(),
-        first=first,
-    )
+    ldap = current_app.config["TRACKER"].ldap
+    if ldap is not None and current_user.user.password_hash is None:  # a directory account
+        result = accounts.confirm_with_directory(
+            db.read_session,
+            db.session,
+            password_hasher,
+            login_policy(),
+            ldap,
+            user=current_user.user,
+            password=password,
+            client=client_address(),
+            now=now_utc(),
+            first=first,
+        )
+    else:
+        result = accounts.confirm_password(
+            db.read_session,
+            db.session,
+            password_hasher,
+            login_policy(),
+            user=current_user.user,
+            password=password,
+            client=client_address(),
+            now=now_utc(),
+            first=first,
+        )
     return result.ok
 
 
