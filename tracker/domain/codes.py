@@ -593,6 +593,9 @@ class AuditAction(StrEnum):
     RESERVATION_NO_SHOW = "reservation.no_show"
     RESERVATION_ATTEND = "reservation.attend"
     PURGE_RUN = "purge.run"
+    SYSTEM_BACKUP = "system.backup"
+    SYSTEM_RESTORE = "system.restore"
+    SYSTEM_APP_ROLE = "system.app_role"
 
     @property
     def label(self) -> str:
@@ -699,6 +702,9 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.RESERVATION_NO_SHOW: _l("受取予約の不来庁"),
     AuditAction.RESERVATION_ATTEND: _l("受取予約の来庁"),
     AuditAction.PURGE_RUN: _l("保存期間経過データの消去"),
+    AuditAction.SYSTEM_BACKUP: _l("バックアップ"),
+    AuditAction.SYSTEM_RESTORE: _l("バックアップからの復元"),
+    AuditAction.SYSTEM_APP_ROLE: _l("アプリ用データベースロールの設定"),
 }
 
 
