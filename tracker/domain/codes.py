@@ -728,6 +728,8 @@ class ObjectType(StrEnum):
     NOTICE_TEMPLATE = "notice_template"
     PICKUP_DAY = "pickup_day"
     RESERVATION = "reservation"
+    BACKUP = "backup"
+    DB_ROLE = "db_role"
 
     @property
     def label(self) -> str:
@@ -752,6 +754,8 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
     ObjectType.PICKUP_DAY: _l("受取予約日"),
     ObjectType.RESERVATION: _l("受取予約"),
+    ObjectType.BACKUP: _l("バックアップ"),
+    ObjectType.DB_ROLE: _l("データベースロール"),
 }
 
 
