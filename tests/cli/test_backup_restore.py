@@ -4,6 +4,7 @@ back up while clerks hand cards over, restore into an empty database, verify."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,3 +211,42 @@ def test_restore_refuses_a_folder_without_a_manifest(
         )
         assert backups == 0  # only a complete backup is audited
         assert session.scalar(select(func.count()).select_from(Handover)) == 0
+
+
+def test_pg_dump_gets_the_password_in_a_passfile_never_on_its_command_line(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_url(postgres_url).set(password="s3cret:pass").render_as_string(hide_password=False)
+    seen: dict[str, object] = {}
+    real_run = subprocess.run
+
+    def spy(args, **kwargs):  # type: ignore[no-untyped-def]
+        if "--version" in args:
+            return real_run(args, **kwargs)
+        seen["args"] = list(args)
+        seen["passfile"] = Path(kwargs["env"]["PGPASSFILE"]).read_text()
+        seen["mode"] = Path(kwargs["env"]["PGPASSFILE"]).stat().st_mode & 0o777
+        seen["path"] = kwargs["env"]["PGPASSFILE"]
+        return subprocess.CompletedProcess(args, 1, "", "stopped by the test")
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    result = invoke(url, tmp_path, "backup", str(tmp_path / "bk"))
+    assert result.exit_code == 1
+    assert "pg_dump が失敗しました: stopped by the test" in result.output
+    assert not any("s3cret" in str(arg) for arg in seen["args"])  # type: ignore[attr-defined]
+    assert seen["passfile"] == "*:*:*:*:s3cret\\:pass\n"
+    assert seen["mode"] == 0o600
+    assert not Path(str(seen["path"])).exists()  # removed afterwards
+    assert not (tmp_path / "bk" / "manifest.json").exists()
+
+
+def test_an_older_pg_dump_than_the_server_is_refused_by_name(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        backup, "pg_client", lambda name: backup.PgClient(f"/usr/bin/{name}", "9.6.24", 9)
+    )
+    result = invoke(postgres_url, tmp_path, "backup", str(tmp_path / "bk"))
+    assert result.exit_code == 1
+    assert "pg_dump 9.6.24 はサーバー" in result.output
+    assert "postgresql-client-" in result.output

@@ -131,7 +131,7 @@ def _in_writing_phase(url: str, process: subprocess.Popen[bytes]) -> int | None:
     """Wait until the import writes; on PostgreSQL return its backend pid."""
     if url.startswith("sqlite"):
         _until(_sqlite_writer_busy(url), process, "the import took the write lock")
-        time.sleep(0.2)  # into the checks and inserts that follow
+        time.sleep(0.1)  # into the checks and inserts that follow
         assert process.poll() is None, "the import finished before it could be killed"
         return None
     inserting = _postgres_inserting(url)
