@@ -102,6 +102,8 @@ class Clerks:
     url: str
     items: list[int]
     clerks: int = 3
+    #: Seconds between two handovers of one clerk: the work must outlast a quick backup.
+    pause: float = 0.05
     done: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -137,6 +139,7 @@ class Clerks:
                 return
             with self._lock:
                 self.done.append(item)
+            self.stop.wait(self.pause)
 
     def finish(self) -> None:
         self.stop.set()

@@ -67,7 +67,7 @@ def test_restore_drill_backup_during_handovers(
 ) -> None:
     """Clerks keep handing cards over before, during and after the backup; the restored copy
     holds exactly what the manifest counted, each handover whole, the chain intact."""
-    clerks = Clerks(database_url, cards(database, 90))
+    clerks = Clerks(database_url, cards(database, 120))
     clerks.start()
     try:
         _wait_for(lambda: len(clerks.done) >= 5)
