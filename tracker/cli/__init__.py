@@ -14,6 +14,7 @@ import click
 
 from tracker.cli import (
     audit,
+    backup,
     db,
     disposal,
     id_policy,
@@ -55,5 +56,7 @@ main.add_command(remail.close_remailed)
 main.add_command(slots.slots_group)
 main.add_command(purge.purge)
 main.add_command(notices.notices_command)
+main.add_command(backup.backup_command)
+main.add_command(backup.restore_command)
 
 __all__ = ["CliState", "fail", "main", "pass_state", "resolve_actor"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 from tracker.domain.codes import Role
@@ -14,9 +15,26 @@ from tracker.services import audit
 
 @click.command("init-db")
 @click.option("--actor", help="Audit actor (an admin); default cli:<OS user>.")
+@click.option(
+    "--app-role",
+    metavar="NAME",
+    help="PostgreSQL: create or update the login role the app connects as, with only the app's "
+    "rights (SELECT and INSERT only on audit_events); run again after every upgrade.",
+)
+@click.option(
+    "--app-password-stdin",
+    is_flag=True,
+    help="With --app-role: set its password from the first line of standard input.",
+)
 @pass_state
-def init_db(state: CliState, actor: str | None) -> None:
+def init_db(
+    state: CliState, actor: str | None, app_role: str | None, app_password_stdin: bool
+) -> None:
     """Create or upgrade the schema and seed the default rule, locations and ID catalogue."""
+    if app_password_stdin and app_role is None:
+        raise click.UsageError("--app-password-stdin needs --app-role")
+    if app_role is not None and state.database.dialect != "postgresql":
+        fail("--app-role は PostgreSQL だけで使えます（SQLite にはロールがありません）")
     from tracker.schema import upgrade
     from tracker.services.seed import seed_defaults
 
@@ -37,6 +55,38 @@ def init_db(state: CliState, actor: str | None) -> None:
     click.echo("データベースを最新の構成にしました。")
     for line in added:
         click.echo(f"  追加: {line}")
+    if app_role is not None:
+        _app_role(state, app_role, actor_name, app_password_stdin)
+
+
+def _app_role(state: CliState, name: str, actor: str, password_stdin: bool) -> None:
+    import sys
+
+    from tracker.domain.codes import AuditAction
+    from tracker.pgroles import RoleError, ensure_app_role
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("--app-password-stdin: 標準入力の1行目が空です")
+    try:
+        with state.database.session_scope() as session:
+            done = ensure_app_role(session.connection(), name, password)
+            audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.SYSTEM_APP_ROLE,
+                object_type="db_role",
+                object_id=name,
+                details=done,
+            )
+    except RoleError as error:
+        fail(str(error))
+    except DBAPIError as error:
+        fail(f"--app-role: ロールを設定できません（CREATEROLE の権限が要ります）: {error.orig}")
+    verb = "作成" if done["created"] else "更新"
+    click.echo(f"アプリ用ロール {name} を{verb}しました（audit_events は参照と追加のみ）。")
 
 
 @click.group("db")

@@ -622,6 +622,9 @@ class AuditAction(StrEnum):
     ACCESS_REQUEST_EXPORT = "access_request.export"
     ACCESS_REQUEST_CANCEL = "access_request.cancel"
     RECORD_RETENTION_CHANGE = "settings.record_retention"
+    SYSTEM_BACKUP = "system.backup"
+    SYSTEM_RESTORE = "system.restore"
+    SYSTEM_APP_ROLE = "system.app_role"
 
     @property
     def label(self) -> str:
@@ -734,6 +737,9 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.ACCESS_REQUEST_EXPORT: _l("開示請求の出力"),
     AuditAction.ACCESS_REQUEST_CANCEL: _l("開示請求の取消"),
     AuditAction.RECORD_RETENTION_CHANGE: _l("記録の保存期間の変更"),
+    AuditAction.SYSTEM_BACKUP: _l("バックアップ"),
+    AuditAction.SYSTEM_RESTORE: _l("バックアップからの復元"),
+    AuditAction.SYSTEM_APP_ROLE: _l("アプリ用データベースロールの設定"),
 }
 
 
@@ -758,6 +764,8 @@ class ObjectType(StrEnum):
     PICKUP_DAY = "pickup_day"
     RESERVATION = "reservation"
     ACCESS_REQUEST = "access_request"
+    BACKUP = "backup"
+    DB_ROLE = "db_role"
 
     @property
     def label(self) -> str:
@@ -782,6 +790,8 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
     ObjectType.PICKUP_DAY: _l("受取予約日"),
     ObjectType.RESERVATION: _l("受取予約"),
+    ObjectType.BACKUP: _l("バックアップ"),
+    ObjectType.DB_ROLE: _l("データベースロール"),
     ObjectType.ACCESS_REQUEST: _l("開示請求"),
 }
 
