@@ -79,6 +79,10 @@ def test_a_members_request_needs_approval_when_another_member_is_protected_and_m
 ) -> None:
     member, sister = _household_with_records(database)
     protect(database, sister, whole_envelope=False)
+    with database.session_scope() as session:
+        query = access_requests.person_query("佐藤 一郎", "1970-02-03")
+        found = access_requests.find_person(session, actor="officer", query=query)
+        assert found.protected == set() and found.approval == {member}
     request_id = make_request(database, [member])
     assert _status(database, request_id) == (AccessRequestStatus.PENDING_APPROVAL, True)
     _approve(database, request_id)

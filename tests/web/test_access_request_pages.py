@@ -238,6 +238,8 @@ def test_a_protection_placed_after_the_request_sends_it_back_for_approval(app: F
     path = created.headers["Location"]
     assert "出力可" in officer.get(path).get_data(as_text=True)
     protect(app, sister, whole_envelope=False)  # his sister, after the request was recorded
+    found = _post_new(officer, name="佐藤 一郎", birth_date="1970-02-03", action="search")
+    assert "別の記録管理担当者の承認を受けてから出力できます" in found.get_data(as_text=True)
     refused = officer.post(
         f"{path}/export",
         data={"csrf_token": csrf_token(officer, path), "format": "csv"},

@@ -116,6 +116,9 @@ class Found:
     protected: set[int]
     #: Envelopes of a person with an active 支援措置: their address is not shown.
     masked_envelopes: set[int]
+    #: Items whose request needs approval (:func:`needs_approval`: a 支援措置 in their
+    #: household, now or before a re-mailing, theirs or another member's).
+    approval: set[int]
 
 
 def person_query(name: str | None, birth_date: str | None) -> lookup.Query:
@@ -145,6 +148,7 @@ def find_person(session: Session, *, actor: str, query: lookup.Query) -> Found:
         results.total,
         ever_protected(session, ids),
         protection.protected_envelope_ids(session, (item.envelope_id for item in results.items)),
+        {item_id for item_id in ids if needs_approval(session, [item_id])},
     )
 
 
