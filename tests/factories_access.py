@@ -14,17 +14,27 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask import Flask
+from sqlalchemy import select
 
 from tests import factories
 from tests.factories import NOW, TODAY, database_of
 from tests.factories_contacts import contact
+from tests.factories_remail import mailed
 from tests.factories_reservations import SATURDAY, book, open_day
 from tracker.db import Database
-from tracker.domain.codes import ContactKind, ItemKind, RecipientKind, RegisterOutcome, Role
+from tracker.domain.codes import (
+    ContactKind,
+    ItemKind,
+    RecipientKind,
+    RegisterOutcome,
+    ReturnReason,
+    Role,
+)
 from tracker.domain.identity import Evidence
+from tracker.domain.records import EnvelopeFields
 from tracker.domain.register import RegisterEntry
-from tracker.models import Item
-from tracker.services import access_requests, handover, holds, intake, register
+from tracker.models import Item, Location, Remailing
+from tracker.services import access_requests, handover, holds, intake, register, remailing
 
 NAME = "鳴海 静香"
 KANA = "ナルミ シズカ"
@@ -134,4 +144,52 @@ def request(
         ).id
 
 
-__all__ = ["SATURDAY", "Person", "person", "request", "users"]
+def move_house(target: Flask | Database, item_id: int, address: str) -> None:
+    """A correction of the item's envelope's address (an ``item_revisions`` row with no item)."""
+    with database_of(target).session_scope() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        envelope = item.envelope
+        fields = EnvelopeFields(
+            envelope.tracking_no,
+            envelope.returned_on,
+            ReturnReason(envelope.return_reason),
+            envelope.addressee,
+            address,
+            envelope.household_code,
+            "",
+            envelope.slot,
+        )
+        intake.edit_envelope(session, actor="officer", envelope=envelope, fields=fields)
+
+
+def remailed_and_back(target: Flask | Database, item_id: int) -> None:
+    """The item re-mailed (to :data:`tests.factories_remail.FIELDS`' address) and returned:
+    it is now in a new envelope; its first one is ``remailings.from_envelope_id``."""
+    remailing_id = mailed(target, item_id, 41, mailed_on=TODAY - timedelta(days=5))
+    database = database_of(target)
+    with database.session_scope() as session:
+        location = session.scalar(select(Location.id).where(Location.is_default.is_(True)))
+        record = session.get(Remailing, remailing_id)
+        assert location is not None and record is not None
+        remailing.record_return(
+            session,
+            actor="clerk",
+            remailing=record,
+            returned_on=TODAY,
+            return_reason=ReturnReason.ATESHO_NASHI,
+            location_id=location,
+            slot=None,
+            now=NOW,
+        )
+
+
+__all__ = [
+    "SATURDAY",
+    "Person",
+    "move_house",
+    "person",
+    "remailed_and_back",
+    "request",
+    "users",
+]

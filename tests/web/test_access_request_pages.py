@@ -220,3 +220,36 @@ def test_a_protected_persons_request_is_approved_then_exported(app: Flask) -> No
         ).status_code
         == 403
     )
+
+
+def test_a_protection_placed_after_the_request_sends_it_back_for_approval(app: Flask) -> None:
+    users(app)
+    member, sister = household(app)
+    officer = _client(app, "officer", Role.RECORDS_OFFICER)
+    created = _post_new(
+        officer,
+        name="佐藤 一郎",
+        birth_date="1970-02-03",
+        action="create",
+        items=[str(member)],
+        reference_no="R8-開示-0200",
+        received_on="R8.11.25",
+    )
+    path = created.headers["Location"]
+    assert "出力可" in officer.get(path).get_data(as_text=True)
+    protect(app, sister, whole_envelope=False)  # his sister, after the request was recorded
+    found = _post_new(officer, name="佐藤 一郎", birth_date="1970-02-03", action="search")
+    assert "別の記録管理担当者の承認を受けてから出力できます" in found.get_data(as_text=True)
+    refused = officer.post(
+        f"{path}/export",
+        data={"csrf_token": csrf_token(officer, path), "format": "csv"},
+        follow_redirects=True,
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.mimetype == "text/html" and "受付の後で支援措置が設定されました" in page
+    assert "承認待ち" in page
+    with app.extensions["tracker.db"].session_scope() as session:
+        made = session.scalar(select(AccessRequest))
+        assert made is not None and made.status == "pending_approval" and made.requires_approval
+    [event] = _events(app, AuditAction.ACCESS_REQUEST_EXPORT)
+    assert event.outcome == "refused" and json.loads(event.details)["reason"] == "protection"

@@ -22,7 +22,18 @@ from datetime import date, datetime, timedelta, timezone
 
 from tracker.domain.export import encode_csv
 
-Value = str | int | date | datetime | None
+
+@dataclass(frozen=True)
+class Stamp:
+    """Text around a moment (「保存期間経過により消去済み（…）」, a void's time and clerk): each
+    format prints the moment its own way, with its year (和暦 in the PDF, ISO in the CSV)."""
+
+    before: str
+    moment: datetime
+    after: str = ""
+
+
+Value = str | int | date | datetime | Stamp | None
 
 #: Japan Standard Time (no clock is read here: moments come in as timezone-aware values).
 _JST = timezone(timedelta(hours=9), "JST")
@@ -62,6 +73,8 @@ def csv_value(value: Value) -> str:
     """A cell of the CSV files: ISO dates, Japan-time moments, text as stored."""
     if value is None:
         return ""
+    if isinstance(value, Stamp):
+        return f"{value.before}{csv_value(value.moment)}{value.after}"
     if isinstance(value, datetime):
         return value.astimezone(_JST).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):

@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer
 
-from tracker.domain.disclosure import Disclosure, Section, Value
+from tracker.domain.disclosure import Disclosure, Section, Stamp, Value
 from tracker.domain.wareki import JST, format_wareki, format_wareki_short
 from tracker.pdf.layout import MM, DocumentBuilder, Footer, draw_footer
 from tracker.pdf.row_table import Column, ListData, ListStyle, RowTable
@@ -51,6 +51,8 @@ def pdf_value(value: Value) -> str:
     """A cell as printed: 和暦 dates (short), Japan-time moments, text as stored."""
     if value is None:
         return "—"
+    if isinstance(value, Stamp):
+        return f"{value.before}{pdf_value(value.moment)}{value.after}"
     if isinstance(value, datetime):
         local = value.astimezone(JST)
         return f"{format_wareki_short(local.date())} {local:%H:%M}"

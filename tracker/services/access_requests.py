@@ -6,8 +6,9 @@ protected person's request approved by a second records officer, and export ever
   the search is logged as ``item.search`` with the kind of query, never its words.
 - **Create** (:func:`create`): the officer ticks the items that are this person's and types
   the office's reference number (受付番号) and the date received. Only the items are stored,
-  never the name or birth date. If any ticked item has or had a 支援措置 (active or released),
-  the request waits for approval (``pending_approval``), otherwise it is ``ready``.
+  never the name or birth date. If any item of the ticked items' envelopes (now or before a
+  re-mailing) has or had a 支援措置 (active or released), the request waits for approval
+  (``pending_approval``), otherwise it is ``ready`` (:func:`needs_approval`).
 - **Approve** (:func:`approve`): a different records officer, who has typed their password
   again (the view asks), approves once: a conditional update checked by row count; the loser
   of a race gets :class:`~tracker.services.transitions.Conflict` (409).
@@ -17,7 +18,10 @@ protected person's request approved by a second records officer, and export ever
   (``item_revisions``) and the audit events about all of those objects, with actors' display
   names — and writes ``access_request.export`` (reference number, format, counts per section;
   no value) in the same transaction. Repeated exports are allowed and each is audited. A
-  request waiting for approval, or cancelled, is refused.
+  request waiting for approval, or cancelled, is refused; one that needs approval now (a
+  支援措置 placed since) and was never approved goes back to ``pending_approval``
+  (:func:`recheck_approval`). Another household member's protection masks the envelopes'
+  addressee, address, corrections and household notes (:func:`masked_envelopes`).
 """
 
 from __future__ import annotations
@@ -51,9 +55,10 @@ from tracker.domain.codes import (
     ReservationStatus,
     ReturnReason,
 )
-from tracker.domain.disclosure import Disclosure, Section, Value
+from tracker.domain.disclosure import Disclosure, Section, Stamp, Value
 from tracker.domain.errors import InputError
 from tracker.domain.identity import AUTHORITY_PROOFS
+from tracker.domain.record_retention import ERASED_LABEL, PLACEHOLDER_BIRTH_DATE
 from tracker.domain.records import ITEM_KIND_LABELS, check_free_text
 from tracker.domain.wareki import format_wareki_with_iso, parse_date
 from tracker.models import (
@@ -89,6 +94,11 @@ class AccessRequestError(InputError):
     """Input that cannot be used, or a step not possible now; nothing was written."""
 
 
+class ApprovalRequired(AccessRequestError):
+    """A 支援措置 applies now to a request never approved: it went back to
+    ``pending_approval`` (audited) and the export is refused."""
+
+
 class NotAllowed(AccessRequestError):
     """The creator tried to approve their own request (four eyes)."""
 
@@ -106,6 +116,9 @@ class Found:
     protected: set[int]
     #: Envelopes of a person with an active 支援措置: their address is not shown.
     masked_envelopes: set[int]
+    #: Items whose request needs approval (:func:`needs_approval`: a 支援措置 in their
+    #: household, now or before a re-mailing, theirs or another member's).
+    approval: set[int]
 
 
 def person_query(name: str | None, birth_date: str | None) -> lookup.Query:
@@ -135,6 +148,7 @@ def find_person(session: Session, *, actor: str, query: lookup.Query) -> Found:
         results.total,
         ever_protected(session, ids),
         protection.protected_envelope_ids(session, (item.envelope_id for item in results.items)),
+        {item_id for item_id in ids if needs_approval(session, [item_id])},
     )
 
 
@@ -144,6 +158,67 @@ def ever_protected(session: Session, item_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return set(session.scalars(select(Protection.item_id).where(Protection.item_id.in_(ids))))
+
+
+def envelopes_of(session: Session, item_ids: Iterable[int]) -> set[int]:
+    """The items' envelopes: the ones holding them now and the ones they were in before a
+    re-mailing (``remailings.from_envelope_id``; a returned re-mailing's envelope holds the item
+    now, ``return_envelope_id``)."""
+    ids = list(set(item_ids))
+    if not ids:
+        return set()
+    found = set(session.scalars(select(Item.envelope_id).where(Item.id.in_(ids))))
+    for row in session.execute(
+        select(Remailing.from_envelope_id, Remailing.return_envelope_id).where(
+            Remailing.item_id.in_(ids)
+        )
+    ):
+        found.add(row.from_envelope_id)
+        if row.return_envelope_id is not None:
+            found.add(row.return_envelope_id)
+    return found
+
+
+def members_of(session: Session, envelope_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The items that are or were in each envelope (a re-mailed item has moved on)."""
+    ids = list(set(envelope_ids))
+    members: dict[int, set[int]] = {envelope_id: set() for envelope_id in ids}
+    if not ids:
+        return members
+    for envelope_id, item_id in session.execute(
+        select(Item.envelope_id, Item.id).where(Item.envelope_id.in_(ids))
+    ):
+        members[envelope_id].add(item_id)
+    for column in (Remailing.from_envelope_id, Remailing.return_envelope_id):
+        for row in session.execute(select(column, Remailing.item_id).where(column.in_(ids))):
+            if row[0] is not None:
+                members[row[0]].add(row[1])
+    return members
+
+
+def needs_approval(session: Session, item_ids: Iterable[int]) -> bool:
+    """A request needs a second officer's approval when any item of the ticked items'
+    envelopes (now or before a re-mailing) has or had a 支援措置: the household's address and
+    records are the protected person's too, and the request may come from the one they are
+    protected from."""
+    ids = set(item_ids)
+    everyone = set(ids)
+    for members in members_of(session, envelopes_of(session, ids)).values():
+        everyone |= members
+    return bool(ever_protected(session, everyone))
+
+
+def masked_envelopes(session: Session, item_ids: Iterable[int]) -> set[int]:
+    """Envelopes of the request holding (now or before) an item that is not the requester's
+    and has or had a 支援措置: their addressee, address, envelope-level corrections and
+    household contacts' notes are masked in the export (:data:`protection.MASKED`)."""
+    ids = set(item_ids)
+    members = members_of(session, envelopes_of(session, ids))
+    held_ever: set[int] = set()
+    for held in members.values():
+        held_ever |= held
+    others = ever_protected(session, held_ever - ids)
+    return {envelope_id for envelope_id, held in members.items() if held & others}
 
 
 # --- create, approve, cancel ---------------------------------------------------------------------
@@ -195,14 +270,14 @@ def create(
     serialise(session, "access_request.create")
     if session.scalar(select(AccessRequest.id).where(AccessRequest.reference_no == reference)):
         raise AccessRequestError(f"受付番号「{reference}」の開示請求は既に登録されています")
-    needs_approval = bool(ever_protected(session, ids))
+    approval = needs_approval(session, ids)
     request = AccessRequest(
         reference_no=reference,
         received_on=received,
         status=(
-            AccessRequestStatus.PENDING_APPROVAL if needs_approval else AccessRequestStatus.READY
+            AccessRequestStatus.PENDING_APPROVAL if approval else AccessRequestStatus.READY
         ).value,
-        requires_approval=needs_approval,
+        requires_approval=approval,
         created_by=actor,
         created_at=now,
         export_count=0,
@@ -220,7 +295,7 @@ def create(
         details={
             "reference_no": reference,
             "control_nos": [item.control_no for item in items],
-            "requires_approval": needs_approval,
+            "requires_approval": approval,
         },
     )
     return request
@@ -366,6 +441,8 @@ def export(
     """Everything held about the request's person, as plain data; the export is audited."""
     if fmt not in FORMATS:
         raise AccessRequestError(f"出力形式「{fmt}」は選べません（PDFまたはCSV）")
+    if recheck_approval(session, actor=actor, request=request, fmt=fmt, now=now):
+        raise ApprovalRequired(approval_now_needed(request))
     if request.status == AccessRequestStatus.PENDING_APPROVAL.value:
         raise AccessRequestError(
             f"開示請求 {request.reference_no} は支援措置の記録がある方のため、別の記録管理担当者の"
@@ -405,6 +482,55 @@ def export(
     return disclosure
 
 
+def approval_now_needed(request: AccessRequest) -> str:
+    return (
+        f"開示請求 {request.reference_no} の通知物またはその世帯に、受付の後で支援措置が"
+        "設定されました。別の記録管理担当者の承認が必要です。承認されるまで出力できません"
+    )
+
+
+def recheck_approval(
+    session: Session, *, actor: str, request: AccessRequest, fmt: str, now: datetime
+) -> bool:
+    """Whether approval became necessary since the request was recorded (a 支援措置 placed
+    later on one of its households) and nobody has approved it: then the request goes back to
+    ``pending_approval`` — a conditional update checked by row count, audited as a refused
+    ``access_request.export`` with ``reason: protection`` — and True is returned. The caller
+    commits this even though the export is refused (the web view calls it outside the
+    export's savepoint; :func:`export` calls it too and raises :class:`ApprovalRequired`)."""
+    open_states = [AccessRequestStatus.READY.value, AccessRequestStatus.EXPORTED.value]
+    if request.approved_by is not None or request.status not in open_states:
+        return False
+    if not needs_approval(session, [link.item_id for link in request.items]):
+        return False
+    transition(
+        session,
+        AccessRequest,
+        request.id,
+        expected=AccessRequest.status.in_(open_states) & AccessRequest.approved_by.is_(None),
+        values={
+            "status": AccessRequestStatus.PENDING_APPROVAL.value,
+            "requires_approval": True,
+        },
+        conflict=lambda current: _taken(session, current, "出力"),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_EXPORT,
+        object_type="access_request",
+        object_id=request.id,
+        outcome="refused",
+        details={
+            "reference_no": request.reference_no,
+            "format": fmt,
+            "status": AccessRequestStatus.PENDING_APPROVAL.value,
+            "reason": "protection",
+        },
+    )
+    return True
+
+
 def record_refused_export(
     session: Session, *, actor: str, request: AccessRequest, fmt: str
 ) -> None:
@@ -424,6 +550,7 @@ PROTECTION_NOTE = (
     "開示の対象に含めています。"
 )
 ERASED = "保存期間経過により消去済み"
+MASKED = protection.MASKED
 
 
 def _label(table: Mapping[Any, str], code: str | None) -> str:
@@ -462,7 +589,10 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
     )
     item_ids = [item.id for item in items]
     control = {item.id: item.control_no for item in items}
-    envelope_ids = sorted({item.envelope_id for item in items})
+    # Their envelopes now and before a re-mailing; those of another household member who has
+    # or had a 支援措置 show no address, addressee, correction or household note.
+    envelope_ids = sorted(envelopes_of(session, item_ids))
+    masked = masked_envelopes(session, item_ids)
     envelopes = list(
         session.scalars(
             select(Envelope)
@@ -604,7 +734,7 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
     )
 
     actors: set[str | None] = {made_by}
-    actors |= {item.envelope.intake_by for item in items}
+    actors |= {envelope.intake_by for envelope in envelopes}
     actors |= {h.clerk for h in handovers} | {h.voided_by for h in handovers}
     actors |= {c.recorded_by for c in contacts}
     actors |= {r.created_by for r in reservations} | {r.closed_by for r in reservations}
@@ -651,7 +781,11 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                     item.name,
                     item.name_kana,
                     item.alias,
-                    item.birth_date,
+                    (
+                        ERASED_LABEL
+                        if item.birth_date == PLACEHOLDER_BIRTH_DATE
+                        else item.birth_date
+                    ),
                     item.relationship_to_head,
                     _coded(ItemStatus, item.status),
                     item.status_changed_at,
@@ -686,8 +820,8 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                 (
                     envelope.control_no,
                     envelope.tracking_no,
-                    envelope.addressee,
-                    envelope.address,
+                    MASKED if envelope.id in masked else envelope.addressee,
+                    MASKED if envelope.id in masked else envelope.address,
                     envelope.household_code,
                     envelope.returned_on,
                     _coded(ReturnReason, envelope.return_reason),
@@ -744,7 +878,7 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                     h.letter_of_attorney_date,
                     proofs.get(h.authority_proof or "", h.authority_proof),
                     who(h.clerk),
-                    (f"{when(h.voided_at)} {who(h.voided_by)}" if h.voided_at else None),
+                    (Stamp("", h.voided_at, f" {who(h.voided_by)}") if h.voided_at else None),
                 )
                 for h in handovers
             ],
@@ -761,7 +895,11 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                     else f"{envelope_control.get(c.envelope_id, '')}（世帯）",
                     _coded(ContactKind, c.kind),
                     _coded(NoticeMethod, c.method),
-                    c.note,
+                    (
+                        MASKED
+                        if c.item_id not in control and c.envelope_id in masked and c.note
+                        else c.note
+                    ),
                     who(c.recorded_by),
                 )
                 for c in contacts
@@ -920,8 +1058,11 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                     r.changed_at,
                     control.get(r.item_id or 0) or envelope_control.get(r.envelope_id, ""),
                     FIELD_LABELS.get(r.field, r.field),
-                    r.old_value,
-                    r.new_value,
+                    *(
+                        (MASKED, MASKED)
+                        if r.item_id is None and r.envelope_id in masked
+                        else (r.old_value, r.new_value)
+                    ),
                     who(r.changed_by),
                 )
                 for r in revisions
@@ -939,7 +1080,7 @@ def gather(session: Session, request: AccessRequest, *, made_by: str, today: dat
                     _object(event, objects),
                     _label(OUTCOME_LABELS, event.outcome),
                     who(event.actor),
-                    _details(event.details, words),
+                    _details(event.details, words, masked=_about(event, masked)),
                 )
                 for event in events
             ],
@@ -971,8 +1112,17 @@ FIELD_LABELS = {
 }
 
 
-def _erased(moment: datetime | None) -> str | None:
-    return f"{ERASED}（{when(moment)}）" if moment is not None else None
+def _erased(moment: datetime | None) -> Stamp | None:
+    return Stamp(f"{ERASED}（", moment, "）") if moment is not None else None
+
+
+def _about(event: AuditEvent, envelope_ids: set[int]) -> bool:
+    """The event is about one of ``envelope_ids`` (its addresses are masked)."""
+    return (
+        event.object_type == ObjectType.ENVELOPE.value
+        and (event.object_id or "").isdigit()
+        and int(event.object_id or 0) in envelope_ids
+    )
 
 
 def _object(event: AuditEvent, objects: dict[str, dict[int, str]]) -> str:
@@ -1044,14 +1194,17 @@ CODE_WORDS: dict[str, str] = {
 }
 
 
-def _details(raw: str, words: Mapping[str, str]) -> str:
+def _details(raw: str, words: Mapping[str, str], *, masked: bool = False) -> str:
     """An event's details in words: ``管理番号 E000000001-1、保留番号 1``. A changed personal
     field (stored as keyed digests, issue 16) is named, never its digest: the values
-    themselves are in the corrections section. ``words``: codes → labels."""
+    themselves are in the corrections section. ``words``: codes → labels. ``masked``: every
+    address and addressee is :data:`protection.MASKED`."""
     try:
         details = json.loads(raw)
     except ValueError:
-        return raw
+        return protection.MASKED if masked else raw
+    if masked:
+        details = protection.mask_addresses(details)
     if not isinstance(details, dict):
         return str(details)
     return "、".join(
@@ -1081,6 +1234,7 @@ def _value(value: Any, words: Mapping[str, str]) -> str:
 __all__ = [
     "FORMATS",
     "AccessRequestError",
+    "ApprovalRequired",
     "Conflict",
     "Found",
     "NotAllowed",

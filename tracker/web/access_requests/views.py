@@ -181,6 +181,14 @@ def export(request_id: int) -> ResponseReturnValue:
     counts. Refused (and audited as refused) while the request waits for approval."""
     record = _request_or_404(request_id)
     fmt = (ExportForm().format.data or "").strip()
+    back = redirect(url_for("access_requests.show", request_id=request_id), 303)
+    # A 支援措置 placed since the request was recorded: back to approval, outside the export's
+    # savepoint so that the move and its audit event are kept (a lost race is the 409 page).
+    if fmt in access_requests.FORMATS and access_requests.recheck_approval(
+        db.session, actor=current_user.username, request=record, fmt=fmt, now=now_utc()
+    ):
+        flash(access_requests.approval_now_needed(record), "error")
+        return back
     try:
         with db.attempt():
             disclosure = access_requests.export(
