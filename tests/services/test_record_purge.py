@@ -421,6 +421,17 @@ def test_an_item_back_in_custody_after_its_purge_keeps_its_envelope_and_records(
         assert row_of(session, a_id)["status"] == ItemStatus.IN_CUSTODY.value
         assert row_of(session, b_id)["name"] == PLACEHOLDER  # B's own record went
 
+    # closed again (handed over without re-entering it): its records wait for its new period
+    hand_over(
+        database, Person(a_id, envelope_id, PLACEHOLDER, date(1962, 2, 2)), on=date(2026, 2, 1)
+    )
+    assert run(database, date(2026, 2, 2))["envelopes"] == 0
+    assert envelope_row(database, envelope_id)["addressee"] == "世帯主 一郎"
+    later = run(database, date(2031, 2, 2))
+    assert (later["items"], later["envelopes"]) == (0, 1)  # A's values were placeholders already
+    with database.session_scope() as session:
+        assert session.scalar(select(Hold.reason).where(Hold.item_id == a_id)) == PLACEHOLDER
+
 
 def test_an_item_voided_after_its_purge_is_re_entered_and_found_again(
     database: Database,
