@@ -21,8 +21,8 @@ from tracker.db import Database
 from tracker.domain.codes import ItemStatus
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.domain.records import ItemFields
-from tracker.models import Item, PickupDay, PickupSlot
-from tracker.services import handover, holds, intake
+from tracker.models import Handover, HandoverItem, Item, PickupDay, PickupSlot
+from tracker.services import handover, holds, intake, purge, voids
 
 #: Helper series of tracking numbers (see :func:`tests.factories.tracking_no`).
 SERIES = 8
@@ -32,6 +32,7 @@ LAST4 = "8642"
 HOLD_REASON = "家族から連絡待ち"
 CONTACT_NOTE = "本人から電話あり"
 RESERVATION_NOTE = "午後に来庁予定"
+VOID_REASON = "別人に交付したため取消"
 
 
 def at(day: date, hour: int = 12) -> datetime:
@@ -142,4 +143,25 @@ def closed(database: Database, n: int, *, on: date) -> Person:
     who = person(database, n, on=on)
     hand_over(database, who, on=on)
     assert status_of(database, who.item_id) == ItemStatus.HANDED_OVER.value
+    return who
+
+
+def purged_then_voided(database: Database, n: int) -> Person:
+    """:func:`closed` on 2020-06-01, purged as of 2026-01-01 (its values are placeholders),
+    then its handover voided on 2026-01-02: the item is in custody again, still marked
+    pseudonymised."""
+    handed = date(2020, 6, 1)
+    who = closed(database, n, on=handed)
+    as_of = date(2026, 1, 1)
+    with database.session_scope() as session:
+        purge.run(session, actor="cli:t", as_of=as_of, now=at(as_of))
+    with database.session_scope() as session:
+        made = session.scalar(
+            select(Handover).join(HandoverItem).where(HandoverItem.item_id == who.item_id)
+        )
+        assert made is not None
+        voids.void(
+            session, actor="officer", handover=made, reason=VOID_REASON, now=at(date(2026, 1, 2))
+        )
+    assert status_of(database, who.item_id) == ItemStatus.IN_CUSTODY.value
     return who

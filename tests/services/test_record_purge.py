@@ -5,6 +5,7 @@ disposal certificate rebuilt byte for byte after its items were purged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,9 +25,13 @@ from tests.factories_purge import (
     LAST4,
     RECIPIENT,
     RESERVATION_NOTE,
+    VOID_REASON,
+    Person,
     at,
     closed,
+    hand_over,
     person,
+    purged_then_voided,
 )
 from tests.services.test_disposal import EXECUTION
 from tracker.cli import main
@@ -47,7 +52,15 @@ from tracker.models import (
     Reservation,
     ReservationItem,
 )
-from tracker.services import disposal, lookup, purge, record_retention
+from tracker.services import (
+    disposal,
+    holds,
+    intake,
+    lookup,
+    purge,
+    record_retention,
+    stock_checks,
+)
 
 AS_OF = date(2031, 1, 1)
 #: Five years before AS_OF: an item closed on it is kept through AS_OF, one closed the day
@@ -348,3 +361,121 @@ def test_every_closed_status_is_purged_and_an_item_being_remailed_is_not(
         assert row_of(session, delivered.item_id)["birth_date"] == PLACEHOLDER_BIRTH_DATE
         assert row_of(session, remailed.item_id) == open_before
     assert records_of(database, remailed.item_id) == open_records
+
+
+def test_an_item_back_in_custody_after_its_purge_keeps_its_envelope_and_records(
+    database: Database,
+) -> None:
+    """The review's run: item A lost in 2020 and purged, then found; a hold placed and released
+    on it; its sibling B handed over in 2020; purge again — A is open, so its envelope and
+    its records stay, while B's own record goes."""
+    a_id, b_id = factories.envelope(
+        database,
+        1,
+        series=8,
+        addressee="世帯主 一郎",
+        address="熊本市中央区手取本町1番",
+        items=[
+            factories.item("兄 一郎", "アニ イチロウ", birth_date=date(1960, 1, 1)),
+            factories.item("妹 花子", "イモウト ハナコ", birth_date=date(1962, 2, 2)),
+        ],
+        now=at(date(2020, 1, 10)),
+    )
+    with database.session_scope() as session:
+        put_in_status(session, a_id, ItemStatus.LOST, at(date(2020, 3, 1)))
+    first = date(2026, 1, 1)
+    assert run(database, first)["items"] == 1
+    with database.session_scope() as session:
+        envelope_id = row_of(session, a_id)["envelope_id"]
+        item_a = session.get(Item, a_id)
+        assert item_a is not None and item_a.pseudonymised_at is not None
+        stock_checks.found_lost(
+            session,
+            actor="officer",
+            item=item_a,
+            note=None,
+            location_id=None,
+            slot=None,
+            now=at(date(2026, 1, 2)),
+        )
+        hold = holds.place(
+            session, actor="officer", item=item_a, reason=HOLD_REASON, now=at(date(2026, 1, 3))
+        )
+        holds.release(
+            session, actor="officer", hold=hold, reason="連絡あり", now=at(date(2026, 1, 3))
+        )
+    hand_over(database, Person(b_id, envelope_id, "妹 花子", date(1962, 2, 2)), on=date(2020, 6, 1))
+
+    counts = run(database, date(2026, 1, 4))
+    assert (counts["items"], counts["envelopes"], counts["item_records"]) == (1, 0, 0)
+    envelope = envelope_row(database, envelope_id)
+    assert (envelope["addressee"], envelope["address"], envelope["pseudonymised_at"]) == (
+        "世帯主 一郎",
+        "熊本市中央区手取本町1番",
+        None,
+    )
+    with database.session_scope() as session:
+        assert session.execute(
+            select(Hold.reason, Hold.release_reason).where(Hold.item_id == a_id)
+        ).one() == (HOLD_REASON, "連絡あり")
+        assert row_of(session, a_id)["status"] == ItemStatus.IN_CUSTODY.value
+        assert row_of(session, b_id)["name"] == PLACEHOLDER  # B's own record went
+
+    # closed again (handed over without re-entering it): its records wait for its new period
+    hand_over(
+        database, Person(a_id, envelope_id, PLACEHOLDER, date(1962, 2, 2)), on=date(2026, 2, 1)
+    )
+    assert run(database, date(2026, 2, 2))["envelopes"] == 0
+    assert envelope_row(database, envelope_id)["addressee"] == "世帯主 一郎"
+    later = run(database, date(2031, 2, 2))
+    assert (later["items"], later["envelopes"]) == (0, 1)  # A's values were placeholders already
+    with database.session_scope() as session:
+        assert session.scalar(select(Hold.reason).where(Hold.item_id == a_id)) == PLACEHOLDER
+
+
+def test_an_item_voided_after_its_purge_is_re_entered_and_found_again(
+    database: Database,
+) -> None:
+    """A handover voided after the purge brings back a pseudonymised item: its values are
+    re-entered through the item edit (placeholders refused), which clears the mark, so search
+    finds it again; while it is open no purge touches it or its records."""
+    who = purged_then_voided(database, 1)
+    with database.session_scope() as session:
+        item = session.get(Item, who.item_id)
+        assert item is not None and item.pseudonymised_at is not None
+        fields = factories.item(who.name, "ショウキョ タイショウイチ", birth_date=who.birth_date)
+        for left in (
+            dataclasses.replace(fields, name=PLACEHOLDER),
+            dataclasses.replace(fields, birth_date=PLACEHOLDER_BIRTH_DATE),
+            dataclasses.replace(fields, relationship=PLACEHOLDER),
+        ):
+            with pytest.raises(intake.IntakeError, match="入力し直してください"):
+                intake.edit_item(session, actor="officer", item=item, fields=left)
+        assert item.pseudonymised_at is not None and item.name == PLACEHOLDER
+        intake.edit_item(session, actor="officer", item=item, fields=fields)
+    with database.session_scope() as session:
+        row = row_of(session, who.item_id)
+        assert (row["name"], row["birth_date"], row["pseudonymised_at"]) == (
+            who.name,
+            who.birth_date,
+            None,
+        )
+        query = lookup.parse_query(who.name)
+        assert query is not None
+        assert who.item_id in [i.id for i in session.scalars(lookup.search_statement(query))]
+
+    counts = run(database, date(2026, 1, 5))
+    assert (counts["items"], counts["item_revisions"], counts["handovers"]) == (0, 0, 0)
+    with database.session_scope() as session:
+        assert row_of(session, who.item_id)["name"] == who.name
+        assert session.scalar(
+            select(func.count(ItemRevision.id)).where(ItemRevision.item_id == who.item_id)
+        )
+        assert (
+            session.scalar(
+                select(Handover.void_reason)
+                .join(HandoverItem)
+                .where(HandoverItem.item_id == who.item_id)
+            )
+            == VOID_REASON
+        )

@@ -12,9 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
-from tests.factories_purge import LAST4, RECIPIENT, at, closed
+from tests.factories_purge import LAST4, RECIPIENT, at, closed, purged_then_voided
 from tests.helpers import csrf_token, login, search
 from tracker.domain.codes import AuditAction, RecordClass, Role
+from tracker.domain.record_retention import PLACEHOLDER
 from tracker.models import AuditEvent, HandoverItem
 from tracker.services import purge, record_retention
 
@@ -132,3 +133,36 @@ def test_a_purged_item_and_envelope_show_as_erased(app: Flask, logged_in) -> Non
 
     found = search(client, who.name).get_data(as_text=True)
     assert f'/items/{who.item_id}"' not in found
+
+
+def test_an_item_back_in_custody_after_its_purge_says_so_and_is_re_entered(
+    app: Flask, logged_in
+) -> None:
+    database = factories.database_of(app)
+    who = purged_then_voided(database, 1)
+    client: FlaskClient = logged_in(Role.RECORDS_OFFICER)
+    page = client.get(f"/items/{who.item_id}").get_data(as_text=True)
+    assert 'data-testid="pseudonymised-back"' in page and "入力し直してください" in page
+    assert f"/items/{who.item_id}/edit" in page and "保管中" in page
+
+    form = client.get(f"/items/{who.item_id}/edit").get_data(as_text=True)
+    assert 'data-testid="pseudonymised"' in form
+    assert f'value="{PLACEHOLDER}"' not in form and "明治32年" not in form  # nothing to send back
+    token = csrf_token(client, f"/items/{who.item_id}/edit")
+    data = {
+        "csrf_token": token,
+        "name": who.name,
+        "name_kana": "ショウキョ タイショウイチ",
+        "birth_date": who.birth_date.isoformat(),
+        "relationship": "子",
+        "item_kind": "notification_card",
+    }
+    left = client.post(f"/items/{who.item_id}/edit", data={**data, "relationship": PLACEHOLDER})
+    assert "入力し直してください" in left.get_data(as_text=True)
+    assert search(client, who.name).get_data(as_text=True).count(f'/items/{who.item_id}"') == 0
+
+    saved = client.post(f"/items/{who.item_id}/edit", data=data)
+    assert saved.status_code == 302
+    again = client.get(f"/items/{who.item_id}").get_data(as_text=True)
+    assert 'data-testid="pseudonymised' not in again and who.name in again
+    assert f'/items/{who.item_id}"' in search(client, who.name).get_data(as_text=True)

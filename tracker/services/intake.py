@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tracker.domain import digests
 from tracker.domain.codes import AuditAction, ItemStatus
 from tracker.domain.control import envelope_control_no, item_control_no
-from tracker.domain.records import EnvelopeFields, ItemFields
+from tracker.domain.records import OLDEST_BIRTH_DATE, PURGED_TEXT, EnvelopeFields, ItemFields
 from tracker.models import AuditEvent, Envelope, Item, ItemRevision, Location
 from tracker.services import audit, protection
 from tracker.services.numbering import next_id
@@ -251,9 +251,25 @@ def edit_envelope(
 
 
 def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -> dict[str, Any]:
-    """Correct an item in custody (a handed-over or destroyed item's record is history)."""
+    """Correct an item in custody (a handed-over or destroyed item's record is history).
+
+    An item pseudonymised by ``tracker purge`` and brought back into custody since (found
+    after a loss, a handover voided) holds placeholders: its values are re-entered here from
+    the card, every one of them (a placeholder left in a field is refused), and
+    ``pseudonymised_at`` is cleared, so search finds it again (its keys are recomputed) and a
+    later purge erases it again after its new period. A row marked pseudonymised never holds
+    real values."""
     if item.status != ItemStatus.IN_CUSTODY.value:
         raise IntakeError("保管中でない通知物は修正できません")
+    if item.pseudonymised_at is not None and (
+        PURGED_TEXT in (fields.name, fields.name_kana, fields.alias, fields.relationship)
+        or fields.birth_date < OLDEST_BIRTH_DATE
+    ):
+        raise IntakeError(
+            "保存期間経過により個人情報を消去した通知物です。"
+            "氏名・フリガナ・生年月日・続柄・通称をカードから入力し直してください"
+            "（「（保存期間経過により消去済）」のままの欄があります）"
+        )
     changed = _changes(
         item,
         {
@@ -270,6 +286,7 @@ def edit_item(session: Session, *, actor: str, item: Item, fields: ItemFields) -
     )
     if not changed:
         return changed
+    item.pseudonymised_at = None  # its values are real again (re-entered above)
     item.alias = fields.alias
     item.alias_key = fields.alias_key
     item.first_notice_on = fields.first_notice_on

@@ -35,8 +35,13 @@ earlier one did in the same transaction:
 
 Each step is one conditional UPDATE (or DELETE) per table whose condition excludes what is
 already erased, so a second run touches nothing; open items (保管中, 再送付中, on hold) and
-every record about them are never touched. Control numbers, dates, statuses, counts, rules,
-disposal batches (and everything a certificate is rebuilt from) and the audit chain stay.
+every record about them are never touched — also an item pseudonymised earlier and brought
+back into custody since (found after a loss, a handover voided): see :func:`_gone`. The
+``items`` UPDATE checks the item's status in the same statement, so a void that commits before
+it wins; one that commits after it brings back a pseudonymised item, whose values are
+re-entered through the item edit (:func:`tracker.services.intake.edit_item`). Control
+numbers, dates, statuses, counts, rules, disposal batches (and everything a certificate is
+rebuilt from) and the audit chain stay.
 """
 
 from __future__ import annotations
@@ -167,9 +172,22 @@ def _due(item: Any, cut: date) -> ColumnElement[bool]:
 
 
 def _gone(item: Any, cut: date) -> ColumnElement[bool]:
-    """SQL: ``item`` is pseudonymised already or due now. A predicate on the row itself (not
-    a NOT IN over a subquery), so that the per-envelope checks stay index lookups."""
-    return or_(item.pseudonymised_at.is_not(None), _due(item, cut))
+    """SQL: ``item``'s records may go: it is not open, and it is due now or was pseudonymised
+    since its last status change. An item pseudonymised and then brought back into custody
+    (found after a loss, a handover voided) is open, so nothing about it is gone; closed again,
+    its records wait for its new period (``status_changed_at`` is after ``pseudonymised_at``).
+    A predicate on the row itself (not a NOT IN over a subquery), so that the per-envelope
+    checks stay index lookups."""
+    return and_(
+        not_(_open(item)),
+        or_(
+            item.status_changed_at < _start_of(cut),
+            and_(
+                item.pseudonymised_at.is_not(None),
+                item.pseudonymised_at >= item.status_changed_at,
+            ),
+        ),
+    )
 
 
 def _item_due(cut: date) -> ColumnElement[bool]:
@@ -178,7 +196,7 @@ def _item_due(cut: date) -> ColumnElement[bool]:
 
 
 def _items_gone(session: Session, as_of: date) -> Any:
-    """The ids of items pseudonymised already or due now (a subquery of an aliased Item, so
+    """The ids of items whose records may go (:func:`_gone`; a subquery of an aliased Item, so
     that it may be used inside an UPDATE of ``items``)."""
     cut = _cutoff_day(session, RecordClass.ITEMS, as_of)
     item = aliased(Item)
@@ -245,9 +263,9 @@ def _erase_items(session: Session, as_of: date, now: datetime) -> int:
 
 
 def _envelope_due(session: Session, as_of: date) -> ColumnElement[bool]:
-    """SQL: an envelope not yet pseudonymised that held items, all of them gone: those in it
-    now, and those re-mailed from it that sit in a return envelope. Each check is a separate
-    correlated EXISTS, answered from the indexes on ``items.envelope_id`` and
+    """SQL: an envelope not yet pseudonymised that held items, all of them gone (none open):
+    those in it now, and those re-mailed from it that sit in a return envelope. Each check is
+    a separate correlated EXISTS, answered from the indexes on ``items.envelope_id`` and
     ``remailings.from_envelope_id``."""
     cut = _cutoff_day(session, RecordClass.ITEMS, as_of)
     inside, moved = aliased(Item), aliased(Item)

@@ -314,12 +314,15 @@ def edit_item(item_id: int) -> ResponseReturnValue:
         return gate.response
     form = ItemEditForm()
     if request.method == "GET":
-        form.name.data = item.name
-        form.name_kana.data = item.name_kana
-        form.birth_date.data = format_wareki(item.birth_date)
-        form.relationship.data = item.relationship_to_head or ""
+        # issue 16: a purged item's values are re-entered from the card; its placeholders
+        # are never put into the form (nor sent back)
+        if item.pseudonymised_at is None:
+            form.name.data = item.name
+            form.name_kana.data = item.name_kana
+            form.birth_date.data = format_wareki(item.birth_date)
+            form.relationship.data = item.relationship_to_head or ""
+            form.alias.data = item.alias or ""
         form.item_kind.data = item.kind
-        form.alias.data = item.alias or ""
         for name in ("first_notice_on", "renotice_on", "card_expires_on"):
             value = getattr(item, name)
             getattr(form, name).data = format_wareki(value) if value else ""
