@@ -62,6 +62,9 @@ class Config:
     #: the instance folder), made on first need. Tests set ``audit_key`` directly.
     audit_key_file: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "audit_digest_key")
     audit_key: bytes | None = None
+    #: ``TRACKER_METRICS_TOKEN``: a bearer token that lets a scraper on another host read
+    #: ``/metrics`` (issue 17); without it only this host may.
+    metrics_token: str | None = None
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -83,6 +86,7 @@ class Config:
             audit_key_file=Path(
                 env.get("TRACKER_AUDIT_KEY_FILE") or DEFAULT_INSTANCE_PATH / "audit_digest_key"
             ),
+            metrics_token=env.get("TRACKER_METRICS_TOKEN") or None,
         )
 
     def digest_key(self) -> bytes:
