@@ -48,7 +48,7 @@ def doctor(state: CliState) -> None:
     report = _Report()
     config = state.config
     url = make_url(config.database_url)
-    shown = url.set(password=None).render_as_string(hide_password=False)
+    shown = url._replace(password=None).render_as_string(hide_password=False)
     report.line(f"データベース: {url.get_backend_name()}  {shown}")
     database = Database(config.database_url)
     try:
