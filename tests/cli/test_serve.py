@@ -126,3 +126,38 @@ def test_gunicorn_writes_json_access_lines_and_counts_over_its_workers(
     startup = [json.loads(text) for text in errors.read_text().splitlines() if text.startswith("{")]
     assert any("Booting worker" in entry["message"] for entry in startup)
     assert not any(entry.get("logger") == "gunicorn.access" for entry in startup)
+
+
+def test_waitress_writes_the_same_access_line(tmp_path: Path, sqlite_template: Path) -> None:
+    """Where gunicorn cannot run (Windows): the same app-written access log."""
+    import shutil
+
+    database = tmp_path / "tracker.sqlite3"
+    shutil.copy(sqlite_template, database)
+    access = tmp_path / "access.log"
+    port = free_port()
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": f"sqlite:///{database}",
+        "TRACKER_INSTANCE_PATH": str(tmp_path),
+    }
+    command = [Path(sys.executable).parent / "tracker", "serve", "--server", "waitress"]
+    command += ["--port", str(port), "--access-log", str(access)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, process)
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{url}/no/such/page?secret=1", timeout=5)
+        assert missing.value.code == 404
+        missing.value.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    lines = access.read_text().splitlines()
+    assert len(lines) == 2  # the health check, the 404
+    assert "endpoint=main.healthz status=200" in lines[0]
+    assert "method=GET endpoint=- status=404" in lines[1] and "user_id=-" in lines[1]
+    assert "secret" not in lines[1] and "/no/such" not in lines[1]

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from tests.conftest import make_config
 from tests.helpers import login
@@ -199,3 +200,20 @@ def test_every_new_sqlite_connection_is_crash_safe(tmp_path) -> None:  # type: i
                 assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     finally:
         database.dispose()
+
+
+def test_postgresql_that_is_not_crash_safe_is_warned_about_at_start(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Off for this connection only (never for the server other databases share).
+    url = make_url(postgres_url).update_query_dict({"options": "-c synchronous_commit=off"})
+    caplog.set_level(logging.WARNING)
+    app = create_app(make_config(url.render_as_string(hide_password=False)))
+    app.extensions["tracker.db"].dispose()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        "DATABASE NOT CRASH-SAFE: synchronous_commit is off (should be on)" in w for w in warnings
+    ), warnings
+    caplog.clear()
+    create_app(make_config(postgres_url)).extensions["tracker.db"].dispose()
+    assert not [r for r in caplog.records if "CRASH-SAFE" in r.getMessage()]
