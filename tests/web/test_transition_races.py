@@ -41,6 +41,10 @@ from tracker.domain.codes import ReturnReason, Role
 from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, HandoverItem
 from tracker.services import audit, disposal
 
+#: One xdist worker runs every test of this module: the two servers start once for them all
+#: instead of once per worker (each start takes seconds on a busy machine).
+pytestmark = pytest.mark.xdist_group("two_servers")
+
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -68,28 +72,31 @@ def two_servers(
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server makes its own
     servers = []
     urls = []
-    for _ in range(2):
+    logs = Path(env["TRACKER_INSTANCE_PATH"])
+    for n in range(2):
         port = free_port()
-        servers.append(
-            subprocess.Popen(
-                # small on purpose: the race needs several processes, not many
-                [script, "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        with (logs / f"server{n}.log").open("wb") as log:
+            servers.append(
+                subprocess.Popen(
+                    # small on purpose: the race needs several processes, not many
+                    [script, "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             )
-        )
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        for url in urls:
-            deadline = time.monotonic() + 30
+        for n, url in enumerate(urls):
+            deadline = time.monotonic() + 60  # a busy CI machine starts slowly
             while True:
                 try:
                     with urllib.request.urlopen(f"{url}/healthz", timeout=2):
                         break
                 except OSError:
-                    if time.monotonic() > deadline:
-                        raise
+                    if servers[n].poll() is not None or time.monotonic() > deadline:
+                        output = (logs / f"server{n}.log").read_text()[-3000:]
+                        raise AssertionError(f"server {n} did not start:\n{output}") from None
                     time.sleep(0.1)
         yield urls
     finally:
