@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tracker.cli import main
@@ -101,12 +102,14 @@ def test_a_database_behind_the_code_is_a_problem(database_url: str, instance: Pa
     database = Database(database_url)
     try:
         with database.session_scope() as session:
-            from sqlalchemy import text
-
             session.execute(text("UPDATE alembic_version SET version_num = '0012'"))
-    finally:
+        result = doctor(database_url, instance)
+    finally:  # the tables are emptied between tests, the revision is not
+        with database.session_scope() as session:
+            session.execute(
+                text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()}
+            )
         database.dispose()
-    result = doctor(database_url, instance)
     assert result.exit_code == 1
     assert "マイグレーション: 現在 0012" in result.output
     assert "tracker init-db を実行してください" in result.output
