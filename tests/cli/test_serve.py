@@ -87,7 +87,7 @@ def gunicorn_server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str
         "TRACKER_SECRET_KEY": "serve-test-secret",
         "TRACKER_INSTANCE_PATH": str(tmp_path),
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # tracker serve makes (and removes) its own
     command = [Path(sys.executable).parent / "tracker", "serve", "--port", str(port)]
     command += ["--workers", "2", "--threads", "2", "--log-format", "json"]
     command += ["--access-log", str(access)]
@@ -98,7 +98,11 @@ def gunicorn_server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str
         yield f"http://127.0.0.1:{port}", access, errors
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def test_gunicorn_writes_json_access_lines_and_counts_over_its_workers(
@@ -126,6 +130,38 @@ def test_gunicorn_writes_json_access_lines_and_counts_over_its_workers(
     startup = [json.loads(text) for text in errors.read_text().splitlines() if text.startswith("{")]
     assert any("Booting worker" in entry["message"] for entry in startup)
     assert not any(entry.get("logger") == "gunicorn.access" for entry in startup)
+
+
+def test_the_metrics_folder_tracker_serve_made_is_gone_after_it_stops(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+    import tempfile
+
+    database = tmp_path / "tracker.sqlite3"
+    shutil.copy(sqlite_template, database)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": f"sqlite:///{database}",
+        "TRACKER_INSTANCE_PATH": str(tmp_path),
+        "TMPDIR": str(scratch),  # where tempfile.mkdtemp makes the folder
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = free_port()
+    command = [Path(sys.executable).parent / "tracker", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        assert [p.name[:16] for p in scratch.iterdir()] == ["tracker-metrics-"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert list(scratch.iterdir()) == []
+    assert tempfile.gettempdir() != str(scratch)
 
 
 def test_waitress_writes_the_same_access_line(tmp_path: Path, sqlite_template: Path) -> None:

@@ -69,18 +69,20 @@ def two_servers(
         "TRACKER_SECRET_KEY": "two-servers-one-secret",
         "TRACKER_INSTANCE_PATH": str(tmp_path_factory.mktemp("two-servers")),
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server makes its own
     servers = []
     urls = []
     logs = Path(env["TRACKER_INSTANCE_PATH"])
     for n in range(2):
         port = free_port()
+        # each server's metrics files in the test's folder, not left in /tmp if one is killed
+        metrics = logs / f"metrics{n}"
+        metrics.mkdir()
         with (logs / f"server{n}.log").open("wb") as log:
             servers.append(
                 subprocess.Popen(
                     # small on purpose: the race needs several processes, not many
                     [script, "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
-                    env=env,
+                    env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                 )
@@ -104,7 +106,7 @@ def two_servers(
             server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no need to linger
         for server in servers:
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=10)
