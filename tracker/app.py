@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from tracker.config import Config
-from tracker.db import Database
+from tracker.db import Database, warn_if_not_durable
 from tracker.extensions import babel, csrf, login_manager
 from tracker.services import audit
 from tracker.services.accounts import make_hasher
@@ -79,6 +79,7 @@ def create_app(config: Config | None = None) -> Flask:
 def register_extensions(app: Flask, config: Config) -> None:
     database = Database(config.database_url)
     app.extensions["tracker.db"] = database
+    warn_if_not_durable(database.engine)  # PostgreSQL with fsync off and the like (issue 17)
     audit.use_digest_key(config.digest_key())
     hashing = config.password_hashing
     app.extensions["tracker.password_hasher"] = make_hasher(
@@ -171,9 +172,11 @@ CSP = "; ".join(
 
 
 def register_hooks(app: Flask) -> None:
+    from tracker.web import requestlog
     from tracker.web.access import enforce_access
     from tracker.web.guards import keep_search_words_out_of_urls, refuse_control_characters
 
+    requestlog.init_app(app)  # first: its clock starts before the other hooks run
     app.before_request(refuse_control_characters)
     app.before_request(keep_search_words_out_of_urls)
     app.before_request(enforce_access)

@@ -97,6 +97,9 @@ class Config:
     audit_key: bytes | None = None
     #: Directory login; ``None`` (no ``TRACKER_LDAP_URL``): local accounts only.
     ldap: LdapConfig | None = None
+    #: ``TRACKER_METRICS_TOKEN``: a bearer token that lets a scraper on another host read
+    #: ``/metrics`` (issue 17); without it only this host may.
+    metrics_token: str | None = None
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -119,6 +122,7 @@ class Config:
                 env.get("TRACKER_AUDIT_KEY_FILE") or DEFAULT_INSTANCE_PATH / "audit_digest_key"
             ),
             ldap=ldap_from_env(env),
+            metrics_token=env.get("TRACKER_METRICS_TOKEN") or None,
         )
 
     def digest_key(self) -> bytes:

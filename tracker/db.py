@@ -9,20 +9,27 @@ use :meth:`Database.session_scope`, which commits once at the end of the command
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+log = logging.getLogger(__name__)
+
 #: SQLite page cache per connection (SQLite's default is 2 MiB); the bulk import raises it.
 SQLITE_CACHE_KIB = 8 * 1024
+
+#: How long a SQLite connection waits for another writer's lock before giving up (≥ 5 s).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 #: Execution option marking a read-only unit of work (long scans, health checks, exports).
 READ_ONLY = "tracker_read_only"
@@ -84,9 +91,12 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on a power cut (the
+        # WAL is not synced at each commit), and a handover the counter confirmed must stay
+        # recorded (issue 17). The cost is one fsync per commit.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
@@ -144,6 +154,90 @@ def begin_writing(session: Session) -> None:
     conn = session.connection()
     if conn.dialect.name == "sqlite" and conn.info.get(_READING):
         _promote(conn)
+
+
+@dataclass(frozen=True)
+class DurabilitySetting:
+    """One setting that decides whether a commit survives a crash or a power cut."""
+
+    name: str
+    value: str
+    expected: str
+    ok: bool
+
+
+#: PostgreSQL settings that must be on: with any of them off, a crash can lose committed
+#: transactions (synchronous_commit) or corrupt the database (fsync, full_page_writes).
+POSTGRES_DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def durability_settings(engine: Engine) -> list[DurabilitySetting]:
+    """What a new connection of ``engine`` has (issue 17): SQLite's pragmas (WAL,
+    ``synchronous=FULL``, foreign keys, busy timeout), PostgreSQL's crash-safety settings."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+
+            def pragma(name: str) -> str:
+                return str(raw.execute(f"PRAGMA {name}").fetchone()[0])
+
+            journal = pragma("journal_mode").lower()
+            synchronous = pragma("synchronous")
+            foreign_keys = pragma("foreign_keys")
+            busy = pragma("busy_timeout")
+            memory = journal == "memory" and engine.url.database in (None, "", ":memory:")
+            return [
+                DurabilitySetting("journal_mode", journal, "wal", journal == "wal" or memory),
+                DurabilitySetting(
+                    "synchronous",
+                    _SQLITE_SYNCHRONOUS.get(synchronous, synchronous),
+                    "full",
+                    synchronous in ("2", "3"),
+                ),
+                DurabilitySetting("foreign_keys", foreign_keys, "1", foreign_keys == "1"),
+                DurabilitySetting(
+                    "busy_timeout", busy, "5000 以上", busy.isdigit() and int(busy) >= 5000
+                ),
+            ]
+        if engine.dialect.name != "postgresql":
+            return []
+        rows: dict[str, str] = dict(
+            conn.execute(
+                text("SELECT name, setting FROM pg_settings WHERE name = ANY(:names)"),
+                {"names": list(POSTGRES_DURABILITY)},
+            ).all()
+        )
+        conn.rollback()
+        return [
+            DurabilitySetting(name, str(rows.get(name, "?")), "on", rows.get(name) == "on")
+            for name in POSTGRES_DURABILITY
+        ]
+
+
+#: ``PRAGMA synchronous`` answers with a number.
+_SQLITE_SYNCHRONOUS = {"0": "off", "1": "normal", "2": "full", "3": "extra"}
+
+
+def warn_if_not_durable(engine: Engine) -> list[DurabilitySetting]:
+    """Log a WARNING for each setting that puts committed work at risk (app and command
+    start); never stops the start-up, and a database that does not answer is left to the
+    commands and pages that need it."""
+    try:
+        settings = durability_settings(engine)
+    except Exception:  # the check must not be what breaks a start
+        log.debug("durability check skipped: the database did not answer", exc_info=True)
+        return []
+    bad = [s for s in settings if not s.ok]
+    for setting in bad:
+        log.warning(
+            "DATABASE NOT CRASH-SAFE: %s is %s (should be %s); committed work can be lost"
+            " on a crash or power cut. See docs/deployment.md (Serving and logs).",
+            setting.name,
+            setting.value,
+            setting.expected,
+        )
+    return bad
 
 
 class Database:

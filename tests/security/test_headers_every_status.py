@@ -48,6 +48,12 @@ Request = Callable[[FlaskClient], TestResponse]
 CASES: dict[str, tuple[Role | None, int, Request]] = {
     "200 login page": (None, 200, lambda c: c.get("/login")),
     "200 health check": (None, 200, lambda c: c.get("/healthz")),
+    "200 metrics from this host": (None, 200, lambda c: c.get("/metrics")),
+    "404 metrics from elsewhere": (
+        None,
+        404,
+        lambda c: c.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}),
+    ),
     "302 anonymous to login": (None, 302, lambda c: c.get("/items")),
     "400 csrf": (None, 400, lambda c: c.post("/login", data={"username": "x"})),
     "400 bad form": (

@@ -3,7 +3,9 @@
 A realistic morning runs through the test client with every logger at DEBUG: a CSV import
 with 髙橋 一郎 and 𠮷田 花子, item views, a kana search, a handover with the last 4 of a
 document, a failed login whose "username" is a password, a 500. The captured log text must
-hold none of the names, kana, valid individual numbers, passwords, cookies or tokens.
+hold none of the names, kana, valid individual numbers, passwords, cookies or tokens; nor may
+the access log (issue 17), formatted as text and as JSON, which also holds no URL, query
+string or login name: one line per request, the route's name and the user's numeric id.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy import select
 
 from tests.conftest import make_config
 from tests.helpers import PASSWORD, csrf_token, login, search
-from tests.security.support import csv_text, row
+from tests.security.support import csv_text, row, user_id
 from tracker import create_app
 from tracker.domain.codes import Role
 from tracker.domain.mynumber import is_valid_individual_number
+from tracker.logs import ACCESS_LOGGER, formatter
 from tracker.models import AuditEvent, UserSession
 from tracker.web.access import public
 
@@ -36,6 +39,15 @@ WRONG_PASSWORD = "hunter2-wrong-password"
 @pytest.fixture
 def logging_app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_config(database_url))
+
+    seen = app.config["REQUESTS_SEEN"] = [0]
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):  # type: ignore[no-untyped-def]
+        seen[0] += 1
+        return inner(environ, start_response)
+
+    app.wsgi_app = counting  # type: ignore[method-assign]
 
     @app.route("/explode-with-data")
     @public
@@ -129,6 +141,17 @@ def test_a_busy_morning_leaves_no_personal_data_in_the_logs(
 
     log_text = caplog.text  # messages and tracebacks, as a log file would hold them
     assert "unhandled error" in log_text  # the capture works: the 500 was logged
+
+    # The access log as tracker serve writes it, in both formats (issue 17).
+    access = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert len(access) == app.config["REQUESTS_SEEN"][0]  # exactly one line per request
+    lines = [formatter(kind, access=True).format(r) for r in access for kind in ("text", "json")]
+    access_text = "\n".join(lines)
+    log_text += "\n" + access_text
+    assert "endpoint=counter.item status=200" in access_text  # the route by name
+    for value in ("/items", "?", "q=", "next=", "name=", officer.username, clerk.username):
+        assert value not in access_text, value
+    assert {str(user_id(app, clerk.username)), "-"} <= {str(r.user_id) for r in access}
 
     forbidden = [*NAMES, *(n.replace(" ", "") for n in NAMES), *KANA, *secrets]
     forbidden += [part for n in NAMES for part in n.split()]

@@ -28,6 +28,7 @@ POLICY: dict[str, set[Role] | None] = {
     "auth.set_language": None,
     "auth.change_password": EVERYONE,
     "main.healthz": None,
+    "main.metrics": None,
     "main.index": EVERYONE,
     "admin.users": {M},
     "admin.new_user": {M},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import factories
@@ -14,6 +15,10 @@ from tests.web.test_transition_races import Browser, all_at_once, two_servers  #
 from tracker.db import Database
 from tracker.domain.codes import Role
 from tracker.models import PickupSlot, Reservation
+
+#: One xdist worker runs every test of this module: the two servers start once for them all
+#: instead of once per worker (each start takes seconds on a busy machine).
+pytestmark = pytest.mark.xdist_group("two_servers_reservations")
 
 #: Far from any clock: the servers run on the machine's clock, which tests do not pin.
 FUTURE_DAY = date(2099, 1, 3)

@@ -1,8 +1,12 @@
-"""Two live ``tracker serve`` processes on one PostgreSQL, eight officers clicking at once
-(issue 10): a batch is approved once and executed once, and every loser gets a 409 page.
+"""Two live ``tracker serve`` processes on one PostgreSQL, officers and clerks clicking at
+once (issues 10 and 17): a batch is approved once and executed once, a card is handed over
+once, and every loser gets a 409 page.
 
 This is the attack run that found the double execution, kept as a test: real HTTP, real
-waitress processes, real sessions and CSRF tokens, real Argon2 logins.
+gunicorn servers (two worker processes each, so four processes share nothing but the
+database), real sessions and CSRF tokens, real Argon2 logins. It also shows that the app
+servers are stateless: a login on one server is not needed by the other, but every state
+change made through one is seen, and refused, by the other.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -32,9 +37,13 @@ from tests.factories import NOW
 from tests.helpers import PASSWORD
 from tracker.cli import main
 from tracker.db import Database
-from tracker.domain.codes import Role
-from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem
+from tracker.domain.codes import ReturnReason, Role
+from tracker.models import AuditEvent, DisposalBatch, DisposalBatchItem, HandoverItem
 from tracker.services import audit, disposal
+
+#: One xdist worker runs every test of this module: the two servers start once for them all
+#: instead of once per worker (each start takes seconds on a busy machine).
+pytestmark = pytest.mark.xdist_group("two_servers")
 
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
@@ -45,45 +54,62 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    """``tracker serve`` twice, sharing the database and the secret key."""
+@pytest.fixture(scope="module")
+def two_servers(
+    postgres_ready: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[str]]:
+    """``tracker serve`` twice, sharing the database and the secret key; started once for the
+    module (each start takes seconds). Each test's ``postgres_url`` empties the tables under
+    the running servers, which keep nothing of their own that could go stale: that too shows
+    they are stateless."""
     script = Path(sys.executable).parent / "tracker"
     env = {
         **os.environ,
-        "TRACKER_DATABASE_URL": postgres_url,
+        "TRACKER_DATABASE_URL": postgres_ready,
         "TRACKER_SECRET_KEY": "two-servers-one-secret",
-        "TRACKER_INSTANCE_PATH": str(tmp_path),
+        "TRACKER_INSTANCE_PATH": str(tmp_path_factory.mktemp("two-servers")),
     }
     servers = []
     urls = []
-    for _ in range(2):
+    logs = Path(env["TRACKER_INSTANCE_PATH"])
+    for n in range(2):
         port = free_port()
-        servers.append(
-            subprocess.Popen(
-                [script, "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        # each server's metrics files in the test's folder, not left in /tmp if one is killed
+        metrics = logs / f"metrics{n}"
+        metrics.mkdir()
+        with (logs / f"server{n}.log").open("wb") as log:
+            servers.append(
+                subprocess.Popen(
+                    # small on purpose: the race needs several processes, not many
+                    [script, "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
+                    env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             )
-        )
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        for url in urls:
-            deadline = time.monotonic() + 30
+        for n, url in enumerate(urls):
+            deadline = time.monotonic() + 60  # a busy CI machine starts slowly
             while True:
                 try:
                     with urllib.request.urlopen(f"{url}/healthz", timeout=2):
                         break
                 except OSError:
-                    if time.monotonic() > deadline:
-                        raise
+                    if servers[n].poll() is not None or time.monotonic() > deadline:
+                        output = (logs / f"server{n}.log").read_text()[-3000:]
+                        raise AssertionError(f"server {n} did not start:\n{output}") from None
                     time.sleep(0.1)
         yield urls
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+            server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no need to linger
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
 
 
 @dataclass
@@ -287,3 +313,59 @@ def test_two_servers_eight_officers_one_approval_one_execution(
         main, ["certificate-verify", str(certificate)], env={"TRACKER_DATABASE_URL": postgres_url}
     )
     assert verified.exit_code == 0, verified.output
+
+
+def test_two_servers_eight_clerks_one_card_one_handover(
+    postgres_url: str, two_servers: list[str]
+) -> None:
+    """Eight clerks, four on each server, hand over the same card at the same moment, three
+    cards in a row: one handover each, seven 409 pages that say so, and a chain that
+    verifies."""
+    database = Database(postgres_url)
+    try:
+        for n in range(8):
+            factories.user(database, Role.CLERK, f"clerk{n}", display_name=f"窓口 担当{n}")
+        browsers = [Browser.open(two_servers[n % 2]) for n in range(8)]
+        for n, browser in enumerate(browsers):
+            browser.login(f"clerk{n}")
+        cards = [
+            factories.envelope(database, 700 + n, series=4, reason=ReturnReason.TENKYO_FUMEI)[0]
+            for n in range(3)
+        ]
+        for card in cards:
+            fields = [
+                {
+                    "csrf_token": browser.token("/"),
+                    "item": str(card),
+                    "recipient_kind": "self",
+                    "recipient_name": "",
+                    "letter_of_attorney_date": "",
+                    "authority_proof": "",
+                    "documents": "passport",
+                }
+                for browser in browsers
+            ]
+            results = all_at_once(browsers, "/handover", fields)
+            statuses = sorted(status for status, _ in results)
+            assert statuses == [302] + [409] * 7, statuses
+            for status, page in results:
+                if status == 409:
+                    assert "は交付済みです" in page, page[-3000:]
+                    assert "、担当 窓口 担当" in page
+        with database.read_session() as session:
+            for card in cards:
+                rows = session.scalar(
+                    select(func.count())
+                    .select_from(HandoverItem)
+                    .where(HandoverItem.item_id == card)
+                )
+                assert rows == 1, card
+            created = session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "handover.create", AuditEvent.outcome == "ok")
+            )
+            assert created == len(cards)
+            assert audit.verify_chain(session).ok
+    finally:
+        database.dispose()

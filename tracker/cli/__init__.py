@@ -17,6 +17,7 @@ from tracker.cli import (
     backup,
     db,
     disposal,
+    doctor,
     id_policy,
     imports,
     notices,
@@ -49,6 +50,7 @@ main.add_command(disposal.certificate_verify)
 main.add_command(audit.audit_verify)
 main.add_command(users.demo_data)
 main.add_command(serve.serve)
+main.add_command(doctor.doctor)
 main.add_command(db.db_group)
 main.add_command(rules.rules_group)
 main.add_command(id_policy.id_policy_group)

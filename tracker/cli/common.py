@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.config import Config
-from tracker.db import Database
+from tracker.db import Database, warn_if_not_durable
 from tracker.domain.codes import Role
 from tracker.models import User
 from tracker.services import audit
@@ -38,6 +38,7 @@ class CliState:
         if self._database is None:
             audit.use_digest_key(self.config.digest_key())
             self._database = Database(self.config.database_url)
+            warn_if_not_durable(self._database.engine)
         return self._database
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,8 +29,11 @@ def import_file(
 ) -> None:
     """Import returned envelopes and items from a CSV file (SPEC §6.4): all or nothing."""
     from tracker.clock import now_utc, today_jst
+    from tracker.logs import configure_logging
     from tracker.services import importer
 
+    # The phase timings (INFO) on stderr: where a slow import spends its time.
+    configure_logging("json" if os.environ.get("TRACKER_LOG_FORMAT") == "json" else "text")
     progress = _progress_printer("行を検証しました")
     # One unit of work; read-first: SQLite's write lock only for the checks and inserts.
     with state.database.session_scope(read_first=True) as session:

@@ -41,8 +41,10 @@ __all__ = [
     "MONO",
     "FontNames",
     "FontNotFoundError",
+    "FontStatus",
     "covers",
     "find_font_file",
+    "font_inventory",
     "locate_fonts",
     "paragraph_markup",
     "register_fallback_font",
@@ -293,3 +295,21 @@ def _missing_message(font: _FontFile, environ: Mapping[str, str] | None) -> str:
         f"Install the Debian packages: apt-get install {packages} "
         f"(or put {font.filename} in the folder named by {FONT_DIR_ENV})."
     )
+
+
+@dataclass(frozen=True)
+class FontStatus:
+    """One font file as ``tracker doctor`` reports it."""
+
+    name: str
+    path: Path | None
+    debian_package: str
+    required: bool
+
+
+def font_inventory(environ: Mapping[str, str] | None = None) -> list[FontStatus]:
+    """Every font the PDFs use, where it was found (or None), and whether PDFs need it."""
+    return [
+        FontStatus(font.name, find_font_file(font.filename, environ), font.debian_package, required)
+        for font, required in (*((f, True) for f in _FONTS), (_FALLBACK, False), (_MONO, False))
+    ]

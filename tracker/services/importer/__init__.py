@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tracker import metrics
 from tracker.db import SQLITE_CACHE_KIB, begin_writing
 from tracker.domain.codes import AuditAction
 from tracker.models import Location
@@ -101,14 +102,21 @@ def run_import(
     report.encoding = detect_encoding(path) if encoding == "auto" else encoding
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        return _run(session, conn, path, report, actor, today, now, dry_run, progress)
+        return _counted(_run(session, conn, path, report, actor, today, now, dry_run, progress))
     # SQLite's page cache is small; a million-row import into indexed tables thrashes it. A
     # larger cap for this import only (the connection goes back to a pool) is still bounded.
     conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
     try:
-        return _run(session, conn, path, report, actor, today, now, dry_run, progress)
+        return _counted(_run(session, conn, path, report, actor, today, now, dry_run, progress))
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
+def _counted(report: ImportReport) -> ImportReport:
+    """Count the finished import for ``/metrics`` (issue 17)."""
+    outcome = "committed" if report.committed else "refused" if report.error_count else "dry_run"
+    metrics.imports_total.labels(outcome=outcome).inc()
+    return report
 
 
 def _run(

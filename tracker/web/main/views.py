@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import hmac
+import logging
 import threading
 import time
 from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from alembic.runtime.migration import MigrationContext
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import text
@@ -21,6 +25,7 @@ from tracker.services import pickup, settings, stats, stock_checks
 from tracker.web.access import allow, public
 
 bp = Blueprint("main", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.route("/")
@@ -148,10 +153,60 @@ def _is_admin() -> bool:
 @bp.route("/healthz")
 @public
 def healthz() -> ResponseReturnValue:
-    """For load balancers: 200 when the database answers, 503 otherwise. Says nothing more."""
+    """For load balancers and monitoring (issue 17): 200 when the database answers a trivial
+    query and is at the migration head of this code, else 503 with the reason. No login, no
+    session, no audit event; says nothing about the data."""
+    head = _head_revision()
     try:
         with db.read_session() as session:  # never queues behind SQLite's write lock
             session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 — any database failure means "not healthy"
-        return jsonify(status="unavailable"), 503
-    return jsonify(status="ok"), 200
+            current = MigrationContext.configure(session.connection()).get_current_revision()
+    except Exception:  # any database failure means "not healthy"
+        log.warning("health check: the database does not answer", exc_info=True)
+        return jsonify(status="unavailable", reason="database", head=head), 503
+    body = {"status": "ok", "database": "ok", "revision": current, "head": head}
+    if current != head:
+        return jsonify({**body, "status": "unavailable", "reason": "migration"}), 503
+    return jsonify(body), 200
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    """The newest migration of the code this process runs (read once: it cannot change)."""
+    from tracker.schema import head_revision
+
+    return head_revision()
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+_FORWARDED = ("X-Forwarded-For", "Forwarded", "X-Real-Ip")
+
+
+@bp.route("/metrics")
+@public
+def metrics() -> ResponseReturnValue:
+    """Prometheus metrics (issue 17), for requests from this host or carrying
+    ``Authorization: Bearer <TRACKER_METRICS_TOKEN>``; to anyone else this page does not exist
+    (404). A request relayed by a reverse proxy on this host is not "from this host" unless
+    the proxy is trusted (``TRACKER_TRUSTED_PROXIES``), when the address is the client's."""
+    if not _may_read_metrics():
+        abort(404)
+    from tracker.metrics import exposition
+
+    body, content_type = exposition()
+    return Response(body, content_type=content_type)
+
+
+def _may_read_metrics() -> bool:
+    config = current_app.config["TRACKER"]
+    token = config.metrics_token
+    if token:
+        scheme, _space, offered = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            offered.strip().encode(), token.encode()
+        ):
+            return True
+    relayed = any(header in request.headers for header in _FORWARDED)
+    if relayed and not config.trusted_proxies:
+        return False
+    return request.remote_addr in _LOOPBACK
