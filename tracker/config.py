@@ -62,6 +62,14 @@ class Config:
     #: the instance folder), made on first need. Tests set ``audit_key`` directly.
     audit_key_file: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "audit_digest_key")
     audit_key: bytes | None = None
+    #: Background jobs (issue 17, docs/deployment.md "Background jobs"): where Huey keeps its
+    #: queue (``TRACKER_JOBS_URL``: empty → a SQLite file in the instance folder,
+    #: ``sqlite:///PATH``, ``redis://…``; ``immediate`` runs a job inside the call, tests only),
+    #: where uploads wait for their job (``TRACKER_JOBS_FOLDER``), and after how long without a
+    #: heartbeat a running job counts as killed (``TRACKER_JOBS_STALE_SECONDS``).
+    jobs_url: str = ""
+    jobs_folder: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "jobs")
+    jobs_stale_after: timedelta = timedelta(minutes=5)
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -82,6 +90,11 @@ class Config:
             max_upload_mb=_whole_number(env, "TRACKER_MAX_UPLOAD_MB", 64, 1, 4096),
             audit_key_file=Path(
                 env.get("TRACKER_AUDIT_KEY_FILE") or DEFAULT_INSTANCE_PATH / "audit_digest_key"
+            ),
+            jobs_url=env.get("TRACKER_JOBS_URL", ""),
+            jobs_folder=Path(env.get("TRACKER_JOBS_FOLDER") or DEFAULT_INSTANCE_PATH / "jobs"),
+            jobs_stale_after=timedelta(
+                seconds=_whole_number(env, "TRACKER_JOBS_STALE_SECONDS", 300, 2, 86400)
             ),
         )
 

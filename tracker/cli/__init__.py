@@ -26,6 +26,7 @@ from tracker.cli import (
     serve,
     slots,
     users,
+    worker,
 )
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 
@@ -48,6 +49,7 @@ main.add_command(disposal.certificate_verify)
 main.add_command(audit.audit_verify)
 main.add_command(users.demo_data)
 main.add_command(serve.serve)
+main.add_command(worker.worker)
 main.add_command(db.db_group)
 main.add_command(rules.rules_group)
 main.add_command(id_policy.id_policy_group)

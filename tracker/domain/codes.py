@@ -491,6 +491,52 @@ OUTCOME_LABELS: dict[Outcome, str] = {
 }
 
 
+class JobKind(StrEnum):
+    """Work run by ``tracker worker`` instead of inside a web request (issue 17)."""
+
+    IMPORT = "import"
+    REGISTER_CHECK = "register_check"
+    NOTICES = "notices"
+    PURGE = "purge"
+
+    @property
+    def label(self) -> str:
+        return JOB_KIND_LABELS[self]
+
+
+JOB_KIND_LABELS: dict[JobKind, str] = {
+    JobKind.IMPORT: _l("一括取込"),
+    JobKind.REGISTER_CHECK: _l("住基照合結果の取込"),
+    JobKind.NOTICES: _l("お知らせの作成"),
+    JobKind.PURGE: _l("保存期間経過データの消去"),
+}
+
+
+class JobState(StrEnum):
+    """queued → running → succeeded | failed; a queued job may also fail (never started)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return JOB_STATE_LABELS[self]
+
+    @classmethod
+    def finished(cls) -> tuple[JobState, ...]:
+        return (cls.SUCCEEDED, cls.FAILED)
+
+
+JOB_STATE_LABELS: dict[JobState, str] = {
+    JobState.QUEUED: _l("待機中"),
+    JobState.RUNNING: _l("処理中"),
+    JobState.SUCCEEDED: _l("完了"),
+    JobState.FAILED: _l("失敗"),
+}
+
+
 class AuditAction(StrEnum):
     """Every kind of audit event (SPEC §8), by area: what was done, never to whom."""
 
@@ -593,6 +639,9 @@ class AuditAction(StrEnum):
     RESERVATION_NO_SHOW = "reservation.no_show"
     RESERVATION_ATTEND = "reservation.attend"
     PURGE_RUN = "purge.run"
+    JOB_QUEUE = "job.queue"
+    JOB_FAIL = "job.fail"
+    JOB_VIEW = "job.view"
 
     @property
     def label(self) -> str:
@@ -699,6 +748,9 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.RESERVATION_NO_SHOW: _l("受取予約の不来庁"),
     AuditAction.RESERVATION_ATTEND: _l("受取予約の来庁"),
     AuditAction.PURGE_RUN: _l("保存期間経過データの消去"),
+    AuditAction.JOB_QUEUE: _l("バックグラウンド処理の受付"),
+    AuditAction.JOB_FAIL: _l("バックグラウンド処理の失敗"),
+    AuditAction.JOB_VIEW: _l("バックグラウンド処理の結果の閲覧"),
 }
 
 
@@ -722,6 +774,7 @@ class ObjectType(StrEnum):
     NOTICE_TEMPLATE = "notice_template"
     PICKUP_DAY = "pickup_day"
     RESERVATION = "reservation"
+    JOB = "job"
 
     @property
     def label(self) -> str:
@@ -746,6 +799,7 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
     ObjectType.PICKUP_DAY: _l("受取予約日"),
     ObjectType.RESERVATION: _l("受取予約"),
+    ObjectType.JOB: _l("バックグラウンド処理"),
 }
 
 
@@ -769,6 +823,8 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "batch_item_outcome": BatchItemOutcome,
     "destruction_method": DestructionMethod,
     "outcome": Outcome,
+    "job_kind": JobKind,
+    "job_state": JobState,
     "audit_action": AuditAction,
     "object_type": ObjectType,
 }
