@@ -50,7 +50,10 @@ def queue_upload(file: FileStorage, *, kind: JobKind, params: dict[str, Any]) ->
     queue = job_queue()
     path = queue.upload_path()
     try:
-        file.save(path)
+        try:
+            file.save(path)
+        finally:
+            file.close()  # a large upload is spooled to a temporary file: let it go now
         with db.session_scope() as session:
             job = jobs.queue(
                 session,
