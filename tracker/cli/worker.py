@@ -33,7 +33,7 @@ def worker(state: CliState, workers: int, poll: float) -> None:
     """
     from tracker import create_app
     from tracker.clock import now_utc
-    from tracker.jobs import IMMEDIATE, JobQueue, remove_upload
+    from tracker.jobs import IMMEDIATE, JobQueue, forget, still_alive
     from tracker.jobs.runner import WORKER_ACTOR
     from tracker.schema import current_revision, head_revision
     from tracker.services import jobs
@@ -51,9 +51,10 @@ def worker(state: CliState, workers: int, poll: float) -> None:
             now=now_utc(),
             stale_after=state.config.jobs_stale_after,
             actor=WORKER_ACTOR,
+            still_alive=lambda job_id: still_alive(state.config, job_id),
         )
     for job_id, file_path in marked:
-        remove_upload(file_path)
+        forget(state.config, job_id, file_path)
         click.echo(f"処理 {job_id} は中断されていたため、失敗として記録しました", err=True)
     consumer = queue.huey.create_consumer(
         workers=workers, worker_type="thread", periodic=False, max_delay=poll

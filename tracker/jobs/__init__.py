@@ -10,6 +10,7 @@ This package is a boundary, like the commands: it commits its own units of work.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,24 @@ class JobQueue:
 def remove_upload(path: str | os.PathLike[str] | None) -> None:
     if path:
         Path(path).unlink(missing_ok=True)
+
+
+def alive_file(config: Config, job_id: int) -> Path:
+    """A file the worker touches while it runs the job, even while SQLite's write lock keeps
+    it from writing its heartbeat into the database."""
+    return config.jobs_folder / f"job-{job_id}.alive"
+
+
+def still_alive(config: Config, job_id: int) -> bool:
+    """Has the worker of ``job_id`` touched its file within the stale time?"""
+    try:
+        touched = alive_file(config, job_id).stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return time.time() - touched < config.jobs_stale_after.total_seconds()
+
+
+def forget(config: Config, job_id: int, upload: str | None) -> None:
+    """Delete what a failed job left behind: its upload and its alive file."""
+    remove_upload(upload)
+    alive_file(config, job_id).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from tracker.clock import now_utc, today_jst
 from tracker.config import Config
 from tracker.db import Database
 from tracker.domain.codes import JobKind
+from tracker.jobs import alive_file, remove_upload
 from tracker.models import Job
 from tracker.services import importer, jobs, register
 
@@ -42,7 +43,7 @@ def run_job(database: Database, config: Config, job_id: int) -> None:
         assert job is not None
         kind, actor, file_path = JobKind(job.kind), job.requested_by, job.file_path
         params = jobs.params_of(job)
-    watcher = Watcher(database, job_id)
+    watcher = Watcher(database, job_id, alive_file(config, job_id))
     watcher.start()
     try:
         if kind is JobKind.IMPORT:
@@ -57,8 +58,6 @@ def run_job(database: Database, config: Config, job_id: int) -> None:
             jobs.fail(session, job_id, now=now_utc(), reason=jobs.CRASHED, actor=WORKER_ACTOR)
     finally:
         watcher.stop()
-        from tracker.jobs import remove_upload
-
         remove_upload(file_path)
 
 
@@ -67,12 +66,14 @@ class Watcher:
     (every :data:`HEARTBEAT_INTERVAL`), each in a short transaction of its own.
 
     On SQLite, once the job holds the write lock (``hold_lock``), nothing is written until it
-    lets go: another connection would only wait for it.
+    lets go: another connection would only wait for it. The heartbeat also touches the job's
+    alive file, which goes on meanwhile, so a long locked phase is not taken for a dead worker.
     """
 
-    def __init__(self, database: Database, job_id: int) -> None:
+    def __init__(self, database: Database, job_id: int, alive: Path) -> None:
         self.database = database
         self.job_id = job_id
+        self.alive = alive
         self.sqlite = database.dialect == "sqlite"
         self._locked = False
         self._last = 0.0
@@ -84,11 +85,20 @@ class Watcher:
         )
 
     def start(self) -> None:
+        self._touch()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=HEARTBEAT_INTERVAL * 2)
+        self.alive.unlink(missing_ok=True)
+
+    def _touch(self) -> None:
+        try:
+            self.alive.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.alive.touch(mode=0o600)
+        except OSError:
+            log.warning("job %s: alive file not touched", self.job_id, exc_info=True)
 
     def hold_lock(self) -> None:
         if self.sqlite:
@@ -110,6 +120,7 @@ class Watcher:
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
+            self._touch()
             if self._locked:
                 continue
             try:

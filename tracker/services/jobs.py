@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -217,14 +217,19 @@ def fail_stale(
     stale_after: timedelta,
     actor: str,
     job_id: int | None = None,
+    still_alive: Callable[[int], bool] | None = None,
 ) -> list[tuple[int, str | None]]:
     """Mark running jobs without a heartbeat for ``stale_after`` as failed (interrupted).
 
-    Returns the jobs so marked with their uploaded files, for the caller to delete. A worker
-    that was only slow finds its job failed when it settles, and rolls back (:func:`settle`).
+    ``still_alive(job_id)`` may spare a job whose worker shows life another way (on SQLite a
+    worker cannot write its heartbeat while its import holds the write lock). Returns the
+    jobs so marked with their uploaded files, for the caller to delete. A worker that was
+    only slow finds its job failed when it settles, and rolls back (:func:`settle`).
     """
     marked = []
     for stale_id, file_path in stale_jobs(session, now=now, stale_after=stale_after, job_id=job_id):
+        if still_alive is not None and still_alive(stale_id):
+            continue
         result = session.execute(
             update(Job)
             .where(

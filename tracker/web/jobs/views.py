@@ -21,7 +21,7 @@ from tracker.clock import now_utc
 from tracker.config import Config
 from tracker.domain.codes import AuditAction, JobKind, JobState, ObjectType, Role
 from tracker.extensions import db
-from tracker.jobs import JobQueue, remove_upload
+from tracker.jobs import JobQueue, forget, remove_upload, still_alive
 from tracker.models import Job
 from tracker.services import audit, jobs
 from tracker.web.access import allow
@@ -91,12 +91,13 @@ def _visible_job(job_id: int) -> Job:
                     stale_after=stale_after,
                     actor=current_user.username,
                     job_id=job_id,
+                    still_alive=lambda stale_id: still_alive(config, stale_id),
                 )
                 if owner is not None
                 else []
             )
-        for _id, file_path in marked:
-            remove_upload(file_path)
+        for stale_id, file_path in marked:
+            forget(config, stale_id, file_path)
     job = jobs.visible_job(db.session, job_id, current_user.username)
     if job is None:
         abort(404)
