@@ -163,3 +163,13 @@ def test_a_refused_file_fails_the_job_with_the_refusal(database: Database, tmp_p
     job = job_row(database, job_id)
     assert job.state == JobState.FAILED and "必須の列がありません" in (job.failure or "")
     assert AuditAction.IMPORT_REFUSED in actions(database)
+
+
+def test_a_stored_report_keeps_only_the_start_of_a_long_bad_value() -> None:
+    report = importer.ImportReport(rows=1, error_count=1)
+    long = "あ" * 500
+    report.errors.append(importer.RowProblem(2, "氏名", long, f"氏名「{long}」は長すぎます"))
+    stored = jobs.report_from_json(jobs.import_report_json(report))
+    cut = "あ" * jobs.STORED_VALUE_LENGTH + "…"
+    assert (stored.errors[0].value, stored.errors[0].message) == (cut, f"氏名「{cut}」は長すぎます")
+    assert (stored.errors[0].line, stored.error_count) == (2, 1)

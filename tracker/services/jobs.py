@@ -31,6 +31,8 @@ from tracker.services.transitions import Conflict
 
 #: The reason shown for a job whose worker stopped (killed, power cut) while it ran.
 INTERRUPTED = "処理が中断されました（処理していたワーカーが停止しました）。何も書き込んでいません。"
+#: A failure reason is kept this long at most (a refusal message can quote the file).
+FAILURE_LENGTH = 500
 #: The reason shown for a job that raised an unexpected error (details are in the worker's log).
 CRASHED = "処理中に予期しないエラーが発生しました。何も書き込んでいません。"
 
@@ -164,7 +166,7 @@ def settle(
             heartbeat_at=now,
             phase=None,
             report=None if report is None else json.dumps(report, ensure_ascii=False),
-            failure=failure,
+            failure=None if failure is None else failure[:FAILURE_LENGTH],
             rows_written=rows_written,
             file_path=None,
         )
@@ -270,14 +272,31 @@ def _rowcount(result: Any) -> int:
 # --- reports as JSON -------------------------------------------------------------------------
 
 
+#: A bad value is kept in a stored report only this long (the command's line cuts it there
+#: too): enough to find the cell, and no more of the file than that kept in the database.
+STORED_VALUE_LENGTH = 40
+
+
 def import_report_json(report: ImportReport) -> dict[str, Any]:
     """The import's report (counts and problems by line) as stored with its job."""
-    return {"type": "import", **dataclasses.asdict(report)}
+    return _cut_values({"type": "import", **dataclasses.asdict(report)})
 
 
 def register_report_json(report: RegisterReport) -> dict[str, Any]:
     """The register-check import's report, as stored with its job."""
-    return {"type": "register_check", **dataclasses.asdict(report)}
+    return _cut_values({"type": "register_check", **dataclasses.asdict(report)})
+
+
+def _cut_values(data: dict[str, Any]) -> dict[str, Any]:
+    for key in ("errors", "warnings"):
+        for problem in data.get(key, []):
+            value = str(problem.get("value", ""))
+            if len(value) > STORED_VALUE_LENGTH:
+                cut = value[:STORED_VALUE_LENGTH] + "…"
+                problem["value"] = cut
+                # A message may quote the value too.
+                problem["message"] = str(problem.get("message", "")).replace(value, cut)
+    return data
 
 
 def report_from_json(data: dict[str, Any]) -> ImportReport | RegisterReport:

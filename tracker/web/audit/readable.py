@@ -29,6 +29,7 @@ from tracker.domain.codes import (
     AuditAction,
     ContactKind,
     HoldKind,
+    JobKind,
     NoticeMethod,
     ObjectType,
     Outcome,
@@ -257,6 +258,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "max_age": _l("ログインの最長時間を過ぎた"),
         "invalid rows": _l("誤りのある行がある"),
         "count_mismatch": _l("枚数の不一致"),
+        "interrupted": _l("処理が中断された（ワーカーの停止）"),
     },
     "attempt": {"login": _l("ログイン"), "reentry": _l("パスワードの再入力")},
     "register_change": {
@@ -279,6 +281,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         **{kind.value: label for kind, label in KIND_LABELS.items()},
         HoldKind.INVESTIGATION.value: HoldKind.INVESTIGATION.label,
         **{kind.value: kind.label for kind in ContactKind},
+        **{kind.value: kind.label for kind in JobKind},
     },
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
@@ -687,6 +690,7 @@ AREAS: dict[str, Any] = {
     "pickup": _l("受取予約枠"),
     "reservation": _l("受取予約"),
     "purge": _l("保存期間経過データの消去"),
+    "job": _l("バックグラウンド処理"),
 }
 
 
