@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -258,6 +259,10 @@ def make_config(database_url: str, **changes: object) -> Config:
         password_hashing=CHEAP_HASHING,
         audit_key=TEST_DIGEST_KEY,
         testing=True,
+        # Background jobs run inside the request that queues them (tests/jobs start a real
+        # worker where that matters); uploads wait in the system's temporary folder.
+        jobs_url="immediate",
+        jobs_folder=Path(tempfile.gettempdir()) / "tracker-test-jobs",
     )
     return config.with_changes(**changes) if changes else config
 

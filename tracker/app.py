@@ -80,6 +80,9 @@ def register_extensions(app: Flask, config: Config) -> None:
     database = Database(config.database_url)
     app.extensions["tracker.db"] = database
     warn_if_not_durable(database.engine)  # PostgreSQL with fsync off and the like (issue 17)
+    from tracker.jobs import JobQueue
+
+    app.extensions["tracker.jobs"] = JobQueue(config, database)
     audit.use_digest_key(config.digest_key())
     hashing = config.password_hashing
     app.extensions["tracker.password_hasher"] = make_hasher(
@@ -125,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.custody.views import bp as custody_bp
     from tracker.web.disposal.views import bp as disposal_bp
     from tracker.web.imports.views import bp as imports_bp
+    from tracker.web.jobs.views import bp as jobs_bp
     from tracker.web.main.views import bp as main_bp
     from tracker.web.notices.views import bp as notices_bp
     from tracker.web.pickup.views import bp as pickup_bp
@@ -140,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(custody_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(disposal_bp)

@@ -100,6 +100,14 @@ class Config:
     #: ``TRACKER_METRICS_TOKEN``: a bearer token that lets a scraper on another host read
     #: ``/metrics`` (issue 17); without it only this host may.
     metrics_token: str | None = None
+    #: Background jobs (issue 17, docs/deployment.md "Background jobs"): where Huey keeps its
+    #: queue (``TRACKER_JOBS_URL``: empty → a SQLite file in the instance folder,
+    #: ``sqlite:///PATH``, ``redis://…``; ``immediate`` runs a job inside the call, tests only),
+    #: where uploads wait for their job (``TRACKER_JOBS_FOLDER``), and after how long without a
+    #: heartbeat a running job counts as killed (``TRACKER_JOBS_STALE_SECONDS``).
+    jobs_url: str = ""
+    jobs_folder: Path = field(default_factory=lambda: DEFAULT_INSTANCE_PATH / "jobs")
+    jobs_stale_after: timedelta = timedelta(minutes=5)
     default_locale: str = "ja"
     timezone: str = "Asia/Tokyo"
     testing: bool = False
@@ -123,6 +131,11 @@ class Config:
             ),
             ldap=ldap_from_env(env),
             metrics_token=env.get("TRACKER_METRICS_TOKEN") or None,
+            jobs_url=env.get("TRACKER_JOBS_URL", ""),
+            jobs_folder=Path(env.get("TRACKER_JOBS_FOLDER") or DEFAULT_INSTANCE_PATH / "jobs"),
+            jobs_stale_after=timedelta(
+                seconds=_whole_number(env, "TRACKER_JOBS_STALE_SECONDS", 300, 2, 86400)
+            ),
         )
 
     def digest_key(self) -> bytes:

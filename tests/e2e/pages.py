@@ -297,6 +297,9 @@ class ImportPage(Screen):
     path = "/imports"
 
     def upload(self, name: str, content: bytes, *, commit: bool = True) -> Locator:
+        """The report, on the page of the job the upload became (issue 17)."""
+        if not self.page.url.endswith(self.path):  # back from the last upload's job page
+            self.open()
         self.page.get_by_label("CSVファイル").set_input_files(
             {"name": name, "mimeType": "text/csv", "buffer": content}
         )

@@ -14,6 +14,8 @@ class RegisterUploadPage(Screen):
     path = "/register-checks"
 
     def upload(self, name: str, content: bytes, *, commit: bool = True) -> Locator:
+        if not self.page.url.endswith(self.path):  # back from the last upload's job page
+            self.open()
         self.page.get_by_label("CSVファイル").set_input_files(
             {"name": name, "mimeType": "text/csv", "buffer": content}
         )

@@ -68,6 +68,8 @@ POLICY: dict[str, set[Role] | None] = {
     "custody.labels": {C, R},
     "custody.search": {C, R, A},
     "imports.upload": {R},
+    "jobs.show": {R},
+    "jobs.progress": {R},
     "counter.items": {C, R, A},
     "counter.item": {C, R, A},
     "counter.hand_over": {C, R},

@@ -22,7 +22,9 @@ def upload(client, content: bytes, *, commit: bool):  # type: ignore[no-untyped-
         "file": (io.BytesIO(content), "returns.csv"),
     }
     data["commit" if commit else "dry_run"] = "1"
-    return client.post("/imports", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/imports", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 def item_count(app: Flask) -> int:

@@ -264,7 +264,9 @@ def upload(client: FlaskClient, content: bytes, *, commit: bool = True):  # type
         "file": (io.BytesIO(content), "returns.csv"),
         "commit" if commit else "dry_run": "1",
     }
-    return client.post("/imports", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/imports", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 def refused_imports(app: Flask) -> list[AuditEvent]:

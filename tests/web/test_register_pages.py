@@ -33,7 +33,9 @@ def upload(client: FlaskClient, content: bytes, *, commit: bool):  # type: ignor
         "file": (io.BytesIO(content), "juki.csv"),
         ("commit" if commit else "validate_only"): "1",
     }
-    return client.post("/register-checks", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/register-checks", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 def stored(app: Flask) -> dict[int, tuple[str, date | None]]:

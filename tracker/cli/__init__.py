@@ -28,6 +28,7 @@ from tracker.cli import (
     serve,
     slots,
     users,
+    worker,
 )
 from tracker.cli.common import CliState, fail, pass_state, resolve_actor
 
@@ -51,6 +52,7 @@ main.add_command(audit.audit_verify)
 main.add_command(users.demo_data)
 main.add_command(serve.serve)
 main.add_command(doctor.doctor)
+main.add_command(worker.worker)
 main.add_command(db.db_group)
 main.add_command(rules.rules_group)
 main.add_command(id_policy.id_policy_group)

@@ -514,6 +514,52 @@ OUTCOME_LABELS: dict[Outcome, str] = {
 }
 
 
+class JobKind(StrEnum):
+    """Work run by ``tracker worker`` instead of inside a web request (issue 17)."""
+
+    IMPORT = "import"
+    REGISTER_CHECK = "register_check"
+    NOTICES = "notices"
+    PURGE = "purge"
+
+    @property
+    def label(self) -> str:
+        return JOB_KIND_LABELS[self]
+
+
+JOB_KIND_LABELS: dict[JobKind, str] = {
+    JobKind.IMPORT: _l("一括取込"),
+    JobKind.REGISTER_CHECK: _l("住基照合結果の取込"),
+    JobKind.NOTICES: _l("お知らせの作成"),
+    JobKind.PURGE: _l("保存期間経過データの消去"),
+}
+
+
+class JobState(StrEnum):
+    """queued → running → succeeded | failed; a queued job may also fail (never started)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return JOB_STATE_LABELS[self]
+
+    @classmethod
+    def finished(cls) -> tuple[JobState, ...]:
+        return (cls.SUCCEEDED, cls.FAILED)
+
+
+JOB_STATE_LABELS: dict[JobState, str] = {
+    JobState.QUEUED: _l("待機中"),
+    JobState.RUNNING: _l("処理中"),
+    JobState.SUCCEEDED: _l("完了"),
+    JobState.FAILED: _l("失敗"),
+}
+
+
 class AuditAction(StrEnum):
     """Every kind of audit event (SPEC §8), by area: what was done, never to whom."""
 
@@ -625,6 +671,9 @@ class AuditAction(StrEnum):
     SYSTEM_BACKUP = "system.backup"
     SYSTEM_RESTORE = "system.restore"
     SYSTEM_APP_ROLE = "system.app_role"
+    JOB_QUEUE = "job.queue"
+    JOB_FAIL = "job.fail"
+    JOB_VIEW = "job.view"
 
     @property
     def label(self) -> str:
@@ -740,6 +789,9 @@ AUDIT_ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SYSTEM_BACKUP: _l("バックアップ"),
     AuditAction.SYSTEM_RESTORE: _l("バックアップからの復元"),
     AuditAction.SYSTEM_APP_ROLE: _l("アプリ用データベースロールの設定"),
+    AuditAction.JOB_QUEUE: _l("バックグラウンド処理の受付"),
+    AuditAction.JOB_FAIL: _l("バックグラウンド処理の失敗"),
+    AuditAction.JOB_VIEW: _l("バックグラウンド処理の結果の閲覧"),
 }
 
 
@@ -766,6 +818,7 @@ class ObjectType(StrEnum):
     ACCESS_REQUEST = "access_request"
     BACKUP = "backup"
     DB_ROLE = "db_role"
+    JOB = "job"
 
     @property
     def label(self) -> str:
@@ -790,6 +843,7 @@ OBJECT_TYPE_LABELS: dict[ObjectType, str] = {
     ObjectType.NOTICE_TEMPLATE: _l("お知らせ文面"),
     ObjectType.PICKUP_DAY: _l("受取予約日"),
     ObjectType.RESERVATION: _l("受取予約"),
+    ObjectType.JOB: _l("バックグラウンド処理"),
     ObjectType.BACKUP: _l("バックアップ"),
     ObjectType.DB_ROLE: _l("データベースロール"),
     ObjectType.ACCESS_REQUEST: _l("開示請求"),
@@ -839,6 +893,8 @@ CODE_LISTS: dict[str, type[StrEnum]] = {
     "batch_item_outcome": BatchItemOutcome,
     "destruction_method": DestructionMethod,
     "outcome": Outcome,
+    "job_kind": JobKind,
+    "job_state": JobState,
     "audit_action": AuditAction,
     "object_type": ObjectType,
 }

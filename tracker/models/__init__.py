@@ -14,6 +14,7 @@ from tracker.models.custody import (
 )
 from tracker.models.disposal import DisposalBatch, DisposalBatchItem
 from tracker.models.handover import Handover, HandoverItem
+from tracker.models.jobs import Job
 from tracker.models.lifecycle import (
     LossReport,
     RegisterResult,
@@ -49,6 +50,7 @@ __all__ = [
     "IdentityPolicy",
     "Item",
     "ItemRevision",
+    "Job",
     "Location",
     "LoginFailure",
     "LoginLock",

@@ -57,6 +57,16 @@ from tracker.services.importer.staging import BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
+#: The phases an observer is told about (a job's progress bar, issue 17): reading and checking
+#: rows one by one into staging, the checks that span rows, the inserts.
+PHASE_READING = "reading"
+PHASE_CHECKING = "checking"
+PHASE_WRITING = "writing"
+#: ``observe(phase, report, staged_rows)``: called at each phase and after each staging batch
+#: (every :data:`BATCH_SIZE` rows), so watching costs nothing per row. From the writing phase
+#: on, SQLite's write lock is held by the import: an observer must not write elsewhere then.
+Observer = Callable[[str, "ImportReport", int], None]
+
 SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 
 
@@ -90,6 +100,7 @@ def run_import(
     encoding: str = "auto",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    observe: Observer | None = None,
 ) -> ImportReport:
     """Validate and (unless ``dry_run`` or refused) write the file in the session's transaction.
 
@@ -102,12 +113,16 @@ def run_import(
     report.encoding = detect_encoding(path) if encoding == "auto" else encoding
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        return _counted(_run(session, conn, path, report, actor, today, now, dry_run, progress))
+        return _counted(
+            _run(session, conn, path, report, actor, today, now, dry_run, progress, observe)
+        )
     # SQLite's page cache is small; a million-row import into indexed tables thrashes it. A
     # larger cap for this import only (the connection goes back to a pool) is still bounded.
     conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
     try:
-        return _counted(_run(session, conn, path, report, actor, today, now, dry_run, progress))
+        return _counted(
+            _run(session, conn, path, report, actor, today, now, dry_run, progress, observe)
+        )
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
@@ -129,14 +144,31 @@ def _run(
     now: Any,
     dry_run: bool,
     progress: Callable[[int], None] | None,
+    observe: Observer | None,
 ) -> ImportReport:
     staging.create(conn)
     locate = location_lookup(session)
+    staged_count = 0
+
+    def staged(count: int) -> None:
+        nonlocal staged_count
+        staged_count = count
+        if progress:
+            progress(count)
+        if observe:
+            observe(PHASE_READING, report, count)
+
+    if observe:
+        observe(PHASE_READING, report, 0)
     with (
         _phase("validate+stage"),
         path.open(encoding=report.encoding, errors="strict", newline="") as stream,
     ):
-        staging.load(conn, iter_rows(stream, today=today, locate=locate, report=report), progress)
+        staging.load(conn, iter_rows(stream, today=today, locate=locate, report=report), staged)
+    if observe:
+        # Before SQLite's write lock is taken below: an observer writing its progress from
+        # another connection must not wait for it.
+        observe(PHASE_CHECKING, report, staged_count)
     if not dry_run:
         # SQLite: validation and staging (the long part) ran without the write lock, so
         # readers and the counter were never kept waiting; from here on, the checks against
@@ -155,6 +187,8 @@ def _run(
     report.items = staging.count_new_items(conn)
     if dry_run:
         return report
+    if observe:
+        observe(PHASE_WRITING, report, staged_count)
     with _phase("insert envelopes"):
         inserted_envelopes = writing.insert_envelopes(conn, actor, now)
     with _phase("insert items"):
@@ -240,6 +274,7 @@ def import_file(
     encoding: str = "auto",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    observe: Observer | None = None,
 ) -> Settled:
     """Run an import and settle it, in the caller's unit of work (commit once when it returns).
 
@@ -258,6 +293,7 @@ def import_file(
             encoding=encoding,
             dry_run=dry_run,
             progress=progress,
+            observe=observe,
         )
     except ImportFileError as refusal:
         record_refusal(session, actor=actor, report=None, reason=str(refusal))
@@ -273,6 +309,7 @@ __all__ = [
     "ENCODINGS",
     "ImportFileError",
     "ImportReport",
+    "Observer",
     "RowProblem",
     "Settled",
     "detect_encoding",

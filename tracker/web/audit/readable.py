@@ -29,6 +29,7 @@ from tracker.domain.codes import (
     AuditAction,
     ContactKind,
     HoldKind,
+    JobKind,
     NoticeMethod,
     ObjectType,
     Outcome,
@@ -282,6 +283,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         "ambiguous_role": _l("複数の役割のグループに属している"),
         "directory_unavailable": _l("ディレクトリサーバーに接続できない"),
         "role_changed": _l("ディレクトリ上の役割が変わった"),
+        "interrupted": _l("処理が中断された（ワーカーの停止）"),
     },
     "source": {"ldap": _l("ディレクトリ（LDAP）")},
     "by": {"ldap": _l("ディレクトリ（LDAP）")},
@@ -306,6 +308,7 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
         **{kind.value: label for kind, label in KIND_LABELS.items()},
         HoldKind.INVESTIGATION.value: HoldKind.INVESTIGATION.label,
         **{kind.value: kind.label for kind in ContactKind},
+        **{kind.value: kind.label for kind in JobKind},
     },
     "anchor": {"returned_on": _l("返戻日"), "register_event_on": _l("住基照合の異動日")},
     "period_unit": {"days": _l("日"), "months": _l("か月"), "years": _l("年")},
@@ -716,6 +719,7 @@ AREAS: dict[str, Any] = {
     "reservation": _l("受取予約"),
     "purge": _l("保存期間経過データの消去"),
     "access_request": _l("開示請求"),
+    "job": _l("バックグラウンド処理"),
 }
 
 

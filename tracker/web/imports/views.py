@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,11 +11,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import Role
+from tracker.domain.codes import JobKind, Role
 from tracker.extensions import db
-from tracker.services import importer
+from tracker.services import importer, jobs
 from tracker.web.access import allow
+from tracker.web.jobs.views import queue_upload
 
 bp = Blueprint("imports", __name__)
 
@@ -38,31 +35,25 @@ class UploadForm(FlaskForm):
 @bp.route("/imports", methods=["GET", "POST"])
 @allow(Role.RECORDS_OFFICER)
 def upload() -> ResponseReturnValue:
+    """The upload form; a file posted here becomes a background job (issue 17), whose page
+    shows its progress and then the same report as ``tracker import``."""
     form = UploadForm()
-    report: importer.ImportReport | None = None
-    refusal: str | None = None
     if form.validate_on_submit():
-        dry_run = "commit" not in request.form
-        with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
-            path = Path(folder) / "upload.csv"
-            form.file.data.save(path)
-            # Its own unit of work: validation and staging run without SQLite's write lock.
-            with db.session_scope(read_first=True) as session:
-                settled = importer.import_file(
-                    session,
-                    path,
-                    actor=current_user.username,
-                    today=today_jst(),
-                    now=now_utc(),
-                    encoding=form.encoding.data or "auto",
-                    dry_run=dry_run,
-                )
-            report, refusal = settled.report, settled.refusal
+        job_id = queue_upload(
+            form.file.data,
+            kind=JobKind.IMPORT,
+            params={
+                "dry_run": "commit" not in request.form,
+                "encoding": form.encoding.data or "auto",
+            },
+        )
+        return redirect(url_for("jobs.show", job_id=job_id))
     return render_template(
         "imports/upload.html",
         form=form,
-        report=report,
-        refusal=refusal,
+        report=None,
+        refusal=None,
         columns=importer.COLUMNS,
         limit_mb=current_app.config["TRACKER"].max_upload_mb,
+        recent=jobs.recent_jobs(db.session, current_user.username, JobKind.IMPORT),
     )

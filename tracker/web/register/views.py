@@ -4,9 +4,7 @@ CSV (SPEC §6.5) and PDF."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -24,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import AuditAction, RegisterOutcome, Role
+from tracker.domain.codes import AuditAction, JobKind, RegisterOutcome, Role
 from tracker.domain.export import ENCODINGS, ExportEncodingError, encode_csv
 from tracker.domain.register import COLUMNS
 from tracker.extensions import db
@@ -36,6 +34,7 @@ from tracker.pdf.investigation import (
 )
 from tracker.services import audit, notice_returns, people, register, settings
 from tracker.web.access import allow
+from tracker.web.jobs.views import queue_upload
 from tracker.web.register.forms import RegisterResultForm, UploadForm
 
 bp = Blueprint("register", __name__)
@@ -59,30 +58,21 @@ INVESTIGATION_HEADER = (
 @bp.route("/register-checks", methods=["GET", "POST"])
 @allow(R)
 def upload() -> ResponseReturnValue:
-    """Upload a register file: validate only, or import (all or nothing)."""
+    """Upload a register file: validate only, or import (all or nothing), as a background
+    job (issue 17) whose page shows the same report as ``tracker register-check``."""
     form = UploadForm()
-    report: register.RegisterReport | None = None
-    refusal: str | None = None
     if form.validate_on_submit():
-        with tempfile.TemporaryDirectory(prefix="tracker-register-") as folder:
-            path = Path(folder) / "upload.csv"
-            form.file.data.save(path)
-            with db.session_scope(read_first=True) as session:
-                settled = register.check_file(
-                    session,
-                    path,
-                    actor=current_user.username,
-                    today=today_jst(),
-                    now=now_utc(),
-                    encoding=form.encoding.data or "auto",
-                    dry_run=not form.commit.data,
-                )
-            report, refusal = settled.report, settled.refusal
+        job_id = queue_upload(
+            form.file.data,
+            kind=JobKind.REGISTER_CHECK,
+            params={"dry_run": not form.commit.data, "encoding": form.encoding.data or "auto"},
+        )
+        return redirect(url_for("jobs.show", job_id=job_id))
     return render_template(
         "register/upload.html",
         form=form,
-        report=report,
-        refusal=refusal,
+        report=None,
+        refusal=None,
         columns=COLUMNS,
         outcomes=list(RegisterOutcome),
         limit_mb=current_app.config["TRACKER"].max_upload_mb,
