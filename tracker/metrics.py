@@ -1,10 +1,13 @@
 """Prometheus metrics (``/metrics``, issue 17): requests per endpoint, imports, jobs.
 
+Background jobs run in ``tracker worker``, another process that nobody scrapes, so their
+counts are read from the ``jobs`` table when ``/metrics`` is asked (``tracker_jobs``, a gauge
+by kind and state): every app server reports the same numbers, whichever process ran the job.
+
 Other code counts through the objects here, for example::
 
     from tracker import metrics
     metrics.imports_total.labels(outcome="committed").inc()
-    metrics.jobs_total.labels(kind="import", outcome="done").inc()
 
 The prometheus-client objects are made on first use, not at import. That matters under
 gunicorn: prometheus-client decides at its own import whether it is in *multiprocess mode*
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: The environment variable prometheus-client reads (``tracker serve`` sets it for gunicorn).
@@ -76,12 +80,6 @@ imports_total = _Lazy(
     "counter", "tracker_imports_total", "Card imports finished, by outcome", ("outcome",)
 )
 #: Background jobs (issue 17, ``tracker worker``), by kind and outcome (e.g. done, failed).
-jobs_total = _Lazy(
-    "counter",
-    "tracker_jobs_total",
-    "Background jobs finished, by kind and outcome",
-    ("kind", "outcome"),
-)
 
 
 def multiprocess_dir() -> str | None:
@@ -89,19 +87,44 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
-def exposition() -> tuple[bytes, str]:
+def exposition(jobs: Mapping[tuple[str, str], int] | None = None) -> tuple[bytes, str]:
     """The text ``/metrics`` answers with, and its content type.
 
     In multiprocess mode (gunicorn) the values of every worker, living or finished, are added
     up from the files in :func:`multiprocess_dir`; otherwise this process's own registry.
+    ``jobs``: the number of background jobs per (kind, state), read from the database by the
+    caller, appended as the gauge ``tracker_jobs``.
     """
     import prometheus_client
     from prometheus_client import multiprocess
 
-    for metric in (requests_total, request_duration_seconds, imports_total, jobs_total):
+    for metric in (requests_total, request_duration_seconds, imports_total):
         metric._get()  # listed (at zero) even before the first request of their kind
     if multiprocess_dir():
         registry = prometheus_client.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return prometheus_client.generate_latest(registry), prometheus_client.CONTENT_TYPE_LATEST
-    return prometheus_client.generate_latest(), prometheus_client.CONTENT_TYPE_LATEST
+        body = prometheus_client.generate_latest(registry)
+    else:
+        body = prometheus_client.generate_latest()
+    return body + _jobs_text(jobs or {}), prometheus_client.CONTENT_TYPE_LATEST
+
+
+def _jobs_text(jobs: Mapping[tuple[str, str], int]) -> bytes:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily(
+        "tracker_jobs",
+        "Background jobs in the database, by kind and state",
+        labels=("kind", "state"),
+    )
+    for (kind, state), count in sorted(jobs.items()):
+        family.add_metric([kind, state], count)
+
+    class _Jobs:
+        def collect(self) -> Iterator[GaugeMetricFamily]:
+            yield family
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Jobs())
+    return generate_latest(registry)

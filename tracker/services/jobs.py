@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.codes import AuditAction, JobKind, JobState, ObjectType
@@ -70,6 +70,14 @@ def queue(
         details={"kind": kind.value, **(params or {})},
     )
     return job
+
+
+def counts_by_kind_and_state(session: Session) -> dict[tuple[str, str], int]:
+    """How many jobs there are of each (kind, state): ``/metrics`` reports them."""
+    rows = session.execute(
+        select(Job.kind, Job.state, func.count(Job.id)).group_by(Job.kind, Job.state)
+    ).all()
+    return {(kind, state): int(count) for kind, state, count in rows}
 
 
 def visible_job(session: Session, job_id: int, username: str) -> Job | None:

@@ -192,8 +192,11 @@ def metrics() -> ResponseReturnValue:
     if not _may_read_metrics():
         abort(404)
     from tracker.metrics import exposition
+    from tracker.services.jobs import counts_by_kind_and_state
 
-    body, content_type = exposition()
+    with db.read_session() as session:  # never queues behind SQLite's write lock
+        jobs = counts_by_kind_and_state(session)
+    body, content_type = exposition(jobs)
     return Response(body, content_type=content_type)
 
 
