@@ -222,7 +222,11 @@ _SQLITE_SYNCHRONOUS = {"0": "off", "1": "normal", "2": "full", "3": "extra"}
 def warn_if_not_durable(engine: Engine) -> list[DurabilitySetting]:
     """Log a WARNING for each setting that puts committed work at risk (app and command
     start); never stops the start-up, and a database that does not answer is left to the
-    commands and pages that need it."""
+    commands and pages that need it. Only PostgreSQL is asked: SQLite's settings are set on
+    every connection by this module (and checked by ``tracker doctor``), and asking would
+    create the file of a database that a command is about to refuse."""
+    if engine.dialect.name != "postgresql":
+        return []
     try:
         settings = durability_settings(engine)
     except Exception:  # the check must not be what breaks a start

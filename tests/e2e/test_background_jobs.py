@@ -52,7 +52,12 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
     path = tmp_path / "e2e.sqlite3"
     shutil.copy(sqlite_template, path)
     setup = JobsSetup(tmp_path, f"sqlite:///{path}")
-    app = create_app(make_config(setup.database_url, **setup.config_changes()))
+    # The page runs under the suite's pinned clock (TRACKER_TEST_CLOCK, e.g. 23:30 UTC today);
+    # the worker process keeps the machine's. Its heartbeats then look hours old or new to the
+    # page, so a job would be taken as killed at once: with a day's grace (more than the two
+    # clocks can differ), only a real failure fails the job here. The stale rule itself is
+    # tested with one clock in tests/services/test_jobs.py and tests/cli/test_worker.py.
+    app = create_app(make_config(setup.database_url, **setup.config_changes(stale_seconds=86_400)))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
