@@ -4,11 +4,13 @@ printed reason, never silently."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from tests import factories
@@ -194,32 +196,113 @@ def postgres_ready() -> Iterator[str]:
     upgrade(database.engine)
     database.dispose()
     yield url
+    if snapshot := _SEEDED.pop(url, None):
+        snapshot.dispose()
     if worker:
         _drop_worker_database(POSTGRES_URL, url)
 
 
 def reset_postgres(url: str) -> None:
-    """Empty every table and re-seed. ``session_replication_role`` bypasses the audit triggers,
-    as only a superuser can (the app's own role must not be one)."""
+    """Bring the PostgreSQL test database back to freshly migrated and seeded.
+
+    The first reset of a run empties every table (``TRUNCATE``) and seeds; it then keeps a copy
+    of what the seed wrote (``COPY … TO STDOUT`` of each table, and each sequence's value).
+    Later resets delete every row and copy the seed back in one transaction: 30 ms instead of
+    the 350 ms of truncating 34 tables and seeding through the ORM, on each of ~1,500 tests.
+    That is what the SQLite half does too (a copy of a template file seeded once). If a
+    restore fails (a test changed the schema and did not put it back), the slow way runs again.
+    ``session_replication_role`` bypasses the audit triggers, as only a superuser can (the
+    app's own role must not be one)."""
+    snapshot = _SEEDED.get(url)
+    if snapshot is not None:
+        try:
+            snapshot.restore(url)
+            return
+        except Exception:  # fall back to the slow, sure way, and say so
+            logging.getLogger(__name__).warning(
+                "seed snapshot not restored; reseeding", exc_info=True
+            )
+            snapshot.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = (
-            conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    " AND tablename <> 'alembic_version'"
-                )
-            )
-            .scalars()
-            .all()
-        )
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(text(f"TRUNCATE {', '.join(_tables(conn))} RESTART IDENTITY CASCADE"))
     engine.dispose()
     database = Database(url)
     with database.session_scope() as session:
         seed_defaults(session, actor="cli:test")
     database.dispose()
+    _SEEDED[url] = _SeedSnapshot.take(url)
+
+
+def _tables(conn: Connection) -> list[str]:
+    query = (
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        " AND tablename <> 'alembic_version' ORDER BY tablename"
+    )
+    return list(conn.execute(text(query)).scalars())
+
+
+@dataclass(frozen=True)
+class _SeedSnapshot:
+    """The rows the seed wrote (COPY text per table) and every sequence's position."""
+
+    tables: tuple[str, ...]
+    rows: dict[str, bytes]
+    sequences: dict[str, int | None]
+    engine: Engine | None = None
+
+    @classmethod
+    def take(cls, url: str) -> _SeedSnapshot:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            tables = tuple(_tables(conn))
+            raw = conn.connection.driver_connection
+            rows: dict[str, bytes] = {}
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                for table in tables:
+                    with cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+                        data = b"".join(bytes(chunk) for chunk in copy)
+                    if data:
+                        rows[table] = data
+            query = "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+            sequences = {name: value for name, value in conn.execute(text(query))}
+        engine.dispose()
+        return cls(tables, rows, sequences)
+
+    def restore(self, url: str) -> None:
+        if self.engine is None:
+            object.__setattr__(
+                self, "engine", create_engine(url, poolclass=pool.SingletonThreadPool)
+            )
+        assert self.engine is not None
+        with self.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(self._script(conn))
+                for table, data in self.rows.items():
+                    with cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
+                        copy.write(data)
+
+    def _script(self, conn: Connection) -> str:
+        if tuple(_tables(conn)) != self.tables:
+            raise RuntimeError("the tables changed since the seed snapshot")
+        statements = ["SET LOCAL session_replication_role = replica"]
+        statements += [f'DELETE FROM "{table}"' for table in self.tables]
+        statements += [
+            f'ALTER SEQUENCE "{name}" RESTART'
+            if value is None
+            else f"SELECT setval('\"{name}\"', {int(value)}, true)"
+            for name, value in self.sequences.items()
+        ]
+        return "; ".join(statements)
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+_SEEDED: dict[str, _SeedSnapshot] = {}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

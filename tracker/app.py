@@ -20,6 +20,7 @@ from tracker.extensions import babel, csrf, login_manager
 from tracker.services import audit
 from tracker.services.accounts import make_hasher
 from tracker.services.transitions import Conflict
+from tracker.web.rules import LazyBuilderRule
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,10 @@ class TrackerFlask(Flask):
 
     The request's database session commits once, after the view has returned; any exception
     (an error page, an abort, a conflict) skips the commit, and the teardown rolls back. Views
-    never commit.
+    never commit. URL builders are compiled on first use (:mod:`tracker.web.rules`).
     """
+
+    url_rule_class = LazyBuilderRule
 
     def dispatch_request(self) -> ResponseReturnValue:
         result = super().dispatch_request()
