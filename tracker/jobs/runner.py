@@ -3,10 +3,10 @@
 All or nothing stays: an import (a register check, a purge) runs in one unit of work of its
 own, and the job is settled (succeeded, with its report) in that same transaction, so the job
 says "succeeded" exactly when the rows are there. A notices job only reads: its letters go to
-a private file that is renamed into place as the job settles. Progress and heartbeats go to the ``jobs`` row in short
-transactions of their own, from other connections. A worker killed mid-way leaves an open
-transaction that the database discards; the job's heartbeat stops, and the page (or the next
-worker to start) marks it failed as interrupted.
+a private file that is renamed into place as the job settles. Progress and heartbeats go to
+the ``jobs`` row in short transactions of their own, from other connections. A worker killed
+mid-way leaves an open transaction that the database discards; the job's heartbeat stops, and
+the page (or the next worker to start) marks it failed as interrupted.
 """
 
 from __future__ import annotations
@@ -291,7 +291,9 @@ def _draw_letters(
     task.watcher.report(jobs.Progress(PHASE_RENDERING, rows_total=total), force=True)
 
     def drawn(count: int) -> None:
-        progress = jobs.Progress(PHASE_RENDERING, count, count, rows_written=count, rows_total=total)
+        progress = jobs.Progress(
+            PHASE_RENDERING, count, count, rows_written=count, rows_total=total
+        )
         task.watcher.report(progress)
 
     with os.fdopen(new_private_file(partial), "wb") as out:

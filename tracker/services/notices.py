@@ -848,8 +848,6 @@ def write_letters(
 
 
 def _counting(pages: Iterator[Any], drawn: Callable[[int], None]) -> Iterator[Any]:
-    count = 0
-    for page in pages:
-        yield page
-        count += 1  # the renderer asks for the next page once this one is drawn
+    for count, page in enumerate(pages, start=1):
+        yield page  # the renderer asks for the next page once this one is drawn
         drawn(count)
