@@ -145,7 +145,7 @@ def _visible_job(job_id: int) -> Job:
 
 def _phase_label(phase: str | None) -> str:
     if phase in STEP_LABELS:
-        return _("消去中: %(step)s", step=STEP_LABELS[phase])
+        return str(_("消去中: %(step)s", step=STEP_LABELS[phase]))
     return str(PHASE_LABELS.get(phase or "", ""))
 
 
