@@ -268,13 +268,16 @@ def letters_pdf(batch_id: int) -> ResponseReturnValue:
 def letters_job(batch_id: int) -> ResponseReturnValue:
     """Queue a job that draws the batch's letters; its page shows the progress and then
     offers the PDF to the requester (audited as NOTICE_PRINT when downloaded)."""
-    found = _batch_or_404(batch_id)
     if not LettersJobForm().validate_on_submit():
         abort(400)
-    job_id = queue_job(
-        JobKind.NOTICES,
-        {"batch_id": found.id, "batch_no": found.batch_no, "role": current_user.role},
-    )
+    # Read apart from the request's session: on SQLite a POST's session holds the write lock
+    # from its first statement, and a job run at once (TRACKER_JOBS_URL=immediate) would wait.
+    with db.read_session() as reader:
+        found = reader.get(NoticeBatch, batch_id)
+        if found is None:
+            abort(404)
+        params = {"batch_id": found.id, "batch_no": found.batch_no, "role": current_user.role}
+    job_id = queue_job(JobKind.NOTICES, params)
     return redirect(url_for("jobs.show", job_id=job_id))
 
 
