@@ -63,7 +63,10 @@ def run_job(database: Database, config: Config, job_id: int) -> None:
     finally:
         watcher.stop()
         remove_upload(file_path)
-        sweep_files(config)
+        try:
+            sweep_files(config)
+        except OSError:  # housekeeping: the next sweep tries again
+            log.warning("made files not swept", exc_info=True)
 
 
 class Watcher:
