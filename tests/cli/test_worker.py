@@ -1,5 +1,6 @@
 """``tracker worker`` as a real process (issue 17): it runs an uploaded import to the end, and
-a worker killed mid-import (SIGKILL) leaves nothing written and a job shown as failed."""
+a worker killed mid-import (SIGKILL) leaves nothing written and a job shown as failed; with
+the queue in Redis (production), a job queued before the worker starts waits there and runs."""
 
 from __future__ import annotations
 
@@ -108,3 +109,76 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_failed(
         job = wait_for(database, again, lambda j: j.state in JobState.finished())
     assert job.state == JobState.SUCCEEDED and stored_counts(database)[1] == 200
     assert jobs.INTERRUPTED in page
+
+
+# --- Huey on Redis (production's queue) -----------------------------------------------------
+
+#: The Redis the suite may use (a database number of its own is chosen per test).
+REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+class RedisJobsSetup(JobsSetup):
+    """A JobsSetup whose queue is a Redis database (``redis://host:port/N``)."""
+
+    redis_url: str = ""
+
+    @property
+    def queue_url(self) -> str:
+        return self.redis_url
+
+
+@pytest.fixture
+def redis_setup(postgres_url: str, tmp_path: Path) -> Iterator[RedisJobsSetup]:
+    """A Redis database number that holds no keys (so nobody else's), emptied of the queue's
+    keys after the test; skipped, saying why, when Redis does not answer. With PostgreSQL
+    only, production's pairing: the queue is what is under test here, and the import on
+    either database is the SQLite-queue tests' (a worker process costs seconds per run)."""
+    import random
+
+    import redis
+
+    try:
+        probe = redis.Redis.from_url(f"{REDIS_URL}/0", socket_connect_timeout=1)
+        probe.ping()
+        used = {int(name.removeprefix("db")) for name in probe.info("keyspace")}
+        probe.close()
+    except redis.RedisError as error:
+        reason = f"Redis at {REDIS_URL} unreachable ({error}): Huey-on-Redis test skipped"
+        print(reason)
+        pytest.skip(reason)
+    free = [number for number in range(1, 16) if number not in used]
+    if not free:
+        pytest.skip(f"Redis at {REDIS_URL} has no empty database for the test")
+    setup = RedisJobsSetup(tmp_path, postgres_url)
+    setup.redis_url = f"{REDIS_URL}/{random.choice(free)}"
+    yield setup
+    client = redis.Redis.from_url(setup.redis_url)
+    try:
+        keys = list(client.scan_iter("huey.*tracker*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def test_the_worker_runs_a_queued_import_from_a_redis_queue(
+    redis_setup: RedisJobsSetup,
+) -> None:
+    import redis
+
+    app = create_app(make_config(redis_setup.database_url, **redis_setup.config_changes()))
+    try:
+        client = app.test_client()
+        assert login(client, user(app, Role.RECORDS_OFFICER, "officer1")).status_code == 302
+        database = app.extensions["tracker.db"]
+        path = returns_csv(redis_setup.folder / "returns.csv", 100)
+        queue = redis.Redis.from_url(redis_setup.redis_url)
+        job_id = upload(client, path)  # queued before any worker runs: it waits in Redis
+        assert queue.llen("huey.redis.tracker") == 1
+        with running_worker(redis_setup):
+            job = wait_for(database, job_id, lambda j: j.state in JobState.finished())
+        assert job.state == JobState.SUCCEEDED, job.failure
+        assert stored_counts(database)[1] == 100 and queue.llen("huey.redis.tracker") == 0
+        queue.close()
+    finally:
+        app.extensions["tracker.db"].dispose()

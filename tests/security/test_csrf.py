@@ -161,6 +161,7 @@ def _bodies() -> dict[str, dict[str, object]]:
             "reservations": "1",
             "contacts": "1",
         },
+        "disposal.start_purge": {"as_of": "2026-11-27"},
         "disposal.approve": {"password": PASSWORD},
         "disposal.execute": {
             "destroyed_on": "2020-04-02",
@@ -195,6 +196,7 @@ def _bodies() -> dict[str, dict[str, object]]:
         "remail.close_due": {"expected": "0"},
         "notices.preview": {"mode": "within", "days": "30", "as_of": "", "sent_on": ""},
         "notices.send": {"mode": "within", "days": "30", "method": "ordinary", "expected": "0"},
+        "notices.letters_job": {},
         "notices.template_preview": {"title": "偽の表題", "body": "{{ name }}"},
         "notices.template_save": {"title": "偽の表題", "body": "{{ name }}"},
         "stock.start": {"location": "1", "slot_from": "", "slot_to": ""},

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select, update
 
+from tests import factories
+from tests.conftest import make_config
 from tests.factories import user
 from tests.helpers import csrf_token, login
+from tests.services.test_job_kinds import sent_batch
+from tracker import create_app
 from tracker.clock import now_utc
-from tracker.domain.codes import JobKind, JobState, Role
+from tracker.domain.codes import AuditAction, JobKind, JobState, Role
+from tracker.jobs import FILE_RETENTION
+from tracker.models import AuditEvent, Job, User
 from tracker.services import jobs
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
@@ -31,6 +41,11 @@ def upload(client: FlaskClient, content: bytes, *, commit: bool = True):  # type
         },
         content_type="multipart/form-data",
     )
+
+
+def actions(app: Flask) -> list[str]:
+    with factories.database_of(app).read_session() as session:
+        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
 
 
 def queued_job(app: Flask, actor: str) -> int:
@@ -93,3 +108,91 @@ def test_a_running_job_whose_worker_stopped_is_shown_failed(
     assert data["state"] == JobState.FAILED and data["finished"] is True
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "処理が中断されました" in page
+
+
+# --- a large batch's letters PDF (a notices job) ---------------------------------------------
+
+
+@pytest.fixture
+def letters_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """An app whose made files go to a folder of the test's; any batch above 2 letters is
+    made in the background."""
+    from tracker.web.notices import views as notice_views
+
+    monkeypatch.setattr(notice_views, "LETTERS_IN_REQUEST", 2)
+    application = create_app(make_config(database_url, jobs_folder=tmp_path / "jobs"))
+    yield application
+    application.extensions["tracker.db"].dispose()
+
+
+def letters_job(app: Flask, client: FlaskClient, batch_id: int) -> int:
+    token = csrf_token(client, f"/notices/{batch_id}")
+    response = client.post(f"/notices/{batch_id}/letters", data={"csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def made_files(app: Flask) -> list[str]:
+    folder = app.config["TRACKER"].jobs_folder
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_large_batchs_letters_are_made_by_a_job_and_downloaded_once_by_the_requester(
+    letters_app: Flask,
+) -> None:
+    app = letters_app
+    batch_id = sent_batch(factories.database_of(app), 3)
+    clerk = app.test_client()
+    assert login(clerk, user(app, Role.CLERK, "clerk1")).status_code == 302
+    page = clerk.get(f"/notices/{batch_id}").get_data(as_text=True)
+    assert 'data-testid="letters-job"' in page and f"/notices/{batch_id}/letters.pdf" not in page
+    assert clerk.get(f"/notices/{batch_id}/letters.pdf").status_code == 302  # not in the request
+
+    job_id = letters_job(app, clerk, batch_id)
+    page = clerk.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-state="succeeded"' in page and "お知らせ 3通を作成しました" in page
+    assert f'href="/jobs/{job_id}/letters.pdf"' in page
+    assert f"/jobs/{job_id}" in clerk.get(f"/notices/{batch_id}").get_data(as_text=True)
+    assert len(made_files(app)) == 1
+
+    other = app.test_client()  # another clerk: the same role, not the requester
+    assert login(other, user(app, Role.CLERK, "clerk2")).status_code == 302
+    assert other.get(f"/jobs/{job_id}/letters.pdf").status_code == 404
+    assert other.get(f"/jobs/{job_id}").status_code == 404
+
+    pdf = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="notices-N000000001.pdf"'
+    assert len(PdfReader(io.BytesIO(pdf.data)).pages) == 3
+    assert actions(app)[-1] == AuditAction.NOTICE_PRINT.value
+    assert made_files(app) == []  # deleted as it was sent
+    again = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert again.status_code == 410 and "ダウンロード済み" in again.get_data(as_text=True)
+    assert 'data-testid="job-file-gone"' in clerk.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert actions(app).count(AuditAction.NOTICE_PRINT.value) == 1
+
+
+def test_the_letters_need_the_requesters_role_and_go_after_their_retention(
+    letters_app: Flask,
+) -> None:
+    app = letters_app
+    database = factories.database_of(app)
+    batch_id = sent_batch(database, 3)
+    officer = app.test_client()
+    assert login(officer, user(app, Role.RECORDS_OFFICER, "officer1")).status_code == 302
+    job_id = letters_job(app, officer, batch_id)
+    with database.session_scope() as session:  # an admin made them an auditor meanwhile
+        session.execute(update(User).where(User.username == "officer1").values(role="auditor"))
+    assert officer.get(f"/jobs/{job_id}/letters.pdf").status_code == 403
+    assert len(made_files(app)) == 1
+    with database.session_scope() as session:
+        session.execute(
+            update(User).where(User.username == "officer1").values(role="records_officer")
+        )
+        retention = FILE_RETENTION + timedelta(minutes=1)
+        session.execute(
+            update(Job).where(Job.id == job_id).values(finished_at=now_utc() - retention)
+        )
+    assert officer.get(f"/jobs/{job_id}/letters.pdf").status_code == 410
+    assert made_files(app) == []
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)

@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
-from tests.factories_purge import LAST4, RECIPIENT, at, closed, purged_then_voided
+from tests.factories_purge import LAST4, RECIPIENT, at, closed, purged_then_voided, status_of
 from tests.helpers import csrf_token, login, search
 from tracker.domain.codes import AuditAction, RecordClass, Role
 from tracker.domain.record_retention import PLACEHOLDER
-from tracker.models import AuditEvent, HandoverItem
+from tracker.models import AuditEvent, HandoverItem, Item
 from tracker.services import purge, record_retention
 
 PERIODS = {"items": "5", "handovers": "5", "reservations": "365", "contacts": "5"}
@@ -166,3 +166,48 @@ def test_an_item_back_in_custody_after_its_purge_says_so_and_is_re_entered(
     again = client.get(f"/items/{who.item_id}").get_data(as_text=True)
     assert 'data-testid="pseudonymised' not in again and who.name in again
     assert f'/items/{who.item_id}"' in search(client, who.name).get_data(as_text=True)
+
+
+def test_an_officer_starts_the_purge_as_a_job_after_its_confirm_step(app: Flask, logged_in) -> None:
+    database = factories.database_of(app)
+    who = closed(database, 1, on=date(2020, 6, 1))
+    client: FlaskClient = logged_in(Role.RECORDS_OFFICER)
+    page = client.get("/records-retention?as_of=2026-01-01").get_data(as_text=True)
+    assert 'data-testid="confirm-purge"' in page
+
+    confirm = client.get("/records-retention/purge?as_of=2026-01-01")
+    text = confirm.get_data(as_text=True)
+    assert 'data-testid="step-items"><td>通知物</td><td class="num">1</td>' in text
+    assert 'data-testid="start-purge"' in text and who.name not in text
+    assert status_of(database, who.item_id) == "handed_over"  # the confirm step changes nothing
+    future = client.get("/records-retention/purge?as_of=2099-01-01", follow_redirects=True)
+    assert "未来の日付です" in future.get_data(as_text=True)
+
+    token = csrf_token(client, "/records-retention/purge?as_of=2026-01-01")
+    refused = client.post(
+        "/records-retention/purge", data={"csrf_token": token, "as_of": "2099-01-01"}
+    )
+    assert refused.status_code == 302 and refused.headers["Location"] == "/records-retention"
+    started = client.post(
+        "/records-retention/purge", data={"csrf_token": token, "as_of": "2026-01-01"}
+    )
+    assert started.status_code == 302 and started.headers["Location"].startswith("/jobs/")
+    report = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert 'data-state="succeeded"' in report and "消去が完了しました" in report
+    assert "as_of=2026-01-01 reservation_phones=1 items=1 envelopes=1" in report
+    assert 'data-testid="purged-items"><td>通知物</td><td class="num">1</td>' in report
+    with database.read_session() as session:
+        item = session.get(Item, who.item_id)
+        assert item is not None and item.name == PLACEHOLDER
+        runs = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == AuditAction.PURGE_RUN.value)
+        ).all()
+    assert len(runs) == 1 and json.loads(runs[0])["as_of"] == "2026-01-01"
+
+
+def test_auditors_see_the_purge_preview_but_cannot_start_it(app: Flask, logged_in) -> None:
+    client: FlaskClient = logged_in(Role.AUDITOR)
+    assert 'data-testid="confirm-purge"' not in client.get("/records-retention").get_data(
+        as_text=True
+    )
+    assert client.get("/records-retention/purge?as_of=2026-01-01").status_code == 403

@@ -26,14 +26,16 @@ from tracker.cli.common import CliState, fail, pass_state
 )
 @pass_state
 def worker(state: CliState, workers: int, poll: float) -> None:
-    """Run queued background jobs (imports, register checks) until stopped (Ctrl+C, SIGTERM).
+    """Run queued background jobs (imports, register checks, notice letters, purges) until
+    stopped (Ctrl+C, SIGTERM).
 
     The queue is TRACKER_JOBS_URL (default: a SQLite file in the instance folder). At start,
-    running jobs whose heartbeat stopped (a worker killed mid-way) are marked failed.
+    running jobs whose heartbeat stopped (a worker killed mid-way) are marked failed. Made
+    files (letters PDFs) not downloaded within a day are deleted at start and every 10 minutes.
     """
     from tracker import create_app
     from tracker.clock import now_utc
-    from tracker.jobs import IMMEDIATE, JobQueue, forget, still_alive
+    from tracker.jobs import IMMEDIATE, JobQueue, forget, still_alive, sweep_files
     from tracker.jobs.runner import WORKER_ACTOR
     from tracker.schema import current_revision, head_revision
     from tracker.services import jobs
@@ -56,8 +58,9 @@ def worker(state: CliState, workers: int, poll: float) -> None:
     for job_id, file_path in marked:
         forget(state.config, job_id, file_path)
         click.echo(f"処理 {job_id} は中断されていたため、失敗として記録しました", err=True)
+    sweep_files(state.config)
     consumer = queue.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=False, max_delay=poll
+        workers=workers, worker_type="thread", periodic=True, max_delay=poll
     )
     click.echo(f"ワーカーを起動しました（同時実行 {workers}）。Ctrl+C で終了します", err=True)
     consumer.run()

@@ -10,11 +10,13 @@ This package is a boundary, like the commands: it commits its own units of work.
 from __future__ import annotations
 
 import os
+import re
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from tracker.config import DEFAULT_INSTANCE_PATH, Config
 from tracker.db import Database
@@ -62,7 +64,15 @@ class JobQueue:
             def tracker_run_job(job_id: int) -> None:
                 self._run_job(self.database, self.config, job_id)
 
+            def tracker_sweep_files() -> None:
+                sweep_files(self.config)
+
             self._task = huey.task(name="tracker.run_job")(tracker_run_job)
+            # Made files (a notices PDF) not downloaded within FILE_RETENTION go; the
+            # consumer of `tracker worker` runs this every ten minutes.
+            huey.periodic_task(crontab(minute="*/10"), name="tracker.sweep_files")(
+                tracker_sweep_files
+            )
             self._huey = huey
         return self._huey
 
@@ -104,3 +114,60 @@ def forget(config: Config, job_id: int, upload: str | None) -> None:
     """Delete what a failed job left behind: its upload and its alive file."""
     remove_upload(upload)
     alive_file(config, job_id).unlink(missing_ok=True)
+
+
+# --- files a job makes (the letters PDF of a notices job) -------------------------------------
+
+#: A made file waits this long for its download, then the worker deletes it (it holds names
+#: and addresses; docs/deployment.md "Background jobs"). A download deletes it at once.
+FILE_RETENTION = timedelta(hours=24)
+#: The names of made files: the job's id and a random part (never a name from a request).
+_MADE = re.compile(r"^notices-[0-9]+-[0-9a-f]{24}\.pdf$")
+#: Leftovers: files still being written (``.…partial``) or being sent (``.…sending``).
+_LEFTOVER = re.compile(r"^\.notices-[0-9]+-[0-9a-f]{24}\.pdf\.(partial|sending-[0-9a-f]+)$")
+
+
+def made_file_name(job_id: int) -> str:
+    return f"notices-{job_id}-{os.urandom(12).hex()}.pdf"
+
+
+def made_file(config: Config, name: str) -> Path | None:
+    """The made file called ``name`` in the jobs folder; ``None`` for a name we never make."""
+    return config.jobs_folder / name if _MADE.match(name) else None
+
+
+def new_private_file(path: Path) -> int:
+    """Create ``path`` (0600, in a 0700 folder) for writing; its file descriptor."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def claim(path: Path) -> Path | None:
+    """Take a made file for one download: renamed out of the way first (atomic), so two
+    requests at once cannot both send it; ``None`` if it is gone (downloaded, swept)."""
+    taken = path.with_name(f".{path.name}.sending-{os.urandom(6).hex()}")
+    try:
+        os.rename(path, taken)
+    except FileNotFoundError:
+        return None
+    return taken
+
+
+def sweep_files(config: Config, *, now: float | None = None) -> list[str]:
+    """Delete made files (and leftovers) older than :data:`FILE_RETENTION`; their names."""
+    folder = config.jobs_folder
+    if not folder.is_dir():
+        return []
+    moment = time.time() if now is None else now
+    limit = FILE_RETENTION.total_seconds()
+    swept = []
+    for path in folder.iterdir():
+        if not (_MADE.match(path.name) or _LEFTOVER.match(path.name)):
+            continue
+        try:
+            if moment - path.stat().st_mtime > limit:
+                path.unlink()
+                swept.append(path.name)
+        except FileNotFoundError:
+            continue
+    return swept

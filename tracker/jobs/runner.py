@@ -1,28 +1,36 @@
 """Running one job in the worker: start it, watch its progress, settle it (issue 17).
 
-All or nothing stays: the import runs in one unit of work of its own, and the job is settled
-(succeeded, with its report) in that same transaction, so the job says "succeeded" exactly
-when the rows are there. Progress and heartbeats go to the ``jobs`` row in short
-transactions of their own, from other connections. A worker killed mid-way leaves an open
-transaction that the database discards; the job's heartbeat stops, and the page (or the next
-worker to start) marks it failed as interrupted.
+All or nothing stays: an import (a register check, a purge) runs in one unit of work of its
+own, and the job is settled (succeeded, with its report) in that same transaction, so the job
+says "succeeded" exactly when the rows are there. A notices job only reads: its letters go to
+a private file that is renamed into place as the job settles. Progress and heartbeats go to
+the ``jobs`` row in short transactions of their own, from other connections. A worker killed
+mid-way leaves an open transaction that the database discards; the job's heartbeat stops, and
+the page (or the next worker to start) marks it failed as interrupted.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc, today_jst
 from tracker.config import Config
 from tracker.db import Database
 from tracker.domain.codes import JobKind
-from tracker.jobs import alive_file, remove_upload
-from tracker.models import Job
-from tracker.services import importer, jobs, register
+from tracker.jobs import alive_file, made_file_name, new_private_file, remove_upload, sweep_files
+from tracker.models import Job, NoticeBatch
+from tracker.pdf.notices import LetterTooLong
+from tracker.services import importer, jobs, notices, purge, register
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +53,9 @@ def run_job(database: Database, config: Config, job_id: int) -> None:
         params = jobs.params_of(job)
     watcher = Watcher(database, job_id, alive_file(config, job_id))
     watcher.start()
+    task = Task(database, config, watcher, job_id, actor, Path(file_path or ""), params)
     try:
-        if kind is JobKind.IMPORT:
-            _run_import(database, watcher, job_id, actor, Path(file_path or ""), params)
-        elif kind is JobKind.REGISTER_CHECK:
-            _run_register_check(database, watcher, job_id, actor, Path(file_path or ""), params)
-        else:  # not queued by any page yet
-            raise NotImplementedError(kind)
+        RUNNERS[kind](task)
     except Exception:
         log.exception("job %s (%s) failed", job_id, kind)
         with database.session_scope() as session:
@@ -59,6 +63,10 @@ def run_job(database: Database, config: Config, job_id: int) -> None:
     finally:
         watcher.stop()
         remove_upload(file_path)
+        try:
+            sweep_files(config)
+        except OSError:  # housekeeping: the next sweep tries again
+            log.warning("made files not swept", exc_info=True)
 
 
 class Watcher:
@@ -143,16 +151,58 @@ def count_rows(path: Path) -> int:
     return max(lines - 1, 0)
 
 
-def _run_import(
-    database: Database,
-    watcher: Watcher,
-    job_id: int,
-    actor: str,
-    path: Path,
-    params: dict[str, Any],
+@dataclass(frozen=True)
+class Task:
+    """What a job's runner gets: where to work, its watcher, who asked, its file and params."""
+
+    database: Database
+    config: Config
+    watcher: Watcher
+    job_id: int
+    actor: str
+    path: Path
+    params: dict[str, Any]
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.params.get("dry_run"))
+
+    @property
+    def encoding(self) -> str:
+        return str(self.params.get("encoding") or "auto")
+
+
+def _settle(
+    session: Session,
+    task: Task,
+    settled: Any,
+    to_json: Callable[[Any], dict[str, Any]],
+    written: Callable[[Any], int],
 ) -> None:
-    total = count_rows(path)
-    watcher.report(jobs.Progress(importer.PHASE_READING, rows_total=total), force=True)
+    """Settle a file job in its own unit of work: its report, or the refusal as its failure."""
+    if settled.report is None:
+        jobs.settle(session, task.job_id, now=now_utc(), report=None, failure=settled.refusal)
+        return
+    report = settled.report
+    jobs.settle(
+        session,
+        task.job_id,
+        now=now_utc(),
+        report=to_json(report),
+        rows_written=written(report) if report.committed else 0,
+    )
+
+
+def _start_reading(task: Task) -> int:
+    """The file's estimated row count, reported as the reading phase begins."""
+    total = count_rows(task.path)
+    task.watcher.report(jobs.Progress(importer.PHASE_READING, rows_total=total), force=True)
+    return total
+
+
+def _run_import(task: Task) -> None:
+    watcher = task.watcher
+    total = _start_reading(task)
 
     def observe(phase: str, report: importer.ImportReport, staged: int) -> None:
         if phase == importer.PHASE_WRITING:
@@ -161,63 +211,149 @@ def _run_import(
             phase, report.rows, report.rows, staged, rows_written=0, rows_total=total
         )
         watcher.report(progress, force=phase != importer.PHASE_READING)
-        if phase == importer.PHASE_CHECKING and not params.get("dry_run"):
+        if phase == importer.PHASE_CHECKING and not task.dry_run:
             watcher.hold_lock()  # the import takes SQLite's write lock next
 
     # One unit of work: the import and its job's final state commit together, or neither.
-    with database.session_scope(read_first=True) as session:
+    with task.database.session_scope(read_first=True) as session:
         settled = importer.import_file(
             session,
-            path,
-            actor=actor,
+            task.path,
+            actor=task.actor,
             today=today_jst(),
             now=now_utc(),
-            encoding=str(params.get("encoding") or "auto"),
-            dry_run=bool(params.get("dry_run")),
+            encoding=task.encoding,
+            dry_run=task.dry_run,
             observe=observe,
         )
-        if settled.report is None:
-            jobs.settle(session, job_id, now=now_utc(), report=None, failure=settled.refusal)
-            return
-        report = settled.report
-        jobs.settle(
-            session,
-            job_id,
-            now=now_utc(),
-            report=jobs.import_report_json(report),
-            rows_written=report.items if report.committed else 0,
+        _settle(session, task, settled, jobs.import_report_json, lambda r: r.items)
+
+
+def _run_register_check(task: Task) -> None:
+    watcher = task.watcher
+    total = _start_reading(task)
+
+    def observe(phase: str, validated: int, written: int) -> None:
+        progress = jobs.Progress(
+            phase, validated, validated, rows_written=written, rows_total=total
         )
+        watcher.report(progress, force=phase != importer.PHASE_READING)
+        if phase == importer.PHASE_CHECKING and not task.dry_run:
+            watcher.hold_lock()  # the check takes SQLite's write lock next
 
-
-def _run_register_check(
-    database: Database,
-    watcher: Watcher,
-    job_id: int,
-    actor: str,
-    path: Path,
-    params: dict[str, Any],
-) -> None:
-    total = count_rows(path)
-    watcher.report(jobs.Progress(importer.PHASE_READING, rows_total=total), force=True)
-    if not params.get("dry_run"):
-        watcher.hold_lock()
-    with database.session_scope(read_first=True) as session:
+    with task.database.session_scope(read_first=True) as session:
         settled = register.check_file(
             session,
-            path,
-            actor=actor,
+            task.path,
+            actor=task.actor,
             today=today_jst(),
             now=now_utc(),
-            encoding=str(params.get("encoding") or "auto"),
-            dry_run=bool(params.get("dry_run")),
+            encoding=task.encoding,
+            dry_run=task.dry_run,
+            observe=observe,
         )
-        if settled.report is None:
-            jobs.settle(session, job_id, now=now_utc(), report=None, failure=settled.refusal)
-            return
+        _settle(session, task, settled, jobs.register_report_json, lambda r: r.rows)
+
+
+def _run_notices(task: Task) -> None:
+    """Draw a notice batch's letters into a private file of the jobs folder (0600); the job's
+    page offers it for download (:mod:`tracker.web.jobs`). Reads only: nothing to roll back;
+    the file is renamed into place when complete and removed if the job cannot settle."""
+    name = made_file_name(task.job_id)
+    final = task.config.jobs_folder / name
+    partial = final.with_name(f".{name}.partial")
+    try:
+        with task.database.read_session() as reader:
+            failure, report = _draw_letters(task, reader, partial, name)
+        with task.database.session_scope() as session:
+            if report is not None:
+                os.replace(partial, final)
+            jobs.settle(
+                session,
+                task.job_id,
+                now=now_utc(),
+                report=report,
+                failure=failure,
+                rows_written=0 if report is None else int(report["letters"]),
+            )
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _draw_letters(
+    task: Task, reader: Session, partial: Path, name: str
+) -> tuple[str | None, dict[str, Any] | None]:
+    """(failure, None) or (None, the job's report), the letters drawn into ``partial``."""
+    batch = reader.get(NoticeBatch, int(task.params["batch_id"]))
+    if batch is None:
+        return "発送の記録が見つかりません", None
+    total = batch.item_count
+    task.watcher.report(jobs.Progress(PHASE_RENDERING, rows_total=total), force=True)
+
+    def drawn(count: int) -> None:
+        progress = jobs.Progress(
+            PHASE_RENDERING, count, count, rows_written=count, rows_total=total
+        )
+        task.watcher.report(progress)
+
+    with os.fdopen(new_private_file(partial), "wb") as out:
+        try:
+            tally = notices.write_letters(reader, batch, out, drawn=drawn)
+        except LetterTooLong as error:  # never cut: the page says which letter, as a reprint
+            return str(error), None
+    return None, {
+        "type": "notices",
+        "batch_id": batch.id,
+        "batch_no": batch.batch_no,
+        "letters": tally.letters,
+        "excluded": tally.excluded_total,
+        "file": name,
+    }
+
+
+def _run_purge(task: Task) -> None:
+    """The purge as of the job's day, all or nothing: its steps and the job's final state
+    commit together. Progress per step; on SQLite only until the first erase takes the
+    write lock (the page then shows that step until the end)."""
+    watcher = task.watcher
+    steps = len(purge.STEPS)
+
+    def observe(index: int, name: str, counts: dict[str, int]) -> None:
+        progress = jobs.Progress(
+            name, index, index, rows_written=sum(counts.values()), rows_total=steps
+        )
+        watcher.report(progress, force=True)
+        if not task.dry_run:
+            watcher.hold_lock()  # SQLite: the step's erase takes the write lock
+
+    with task.database.session_scope(read_first=True) as session:
+        summary = purge.run(
+            session,
+            actor=task.actor,
+            as_of=date.fromisoformat(str(task.params["as_of"])),
+            now=now_utc(),
+            dry_run=task.dry_run,
+            observe=observe,
+        )
         jobs.settle(
             session,
-            job_id,
+            task.job_id,
             now=now_utc(),
-            report=jobs.register_report_json(settled.report),
-            rows_written=settled.report.rows if settled.report.committed else 0,
+            report=jobs.purge_report_json(summary),
+            rows_written=0 if summary.dry_run else sum(summary.counts.values()),
         )
+
+
+#: The phase of a notices job (letters drawn so far).
+PHASE_RENDERING = "rendering"
+
+#: Each kind's runner: called in the worker with the job started and watched.
+RUNNERS: dict[JobKind, Callable[[Task], None]] = {
+    JobKind.IMPORT: _run_import,
+    JobKind.REGISTER_CHECK: _run_register_check,
+    JobKind.NOTICES: _run_notices,
+    JobKind.PURGE: _run_purge,
+}

@@ -26,6 +26,7 @@ from tracker.domain.codes import AuditAction, JobKind, JobState, ObjectType
 from tracker.models import Job
 from tracker.services import audit
 from tracker.services.importer import ImportReport, RowProblem
+from tracker.services.purge import Summary as PurgeSummary
 from tracker.services.register import RegisterReport
 from tracker.services.transitions import Conflict
 
@@ -295,6 +296,17 @@ def register_report_json(report: RegisterReport) -> dict[str, Any]:
     return _cut_values({"type": "register_check", **dataclasses.asdict(report)})
 
 
+def purge_report_json(summary: PurgeSummary) -> dict[str, Any]:
+    """The purge's report: the counts per step and the command's counts line."""
+    return {
+        "type": "purge",
+        "as_of": summary.as_of.isoformat(),
+        "counts": dict(summary.counts),
+        "dry_run": summary.dry_run,
+        "line": summary.line(),
+    }
+
+
 def _cut_values(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("errors", "warnings"):
         for problem in data.get(key, []):
@@ -308,7 +320,8 @@ def _cut_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_from_json(data: dict[str, Any]) -> ImportReport | RegisterReport:
-    """The report object the upload pages render, back from its JSON."""
+    """The report object the upload pages render, back from its JSON (a file job's; a
+    notices or purge job's report is shown from its JSON as it is)."""
     cls: Any = RegisterReport if data.get("type") == "register_check" else ImportReport
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {key: value for key, value in data.items() if key in fields}

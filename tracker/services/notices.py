@@ -23,7 +23,7 @@ item already notified on that date (:data:`ALREADY`) and is refused as empty.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
@@ -812,15 +812,24 @@ __all__ = [
 ]
 
 
-def write_letters(session: Session, batch: NoticeBatch, out: IO[bytes]) -> Tally:
-    """The batch's letters as one PDF written to ``out``, streamed page by page."""
+def write_letters(
+    session: Session,
+    batch: NoticeBatch,
+    out: IO[bytes],
+    *,
+    drawn: Callable[[int], None] | None = None,
+) -> Tally:
+    """The batch's letters as one PDF written to ``out``, streamed page by page.
+
+    ``drawn(n)``, when given, is called after each letter is drawn with the count so far (a
+    background job's progress, issue 17)."""
     from tracker.pdf.notices import LetterPage, render_letters
 
     wording = Wording(
         session, sent_on=batch.sent_on, batch_no=batch.batch_no, template_id=batch.template_id
     )
     tally = Tally()
-    pages = (
+    pages: Iterator[Any] = (
         LetterPage(
             letter.name,
             letter.address,
@@ -830,7 +839,15 @@ def write_letters(session: Session, batch: NoticeBatch, out: IO[bytes]) -> Tally
         )
         for letter in batch_letters(session, batch, tally)
     )
+    if drawn is not None:
+        pages = _counting(pages, drawn)
     render_letters(
         out, pages, sent_on=batch.sent_on, sender=wording.office, batch_no=batch.batch_no
     )
     return tally
+
+
+def _counting(pages: Iterator[Any], drawn: Callable[[int], None]) -> Iterator[Any]:
+    for count, page in enumerate(pages, start=1):
+        yield page  # the renderer asks for the next page once this one is drawn
+        drawn(count)

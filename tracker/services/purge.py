@@ -601,6 +601,10 @@ def preview(session: Session, as_of: date) -> list[PreviewRow]:
     ]
 
 
+#: ``observe(index, step_name, counts_of_the_steps_before)`` (see :func:`run`).
+StepObserver = Callable[[int, str, dict[str, int]], None]
+
+
 @dataclass(frozen=True)
 class Summary:
     as_of: date
@@ -621,11 +625,21 @@ def run(
     now: datetime,
     dry_run: bool = False,
     steps: tuple[Step, ...] = STEPS,
+    observe: StepObserver | None = None,
 ) -> Summary:
-    """Run every step as of ``as_of``; flushes, never commits. A dry run only counts."""
+    """Run every step as of ``as_of``; flushes, never commits. A dry run only counts.
+
+    ``observe(index, name, counts_so_far)`` is told before each step (a background job's
+    progress, issue 17); on SQLite the first erase takes the write lock."""
+    counts: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        if observe is not None:
+            observe(index, step.name, dict(counts))
+        counts[step.name] = (
+            step.count(session, as_of) if dry_run else step.erase(session, as_of, now)
+        )
     if dry_run:
-        return Summary(as_of, {s.name: s.count(session, as_of) for s in steps}, True)
-    counts = {s.name: s.erase(session, as_of, now) for s in steps}
+        return Summary(as_of, counts, True)
     audit.record(
         session,
         actor=actor,

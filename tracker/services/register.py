@@ -24,7 +24,7 @@ see what the first wrote (PostgreSQL advisory lock; SQLite's write lock).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -52,6 +52,7 @@ from tracker.domain.tracking import normalize_tracking_no
 from tracker.domain.wareki import parse_date
 from tracker.models import Envelope, Item, RegisterResult
 from tracker.services import audit, protection, transitions
+from tracker.services.importer import PHASE_CHECKING, PHASE_READING, PHASE_WRITING
 from tracker.services.importer.reading import (
     ENCODINGS,
     REPORT_LIMIT,
@@ -398,7 +399,21 @@ def _check_row(
     return _Row(line, item_id, RegisterEntry(outcome, event_on, note))
 
 
-def _read_rows(session: Session, path: Path, today: date, report: RegisterReport) -> list[_Row]:
+#: ``observe(phase, rows_validated, rows_written)``: a background job's progress (issue 17),
+#: told every :data:`OBSERVE_EVERY` rows and at each phase (importer's phase names). From the
+#: checking phase on (before the lock is taken), SQLite's write lock is held: an observer must
+#: not write elsewhere then.
+RegisterObserver = Callable[[str, int, int], None]
+OBSERVE_EVERY = 500
+
+
+def _read_rows(
+    session: Session,
+    path: Path,
+    today: date,
+    report: RegisterReport,
+    observe: RegisterObserver | None = None,
+) -> list[_Row]:
     rows: list[_Row] = []
     first_line: dict[int, int] = {}
     with path.open(encoding=report.encoding, errors="strict", newline="") as stream:
@@ -406,6 +421,8 @@ def _read_rows(session: Session, path: Path, today: date, report: RegisterReport
         index = _read_header(header, report)
         for line, cells in records:
             report.rows += 1
+            if observe is not None and report.rows % OBSERVE_EVERY == 0:
+                observe(PHASE_READING, report.rows, 0)
             row = _check_row(session, cells, line, index, len(header), today, report)
             if row is None:
                 continue
@@ -436,6 +453,7 @@ def run_check(
     now: datetime,
     encoding: str = "auto",
     dry_run: bool = False,
+    observe: RegisterObserver | None = None,
 ) -> RegisterReport:
     """Check the file and (unless ``dry_run`` or a row is bad) write it, all or nothing.
 
@@ -446,13 +464,17 @@ def run_check(
         raise ImportFileError(f"文字コード「{encoding}」は指定できません（auto, utf-8, cp932）")
     report = RegisterReport(sha256=file_sha256(path), dry_run=dry_run)
     report.encoding = detect_encoding(path) if encoding == "auto" else encoding
-    rows = _read_rows(session, path, today, report)
+    rows = _read_rows(session, path, today, report, observe)
+    if observe is not None:
+        observe(PHASE_CHECKING, report.rows, 0)
     if not report.ok:
         return report
     if not dry_run:
         transitions.serialise(session, LOCK)
     stored = results_for(session, (row.item_id for row in rows))
-    for row in rows:
+    for written, row in enumerate(rows):
+        if observe is not None and not dry_run and written % OBSERVE_EVERY == 0:
+            observe(PHASE_WRITING, report.rows, written)
         before = stored.get(row.item_id)
         if before is None:
             report.new += 1
@@ -526,6 +548,7 @@ def check_file(
     now: datetime,
     encoding: str = "auto",
     dry_run: bool = False,
+    observe: RegisterObserver | None = None,
 ) -> Settled:
     """Run :func:`run_check` and settle it in the caller's unit of work (commit once after).
 
@@ -541,6 +564,7 @@ def check_file(
             now=now,
             encoding=encoding,
             dry_run=dry_run,
+            observe=observe,
         )
     except ImportFileError as refusal:
         record_refusal(session, actor=actor, report=None, reason=str(refusal))

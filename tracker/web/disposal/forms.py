@@ -101,3 +101,9 @@ class RecordRetentionForm(FlaskForm):
     handovers = StringField(_l("交付記録と受領書（年）"))
     reservations = StringField(_l("受取予約（日）"))
     contacts = StringField(_l("接触記録（年）"))
+
+
+class PurgeForm(FlaskForm):
+    """Start the purge as of a day, after its preview (issue 17): the day, read again."""
+
+    as_of = HiddenField()

@@ -3,27 +3,32 @@ and what ``tracker purge`` would touch as of a day, counts only. A page of the d
 blueprint (:mod:`tracker.web.disposal.views`).
 
 Records officers change the periods; auditors read them. Nothing on the page names a person,
-so viewing it is not an audited read; a change is audited by the service. The purge itself
-runs from the command line only (``tracker purge``).
+so viewing it is not an audited read; a change is audited by the service. The purge runs from
+the command line (``tracker purge``) or, started here by a records officer after a confirm
+page with its counts (the dry run), as a background job (issue 17) whose page shows each step
+and, at the end, the command's report.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
-from tracker.domain.codes import RecordClass
+from tracker.domain.codes import JobKind, RecordClass
 from tracker.domain.errors import InputError
 from tracker.domain.record_retention import PERIODS, PeriodError, kept_until
-from tracker.domain.wareki import parse_date
+from tracker.domain.wareki import format_wareki_with_iso, parse_date
 from tracker.extensions import db
 from tracker.services import purge, record_retention
 from tracker.web.access import allow
-from tracker.web.disposal.forms import RecordRetentionForm
+from tracker.web.disposal.forms import PurgeForm, RecordRetentionForm
 from tracker.web.disposal.views import A, R, bp
+from tracker.web.jobs.views import queue_job
 
 
 def _page(form: RecordRetentionForm, status: int = 200) -> ResponseReturnValue:
@@ -88,3 +93,57 @@ def save_record_retention() -> ResponseReturnValue:
     else:
         flash(_("変更はありませんでした。"), "info")
     return redirect(url_for("disposal.record_retention"))
+
+
+def _purge_day(text: str) -> tuple[date, str | None]:
+    """The purge's as-of day from the form or the query (default today); a refusal saying
+    what is wrong (unreadable, or in the future: that would erase early)."""
+    today = today_jst()
+    text = text.strip()[:40]
+    if not text:
+        return today, None
+    try:
+        day = parse_date(text)
+    except InputError as error:
+        return today, _("基準日: %(e)s", e=str(error))
+    if day > today:
+        return today, _(
+            "基準日 %(d)s は未来の日付です。今日（%(t)s）以前の日付を指定してください。",
+            d=format_wareki_with_iso(day),
+            t=format_wareki_with_iso(today),
+        )
+    return day, None
+
+
+@bp.route("/records-retention/purge", endpoint="confirm_purge")
+@allow(R)
+def confirm_purge() -> ResponseReturnValue:
+    """The confirm step: what the purge as of the day would change (the dry run's counts)."""
+    as_of, problem = _purge_day(request.args.get("as_of", ""))
+    if problem is not None:
+        flash(problem, "error")
+        return redirect(url_for("disposal.record_retention"))
+    form = PurgeForm(formdata=None, as_of=as_of.isoformat())
+    rows = purge.preview(db.session, as_of)
+    return render_template(
+        "disposal/purge_confirm.html",
+        form=form,
+        rows=rows,
+        as_of=as_of,
+        total=sum(row.count for row in rows),
+    )
+
+
+@bp.route("/records-retention/purge", methods=["POST"], endpoint="start_purge")
+@allow(R)
+def start_purge() -> ResponseReturnValue:
+    """Queue the purge as of the confirmed day; its job page shows it step by step."""
+    form = PurgeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    as_of, problem = _purge_day(form.as_of.data or "")
+    if problem is not None:
+        flash(problem, "error")
+        return redirect(url_for("disposal.record_retention"))
+    job_id = queue_job(JobKind.PURGE, {"as_of": as_of.isoformat()})
+    return redirect(url_for("jobs.show", job_id=job_id))

@@ -9,10 +9,12 @@ refresh reloads the page. A running job whose heartbeat stopped is marked failed
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
@@ -21,19 +23,46 @@ from tracker.clock import now_utc
 from tracker.config import Config
 from tracker.domain.codes import AuditAction, JobKind, JobState, ObjectType, Role
 from tracker.extensions import db
-from tracker.jobs import JobQueue, forget, remove_upload, still_alive
-from tracker.models import Job
-from tracker.services import audit, jobs
+from tracker.jobs import (
+    FILE_RETENTION,
+    JobQueue,
+    claim,
+    forget,
+    made_file,
+    remove_upload,
+    still_alive,
+)
+from tracker.models import Job, NoticeBatch
+from tracker.services import audit, jobs, notices
 from tracker.web.access import allow
 
 bp = Blueprint("jobs", __name__)
 
-#: Phase codes of the progress records → what the page says.
+#: Phase codes of the progress records → what the page says (a purge's phase is its step).
 PHASE_LABELS = {
     "reading": _l("読み込み・検証中"),
     "checking": _l("照合中"),
     "writing": _l("書き込み中"),
+    "rendering": _l("お知らせを作成中"),
 }
+#: A purge's steps (its phases while it runs, the rows of its report).
+STEP_LABELS = {
+    "reservation_phones": _l("受取予約の折り返し電話番号"),
+    "items": _l("通知物"),
+    "envelopes": _l("返戻郵便"),
+    "item_records": _l("通知物についての記録"),
+    "item_revisions": _l("修正履歴（削除）"),
+    "handovers": _l("交付記録と受領書"),
+    "reservations": _l("受取予約"),
+    "contacts": _l("接触記録"),
+}
+#: The counter the bar shows, by kind: rows checked, letters drawn, purge steps begun.
+BAR_COUNTER = {JobKind.NOTICES.value: "rows_written"}
+#: Kinds whose report quotes cells of an uploaded file (reading it is audited).
+FILE_KINDS = (JobKind.IMPORT.value, JobKind.REGISTER_CHECK.value)
+#: A job's page is its requester's only; a notices job may be queued by whoever may print
+#: letters (clerks, records officers, auditors), the other kinds by records officers.
+C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
 
 
 def job_queue() -> JobQueue:
@@ -71,6 +100,16 @@ def queue_upload(file: FileStorage, *, kind: JobKind, params: dict[str, Any]) ->
     return job_id
 
 
+def queue_job(kind: JobKind, params: dict[str, Any]) -> int:
+    """Queue a job without a file (notices, purge) for the current user; its id."""
+    with db.session_scope() as session:
+        job_id = jobs.queue(
+            session, kind=kind, actor=current_user.username, now=now_utc(), params=params
+        ).id
+    job_queue().enqueue(job_id)
+    return job_id
+
+
 def _visible_job(job_id: int) -> Job:
     """The current user's job, after marking it failed if its worker stopped (404 else).
 
@@ -104,34 +143,72 @@ def _visible_job(job_id: int) -> Job:
     return job
 
 
+def _phase_label(phase: str | None) -> str:
+    if phase in STEP_LABELS:
+        return str(_("消去中: %(step)s", step=STEP_LABELS[phase]))
+    return str(PHASE_LABELS.get(phase or "", ""))
+
+
 def _progress(job: Job) -> dict[str, Any]:
     finished = job.state in JobState.finished()
     total = job.rows_total or 0
+    value = int(getattr(job, BAR_COUNTER.get(job.kind, "rows_validated")))
     return {
         "id": job.id,
         "state": job.state,
         "state_label": str(JobState(job.state).label),
         "phase": job.phase,
-        "phase_label": str(PHASE_LABELS.get(job.phase or "", "")),
+        "phase_label": _phase_label(job.phase),
         "rows_total": job.rows_total,
         "rows_read": job.rows_read,
         "rows_validated": job.rows_validated,
         "rows_staged": job.rows_staged,
         "rows_written": job.rows_written,
-        "value": min(job.rows_validated, total) if total else job.rows_validated,
+        "value": min(value, total) if total else value,
         "max": total,
         "finished": finished,
         "url": url_for("jobs.show", job_id=job.id),
     }
 
 
+#: Where a job's page leads back to, by kind.
+BACK = {
+    JobKind.IMPORT.value: ("imports.upload", _l("取込画面に戻る")),
+    JobKind.REGISTER_CHECK.value: ("register.upload", _l("取込画面に戻る")),
+    JobKind.NOTICES.value: ("notices.index", _l("お知らせの一覧へ")),
+    JobKind.PURGE.value: ("disposal.record_retention", _l("記録の保存期間へ")),
+}
+
+
+def _made_file(job: Job, data: dict[str, Any] | None) -> Path | None:
+    """The job's made file (a letters PDF) if it is still there to download."""
+    if job.kind != JobKind.NOTICES or job.state != JobState.SUCCEEDED or data is None:
+        return None
+    path = made_file(_config(), str(data.get("file", "")))
+    if path is not None and _expired(job):
+        path.unlink(missing_ok=True)  # the worker's sweep may not have come by yet
+        return None
+    return path if path is not None and path.exists() else None
+
+
+def _expired(job: Job) -> bool:
+    return job.finished_at is not None and now_utc() - job.finished_at > FILE_RETENTION
+
+
+def _config() -> Config:
+    config: Config = current_app.config["TRACKER"]
+    return config
+
+
 @bp.route("/jobs/<int:job_id>")
-@allow(Role.RECORDS_OFFICER)
+@allow(C, R, A)
 def show(job_id: int) -> ResponseReturnValue:
     job = _visible_job(job_id)
-    report = None
+    report: Any = None
     data = jobs.load_report(job)
-    if data is not None:
+    if data is not None and job.kind not in FILE_KINDS:
+        report = data  # counts only (a purge) or the letters' batch and count (notices)
+    elif data is not None:
         report = jobs.report_from_json(data)
         # The report quotes cells of the file (bad values): reading it is recorded.
         audit.record(
@@ -142,19 +219,56 @@ def show(job_id: int) -> ResponseReturnValue:
             object_id=job.id,
             details={"kind": job.kind},
         )
-    upload_endpoint = "register.upload" if job.kind == JobKind.REGISTER_CHECK else "imports.upload"
+    back_endpoint, back_label = BACK[job.kind]
     return render_template(
         "jobs/show.html",
         job=job,
         params=jobs.params_of(job),
         progress=_progress(job),
         report=report,
-        upload_url=url_for(upload_endpoint),
+        download=_made_file(job, data) is not None,
+        retention_hours=int(FILE_RETENTION.total_seconds() // 3600),
+        back_url=url_for(back_endpoint),
+        back_label=back_label,
+        step_labels=STEP_LABELS,
+    )
+
+
+@bp.route("/jobs/<int:job_id>/letters.pdf")
+@allow(C, R, A)
+def download(job_id: int) -> ResponseReturnValue:
+    """A notices job's letters PDF, once: to the person who queued it, while they still hold
+    the role they queued it with; audited as NOTICE_PRINT like the reprint. The file is
+    deleted as it is sent (a second download finds it gone: make it again)."""
+    job = _visible_job(job_id)
+    if job.kind != JobKind.NOTICES:
+        abort(404)
+    if jobs.params_of(job).get("role") != current_user.role:
+        abort(403)
+    data = jobs.load_report(job)
+    path = _made_file(job, data)
+    taken = claim(path) if path is not None else None
+    if taken is None or data is None:
+        return render_template("jobs/gone.html", job=job, back_url=url_for("notices.index")), 410
+    try:
+        body = taken.read_bytes()
+    finally:
+        taken.unlink(missing_ok=True)
+    batch = db.session.get(NoticeBatch, int(data["batch_id"]))
+    if batch is None:
+        abort(404)
+    notices.record_print(
+        db.session, actor=current_user.username, batch=batch, letters=int(data["letters"])
+    )
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="notices-{batch.batch_no}.pdf"'},
     )
 
 
 @bp.route("/jobs/<int:job_id>/progress")
-@allow(Role.RECORDS_OFFICER)
+@allow(C, R, A)
 def progress(job_id: int) -> ResponseReturnValue:
     """The counters the page's script polls (no personal data: counts and states only)."""
     return jsonify(_progress(_visible_job(job_id)))

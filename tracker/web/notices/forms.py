@@ -44,3 +44,7 @@ class SendForm(SelectionForm):
 class TemplateForm(FlaskForm):
     title = StringField(_l("表題"), render_kw={"autocomplete": "off", "size": 60})
     body = TextAreaField(_l("文面"), render_kw={"rows": 24, "autocomplete": "off"})
+
+
+class LettersJobForm(FlaskForm):
+    """Make a large batch's letters PDF in the background (issue 17): the CSRF token only."""
