@@ -154,7 +154,9 @@ def _method(url: str) -> str:
     return "executemany" if url.startswith("sqlite") else "COPY"
 
 
-def _insert(connection: Any, envelopes: list[tuple[Any, ...]], items: list[tuple[Any, ...]]) -> None:
+def _insert(
+    connection: Any, envelopes: list[tuple[Any, ...]], items: list[tuple[Any, ...]]
+) -> None:
     raw = connection.connection.driver_connection
     if connection.dialect.name == "sqlite":
         cursor = raw.cursor()
@@ -175,8 +177,9 @@ def _insert(connection: Any, envelopes: list[tuple[Any, ...]], items: list[tuple
                 copy.write_row(row)
 
 
-def setup(_arg: str) -> dict[str, Any]:
-    """``tracker init-db`` and ``tracker create-user`` for each bench user, in one process."""
+def setup(arg: str) -> dict[str, Any]:
+    """``tracker init-db`` and (unless ARG is ``nousers``) ``tracker create-user`` for each
+    bench user, in one process."""
     from click.testing import CliRunner
 
     from bench.env import PASSWORD, USERS
@@ -184,9 +187,12 @@ def setup(_arg: str) -> dict[str, Any]:
 
     runner = CliRunner()
     started = time.perf_counter()
-    commands = [["init-db"]] + [
-        ["create-user", name, "--role", role, "--password-stdin"] for name, role in USERS.items()
-    ]
+    commands = [["init-db"]]
+    if arg != "nousers":
+        commands += [
+            ["create-user", name, "--role", role, "--password-stdin"]
+            for name, role in USERS.items()
+        ]
     for args in commands:
         outcome = runner.invoke(main, args, input=PASSWORD + "\n", catch_exceptions=False)
         if outcome.exit_code != 0:
@@ -198,7 +204,9 @@ def _certificate_items(n: int) -> list[Any]:
     from tracker.pdf.certificate import CertificateItem
 
     return [
-        CertificateItem(f"E{700000000 + i:09d}-1", f"{500000000000 + i}", date(2018, 4, 1), "山田○○")
+        CertificateItem(
+            f"E{700000000 + i:09d}-1", f"{500000000000 + i}", date(2018, 4, 1), "山田○○"
+        )
         for i in range(n)
     ]
 
@@ -246,7 +254,7 @@ def canvas(n: int) -> dict[str, Any]:
     started = time.perf_counter()
     out = io.BytesIO()
     page = Canvas(out, pagesize=A4)
-    width, height = A4
+    height = A4[1]
     for index, item in enumerate(items):
         line = index % 40
         if line == 0 and index:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 #: The PostgreSQL server the bench makes its databases on (any database of it: the URL names
 #: where to connect to create and drop the others). ``TRACKER_BENCH_POSTGRES_URL`` overrides.
@@ -48,7 +51,7 @@ class BenchEnv:
         url = make_url(self.postgres_url).set(database=self.tag + name)
         return url.render_as_string(hide_password=False)
 
-    def _admin(self):  # type: ignore[no-untyped-def]
+    def _admin(self) -> psycopg.Connection[Any]:
         import psycopg
         from sqlalchemy.engine import make_url
 
@@ -60,13 +63,19 @@ class BenchEnv:
         self.drop(name)
         if self.kind == "sqlite":
             if template is not None:
-                shutil.copyfile(self.work / (template + ".sqlite3"), self.work / (name + ".sqlite3"))
+                shutil.copyfile(
+                    self.work / (template + ".sqlite3"), self.work / (name + ".sqlite3")
+                )
         else:
+            from psycopg import sql
+
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.tag + name))
+            if template is not None:
+                statement = sql.SQL("{} TEMPLATE {}").format(
+                    statement, sql.Identifier(self.tag + template)
+                )
             with self._admin() as admin:
-                sql = f'CREATE DATABASE "{self.tag + name}"'
-                if template is not None:
-                    sql += f' TEMPLATE "{self.tag + template}"'
-                admin.execute(sql)  # type: ignore[arg-type]
+                admin.execute(statement)
         self.made.append(name)
         return self.url(name)
 
@@ -75,8 +84,14 @@ class BenchEnv:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 (self.work / f"{name}.sqlite3{suffix}").unlink(missing_ok=True)
         else:
+            from psycopg import sql
+
             with self._admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.tag + name}" WITH (FORCE)')  # type: ignore[arg-type]
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(self.tag + name)
+                    )
+                )
         if name in self.made:
             self.made.remove(name)
 
@@ -102,17 +117,3 @@ class BenchEnv:
 def tracker_command(args: Sequence[str]) -> list[str]:
     """``tracker ARGS`` run by this interpreter (the project's venv)."""
     return [sys.executable, "-c", "from tracker.cli import main; main()", *args]
-
-
-def run_tracker(
-    env: dict[str, str], args: Sequence[str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``tracker ARGS``; raise with its output if it fails."""
-    done = subprocess.run(
-        tracker_command(args), env=env, input=stdin, text=True, capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"tracker {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-        )
-    return done

@@ -108,7 +108,7 @@ class Client:
     def login(self, username: str, password: str) -> str:
         """Log in; returns a CSRF token valid for the rest of the session."""
         token = self.csrf("/login")
-        status, headers, _ = self.request(
+        status, _, _ = self.request(
             "POST", "/login", {"username": username, "password": password, "csrf_token": token}
         )
         if status != 302:

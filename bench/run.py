@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.env import PASSWORD, REPO, USERS, BenchEnv, run_tracker, tracker_command
+from bench.env import PASSWORD, REPO, BenchEnv, tracker_command
 from bench.stats import median, percentile, ratio
 
 
@@ -67,6 +67,13 @@ KEYS: tuple[Key, ...] = (
     Key("review_p95_ms", "ms", "≤ 100 at 100k handovers", _at_most(100)),
 )
 KEY_NAMES = tuple(key.name for key in KEYS)
+HTTP_KEYS = (
+    "lookup_http_ratio",
+    "lookup_p95_ms",
+    "detail_views_per_s",
+    "handovers_per_s",
+    "review_p95_ms",
+)
 
 #: The p95 of one append "at 10k events" (issue 18) is measured with this many in the log.
 SMALL_LOG = 10_000
@@ -210,9 +217,7 @@ class Run:
         if self.wanted("audit_appends_per_s"):
             with self.phase("concurrent appends"):
                 self.measure_appends()
-        http_keys = ("lookup_http_ratio", "lookup_p95_ms", "detail_views_per_s")
-        http_keys += ("handovers_per_s", "review_p95_ms")
-        if self.wanted(*http_keys):
+        if self.wanted(*HTTP_KEYS):
             with self.phase("server start"):
                 from bench.http import Server
 
@@ -250,7 +255,8 @@ class Run:
     def make_template(self) -> None:
         """An initialised database with the bench's users; every other one is a copy."""
         self.env.create("template")
-        self.child("setup", "-", "template")
+        # Users (an Argon2 hash each) only for the pages: the services take any actor name.
+        self.child("setup", "-" if self.wanted(*HTTP_KEYS) else "nousers", "template")
 
     def measure_import(self) -> None:
         """``tracker import`` of the generated file into a fresh copy of the template, and the
@@ -361,9 +367,10 @@ class Run:
             " prev_hash, hash"
         )
         if self.db == "postgresql":
-            with raw.cursor() as cursor, cursor.copy(
-                f"COPY audit_events ({columns}) FROM STDIN"
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY audit_events ({columns}) FROM STDIN") as copy,
+            ):
                 for row in batch:
                     copy.write_row(row)
         else:
@@ -892,7 +899,9 @@ class Run:
             column = header.index("control_no")
             listed = [(row[column],) for row in reader]
         with self.database.session_scope() as session:
-            session.execute(text("CREATE TABLE IF NOT EXISTS bench_listed (control_no VARCHAR(24))"))
+            session.execute(
+                text("CREATE TABLE IF NOT EXISTS bench_listed (control_no VARCHAR(24))")
+            )
             session.execute(text("DELETE FROM bench_listed"))
             if listed:
                 session.execute(
@@ -908,9 +917,10 @@ class Run:
 
         def baseline() -> float:
             started = time.perf_counter()
-            with self.database.engine.connect() as connection, plain.open(
-                "w", encoding="utf-8-sig", newline=""
-            ) as sink:
+            with (
+                self.database.engine.connect() as connection,
+                plain.open("w", encoding="utf-8-sig", newline="") as sink,
+            ):
                 writer = csv.writer(sink)
                 writer.writerow(header)
                 result = connection.execution_options(yield_per=5000).exec_driver_sql(query)

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> None:
     from tracker.cli import main as tracker_main
 
     # ``tracker serve`` builds its app with ``from tracker import create_app`` at start-up.
-    tracker.create_app = _with_ping(tracker.create_app)  # type: ignore[method-assign]
+    tracker.create_app = _with_ping(tracker.create_app)
     tracker_main(["serve", *argv])
 
 
