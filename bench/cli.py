@@ -105,6 +105,9 @@ def document(run: Run, results: dict[str, Result], seconds: float) -> dict[str, 
             "phases_seconds": run.timings,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "cpus": os.cpu_count(),
+            #: The machine's load average (1, 5, 15 min) at the end: other work skews every
+            #: absolute figure (the ratios much less).
+            "load_average": [round(value, 2) for value in os.getloadavg()],
             "python": sys.version.split()[0],
         },
     }
