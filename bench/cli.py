@@ -71,6 +71,13 @@ def table(results: dict[str, Result], db: str, size: int) -> str:
             f" {_number(result.ratio):>7}  {key.goal:<24} "
             + {True: "yes", False: "NO", None: "—"}[met]
         )
+    handovers = results.get("handovers_per_s")
+    if handovers is not None:
+        verified = "passes" if handovers.raw.get("audit_verify_ok") else "FAILS"
+        lines.append(
+            f"handovers: {handovers.raw.get('handovers', 0)} made,"
+            f" {handovers.raw.get('errors', 0)} errors; tracker audit-verify afterwards {verified}"
+        )
     return "\n".join(lines)
 
 

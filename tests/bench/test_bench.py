@@ -65,6 +65,8 @@ def test_a_tiny_run_writes_the_keys_it_was_asked_for(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert figures["import_ratio"] > 0
+    import_ratio = figures["raw"]["import_ratio"]
+    assert figures["import_ratio"] == import_ratio["value"] / import_ratio["baseline"]
     assert figures["dashboard_ms"] > 0
     assert figures["raw"]["import_ratio"]["rows"] == 300
     assert figures["run"] == figures["run"] | {"db": "sqlite", "size": 300}
