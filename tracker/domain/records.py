@@ -447,7 +447,10 @@ def check_item(
     alias = _run(
         checked, "alias", lambda: run(_free_text, raw.get("alias"), "alias", False, "通称")
     )
-    first_notice, renotice, expires = _check_card_dates(raw, today, kind, checked)
+    if raw.get("first_notice_on") or raw.get("renotice_on") or raw.get("card_expires_on"):
+        first_notice, renotice, expires = _check_card_dates(raw, today, kind, checked)
+    else:  # all three empty, as on nearly every row: nothing to check
+        first_notice = renotice = expires = None
     if born is not None and returned_on is not None and born > returned_on:
         checked.errors["birth_date"] = "生年月日が返戻日より後です"
     for field_name, value in (("name", name), ("alias", alias)):
