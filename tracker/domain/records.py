@@ -334,23 +334,27 @@ class Memo:
     A million-row file repeats the same names, フリガナ, birth dates, kinds and relationships
     row after row; each rule runs once per distinct value. Only accepted values are remembered:
     a refused one is checked again, so its message is built exactly as without a memo. Bounded
-    (it starts over past ``limit`` values), and scoped to one import so that no name outlives
+    (each rule's table starts over past ``limit`` values), and scoped to one import so that no name outlives
     it in a long-running process.
     """
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 32_768) -> None:
         self.limit = limit
-        self._results: dict[tuple[Any, ...], Any] = {}
+        #: One table per rule, so that a rule with many distinct values (birth dates) does not
+        #: push out the names of another.
+        self._tables: dict[Callable[..., Any], dict[tuple[Any, ...], Any]] = {}
 
     def __call__(self, rule: Callable[..., T], *args: Any) -> T:
-        key = (rule, *args)
+        table = self._tables.get(rule)
+        if table is None:
+            table = self._tables[rule] = {}
         try:
-            result: T = self._results[key]
+            result: T = table[args]
         except KeyError:
             result = rule(*args)  # a refusal raises: never remembered
-            if len(self._results) >= self.limit:
-                self._results.clear()
-            self._results[key] = result
+            if len(table) >= self.limit:
+                table.clear()
+            table[args] = result
         return result
 
 
