@@ -334,8 +334,8 @@ class Memo:
     A million-row file repeats the same names, フリガナ, birth dates, kinds and relationships
     row after row; each rule runs once per distinct value. Only accepted values are remembered:
     a refused one is checked again, so its message is built exactly as without a memo. Bounded
-    (each rule's table starts over past ``limit`` values), and scoped to one import so that no name outlives
-    it in a long-running process.
+    (each rule's table starts over past ``limit`` values), and scoped to one import so that no
+    name outlives it in a long-running process.
     """
 
     def __init__(self, limit: int = 32_768) -> None:
