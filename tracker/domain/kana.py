@@ -47,6 +47,14 @@ _INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u200b-\u200d\u2060\
 # into combining characters when typed on their own.
 _KANA_LETTER = re.compile("[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fd-\u30ff\u31f0-\u31ff]")
 _KANA_MARKS = "ー・\u3099\u309a\u309b\u309c"
+# is_kana in one pass in C: kana letters, those marks and whitespace (``\s`` is exactly
+# ``str.isspace`` for str patterns).
+_KANA_ONLY = re.compile(
+    "[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fd-\u30ff\u31f0-\u31ff" + _KANA_MARKS + "\\s]*"
+)
+# What jaconv's hira2kata and h2z(kana=True) can change: hiragana and half-width kana. A text
+# without them comes back unchanged, so the (pure-Python) conversion is skipped.
+_CONVERTIBLE = re.compile("[\u3041-\u309f\uff61-\uff9f]")
 
 
 def search_key(text: str) -> str:
@@ -58,7 +66,8 @@ def search_key(text: str) -> str:
     """
     key = unicodedata.normalize("NFKC", text)
     key = _INVISIBLE.sub("", key)
-    key = jaconv.hira2kata(key)
+    if _CONVERTIBLE.search(key):
+        key = jaconv.hira2kata(key)
     key = "".join(key.split())
     return key.translate(_FOLD_TABLE).upper()
 
@@ -69,13 +78,7 @@ def is_kana(text: str) -> bool:
     Hiragana and half-width kana count: the import accepts all three (SPEC §6.4).
     """
     normalised = unicodedata.normalize("NFKC", text)
-    has_letter = False
-    for char in normalised:
-        if _KANA_LETTER.match(char):
-            has_letter = True
-        elif not (char in _KANA_MARKS or char.isspace()):
-            return False
-    return has_letter
+    return bool(_KANA_ONLY.fullmatch(normalised) and _KANA_LETTER.search(normalised))
 
 
 def to_katakana(text: str) -> str:
@@ -84,6 +87,8 @@ def to_katakana(text: str) -> str:
     A helper for showing a フリガナ in one script. It does not trim or change spaces, Latin
     letters or kanji; names themselves are always stored exactly as given (SPEC §6.2).
     """
+    if not _CONVERTIBLE.search(text):
+        return text  # already katakana (the common case): nothing to convert
     full_width = jaconv.h2z(text, kana=True, ascii=False, digit=False)
     return jaconv.hira2kata(full_width)
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tracker.domain.codes import RETURN_REASON_LABELS, ItemKind, ReturnReason
 from tracker.domain.errors import InputError
@@ -328,6 +328,45 @@ class Checked:
     warnings: dict[str, str] = field(default_factory=dict)
 
 
+class Memo:
+    """Remembered results of the pure field rules, for one bulk import (issue 18).
+
+    A million-row file repeats the same names, フリガナ, birth dates, kinds and relationships
+    row after row; each rule runs once per distinct value. Only accepted values are remembered:
+    a refused one is checked again, so its message is built exactly as without a memo. Bounded
+    (each rule's table starts over past ``limit`` values), and scoped to one import so that no
+    name outlives it in a long-running process.
+    """
+
+    def __init__(self, limit: int = 32_768) -> None:
+        self.limit = limit
+        #: One table per rule, so that a rule with many distinct values (birth dates) does not
+        #: push out the names of another.
+        self._tables: dict[Callable[..., Any], dict[tuple[Any, ...], Any]] = {}
+
+    def __call__(self, rule: Callable[..., T], *args: Any) -> T:
+        table = self._tables.get(rule)
+        if table is None:
+            table = self._tables[rule] = {}
+        try:
+            result: T = table[args]
+        except KeyError:
+            result = rule(*args)  # a refusal raises: never remembered
+            if len(table) >= self.limit:
+                table.clear()
+            table[args] = result
+        return result
+
+
+def _direct(rule: Callable[..., T], *args: Any) -> T:
+    """The rule run as it stands (the intake form: one record, nothing worth remembering)."""
+    return rule(*args)
+
+
+def _free_text(value: str | None, name: str, required: bool, label: str) -> str:
+    return check_free_text(value, name, required=required, label=label)
+
+
 def _run(checked: Checked, name: str, check: Callable[[], T]) -> T | None:
     try:
         return check()
@@ -389,30 +428,33 @@ def check_envelope(raw: dict[str, str], today: date, checked: Checked) -> Envelo
 
 
 def check_item(
-    raw: dict[str, str], today: date, returned_on: date | None, checked: Checked
+    raw: dict[str, str],
+    today: date,
+    returned_on: date | None,
+    checked: Checked,
+    memo: Memo | None = None,
 ) -> ItemFields | None:
-    """All item columns of one record; problems go to ``checked``."""
-    name = _run(
-        checked,
-        "name",
-        lambda: check_free_text(raw.get("name"), "name", required=True, label="氏名"),
-    )
-    kana = _run(checked, "name_kana", lambda: check_name_kana(raw.get("name_kana")))
-    born = _run(checked, "birth_date", lambda: check_birth_date(raw.get("birth_date"), today))
+    """All item columns of one record; problems go to ``checked``. A bulk import passes its
+    :class:`Memo` so that each distinct value is checked once."""
+    run = memo or _direct
+    name = _run(checked, "name", lambda: run(_free_text, raw.get("name"), "name", True, "氏名"))
+    kana = _run(checked, "name_kana", lambda: run(check_name_kana, raw.get("name_kana")))
+    born = _run(checked, "birth_date", lambda: run(check_birth_date, raw.get("birth_date"), today))
     relationship = _run(
         checked,
         "relationship",
-        lambda: check_free_text(
-            raw.get("relationship"), "relationship", required=False, label="続柄"
-        ),
+        lambda: run(_free_text, raw.get("relationship"), "relationship", False, "続柄"),
     )
-    kind = _run(checked, "item_kind", lambda: check_item_kind(raw.get("item_kind"), returned_on))
+    kind = _run(
+        checked, "item_kind", lambda: run(check_item_kind, raw.get("item_kind"), returned_on)
+    )
     alias = _run(
-        checked,
-        "alias",
-        lambda: check_free_text(raw.get("alias"), "alias", required=False, label="通称"),
+        checked, "alias", lambda: run(_free_text, raw.get("alias"), "alias", False, "通称")
     )
-    first_notice, renotice, expires = _check_card_dates(raw, today, kind, checked)
+    if raw.get("first_notice_on") or raw.get("renotice_on") or raw.get("card_expires_on"):
+        first_notice, renotice, expires = _check_card_dates(raw, today, kind, checked)
+    else:  # all three empty, as on nearly every row: nothing to check
+        first_notice = renotice = expires = None
     if born is not None and returned_on is not None and born > returned_on:
         checked.errors["birth_date"] = "生年月日が返戻日より後です"
     for field_name, value in (("name", name), ("alias", alias)):
@@ -439,13 +481,13 @@ def check_item(
     return ItemFields(
         name=name,
         name_kana=kana,
-        name_key=search_key(name),
-        kana_key=search_key(kana),
+        name_key=run(search_key, name),
+        kana_key=run(search_key, kana),
         birth_date=born,
         relationship=relationship or None,
         kind=kind,
         alias=alias or None,
-        alias_key=search_key(alias) if alias else None,
+        alias_key=run(search_key, alias) if alias else None,
         first_notice_on=first_notice,
         renotice_on=renotice,
         card_expires_on=expires,

@@ -31,6 +31,7 @@ from tracker.domain.codes import AuditAction, ItemStatus, RuleAnchor, RuleKind
 from tracker.domain.retention import (
     ANCHORS,
     CAP_ANCHORS,
+    Applied,
     ItemFacts,
     LaterOfRule,
     PeriodFromRule,
@@ -399,37 +400,79 @@ def eligible_select(rules: Sequence[Rule], as_of: date) -> Select[Any]:
     )
 
 
-def to_eligible(row: Any, rules: Sequence[Rule]) -> EligibleItem:
+def to_eligible(
+    row: Any, rules: Sequence[Rule], decided: dict[tuple[Any, ...], Applied] | None = None
+) -> EligibleItem:
     """One row of :func:`eligible_select` with the rule that made it eligible earliest, its
-    effective retain-until date and the reason."""
-    facts = ItemFacts(
-        status=ItemStatus.IN_CUSTODY.value,
-        has_active_hold=False,
-        returned_on=row.returned_on,
-        register_outcome=row.register_outcome,
-        register_event_on=row.register_event_on,
-        item_kind=row.item_kind,
-        notice_sent_on=row.notice_sent_on,
-        first_notice_on=row.first_notice_on,
-        renotice_on=row.renotice_on,
-        card_expires_on=row.card_expires_on,
+    effective retain-until date and the reason.
+
+    ``decided`` remembers the rule decided for each combination of the facts a rule reads
+    (the return date, kind, register result and item dates), which a long list repeats
+    thousands of times (issue 18); the rules must stay the same while it is used."""
+    (
+        item_id,
+        control_no,
+        tracking_no,
+        name,
+        birth_date,
+        returned_on,
+        extension_until,
+        register_outcome,
+        register_event_on,
+        item_kind,
+        notice_sent_on,
+        first_notice_on,
+        renotice_on,
+        card_expires_on,
+    ) = row
+    key = (
+        returned_on,
+        register_outcome,
+        register_event_on,
+        item_kind,
+        notice_sent_on,
+        first_notice_on,
+        renotice_on,
+        card_expires_on,
     )
-    applied = deciding_rule(facts, rules)
-    assert applied is not None  # the row is eligible, so some rule applies
+    applied = decided.get(key) if decided is not None else None
+    if applied is None:
+        facts = ItemFacts(
+            status=ItemStatus.IN_CUSTODY.value,
+            has_active_hold=False,
+            returned_on=returned_on,
+            register_outcome=register_outcome,
+            register_event_on=register_event_on,
+            item_kind=item_kind,
+            notice_sent_on=notice_sent_on,
+            first_notice_on=first_notice_on,
+            renotice_on=renotice_on,
+            card_expires_on=card_expires_on,
+        )
+        applied = deciding_rule(facts, rules)
+        assert applied is not None  # the row is eligible, so some rule applies
+        if decided is not None:
+            if len(decided) >= _DECIDED_LIMIT:
+                decided.clear()
+            decided[key] = applied
     until = applied.retain_until
-    if row.until is not None and row.until > until:
-        until = row.until
+    if extension_until is not None and extension_until > until:
+        until = extension_until
     return EligibleItem(
-        row.id,
-        row.control_no,
-        row.tracking_no,
-        row.name,
-        row.birth_date,
-        row.returned_on,
+        item_id,
+        control_no,
+        tracking_no,
+        name,
+        birth_date,
+        returned_on,
         applied.rule,
         until,
         applied.reason,
     )
+
+
+#: How many fact combinations :func:`iter_eligible` remembers before it starts over.
+_DECIDED_LIMIT = 100_000
 
 
 def iter_eligible(
@@ -446,9 +489,10 @@ def iter_eligible(
         .execution_options(yield_per=batch_size)
     )
     result = session.execute(statement)
+    decided: dict[tuple[Any, ...], Applied] = {}
     try:
         for row in result:
-            yield to_eligible(row, rules)
+            yield to_eligible(row, rules, decided)
     finally:
         result.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from calendar import monthrange
 from datetime import date
 
@@ -21,6 +22,7 @@ def month_end(year: int, month: int) -> date:
     return date(year, month, monthrange(year, month)[1])
 
 
+@functools.lru_cache(maxsize=4096)  # a disposal list names the same few dates per row
 def date_text(d: date) -> str:
     """和暦 for messages; ISO for the (never expected) day before 明治."""
     return format_wareki(d) if d >= ERAS[0].first_day else d.isoformat()

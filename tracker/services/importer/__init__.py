@@ -80,8 +80,17 @@ def location_lookup(session: Session) -> LocationLookup:
         if location.is_default:
             default_id = location.id
 
+    # Every row names its location; a file holds a handful of spellings, each resolved once.
+    seen: dict[str, int | None] = {}
+
     def locate(value: str) -> int | None:
-        return default_id if not value.strip() else by_key.get(_location_key(value))
+        try:
+            return seen[value]
+        except KeyError:
+            found = default_id if not value.strip() else by_key.get(_location_key(value))
+            if len(seen) < 10_000:
+                seen[value] = found
+            return found
 
     return locate
 

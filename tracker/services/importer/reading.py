@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from tracker.domain import import_columns
 from tracker.domain.mynumber import mask_individual_numbers
-from tracker.domain.records import Checked, EnvelopeFields, check_envelope, check_item
+from tracker.domain.records import Checked, EnvelopeFields, Memo, check_envelope, check_item
 
 #: SPEC §6.4 columns: English name → Japanese header, and whether the header must have it.
 COLUMNS: dict[str, tuple[str, bool]] = {
@@ -180,11 +180,42 @@ def read_header(cells: list[str]) -> Header:
     return Header(index, label, ignored, width=len(cells))
 
 
+#: The staging table's columns, in the order of :attr:`StagedRow.row`.
+STAGED_COLUMNS = (
+    "line_no",
+    "tracking_no",
+    "returned_on",
+    "return_reason",
+    "addressee",
+    "address",
+    "household_code",
+    "location_id",
+    "slot",
+    "kind",
+    "name",
+    "name_kana",
+    "name_key",
+    "kana_key",
+    "birth_date",
+    "relationship",
+    "alias",
+    "alias_key",
+    "first_notice_on",
+    "renotice_on",
+    "card_expires_on",
+)
+
+
 @dataclass(frozen=True)
 class StagedRow:
-    """One good row, normalised, as it goes to the staging table."""
+    """One good row, normalised, as it goes to the staging table: a plain tuple in the order
+    of :data:`STAGED_COLUMNS` (a million of them are made; a dict each would cost)."""
 
-    values: dict[str, Any]
+    row: tuple[Any, ...]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(zip(STAGED_COLUMNS, self.row, strict=True))
 
 
 LocationLookup = Callable[[str], int | None]
@@ -203,13 +234,14 @@ def iter_rows(
     gives a report, never an exception: it is fed arbitrary text by a property test.
     """
     envelope_check = _EnvelopeCheck(today)
+    memo = Memo()
     header_cells, records = header_and_records(stream)
     header = read_header(header_cells)
     report.column_labels = dict(header.label)
     report.ignored_columns = list(header.ignored)
     for line, cells in records:
         report.rows += 1
-        staged = _check_row(cells, line, header, today, locate, report, envelope_check)
+        staged = _check_row(cells, line, header, today, locate, report, envelope_check, memo)
         if staged is not None:
             yield staged
     if report.rows == 0:  # a header alone is a file with nothing in it (issue 10)
@@ -302,6 +334,7 @@ def _check_row(
     locate: LocationLookup,
     report: ImportReport,
     check_envelope_of: _EnvelopeCheck,
+    memo: Memo | None = None,
 ) -> StagedRow | None:
     problem = shape_problem(cells, line, header.width)
     if problem is not None:
@@ -309,7 +342,7 @@ def _check_row(
         return None
     raw = {name: cells[i] if i < len(cells) else "" for name, i in header.index.items()}
     envelope, checked = check_envelope_of(raw)
-    item = check_item(raw, today, envelope.returned_on if envelope else None, checked)
+    item = check_item(raw, today, envelope.returned_on if envelope else None, checked, memo)
     location_id = None
     if envelope is not None:
         location_id = locate(envelope.location)
@@ -333,29 +366,29 @@ def _check_row(
     if checked.errors or envelope is None or item is None:
         return None
     return StagedRow(
-        {
-            "line_no": line,
-            "tracking_no": envelope.tracking_no,
-            "returned_on": envelope.returned_on,
-            "return_reason": envelope.return_reason.value,
-            "addressee": envelope.addressee,
-            "address": envelope.address,
-            "household_code": envelope.household_code,
-            "location_id": location_id,
-            "slot": envelope.slot,
-            "kind": item.kind.value,
-            "name": item.name,
-            "name_kana": item.name_kana,
-            "name_key": item.name_key,
-            "kana_key": item.kana_key,
-            "birth_date": item.birth_date,
-            "relationship": item.relationship,
-            "alias": item.alias,
-            "alias_key": item.alias_key,
-            "first_notice_on": item.first_notice_on,
-            "renotice_on": item.renotice_on,
-            "card_expires_on": item.card_expires_on,
-        }
+        (
+            line,
+            envelope.tracking_no,
+            envelope.returned_on,
+            envelope.return_reason.value,
+            envelope.addressee,
+            envelope.address,
+            envelope.household_code,
+            location_id,
+            envelope.slot,
+            item.kind.value,
+            item.name,
+            item.name_kana,
+            item.name_key,
+            item.kana_key,
+            item.birth_date,
+            item.relationship,
+            item.alias,
+            item.alias_key,
+            item.first_notice_on,
+            item.renotice_on,
+            item.card_expires_on,
+        )
     )
 
 

@@ -9,7 +9,6 @@ with the file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +26,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from tracker.services.importer.reading import ImportReport, RowProblem, StagedRow
+from tracker.services.importer.reading import (
+    STAGED_COLUMNS as _STAGED_COLUMNS,
+)
+from tracker.services.importer.reading import (
+    ImportReport,
+    RowProblem,
+    StagedRow,
+)
 
 #: Rows sent to the staging table per round trip (COPY on PostgreSQL, executemany on SQLite).
 BATCH_SIZE = 5000
@@ -71,31 +77,6 @@ def create(conn: Connection) -> None:
     STAGING.create(conn)
 
 
-_STAGED_COLUMNS = (
-    "line_no",
-    "tracking_no",
-    "returned_on",
-    "return_reason",
-    "addressee",
-    "address",
-    "household_code",
-    "location_id",
-    "slot",
-    "kind",
-    "name",
-    "name_kana",
-    "name_key",
-    "kana_key",
-    "birth_date",
-    "relationship",
-    "alias",
-    "alias_key",
-    "first_notice_on",
-    "renotice_on",
-    "card_expires_on",
-)
-
-
 def load(
     conn: Connection, rows: Iterable[StagedRow], progress: Callable[[int], None] | None
 ) -> int:
@@ -123,7 +104,7 @@ def load(
             cursor = dbapi.cursor()
             cursor.executemany(
                 f"INSERT INTO import_staging ({columns}) VALUES ({marks})",  # noqa: S608
-                [tuple(_sqlite_value(v) for v in values) for values in batch],
+                map(_sqlite_row, batch),
             )
             cursor.close()
         staged += len(batch)
@@ -132,7 +113,7 @@ def load(
             progress(staged)
 
     for row in rows:
-        batch.append(tuple(row.values[name] for name in _STAGED_COLUMNS))
+        batch.append(row.row)
         if len(batch) >= BATCH_SIZE:
             flush()
     if batch:
@@ -140,9 +121,22 @@ def load(
     return staged
 
 
-def _sqlite_value(value: Any) -> Any:
+#: Where the date columns are in a staged row.
+_DATE_POSITIONS = tuple(
+    position
+    for position, name in enumerate(_STAGED_COLUMNS)
+    if isinstance(STAGING.c[name].type, Date)
+)
+
+
+def _sqlite_row(values: tuple[Any, ...]) -> list[Any]:
     """Dates as ISO text, as SQLAlchemy stores them in SQLite."""
-    return value.isoformat() if isinstance(value, date) else value
+    row = list(values)
+    for position in _DATE_POSITIONS:
+        value = row[position]
+        if value is not None:
+            row[position] = value.isoformat()
+    return row
 
 
 def add_indexes(conn: Connection) -> None:
