@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
@@ -21,11 +22,12 @@ from tracker.db import begin_writing
 from tracker.domain import digests
 from tracker.domain.chain import (
     GENESIS_HASH,
+    ROW_COLUMNS,
     ChainEvent,
     Checkpoint,
     Verification,
     canonical_json,
-    verify,
+    verify_rows,
 )
 from tracker.domain.codes import AuditAction, Outcome
 from tracker.models import AuditEvent
@@ -153,32 +155,56 @@ def head_hash(session: Session) -> str:
 def verify_chain(
     session: Session, batch_size: int = 5000, checkpoint: Checkpoint | None = None
 ) -> Verification:
-    """Recompute the whole chain, streaming rows in ``seq`` order (bounded memory)."""
+    """Recompute the whole chain, streaming plain rows in ``seq`` order (bounded memory).
+
+    No ORM objects: the columns are read as tuples, ``batch_size`` at a time (a server-side
+    cursor on PostgreSQL; SQLite's cursor steps through the table as rows are fetched), and
+    each event is canonicalised once (:func:`tracker.domain.chain.verify_rows`). The time is
+    read as the text the chain hashes, formatted by PostgreSQL or from SQLite's stored text.
+    """
+    table = AuditEvent.__table__
+    dialect = session.get_bind().dialect
+    columns: list[Any] = [table.c[name] for name in ROW_COLUMNS]
+    if dialect.name == "postgresql":
+        columns[1] = func.to_char(func.timezone("UTC", table.c.occurred_at), _PG_STAMP)
+    else:
+        columns[1] = type_coerce(table.c.occurred_at, String)  # the stored UTC wall time
     result = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+        select(*columns).order_by(table.c.seq), execution_options={"yield_per": batch_size}
     )
+    rows: Iterable[Any] = result
+    if dialect.name != "postgresql":
+        parse = table.c.occurred_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        rows = _with_sqlite_stamps(rows, parse)
     try:
-        return verify(_chain_events(result.scalars()), checkpoint)
+        return verify_rows(rows, checkpoint)
     finally:
         result.close()  # verification may stop at the first break, mid-stream
 
 
-def _chain_events(rows: Iterable[AuditEvent]) -> Iterator[tuple[ChainEvent, str]]:
+#: ``format_timestamp`` done by PostgreSQL: UTC, microseconds, ``Z``.
+_PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+#: How SQLAlchemy stores a UTC wall time in SQLite.
+_SQLITE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def _with_sqlite_stamps(
+    rows: Iterable[Any], parse: Callable[[Any], Any] | None
+) -> Iterator[tuple[Any, ...]]:
+    """Rows with the stored time as the chain's text: rewritten when stored in SQLAlchemy's
+    format, else parsed as the model reads it (a row that fails to parse counts as altered)."""
+    match = _SQLITE_STAMP.fullmatch
     for row in rows:
-        yield (
-            ChainEvent(
-                seq=row.seq,
-                occurred_at=row.occurred_at,
-                actor=row.actor,
-                action=row.action,
-                object_type=row.object_type,
-                object_id=row.object_id,
-                outcome=row.outcome,
-                details=row.details,
-                prev_hash=row.prev_hash,
-            ),
-            row.hash,
-        )
+        stored = row[1]
+        if isinstance(stored, str) and match(stored):
+            stamp: Any = f"{stored[:10]}T{stored[11:]}Z"
+        else:
+            try:
+                stamp = parse(stored) if parse else stored
+            except (ValueError, TypeError, AttributeError):
+                stamp = None
+        yield (row[0], stamp, *row[2:])
 
 
 def details_of(event: AuditEvent) -> dict[str, Any]:
