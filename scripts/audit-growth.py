@@ -215,9 +215,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--appends", type=int, default=300)
     parser.add_argument("--only", default="growth,concurrent,verify")
+    parser.add_argument("--reuse", action="store_true", help="verify only, the log as it is")
     args = parser.parse_args()
     only = set(args.only.split(","))
     audit.use_digest_key(b"audit-growth-measure-key")
+    if args.reuse:
+        ours, base = measure_verify(args.db)
+        print(f"verify {ours:.0f} events/s, read+SHA-256 {base:.0f}/s, ratio {ours / base:.2f}")
+        return
     for size in (int(s) for s in args.sizes.split(",")):
         fresh_database(args.db)
         warm = Database(args.db, pool_size=1, max_overflow=0)

@@ -22,6 +22,9 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+#: SQLite's schema is left as it is (tests/cli/test_db_commands.py expects no change there).
+CHANGES_SQLITE = False
+
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
