@@ -50,7 +50,8 @@ def is_canonical(details: str) -> bool:
     """Whether ``details`` is exactly the canonical text of what it parses to: a stored text is
     hashed as stored, and ``{"n":99,"n":1}`` parses like ``{"n":1}``."""
     try:
-        return _ENCODER.encode(_DECODER.decode(details)) == details
+        value, end = _DECODER.raw_decode(details)  # canonical text has no leading space
+        return end == len(details) and _ENCODER.encode(value) == details
     except (ValueError, TypeError, RecursionError):
         return False
 
@@ -107,23 +108,10 @@ def event_body(
     elif not isinstance(occurred_at, str):
         raise TypeError("occurred_at must be a datetime or its formatted text")
     return (
-        '{"action":'
-        + encode_basestring(action)
-        + ',"actor":'
-        + encode_basestring(actor)
-        + ',"details":'
-        + details
-        + ',"object_id":'
-        + _string_or_null(object_id)
-        + ',"object_type":'
-        + _string_or_null(object_type)
-        + ',"occurred_at":"'
-        + occurred_at
-        + '","outcome":'
-        + encode_basestring(outcome)
-        + ',"seq":'
-        + str(seq)
-        + "}"
+        f'{{"action":{encode_basestring(action)},"actor":{encode_basestring(actor)},'
+        f'"details":{details},"object_id":{_string_or_null(object_id)},'
+        f'"object_type":{_string_or_null(object_type)},"occurred_at":"{occurred_at}",'
+        f'"outcome":{encode_basestring(outcome)},"seq":{seq}}}'
     )
 
 

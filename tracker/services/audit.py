@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import String, func, select, text, type_coerce
+from sqlalchemy import String, case, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
@@ -165,17 +164,24 @@ def verify_chain(
     table = AuditEvent.__table__
     dialect = session.get_bind().dialect
     columns: list[Any] = [table.c[name] for name in ROW_COLUMNS]
+    stored = table.c.occurred_at
     if dialect.name == "postgresql":
-        columns[1] = func.to_char(func.timezone("UTC", table.c.occurred_at), _PG_STAMP)
-    else:
-        columns[1] = type_coerce(table.c.occurred_at, String)  # the stored UTC wall time
+        columns[1] = func.to_char(func.timezone("UTC", stored), _PG_STAMP)
+    else:  # SQLAlchemy's stored text rewritten; NULL when stored in another form
+        text_form = type_coerce(stored, String)
+        columns[1] = case(
+            (
+                text_form.op("GLOB")(_SQLITE_STAMP),
+                func.substr(text_form, 1, 10) + "T" + func.substr(text_form, 12) + "Z",
+            ),
+            else_=None,
+        )
     result = session.execute(
         select(*columns).order_by(table.c.seq), execution_options={"yield_per": batch_size}
     )
     rows: Iterable[Any] = result
     if dialect.name != "postgresql":
-        parse = table.c.occurred_at.type.dialect_impl(dialect).result_processor(dialect, None)
-        rows = _with_sqlite_stamps(rows, parse)
+        rows = _read_other_stamps(session, rows)
     try:
         return verify_rows(rows, checkpoint)
     finally:
@@ -185,25 +191,22 @@ def verify_chain(
 #: ``format_timestamp`` done by PostgreSQL: UTC, microseconds, ``Z``.
 _PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
-#: How SQLAlchemy stores a UTC wall time in SQLite.
-_SQLITE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+#: How SQLAlchemy stores a UTC wall time in SQLite (``2026-12-01 13:50:00.123456``).
+_SQLITE_STAMP = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"  # noqa: E501
 
 
-def _with_sqlite_stamps(
-    rows: Iterable[Any], parse: Callable[[Any], Any] | None
-) -> Iterator[tuple[Any, ...]]:
-    """Rows with the stored time as the chain's text: rewritten when stored in SQLAlchemy's
-    format, else parsed as the model reads it (a row that fails to parse counts as altered)."""
-    match = _SQLITE_STAMP.fullmatch
+def _read_other_stamps(session: Session, rows: Iterable[Any]) -> Iterator[Any]:
+    """SQLite rows whose time was stored in another form: read through the model's column
+    type, as the ORM would (a time that does not parse counts as altered)."""
+    table = AuditEvent.__table__
     for row in rows:
-        stored = row[1]
-        if isinstance(stored, str) and match(stored):
-            stamp: Any = f"{stored[:10]}T{stored[11:]}Z"
-        else:
-            try:
-                stamp = parse(stored) if parse else stored
-            except (ValueError, TypeError, AttributeError):
-                stamp = None
+        if row[1] is not None:
+            yield row
+            continue
+        try:
+            stamp = session.scalar(select(table.c.occurred_at).where(table.c.seq == row[0]))
+        except (ValueError, TypeError, AttributeError):
+            stamp = None
         yield (row[0], stamp, *row[2:])
 
 
