@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tracker import schema
 from tracker.cli import main
@@ -30,14 +31,24 @@ def revision_of(database_url: str) -> str | None:
 
 
 def columns_of(database_url: str) -> dict[str, set[str]]:
-    """Each table's column names: what a migration adds or drops."""
+    """Each table's column names: what a migration adds or drops; on PostgreSQL also the
+    settings of the audit trigger functions (migration 0017 changes only those)."""
     database = Database(database_url)
     try:
         inspector = inspect(database.engine)
-        return {
+        schema = {
             table: {column["name"] for column in inspector.get_columns(table)}
             for table in inspector.get_table_names()
         }
+        if database.dialect == "postgresql":
+            with database.engine.connect() as conn:
+                schema["(functions)"] = {
+                    f"{name} {config}"
+                    for name, config in conn.execute(
+                        text("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'audit%'")
+                    )
+                }
+        return schema
     finally:
         database.dispose()
 
@@ -76,7 +87,8 @@ def test_upgrade_in_steps_then_to_head(tmp_path: Path) -> None:
 def test_downgrade_one_step_and_back_on_both_databases(database_url: str) -> None:
     head = head_revision()
     assert head is not None
-    previous = f"{int(head) - 1:04d}"
+    newest = ScriptDirectory.from_config(schema.alembic_config()).get_revision(head)
+    previous = str(newest.down_revision)
     at_head = columns_of(database_url)
     try:
         down = invoke(database_url, "db", "downgrade", "-1", "--yes")
@@ -85,7 +97,11 @@ def test_downgrade_one_step_and_back_on_both_databases(database_url: str) -> Non
         assert revision_of(database_url) == previous
         # the newest revision's tables or columns are gone, and come back with the upgrade
         one_down = columns_of(database_url)
-        assert one_down != at_head and "items" in one_down
+        assert "items" in one_down
+        if not (
+            database_url.startswith("sqlite") and not getattr(newest.module, "CHANGES_SQLITE", True)
+        ):
+            assert one_down != at_head
     finally:
         up = invoke(database_url, "db", "upgrade")
     assert up.exit_code == 0, up.output

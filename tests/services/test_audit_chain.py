@@ -279,3 +279,28 @@ def test_audit_verify_on_a_missing_database_says_so(tmp_path) -> None:  # type: 
         main, ["audit-verify"], env={"TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/none.db"}
     )
     assert result.exit_code == 1 and "init-db" in result.stderr
+
+
+def test_a_time_stored_in_another_sqlite_text_form_reads_as_the_same_time(
+    database: Database, database_url: str
+) -> None:
+    """verify reads SQLite's stored text directly; a form SQLAlchemy also reads (here ISO's
+    ``T``) is still the same time, so the chain still verifies, as it did through the model."""
+    if database.dialect != "sqlite":
+        pytest.skip("PostgreSQL stores a timestamp, not text")
+    append_events(database, 3)
+    as_superuser(
+        database,
+        lambda c: c.execute(
+            text("UPDATE audit_events SET occurred_at = replace(occurred_at, ' ', 'T')")
+        ),
+    )
+    assert run_verify(database_url)[0] == 0
+    as_superuser(
+        database,
+        lambda c: c.execute(
+            text("UPDATE audit_events SET occurred_at = '2026-13-45 99:00:00' WHERE seq = 3")
+        ),
+    )
+    code, output = run_verify(database_url)
+    assert code == 1 and "事象 3" in output

@@ -7,16 +7,53 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 #: ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
 
+#: The columns of one event, in the order :func:`verify_rows` takes them.
+ROW_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+#: What ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` does,
+#: built once (json.dumps builds an encoder on every call when given options).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"a float in audit details: {text[:20]}")
+
+
+#: Reads details text, refusing floats (``1.5``, ``1e3``, ``NaN``) as :func:`canonical_json` does.
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 kept as is. Floats are refused: their text is not stable."""
     _refuse_floats(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+def is_canonical(details: str) -> bool:
+    """Whether ``details`` is exactly the canonical text of what it parses to: a stored text is
+    hashed as stored, and ``{"n":99,"n":1}`` parses like ``{"n":1}``."""
+    try:
+        value, end = _DECODER.raw_decode(details)  # canonical text has no leading space
+        return end == len(details) and _ENCODER.encode(value) == details
+    except (ValueError, TypeError, RecursionError):
+        return False
 
 
 def _refuse_floats(value: Any) -> None:
@@ -38,7 +75,44 @@ def format_timestamp(moment: datetime) -> str:
     """UTC with microseconds, e.g. ``2020-03-31T15:30:00.000000Z``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime in the audit chain")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime's %Y does not pad to four digits on every platform
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _string_or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def event_body(
+    seq: int,
+    occurred_at: datetime | str,
+    actor: str,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    outcome: str,
+    details: str,
+) -> str:
+    """The hashed text of one event: the canonical JSON object of its fields, with ``details``
+    (which must be canonical, :func:`is_canonical`) inserted as it is, not parsed and dumped
+    again. Keys in sorted order; strings quoted by the json module's own quoting.
+    ``occurred_at`` may be given already formatted (:func:`format_timestamp`'s text, e.g. as
+    the database printed it).
+    """
+    if type(seq) is not int:
+        raise TypeError("seq must be an integer")
+    if isinstance(occurred_at, datetime):
+        occurred_at = format_timestamp(occurred_at)
+    elif not isinstance(occurred_at, str):
+        raise TypeError("occurred_at must be a datetime or its formatted text")
+    return (
+        f'{{"action":{encode_basestring(action)},"actor":{encode_basestring(actor)},'
+        f'"details":{details},"object_id":{_string_or_null(object_id)},'
+        f'"object_type":{_string_or_null(object_type)},"occurred_at":"{occurred_at}",'
+        f'"outcome":{encode_basestring(outcome)},"seq":{seq}}}'
+    )
 
 
 @dataclass(frozen=True)
@@ -56,17 +130,17 @@ class ChainEvent:
     prev_hash: str
 
     def body(self) -> str:
-        return canonical_json(
-            {
-                "seq": self.seq,
-                "occurred_at": format_timestamp(self.occurred_at),
-                "actor": self.actor,
-                "action": self.action,
-                "object_type": self.object_type,
-                "object_id": self.object_id,
-                "outcome": self.outcome,
-                "details": json.loads(self.details),
-            }
+        if not is_canonical(self.details):
+            raise ValueError("audit details must be canonical JSON text (canonical_json)")
+        return event_body(
+            self.seq,
+            self.occurred_at,
+            self.actor,
+            self.action,
+            self.object_type,
+            self.object_id,
+            self.outcome,
+            self.details,
         )
 
     def compute_hash(self) -> str:
@@ -103,60 +177,88 @@ class Checkpoint:
 def verify(
     events: Iterable[tuple[ChainEvent, str]], checkpoint: Checkpoint | None = None
 ) -> Verification:
-    """Walk ``(event, stored_hash)`` pairs in ``seq`` order and report the first break.
+    """:func:`verify_rows` over ``(event, stored_hash)`` pairs."""
+    return verify_rows(
+        (
+            (
+                event.seq,
+                event.occurred_at,
+                event.actor,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.outcome,
+                event.details,
+                event.prev_hash,
+                stored_hash,
+            )
+            for event, stored_hash in events
+        ),
+        checkpoint,
+    )
+
+
+def verify_rows(rows: Iterable[Any], checkpoint: Checkpoint | None = None) -> Verification:
+    """Walk stored events (tuples of :data:`ROW_COLUMNS`, ``occurred_at`` as a datetime or as
+    :func:`format_timestamp`'s text) in ``seq`` order and report the first break.
 
     Detects an edited row (its hash no longer matches), a deleted row (a gap in ``seq`` or a
     ``prev_hash`` that names a missing event) and rows inserted or reordered (``prev_hash`` not
-    equal to the stored hash of the event before).
+    equal to the stored hash of the event before). Each event's details are parsed and dumped
+    once: the canonical check, after which the stored text itself is what is hashed.
     """
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
-    for event, stored_hash in events:
-        if event.seq != expected_seq:
+    sha256 = hashlib.sha256
+    for row in rows:
+        seq, occurred_at, actor, action, object_type, object_id, outcome, details, link, stored = (
+            row
+        )
+        if seq != expected_seq:
             return Verification(
                 False,
                 checked,
                 prev_hash,
-                event.seq,
-                f"event {expected_seq} is missing (next event found is {event.seq})",
+                seq,
+                f"event {expected_seq} is missing (next event found is {seq})",
             )
-        if event.prev_hash != prev_hash:
+        if link != prev_hash:
             return Verification(
                 False,
                 checked,
                 prev_hash,
-                event.seq,
-                f"event {event.seq} does not follow event {event.seq - 1}: its prev_hash "
+                seq,
+                f"event {seq} does not follow event {seq - 1}: its prev_hash "
                 "differs (a row was removed, inserted or reordered)",
             )
         try:
-            recomputed = event.compute_hash()
-            # the stored text itself must be canonical: {"n":99,"n":1} parses like {"n":1}
-            canonical = canonical_json(json.loads(event.details)) == event.details
+            body = event_body(
+                seq, occurred_at, actor, action, object_type, object_id, outcome, details
+            )
+            intact = (
+                is_canonical(details)
+                and sha256((link + body).encode("utf-8")).hexdigest() == stored
+            )
         except (ValueError, TypeError):
-            recomputed, canonical = None, False
-        if recomputed != stored_hash or not canonical:
+            intact = False
+        if not intact:
             return Verification(
                 False,
                 checked,
                 prev_hash,
-                event.seq,
-                f"event {event.seq} was altered: its content does not match its hash",
+                seq,
+                f"event {seq} was altered: its content does not match its hash",
             )
-        if (
-            checkpoint is not None
-            and event.seq == checkpoint.seq
-            and stored_hash != checkpoint.hash
-        ):
+        if checkpoint is not None and seq == checkpoint.seq and stored != checkpoint.hash:
             return Verification(
                 False,
                 checked,
                 prev_hash,
-                event.seq,
-                f"event {event.seq} differs from the recorded head {checkpoint.hash[:16]}…",
+                seq,
+                f"event {seq} differs from the recorded head {checkpoint.hash[:16]}…",
             )
-        prev_hash = stored_hash
+        prev_hash = stored
         expected_seq += 1
         checked += 1
     if checkpoint is not None and checked < checkpoint.seq:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, case, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
@@ -21,11 +21,12 @@ from tracker.db import begin_writing
 from tracker.domain import digests
 from tracker.domain.chain import (
     GENESIS_HASH,
+    ROW_COLUMNS,
     ChainEvent,
     Checkpoint,
     Verification,
     canonical_json,
-    verify,
+    verify_rows,
 )
 from tracker.domain.codes import AuditAction, Outcome
 from tracker.models import AuditEvent
@@ -153,32 +154,60 @@ def head_hash(session: Session) -> str:
 def verify_chain(
     session: Session, batch_size: int = 5000, checkpoint: Checkpoint | None = None
 ) -> Verification:
-    """Recompute the whole chain, streaming rows in ``seq`` order (bounded memory)."""
+    """Recompute the whole chain, streaming plain rows in ``seq`` order (bounded memory).
+
+    No ORM objects: the columns are read as tuples, ``batch_size`` at a time (a server-side
+    cursor on PostgreSQL; SQLite's cursor steps through the table as rows are fetched), and
+    each event is canonicalised once (:func:`tracker.domain.chain.verify_rows`). The time is
+    read as the text the chain hashes, formatted by PostgreSQL or from SQLite's stored text.
+    """
+    table = AuditEvent.__table__
+    dialect = session.get_bind().dialect
+    columns: list[Any] = [table.c[name] for name in ROW_COLUMNS]
+    stored = table.c.occurred_at
+    if dialect.name == "postgresql":
+        columns[1] = func.to_char(func.timezone("UTC", stored), _PG_STAMP)
+    else:  # SQLAlchemy's stored text rewritten; NULL when stored in another form
+        text_form = type_coerce(stored, String)
+        columns[1] = case(
+            (
+                text_form.op("GLOB")(_SQLITE_STAMP),
+                func.substr(text_form, 1, 10) + "T" + func.substr(text_form, 12) + "Z",
+            ),
+            else_=None,
+        )
     result = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+        select(*columns).order_by(table.c.seq), execution_options={"yield_per": batch_size}
     )
+    rows: Iterable[Any] = result
+    if dialect.name != "postgresql":
+        rows = _read_other_stamps(session, rows)
     try:
-        return verify(_chain_events(result.scalars()), checkpoint)
+        return verify_rows(rows, checkpoint)
     finally:
         result.close()  # verification may stop at the first break, mid-stream
 
 
-def _chain_events(rows: Iterable[AuditEvent]) -> Iterator[tuple[ChainEvent, str]]:
+#: ``format_timestamp`` done by PostgreSQL: UTC, microseconds, ``Z``.
+_PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+#: How SQLAlchemy stores a UTC wall time in SQLite (``2026-12-01 13:50:00.123456``).
+_SQLITE_STAMP = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"  # noqa: E501
+
+
+def _read_other_stamps(session: Session, rows: Iterable[Any]) -> Iterator[Any]:
+    """SQLite rows whose time was stored in another form: read through the model's column
+    type, as the ORM would (a time that does not parse counts as altered)."""
+    table = AuditEvent.__table__
     for row in rows:
-        yield (
-            ChainEvent(
-                seq=row.seq,
-                occurred_at=row.occurred_at,
-                actor=row.actor,
-                action=row.action,
-                object_type=row.object_type,
-                object_id=row.object_id,
-                outcome=row.outcome,
-                details=row.details,
-                prev_hash=row.prev_hash,
-            ),
-            row.hash,
-        )
+        if row[1] is not None:
+            yield row
+            continue
+        try:
+            stamp = session.scalar(select(table.c.occurred_at).where(table.c.seq == row[0]))
+        except (ValueError, TypeError, AttributeError):
+            stamp = None
+        yield (row[0], stamp, *row[2:])
 
 
 def details_of(event: AuditEvent) -> dict[str, Any]:
