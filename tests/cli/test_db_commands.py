@@ -32,7 +32,7 @@ def revision_of(database_url: str) -> str | None:
 
 def columns_of(database_url: str) -> dict[str, set[str]]:
     """Each table's column names: what a migration adds or drops; on PostgreSQL also the
-    settings of the audit trigger functions (migration 0017 changes only those)."""
+    settings of the audit trigger functions (migration 0016 changes only those)."""
     database = Database(database_url)
     try:
         inspector = inspect(database.engine)

@@ -10,14 +10,14 @@ so the head is found by a backward scan of the primary-key index whatever the st
 when the plan was made. The check itself is unchanged. SQLite's trigger is planned on every
 statement and always uses the rowid: nothing to do there.
 
-Revision ID: 0017
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
-revision = "0017"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
