@@ -198,6 +198,8 @@ class RowTable(Flowable):  # type: ignore[misc]
         return [RowTable(self.data, self.start, end), RowTable(self.data, end, self.end)]
 
     def draw(self) -> None:
+        if getattr(self.canv, "dry_run", False):
+            return  # the page-counting pass (tracker.pdf.layout.PageCounter): layout only
         canvas, data, style = self.canv, self.data, self.data.style
         top = self.height
         canvas.saveState()
