@@ -18,7 +18,7 @@ from tracker.clock import now_utc, today_jst
 from tracker.domain.codes import Role
 from tracker.domain.identity import Evidence, RecipientKind
 from tracker.models import AuditEvent, Base, Handover
-from tracker.services import audit, handover
+from tracker.services import audit, handover, handover_review
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
 ROWS = [
@@ -168,6 +168,31 @@ def test_handover_review_flags(stocked: Flask, logged_in) -> None:
         assert flag in proxy_row, flag
     other_row = page[page.index("H000000002") : page.index("H000000002") + 1500]
     assert "代理人" not in other_row.split("</tr>")[0]
+
+
+def test_handover_review_pages_follow_on_in_time_order(
+    stocked: Flask, logged_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review shows a page at a time; 「続きを表示」 goes on after the last one shown, with
+    the same filters, and the last page has no such link. Flagged-only pages skip the rest."""
+    monkeypatch.setattr(handover_review, "PAGE_ROWS", 1)
+    late = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # 23:00 JST: flagged 時間外
+    hand_over(stocked, "髙橋 一郎", clerk="clerk1", at=late)
+    early = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 11:00 JST, handed over second
+    hand_over(stocked, "山田 次郎", clerk="clerk2", at=early)
+    client = logged_in(Role.AUDITOR)
+    first = client.get("/handovers/review?since=2026-11-26&until=2026-11-26").get_data(as_text=True)
+    assert "H000000002" in first and "H000000001" not in first  # 11:00 before 23:00
+    link = re.search(r'data-testid="review-next" href="([^"]+)"', first)
+    assert link is not None
+    second = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "H000000001" in second and "H000000002" not in second
+    assert 'data-testid="review-next"' not in second
+    flagged = client.get("/handovers/review?since=2026-11-26&until=2026-11-26&flagged=1").get_data(
+        as_text=True
+    )
+    assert "H000000001" in flagged and 'data-testid="review-next"' not in flagged
+    assert "H000000002" not in flagged.split("<tbody>")[1]
 
 
 def test_the_auditor_changes_nothing(stocked: Flask, logged_in) -> None:

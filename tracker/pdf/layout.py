@@ -3,9 +3,10 @@
 One place for what the documents have in common, so that they keep looking like one family:
 millimetre units and the A4 text frame, the paragraph styles (Mincho for what is read, Gothic
 for captions and headers, which are scanned rather than read), the grid of the framed tables
-and the two-column label tables built on it, the footer, and the canvas that numbers pages
-``n / N``. Every document is built with ``invariant=1`` and names only itself in its metadata
-(it is indexed and shown in lists), never a person.
+and the two-column label tables built on it, the footer, and the canvases that number pages
+``n / N`` (a pass that counts the pages, then one that draws them with their numbers). Every
+document is built with ``invariant=1`` and names only itself in its metadata (it is indexed
+and shown in lists), never a person.
 
 ReportLab falls back to Helvetica wherever no font is named, and Helvetica is never embedded:
 every document, canvas and table here names an embedded IPAex font instead.
@@ -38,6 +39,7 @@ __all__ = [
     "DocumentBuilder",
     "Footer",
     "NumberedCanvas",
+    "PageCounter",
     "Styles",
     "draw_footer",
     "grid_style",
@@ -130,29 +132,46 @@ def new_canvas(
 Footer = Callable[[Canvas, int, int], None]
 
 
-class NumberedCanvas(Canvas):  # type: ignore[misc]
-    """A canvas that keeps its pages until `save`, then stamps each with its footer.
+class PageCounter(Canvas):  # type: ignore[misc]
+    """A canvas that only counts pages: the first of the two passes of `DocumentBuilder._pdf`.
 
-    The total page count is only known at the end; holding the pages back avoids laying the
-    whole document out twice, which matters for a certificate of 100,000 items.
+    Each page's drawing is dropped at its end, nothing is written, and flowables that cost
+    time only when drawn (`tracker.pdf.row_table.RowTable`) skip their drawing when they see
+    ``dry_run``: layout alone decides where pages break.
     """
 
-    def __init__(self, *args: Any, footer: Footer, **kwargs: Any):
+    dry_run = True
+
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._held_pages: list[dict[str, Any]] = []
+        self.pages = 0
 
     def showPage(self) -> None:  # ReportLab's name
-        self._held_pages.append(dict(self.__dict__))
+        self.pages += 1
         self._startPage()
 
     def save(self) -> None:
-        total = len(self._held_pages)
-        for number, state in enumerate(self._held_pages, start=1):
-            self.__dict__.update(state)
-            self._footer(self, number, total)
-            super().showPage()
-        super().save()
+        pass
+
+
+class NumberedCanvas(Canvas):  # type: ignore[misc]
+    """A canvas that finishes each page with its footer, the page count known in advance.
+
+    Pages are written out as they end, as on a plain canvas: nothing is held back for ``n / N``
+    (holding 2,441 pages of a 100,000-item certificate took twice the memory of the document).
+    The footer is drawn last on each page, after its contents, as it always was.
+    """
+
+    dry_run = False
+
+    def __init__(self, *args: Any, footer: Footer, total: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._total = total
+
+    def showPage(self) -> None:  # ReportLab's name
+        self._footer(self, self.getPageNumber(), self._total)
+        super().showPage()
 
 
 def draw_footer(
@@ -207,9 +226,41 @@ class DocumentBuilder:
 
         `title` and `subject` name the document only: metadata is indexed and shown in lists.
         `pagesize` may be landscape A4 (``landscape(A4)``) for wide lists.
+
+        Two passes over the same flowables, as ReportLab's own ``multiBuild`` does: the first
+        lays the pages out without drawing the lists and counts them (`PageCounter`), the second
+        draws each page with ``n / N`` and writes it (`NumberedCanvas`).
         """
+        counter = self._template(io.BytesIO(), pagesize, margin_top, title, subject)
+        counted: list[PageCounter] = []
+
+        def counting_canvas(*args: Any, **kwargs: Any) -> PageCounter:
+            counted.append(PageCounter(*args, **kwargs))
+            return counted[-1]
+
+        # Layout marks flowables (a Spacer pushed to the next page is "_postponed", a run of
+        # keepWithNext flowables loses the flag): ReportLab records those marks for undoing
+        # between passes when asked, as its multiBuild does; undo them before the real pass.
+        edits: list[tuple[Any, ...]] = []
+        counter._multiBuildEdits = edits.append
+        counter.build(list(story), canvasmaker=counting_canvas)
+        for edit in edits:
+            edit[0](*edit[1:])
         buffer = io.BytesIO()
-        doc = SimpleDocTemplate(
+        doc = self._template(buffer, pagesize, margin_top, title, subject)
+        total = counted[-1].pages
+        doc.build(list(story), canvasmaker=partial(NumberedCanvas, footer=footer, total=total))
+        return buffer.getvalue()
+
+    def _template(
+        self,
+        buffer: IO[bytes],
+        pagesize: tuple[float, float],
+        margin_top: float,
+        title: str,
+        subject: str,
+    ) -> SimpleDocTemplate:
+        return SimpleDocTemplate(
             buffer,
             pagesize=pagesize,
             leftMargin=MARGIN_X,
@@ -224,8 +275,6 @@ class DocumentBuilder:
             pageCompression=1,
             initialFontName=self.fonts.mincho,
         )
-        doc.build(story, canvasmaker=partial(NumberedCanvas, footer=footer))
-        return buffer.getvalue()
 
 
 # --- tables --------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ _WORDS = re.compile(r"[!-~]+|\s+|.", re.DOTALL)
 _Run = tuple[str, str]  # (font name, text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Line:
     runs: tuple[_Run, ...]
     width: float
@@ -73,7 +73,11 @@ class TextSetter:
         key = (text, width)
         cell = self._cache.get(key)
         if cell is None:
-            cell = self._cache[key] = self._set(text, width)
+            cell = self._set(text, width)
+            # A one-line ASCII cell (a number, a code) costs one width lookup and rarely
+            # repeats: kept, 100,000 of them would hold tens of megabytes for nothing.
+            if len(cell) > 1 or not text.isascii():
+                self._cache[key] = cell
         return cell
 
     def _set(self, text: str, width: float) -> _Cell:
@@ -154,13 +158,23 @@ class ListData:
         head = TextSetter(style.header_font, None, style.header_size)
         self.header = tuple(head.cell(c.title, w) for c, w in zip(self.columns, inner, strict=True))
         self.header_height = self._height(self.header)
-        self.rows: list[tuple[_Cell, ...]] = []
+        self._body, self._inner = body, inner
+        #: The rows' texts; their lines are set again when drawn (`cells`), so that a list of
+        #: 100,000 rows holds its texts and heights, not half a million laid-out cells.
+        self.rows: list[tuple[str, ...]] = []
         #: tops[i] is the distance from the first row's top to row i's top; tops[-1] the total.
         self.tops = [0.0]
         for row in rows:
-            cells = tuple(body.cell(text, w) for text, w in zip(row, inner, strict=True))
-            self.rows.append(cells)
-            self.tops.append(self.tops[-1] + self._height(cells))
+            texts = tuple(row)
+            self.rows.append(texts)
+            self.tops.append(self.tops[-1] + self._height(self._set_row(texts)))
+
+    def cells(self, index: int) -> tuple[_Cell, ...]:
+        """The lines of each cell of row `index`, as they are drawn."""
+        return self._set_row(self.rows[index])
+
+    def _set_row(self, texts: tuple[str, ...]) -> tuple[_Cell, ...]:
+        return tuple(self._body.cell(t, w) for t, w in zip(texts, self._inner, strict=True))
 
     def _height(self, cells: Sequence[_Cell]) -> float:
         lines = max(len(cell) for cell in cells)
@@ -198,6 +212,8 @@ class RowTable(Flowable):  # type: ignore[misc]
         return [RowTable(self.data, self.start, end), RowTable(self.data, end, self.end)]
 
     def draw(self) -> None:
+        if getattr(self.canv, "dry_run", False):
+            return  # the page-counting pass (tracker.pdf.layout.PageCounter): layout only
         canvas, data, style = self.canv, self.data, self.data.style
         top = self.height
         canvas.saveState()
@@ -211,7 +227,7 @@ class RowTable(Flowable):  # type: ignore[misc]
         aligns = [c.align for c in data.columns]
         row_top = boundaries[-1]
         for index in range(self.start, self.end):
-            self._draw_row(text, data.rows[index], row_top, aligns, style.size)
+            self._draw_row(text, data.cells(index), row_top, aligns, style.size)
             row_top -= data.tops[index + 1] - data.tops[index]
             boundaries.append(row_top)
         canvas.drawText(text)

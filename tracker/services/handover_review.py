@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.clock import JST
@@ -31,7 +31,10 @@ FLAGS = {
     "same_clerk_as_intake": "受付と同じ担当者",
     "after_retention": "保管期限後の交付",
 }
+#: The most handovers one page (or the CSV export) looks at.
 MAX_ROWS = 1000
+#: Handovers shown per page of the review: a page of 1,000 took ~250 ms to render.
+PAGE_ROWS = 100
 
 
 @dataclass
@@ -91,9 +94,34 @@ class ReviewFilter:
     flagged_only: bool = False
 
 
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the review, in time order."""
+
+    rows: list[ReviewedHandover]
+    #: The id of the last handover looked at when later ones remain in the period: the next
+    #: page starts after it (a keyset, so a deep page costs what the first one does).
+    next_after: int | None
+
+
 def review(session: Session, wanted: ReviewFilter) -> list[ReviewedHandover]:
+    """The first :data:`MAX_ROWS` handovers of the period, flags and all (the CSV export)."""
+    return review_page(session, wanted, size=MAX_ROWS, chunk=MAX_ROWS).rows
+
+
+def review_page(
+    session: Session,
+    wanted: ReviewFilter,
+    after: int | None = None,
+    size: int | None = None,
+    chunk: int | None = None,
+) -> ReviewPage:
+    """Up to `size` (:data:`PAGE_ROWS`) handovers of the period after handover `after` (from
+    the start when ``None``). With ``flagged_only`` the unflagged ones are skipped, reading
+    `chunk` (:data:`PAGE_ROWS`) handovers at a time but no more than :data:`MAX_ROWS`."""
+    size = size or PAGE_ROWS
+    chunk = chunk or PAGE_ROWS
     since, until, clerk, kind = wanted.since, wanted.until, wanted.clerk, wanted.kind
-    flagged_only = wanted.flagged_only
     start = datetime.combine(since, time.min, tzinfo=JST)
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=JST)
     query = (
@@ -106,23 +134,50 @@ def review(session: Session, wanted: ReviewFilter) -> list[ReviewedHandover]:
             selectinload(Handover.envelope),
         )
         .order_by(Handover.handed_over_at, Handover.id)
-        .limit(MAX_ROWS)
     )
     if clerk:
         query = query.where(Handover.clerk == clerk)
     if kind:
         query = query.where(Handover.recipient_kind == kind)
+    cursor = _keyset(session, after)
     rules = [stored.rule for stored in load_rules(session)]
     hours = settings.load(session).opening_hours
-    rows = []
-    for handover in session.scalars(query):
-        items = [entry.item for entry in handover.items]
-        row = ReviewedHandover(
-            handover, items, flags_for(handover, items, handover.envelope, rules, hours)
-        )
-        if not flagged_only or row.flags:
-            rows.append(row)
-    return rows
+    rows: list[ReviewedHandover] = []
+    scanned = 0
+    while True:
+        batch = query
+        if cursor is not None:
+            moment, last_id = cursor
+            batch = batch.where(
+                or_(
+                    Handover.handed_over_at > moment,
+                    and_(Handover.handed_over_at == moment, Handover.id > last_id),
+                )
+            )
+        handovers = list(session.scalars(batch.limit(chunk + 1)))
+        for handover in handovers[:chunk]:
+            if cursor is not None and (len(rows) == size or scanned == MAX_ROWS):
+                return ReviewPage(rows, cursor[1])  # full, and this one is still to show
+            scanned += 1
+            cursor = (handover.handed_over_at, handover.id)
+            items = [entry.item for entry in handover.items]
+            row = ReviewedHandover(
+                handover, items, flags_for(handover, items, handover.envelope, rules, hours)
+            )
+            if not wanted.flagged_only or row.flags:
+                rows.append(row)
+        if len(handovers) <= chunk:
+            return ReviewPage(rows, None)  # the period has no more
+        if cursor is not None and (len(rows) == size or scanned == MAX_ROWS):
+            return ReviewPage(rows, cursor[1])
+
+
+def _keyset(session: Session, after: int | None) -> tuple[datetime, int] | None:
+    """Where the page after handover `after` starts: its time and id (``None``: the start)."""
+    if after is None:
+        return None
+    moment = session.scalar(select(Handover.handed_over_at).where(Handover.id == after))
+    return (moment, after) if moment is not None else None
 
 
 def document_names(session: Session) -> dict[int, dict[str, str]]:

@@ -18,12 +18,12 @@ overlap the ordinary rule of the return date; the rule giving the earliest date 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -270,6 +270,33 @@ def _covered(rule: Rule, rules: Sequence[Rule]) -> ColumnElement[bool]:
         _of_kind(rule, rules),
         *[ITEM_DATE_COLUMNS[a].is_not(None) for a in _item_date_anchors(rule)],
     )
+
+
+#: Which item dates an in-custody group lacks, in the order of :data:`ITEM_DATE_COLUMNS`.
+Missing = tuple[bool, ...]
+
+
+def covered_in_python(
+    rule: Rule, rules: Sequence[Rule], returned_on: date, kind: str, missing: Missing
+) -> bool:
+    """:func:`_covered` evaluated in Python for items of one return date and kind that lack
+    the item dates flagged in `missing`: the same conditions, term by term, so that counts
+    grouped by those columns can be folded without a second scan of the items."""
+    if not rule.returned_from <= returned_on <= rule.returned_to:
+        return False
+    if rule.item_kinds:
+        of_kind = kind in {k.value for k in rule.item_kinds}
+    else:
+        of_kind = not any(
+            other.returned_from <= returned_on <= other.returned_to
+            and kind in {k.value for k in other.item_kinds}
+            for other in ordinary_rules(rules)
+            if other.item_kinds
+            and other.returned_from <= rule.returned_to
+            and rule.returned_from <= other.returned_to
+        )
+    lacking = {a for a, gone in zip(ITEM_DATE_COLUMNS, missing, strict=True) if gone}
+    return of_kind and not any(a in lacking for a in _item_date_anchors(rule))
 
 
 def _part_due(part: Rule, as_of: date) -> ColumnElement[bool]:
@@ -545,6 +572,40 @@ def coverage_gaps(session: Session, rules: Sequence[Rule] | None = None, limit: 
     return int(count or 0), (first, last), rows
 
 
+def coverage_gap_count(
+    session: Session, rules: Sequence[Rule], custody: Mapping[tuple[date, str, Missing], int]
+) -> int:
+    """The count of :func:`coverage_gaps`, folded from `custody`: the items in custody per
+    return date, kind and missing item dates (:data:`Missing`), as one scan gives them.
+
+    Items no ordinary rule covers are counted per group in Python
+    (:func:`covered_in_python`); those an event rule applies to are then taken off with a
+    query that starts from the register results (only they can have an event date)."""
+    ordinary, events = ordinary_rules(rules), event_rules(rules)
+    uncovered = sum(
+        count
+        for (returned_on, kind, missing), count in custody.items()
+        if not any(covered_in_python(r, rules, returned_on, kind, missing) for r in ordinary)
+    )
+    if uncovered and events:
+        covered = [_covered(r, rules) for r in ordinary]
+        uncovered -= (
+            session.scalar(
+                select(func.count())
+                .select_from(Item)
+                .join(Envelope, Envelope.id == Item.envelope_id)
+                .where(
+                    Item.id.in_(select(RegisterResult.item_id)),
+                    Item.status == ItemStatus.IN_CUSTODY.value,
+                    not_(or_(*covered)) if covered else true(),
+                    or_(*[_applies(r) for r in events]),
+                )
+            )
+            or 0
+        )
+    return uncovered
+
+
 @dataclass(frozen=True)
 class GapGroup:
     """Items in the coverage gap of one item kind, and what they wait for."""
@@ -603,20 +664,51 @@ def custody_by_return_date_and_kind(session: Session) -> list[tuple[tuple[date, 
 
 
 def calendar(
-    session: Session, today: date, months: int = 12, rules: Sequence[Rule] | None = None
+    session: Session,
+    today: date,
+    months: int = 12,
+    rules: Sequence[Rule] | None = None,
+    per_date: Mapping[tuple[date, str], int] | None = None,
 ) -> list[tuple[date, int]]:
     """Per month from this one: how many items in custody become eligible in it.
 
     Items already eligible count in the first month; held items are left out, extended ones
     counted at their extended date. Per-date counts come from one aggregate; the few held or
     extended items, and those an event rule applies to, are corrected for separately, then
-    mapped through the rules in Python.
+    mapped through the rules in Python. `per_date` is what
+    :func:`custody_by_return_date_and_kind` returns, when the caller has it already.
     """
     rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
     first_month = today.replace(day=1)
-    per_date: Counter[tuple[date, str]] = Counter(dict(custody_by_return_date_and_kind(session)))
+    counted: Counter[tuple[date, str]] = Counter(
+        dict(per_date) if per_date is not None else dict(custody_by_return_date_and_kind(session))
+    )
     events = event_rules(rules)
     by_item_date = [r for r in ordinary_rules(rules) if not r.counts_from_return]
+    # The few items the condition below can pick, found from the small tables and an index
+    # range, so that the million items in custody are not each tested against it.
+    candidates: list[Select[Any]] = [
+        select(RetentionExtension.item_id),
+        select(Hold.item_id).where(Hold.released_at.is_(None)),
+    ]
+    if events:
+        candidates.append(select(RegisterResult.item_id))
+    if by_item_date:
+        candidates.append(
+            select(Item.id)
+            .join(Envelope, Envelope.id == Item.envelope_id)
+            .where(
+                or_(
+                    *[
+                        and_(
+                            Envelope.returned_on.between(r.returned_from, r.returned_to),
+                            _of_kind(r, rules),
+                        )
+                        for r in by_item_date
+                    ]
+                )
+            )
+        )
     special = session.execute(
         select(
             Item.id,
@@ -636,6 +728,7 @@ def calendar(
         .outerjoin(RetentionExtension, RetentionExtension.item_id == Item.id)
         .outerjoin(RegisterResult, RegisterResult.item_id == Item.id)
         .where(
+            Item.id.in_(union(*candidates)),
             Item.status == ItemStatus.IN_CUSTODY.value,
             or_(
                 RetentionExtension.id.is_not(None),
@@ -665,7 +758,7 @@ def calendar(
     counts: Counter[date] = Counter()
     ordinary = ordinary_rules(rules)
     for _item, returned_on, until, held, outcome, event_on, kind, *dates in special:
-        per_date[(returned_on, kind)] -= 1  # counted below instead, or not at all when held
+        counted[(returned_on, kind)] -= 1  # counted below instead, or not at all when held
         facts = ItemFacts(
             ItemStatus.IN_CUSTODY.value,
             False,
@@ -682,7 +775,7 @@ def calendar(
         if applied is not None and not held:
             effective = max(applied.retain_until, until or returned_on)
             counts[_month(effective + timedelta(days=1), first_month)] += 1
-    for (returned_on, kind), count in per_date.items():
+    for (returned_on, kind), count in counted.items():
         rule = rule_for(returned_on, ordinary, kind)
         if rule is not None and count and rule.counts_from_return:
             eligible_month = _month(

@@ -272,7 +272,8 @@ def _review_filter() -> handover_review.ReviewFilter:
 @allow(A, R)
 def handover_log() -> ResponseReturnValue:
     args = _review_filter()
-    rows = handover_review.review(db.session, args)
+    page = handover_review.review_page(db.session, args, after=id_arg("after"))
+    rows = page.rows
     audit.record(
         db.session,
         actor=current_user.username,
@@ -282,10 +283,10 @@ def handover_log() -> ResponseReturnValue:
     return render_template(
         "audit/handovers.html",
         rows=rows,
+        next_after=page.next_after,
         args=args,
         flags=handover_review.FLAGS,
         kinds={k.value: code_label(k, "recipient_kind") for k in RecipientKind},
-        limit=handover_review.MAX_ROWS,
         policies=audit_references.load_policies(db.session),
         policy_title=readable.policy_title,
     )
