@@ -24,7 +24,8 @@ def _sample(converter: BaseConverter) -> object:
 
 
 def _values(rule: Rule) -> dict[str, object]:
-    values: dict[str, object] = {"extra": "q&r"}  # an unknown value goes to the query string
+    # unknown values go to the query string; "rule" and "self" are names a builder might take
+    values: dict[str, object] = {"extra": "q&r", "rule": "2", "self": "s"}
     for name in rule.arguments:
         values[name] = _sample(rule._converters[name])  # Werkzeug keeps them there
     return values

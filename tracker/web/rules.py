@@ -29,7 +29,8 @@ class LazyBuilderRule(Rule):
         lock = threading.Lock()
         eager = super()._compile_builder
 
-        def build(rule: Rule, **values: Any) -> tuple[str, str]:
+        # positional-only: a URL value may itself be called ``rule`` (e.g. a query parameter)
+        def build(rule: Rule, /, **values: Any) -> tuple[str, str]:
             if not compiled:
                 with lock:
                     if not compiled:
