@@ -24,7 +24,7 @@ from tracker.clock import now_utc
 from tracker.domain.codes import AuditAction, JobKind, JobState, Role
 from tracker.jobs import FILE_RETENTION
 from tracker.models import AuditEvent, Job, User
-from tracker.services import jobs
+from tracker.services import jobs, notices
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
 ROW = "123456789015,H30.4.1,転居先不明,山田 太郎,熊本市中央区1,山田 太郎,ﾔﾏﾀﾞ ﾀﾛｳ,S50.1.1"
@@ -195,4 +195,64 @@ def test_the_letters_need_the_requesters_role_and_go_after_their_retention(
         )
     assert officer.get(f"/jobs/{job_id}/letters.pdf").status_code == 410
     assert made_files(app) == []
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+
+
+def made_letters(app: Flask, letters: int = 3) -> tuple[FlaskClient, int]:
+    """A clerk's client and the id of their finished notices job (its PDF waiting)."""
+    batch_id = sent_batch(factories.database_of(app), letters)
+    clerk = app.test_client()
+    assert login(clerk, user(app, Role.CLERK, "clerk1")).status_code == 302
+    job_id = letters_job(app, clerk, batch_id)
+    assert len(made_files(app)) == 1
+    return clerk, job_id
+
+
+def test_a_head_request_leaves_the_letters_for_the_download(letters_app: Flask) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    head = clerk.head(f"/jobs/{job_id}/letters.pdf")
+    assert head.status_code == 200 and head.mimetype == "application/pdf"
+    assert len(made_files(app)) == 1  # not taken
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    pdf = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert pdf.status_code == 200 and len(PdfReader(io.BytesIO(pdf.data)).pages) == 3
+    assert actions(app).count(AuditAction.NOTICE_PRINT.value) == 1
+
+
+def test_the_letters_stay_when_their_print_cannot_be_recorded(
+    letters_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    before = made_files(app)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("audit chain unavailable")
+
+    monkeypatch.setattr(notices, "record_print", broken)
+    assert clerk.get(f"/jobs/{job_id}/letters.pdf").status_code == 500
+    assert made_files(app) == before  # put back under its name: nothing was sent
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    monkeypatch.undo()
+    pdf = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert pdf.status_code == 200 and made_files(app) == []
+    assert actions(app).count(AuditAction.NOTICE_PRINT.value) == 1
+
+
+def test_letters_swept_between_taking_and_reading_are_gone_not_an_error(
+    letters_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.web.jobs import views as job_views
+
+    app = letters_app
+    clerk, job_id = made_letters(app)
+
+    def swept(path: Path) -> Path:
+        path.unlink()
+        return path.with_name(f".{path.name}.sending-0123456789ab")
+
+    monkeypatch.setattr(job_views, "claim", swept)
+    response = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert response.status_code == 410 and "ダウンロード済み" in response.get_data(as_text=True)
     assert AuditAction.NOTICE_PRINT.value not in actions(app)

@@ -9,10 +9,20 @@ refresh reloads the page. A running job whose heartbeat stopped is marked failed
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -238,8 +248,12 @@ def show(job_id: int) -> ResponseReturnValue:
 @allow(C, R, A)
 def download(job_id: int) -> ResponseReturnValue:
     """A notices job's letters PDF, once: to the person who queued it, while they still hold
-    the role they queued it with; audited as NOTICE_PRINT like the reprint. The file is
-    deleted as it is sent (a second download finds it gone: make it again)."""
+    the role they queued it with; audited as NOTICE_PRINT like the reprint.
+
+    The file is taken (renamed out of the way) and the print's audit event committed in a
+    unit of work of its own; only then is the file deleted and sent (a second download finds
+    it gone: make it again). If the event cannot be written, the file is put back. A HEAD
+    request (a link checker, a browser's probe) answers without taking it."""
     job = _visible_job(job_id)
     if job.kind != JobKind.NOTICES:
         abort(404)
@@ -247,24 +261,44 @@ def download(job_id: int) -> ResponseReturnValue:
         abort(403)
     data = jobs.load_report(job)
     path = _made_file(job, data)
-    taken = claim(path) if path is not None else None
-    if taken is None or data is None:
-        return render_template("jobs/gone.html", job=job, back_url=url_for("notices.index")), 410
-    try:
-        body = taken.read_bytes()
-    finally:
-        taken.unlink(missing_ok=True)
+    if path is None or data is None:
+        return _gone(job)
     batch = db.session.get(NoticeBatch, int(data["batch_id"]))
     if batch is None:
-        abort(404)
-    notices.record_print(
-        db.session, actor=current_user.username, batch=batch, letters=int(data["letters"])
-    )
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="notices-{batch.batch_no}.pdf"'},
-    )
+        path.unlink(missing_ok=True)
+        return _gone(job)
+    disposition = f'attachment; filename="notices-{batch.batch_no}.pdf"'
+    if request.method == "HEAD":
+        return Response(mimetype="application/pdf", headers={"Content-Disposition": disposition})
+    taken = claim(path)
+    if taken is None:
+        return _gone(job)
+    try:
+        body = taken.read_bytes()
+    except FileNotFoundError:  # swept meanwhile
+        return _gone(job)
+    try:
+        with db.session_scope() as own:
+            notices.record_print(
+                own, actor=current_user.username, batch=batch, letters=int(data["letters"])
+            )
+    except BaseException:
+        _put_back(taken, path)
+        raise
+    taken.unlink(missing_ok=True)
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": disposition})
+
+
+def _gone(job: Job) -> ResponseReturnValue:
+    return render_template("jobs/gone.html", job=job, back_url=url_for("notices.index")), 410
+
+
+def _put_back(taken: Path, path: Path) -> None:
+    """The taken file back under its name (the print was not recorded: it was not sent)."""
+    try:
+        os.rename(taken, path)
+    except OSError:
+        taken.unlink(missing_ok=True)
 
 
 @bp.route("/jobs/<int:job_id>/progress")
