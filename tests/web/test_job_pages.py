@@ -17,13 +17,15 @@ from sqlalchemy import select, update
 from tests import factories
 from tests.conftest import make_config
 from tests.factories import user
+from tests.factories_jobs import job_row
+from tests.factories_protect import protect
 from tests.helpers import csrf_token, login
 from tests.services.test_job_kinds import sent_batch
 from tracker import create_app
 from tracker.clock import now_utc
 from tracker.domain.codes import AuditAction, JobKind, JobState, Role
 from tracker.jobs import FILE_RETENTION
-from tracker.models import AuditEvent, Job, User
+from tracker.models import AuditEvent, Contact, Job, User
 from tracker.services import jobs, notices
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
@@ -256,3 +258,23 @@ def test_letters_swept_between_taking_and_reading_are_gone_not_an_error(
     response = clerk.get(f"/jobs/{job_id}/letters.pdf")
     assert response.status_code == 410 and "ダウンロード済み" in response.get_data(as_text=True)
     assert AuditAction.NOTICE_PRINT.value not in actions(app)
+
+
+def test_letters_drawn_before_a_person_was_protected_are_never_sent(letters_app: Flask) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    database = factories.database_of(app)
+    with database.read_session() as session:
+        first = session.scalars(select(Contact.item_id).order_by(Contact.item_id)).first()
+    assert first is not None
+    protect(app, first, whole_envelope=False)  # 支援措置 placed after the PDF was drawn
+    response = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'data-testid="job-file-changed"' in page
+    assert made_files(app) == []  # the stale file is deleted, not left to be fetched
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    # Made again, the letters leave the protected person out (as the reprint does).
+    batch_id = jobs.params_of(job_row(database, job_id))["batch_id"]
+    again = letters_job(app, clerk, batch_id)
+    pdf = clerk.get(f"/jobs/{again}/letters.pdf")
+    assert pdf.status_code == 200 and len(PdfReader(io.BytesIO(pdf.data)).pages) == 2

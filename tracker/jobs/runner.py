@@ -311,6 +311,9 @@ def _draw_letters(
         "letters": tally.letters,
         "excluded": tally.excluded_total,
         "file": name,
+        # Which items have a letter in the file: the download refuses a file the batch no
+        # longer matches (someone protected since would still be in it).
+        "letters_digest": notices.letters_digest(tally.item_ids),
     }
 
 

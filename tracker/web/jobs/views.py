@@ -253,7 +253,8 @@ def download(job_id: int) -> ResponseReturnValue:
     The file is taken (renamed out of the way) and the print's audit event committed in a
     unit of work of its own; only then is the file deleted and sent (a second download finds
     it gone: make it again). If the event cannot be written, the file is put back. A HEAD
-    request (a link checker, a browser's probe) answers without taking it."""
+    request (a link checker, a browser's probe) answers without taking it. A file whose
+    letters the batch no longer has (a person protected since) is deleted, never sent."""
     job = _visible_job(job_id)
     if job.kind != JobKind.NOTICES:
         abort(404)
@@ -267,6 +268,14 @@ def download(job_id: int) -> ResponseReturnValue:
     if batch is None:
         path.unlink(missing_ok=True)
         return _gone(job)
+    if data.get("letters_digest") != notices.batch_letters_digest(db.session, batch):
+        # Someone protected (支援措置) since the letters were drawn would still be in the
+        # file; the reprint would leave them out. The file goes: make it again.
+        path.unlink(missing_ok=True)
+        page = render_template(
+            "jobs/changed.html", job=job, back_url=url_for("notices.batch", batch_id=batch.id)
+        )
+        return page, 409
     disposition = f'attachment; filename="notices-{batch.batch_no}.pdf"'
     if request.method == "HEAD":
         return Response(mimetype="application/pdf", headers={"Content-Disposition": disposition})
