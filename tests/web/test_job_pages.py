@@ -278,3 +278,25 @@ def test_letters_drawn_before_a_person_was_protected_are_never_sent(letters_app:
     again = letters_job(app, clerk, batch_id)
     pdf = clerk.get(f"/jobs/{again}/letters.pdf")
     assert pdf.status_code == 200 and len(PdfReader(io.BytesIO(pdf.data)).pages) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        (JobKind.IMPORT, Role.CLERK),
+        (JobKind.REGISTER_CHECK, Role.AUDITOR),
+        (JobKind.PURGE, Role.CLERK),
+    ],
+)
+def test_an_officers_jobs_are_closed_to_them_once_they_hold_another_role(
+    app: Flask, client: FlaskClient, kind: JobKind, role: Role
+) -> None:
+    officer = user(app, Role.RECORDS_OFFICER, "officer1")
+    with app.extensions["tracker.db"].session_scope() as session:
+        job_id = jobs.queue(session, kind=kind, actor="officer1", now=now_utc()).id
+    assert login(client, officer).status_code == 302
+    assert client.get(f"/jobs/{job_id}").status_code == 200
+    with app.extensions["tracker.db"].session_scope() as session:  # an admin changed the role
+        session.execute(update(User).where(User.username == "officer1").values(role=role.value))
+    assert client.get(f"/jobs/{job_id}").status_code == 403
+    assert client.get(f"/jobs/{job_id}/progress").status_code == 403

@@ -73,6 +73,14 @@ FILE_KINDS = (JobKind.IMPORT.value, JobKind.REGISTER_CHECK.value)
 #: A job's page is its requester's only; a notices job may be queued by whoever may print
 #: letters (clerks, records officers, auditors), the other kinds by records officers.
 C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
+#: Who may open a job's pages, by kind (and only its requester): the roles that may queue it.
+#: An import's report quotes the file's cells; a records officer made a clerk since loses it.
+KIND_ROLES: dict[str, frozenset[str]] = {
+    JobKind.IMPORT.value: frozenset({R.value}),
+    JobKind.REGISTER_CHECK.value: frozenset({R.value}),
+    JobKind.PURGE.value: frozenset({R.value}),
+    JobKind.NOTICES.value: frozenset({C.value, R.value, A.value}),
+}
 
 
 def job_queue() -> JobQueue:
@@ -150,6 +158,8 @@ def _visible_job(job_id: int) -> Job:
     job = jobs.visible_job(db.session, job_id, current_user.username)
     if job is None:
         abort(404)
+    if current_user.role not in KIND_ROLES.get(job.kind, frozenset()):
+        abort(403)
     return job
 
 
