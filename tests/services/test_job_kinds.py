@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests import factories_notices as fn
 from tests.conftest import make_config
@@ -235,3 +236,20 @@ def test_made_files_are_swept_after_their_retention(tmp_path: Path) -> None:
     assert sorted(job_files.sweep_files(config, now=later)) == sorted([made.name, leftover.name])
     assert sorted(os.listdir(tmp_path)) == [upload.name]
     assert job_files.made_file(config, "../secret.pdf") is None
+
+
+def test_a_job_that_cannot_start_fails_rather_than_waiting_for_ever(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = returns_csv(tmp_path / "returns.csv", 3)
+    job_id = queued(database, JobKind.IMPORT, path, dry_run=False, encoding="auto")
+
+    def locked(*args: Any, **kwargs: Any) -> bool:
+        raise OperationalError("UPDATE jobs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(jobs, "start", locked)
+    runner.run_job(database, config_in(database, tmp_path), job_id)  # never raises
+    job = job_row(database, job_id)
+    assert (job.state, job.failure) == (JobState.FAILED, jobs.CRASHED)
+    assert actions(database)[-1] == AuditAction.JOB_FAIL.value
+    assert not path.exists()  # its upload went with it

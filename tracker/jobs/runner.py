@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc, today_jst
@@ -42,26 +43,37 @@ HEARTBEAT_INTERVAL = 5.0
 
 
 def run_job(database: Database, config: Config, job_id: int) -> None:
-    """Run the job ``job_id`` if it is still queued; never raises (the failure is recorded)."""
-    with database.session_scope() as session:
-        if not jobs.start(session, job_id, now=now_utc()):
-            log.info("job %s is not queued any more; skipped", job_id)
-            return
-        job = session.get(Job, job_id)
-        assert job is not None
-        kind, actor, file_path = JobKind(job.kind), job.requested_by, job.file_path
-        params = jobs.params_of(job)
-    watcher = Watcher(database, job_id, alive_file(config, job_id))
-    watcher.start()
-    task = Task(database, config, watcher, job_id, actor, Path(file_path or ""), params)
+    """Run the job ``job_id`` if it is still queued; never raises (the failure is recorded).
+
+    Starting the job is inside the ``try``: a start that fails (the database locked past its
+    timeout, a lost connection) fails the job rather than leaving it queued for ever."""
+    watcher: Watcher | None = None
+    file_path: str | None = None
     try:
+        with database.session_scope() as session:
+            file_path = session.scalar(select(Job.file_path).where(Job.id == job_id))
+            if not jobs.start(session, job_id, now=now_utc()):
+                log.info("job %s is not queued any more; skipped", job_id)
+                file_path = None  # its upload is its runner's (or already gone)
+                return
+            job = session.get(Job, job_id)
+            assert job is not None
+            kind, actor = JobKind(job.kind), job.requested_by
+            params = jobs.params_of(job)
+        watcher = Watcher(database, job_id, alive_file(config, job_id))
+        watcher.start()
+        task = Task(database, config, watcher, job_id, actor, Path(file_path or ""), params)
         RUNNERS[kind](task)
     except Exception:
-        log.exception("job %s (%s) failed", job_id, kind)
-        with database.session_scope() as session:
-            jobs.fail(session, job_id, now=now_utc(), reason=jobs.CRASHED, actor=WORKER_ACTOR)
+        log.exception("job %s failed", job_id)
+        try:
+            with database.session_scope() as session:
+                jobs.fail(session, job_id, now=now_utc(), reason=jobs.CRASHED, actor=WORKER_ACTOR)
+        except Exception:  # the database is gone: logged; the job stays queued
+            log.exception("job %s: its failure not recorded", job_id)
     finally:
-        watcher.stop()
+        if watcher is not None:
+            watcher.stop()
         remove_upload(file_path)
         try:
             sweep_files(config)

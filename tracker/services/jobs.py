@@ -28,7 +28,7 @@ from tracker.services import audit
 from tracker.services.importer import ImportReport, RowProblem
 from tracker.services.purge import Summary as PurgeSummary
 from tracker.services.register import RegisterReport
-from tracker.services.transitions import Conflict
+from tracker.services.transitions import Conflict, serialise
 
 #: The reason shown for a job whose worker stopped (killed, power cut) while it ran.
 INTERRUPTED = "処理が中断されました（処理していたワーカーが停止しました）。何も書き込んでいません。"
@@ -71,6 +71,35 @@ def queue(
         details={"kind": kind.value, **(params or {})},
     )
     return job
+
+
+def queue_alone(
+    session: Session,
+    *,
+    kind: JobKind,
+    actor: str,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+) -> tuple[Job, bool]:
+    """Queue a job of ``kind`` unless one is already queued or running (two purges at once,
+    from a double click or two officers, would each erase what the other counted):
+    (the new job, True), or (the job waiting or running, False) and nothing written.
+
+    Serialised per kind (PostgreSQL: an advisory lock; SQLite: its write lock), so two
+    requests at the same moment cannot both find none."""
+    serialise(session, f"jobs.alone.{kind.value}")
+    waiting = session.scalars(
+        select(Job)
+        .where(
+            Job.kind == kind.value,
+            Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+        )
+        .order_by(Job.id)
+        .limit(1)
+    ).first()
+    if waiting is not None:
+        return waiting, False
+    return queue(session, kind=kind, actor=actor, now=now, params=params), True
 
 
 def counts_by_kind_and_state(session: Session) -> dict[tuple[str, str], int]:

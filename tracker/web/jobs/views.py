@@ -128,6 +128,20 @@ def queue_job(kind: JobKind, params: dict[str, Any]) -> int:
     return job_id
 
 
+def queue_job_alone(kind: JobKind, params: dict[str, Any]) -> tuple[int, str | None]:
+    """Queue a job without a file unless one of its kind is queued or running: (its id,
+    None), or (the waiting or running job's id, who queued it) and nothing queued."""
+    with db.session_scope() as session:
+        job, new = jobs.queue_alone(
+            session, kind=kind, actor=current_user.username, now=now_utc(), params=params
+        )
+        job_id, requester = job.id, job.requested_by
+    if not new:
+        return job_id, requester
+    job_queue().enqueue(job_id)
+    return job_id, None
+
+
 def _visible_job(job_id: int) -> Job:
     """The current user's job, after marking it failed if its worker stopped (404 else).
 
