@@ -300,3 +300,25 @@ def test_an_officers_jobs_are_closed_to_them_once_they_hold_another_role(
         session.execute(update(User).where(User.username == "officer1").values(role=role.value))
     assert client.get(f"/jobs/{job_id}").status_code == 403
     assert client.get(f"/jobs/{job_id}/progress").status_code == 403
+
+
+def test_a_stale_notices_job_leaves_no_letters_behind(letters_app: Flask) -> None:
+    from tracker.jobs import made_file_name
+
+    app = letters_app
+    clerk_account = user(app, Role.CLERK, "clerk1")
+    stale = app.config["TRACKER"].jobs_stale_after + timedelta(seconds=1)
+    with app.extensions["tracker.db"].session_scope() as session:
+        job_id = jobs.queue(session, kind=JobKind.NOTICES, actor="clerk1", now=now_utc()).id
+        other_id = jobs.queue(session, kind=JobKind.NOTICES, actor="clerk1", now=now_utc()).id
+        jobs.start(session, job_id, now=now_utc() - stale)  # its worker was killed mid-way
+    folder = app.config["TRACKER"].jobs_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    left = [f".{made_file_name(job_id)}.partial", made_file_name(job_id)]
+    kept = [made_file_name(other_id), f".{made_file_name(other_id)}.partial"]
+    for name in left + kept:
+        (folder / name).write_bytes(b"%PDF- names and addresses")
+    clerk = app.test_client()
+    assert login(clerk, clerk_account).status_code == 302
+    assert clerk.get(f"/jobs/{job_id}/progress").get_json()["state"] == JobState.FAILED
+    assert made_files(app) == sorted(kept)  # another job's files are not touched
