@@ -5,6 +5,7 @@ in the test process by :func:`tracker.jobs.runner.run_job`, on SQLite and Postgr
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import time
@@ -129,6 +130,28 @@ def test_a_notices_job_with_a_letter_too_long_fails_and_leaves_no_file(
     job = job_row(database, job_id)
     assert job.state == JobState.FAILED and "1ページに収まりません" in (job.failure or "")
     assert list(config.jobs_folder.iterdir()) == []
+    assert failures(database) == [(job_id, {"kind": "notices", "reason": "letter_too_long"})]
+
+
+def failures(database: Database) -> list[tuple[int, dict[str, Any]]]:
+    """The JOB_FAIL events: (job id, details)."""
+    with database.read_session() as session:
+        rows = session.execute(
+            select(AuditEvent.object_id, AuditEvent.details).where(
+                AuditEvent.action == AuditAction.JOB_FAIL.value
+            )
+        ).all()
+    return [(int(row.object_id), json.loads(row.details)) for row in rows]
+
+
+def test_a_notices_job_whose_batch_is_gone_fails_and_is_audited(
+    database: Database, tmp_path: Path
+) -> None:
+    job_id = queued(database, JobKind.NOTICES, batch_id=999999, role="records_officer")
+    runner.run_job(database, config_in(database, tmp_path), job_id)
+    job = job_row(database, job_id)
+    assert job.state == JobState.FAILED and job.failure == "発送の記録が見つかりません"
+    assert failures(database) == [(job_id, {"kind": "notices", "reason": "batch_missing"})]
 
 
 def test_the_purge_job_reports_its_steps_and_settles_with_the_purge(

@@ -285,9 +285,11 @@ def _run_notices(task: Task) -> None:
                 task.job_id,
                 now=now_utc(),
                 report=report,
-                failure=failure,
+                failure=None if failure is None else failure[0],
                 rows_written=0 if report is None else int(report["letters"]),
             )
+            if failure is not None:  # audited like any job's failure: its code only
+                jobs.record_failure(session, task.job_id, reason=failure[1], actor=WORKER_ACTOR)
     except BaseException:
         final.unlink(missing_ok=True)
         raise
@@ -295,13 +297,19 @@ def _run_notices(task: Task) -> None:
         partial.unlink(missing_ok=True)
 
 
+#: Why a notices job failed, as its JOB_FAIL audit event says (the page shows the message).
+BATCH_MISSING = "batch_missing"
+LETTER_TOO_LONG = "letter_too_long"
+
+
 def _draw_letters(
     task: Task, reader: Session, partial: Path, name: str
-) -> tuple[str | None, dict[str, Any] | None]:
-    """(failure, None) or (None, the job's report), the letters drawn into ``partial``."""
+) -> tuple[tuple[str, str] | None, dict[str, Any] | None]:
+    """((the failure's message, its code), None) or (None, the job's report), the letters
+    drawn into ``partial``."""
     batch = reader.get(NoticeBatch, int(task.params["batch_id"]))
     if batch is None:
-        return "発送の記録が見つかりません", None
+        return ("発送の記録が見つかりません", BATCH_MISSING), None
     total = batch.item_count
     task.watcher.report(jobs.Progress(PHASE_RENDERING, rows_total=total), force=True)
 
@@ -315,7 +323,7 @@ def _draw_letters(
         try:
             tally = notices.write_letters(reader, batch, out, drawn=drawn)
         except LetterTooLong as error:  # never cut: the page says which letter, as a reprint
-            return str(error), None
+            return (str(error), LETTER_TOO_LONG), None
     return None, {
         "type": "notices",
         "batch_id": batch.id,

@@ -225,6 +225,13 @@ def fail(session: Session, job_id: int, *, now: datetime, reason: str, actor: st
     )
     if _rowcount(result) != 1:
         return False
+    record_failure(session, job_id, reason=reason, actor=actor)
+    return True
+
+
+def record_failure(session: Session, job_id: int, *, reason: str, actor: str) -> None:
+    """The JOB_FAIL audit event of a job that failed. ``reason``: a code or a fixed message,
+    never a text quoting the job's data (no personal values in the chain)."""
     kind = session.scalar(select(Job.kind).where(Job.id == job_id))
     audit.record(
         session,
@@ -235,7 +242,6 @@ def fail(session: Session, job_id: int, *, now: datetime, reason: str, actor: st
         outcome="failed",
         details={"kind": kind, "reason": reason},
     )
-    return True
 
 
 def stale_jobs(
