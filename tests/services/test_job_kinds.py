@@ -5,6 +5,7 @@ in the test process by :func:`tracker.jobs.runner.run_job`, on SQLite and Postgr
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests import factories_notices as fn
 from tests.conftest import make_config
@@ -128,6 +130,28 @@ def test_a_notices_job_with_a_letter_too_long_fails_and_leaves_no_file(
     job = job_row(database, job_id)
     assert job.state == JobState.FAILED and "1ページに収まりません" in (job.failure or "")
     assert list(config.jobs_folder.iterdir()) == []
+    assert failures(database) == [(job_id, {"kind": "notices", "reason": "letter_too_long"})]
+
+
+def failures(database: Database) -> list[tuple[int, dict[str, Any]]]:
+    """The JOB_FAIL events: (job id, details)."""
+    with database.read_session() as session:
+        rows = session.execute(
+            select(AuditEvent.object_id, AuditEvent.details).where(
+                AuditEvent.action == AuditAction.JOB_FAIL.value
+            )
+        ).all()
+    return [(int(row.object_id), json.loads(row.details)) for row in rows]
+
+
+def test_a_notices_job_whose_batch_is_gone_fails_and_is_audited(
+    database: Database, tmp_path: Path
+) -> None:
+    job_id = queued(database, JobKind.NOTICES, batch_id=999999, role="records_officer")
+    runner.run_job(database, config_in(database, tmp_path), job_id)
+    job = job_row(database, job_id)
+    assert job.state == JobState.FAILED and job.failure == "発送の記録が見つかりません"
+    assert failures(database) == [(job_id, {"kind": "notices", "reason": "batch_missing"})]
 
 
 def test_the_purge_job_reports_its_steps_and_settles_with_the_purge(
@@ -235,3 +259,20 @@ def test_made_files_are_swept_after_their_retention(tmp_path: Path) -> None:
     assert sorted(job_files.sweep_files(config, now=later)) == sorted([made.name, leftover.name])
     assert sorted(os.listdir(tmp_path)) == [upload.name]
     assert job_files.made_file(config, "../secret.pdf") is None
+
+
+def test_a_job_that_cannot_start_fails_rather_than_waiting_for_ever(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = returns_csv(tmp_path / "returns.csv", 3)
+    job_id = queued(database, JobKind.IMPORT, path, dry_run=False, encoding="auto")
+
+    def locked(*args: Any, **kwargs: Any) -> bool:
+        raise OperationalError("UPDATE jobs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(jobs, "start", locked)
+    runner.run_job(database, config_in(database, tmp_path), job_id)  # never raises
+    job = job_row(database, job_id)
+    assert (job.state, job.failure) == (JobState.FAILED, jobs.CRASHED)
+    assert actions(database)[-1] == AuditAction.JOB_FAIL.value
+    assert not path.exists()  # its upload went with it

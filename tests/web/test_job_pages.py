@@ -17,14 +17,16 @@ from sqlalchemy import select, update
 from tests import factories
 from tests.conftest import make_config
 from tests.factories import user
+from tests.factories_jobs import job_row
+from tests.factories_protect import protect
 from tests.helpers import csrf_token, login
 from tests.services.test_job_kinds import sent_batch
 from tracker import create_app
 from tracker.clock import now_utc
 from tracker.domain.codes import AuditAction, JobKind, JobState, Role
 from tracker.jobs import FILE_RETENTION
-from tracker.models import AuditEvent, Job, User
-from tracker.services import jobs
+from tracker.models import AuditEvent, Contact, Job, User
+from tracker.services import jobs, notices
 
 HEADER = "お問い合わせ番号,返戻日,還付事由,宛名,住所,氏名,フリガナ,生年月日"
 ROW = "123456789015,H30.4.1,転居先不明,山田 太郎,熊本市中央区1,山田 太郎,ﾔﾏﾀﾞ ﾀﾛｳ,S50.1.1"
@@ -196,3 +198,127 @@ def test_the_letters_need_the_requesters_role_and_go_after_their_retention(
     assert officer.get(f"/jobs/{job_id}/letters.pdf").status_code == 410
     assert made_files(app) == []
     assert AuditAction.NOTICE_PRINT.value not in actions(app)
+
+
+def made_letters(app: Flask, letters: int = 3) -> tuple[FlaskClient, int]:
+    """A clerk's client and the id of their finished notices job (its PDF waiting)."""
+    batch_id = sent_batch(factories.database_of(app), letters)
+    clerk = app.test_client()
+    assert login(clerk, user(app, Role.CLERK, "clerk1")).status_code == 302
+    job_id = letters_job(app, clerk, batch_id)
+    assert len(made_files(app)) == 1
+    return clerk, job_id
+
+
+def test_a_head_request_leaves_the_letters_for_the_download(letters_app: Flask) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    head = clerk.head(f"/jobs/{job_id}/letters.pdf")
+    assert head.status_code == 200 and head.mimetype == "application/pdf"
+    assert len(made_files(app)) == 1  # not taken
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    pdf = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert pdf.status_code == 200 and len(PdfReader(io.BytesIO(pdf.data)).pages) == 3
+    assert actions(app).count(AuditAction.NOTICE_PRINT.value) == 1
+
+
+def test_the_letters_stay_when_their_print_cannot_be_recorded(
+    letters_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    before = made_files(app)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("audit chain unavailable")
+
+    monkeypatch.setattr(notices, "record_print", broken)
+    assert clerk.get(f"/jobs/{job_id}/letters.pdf").status_code == 500
+    assert made_files(app) == before  # put back under its name: nothing was sent
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    monkeypatch.undo()
+    pdf = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert pdf.status_code == 200 and made_files(app) == []
+    assert actions(app).count(AuditAction.NOTICE_PRINT.value) == 1
+
+
+def test_letters_swept_between_taking_and_reading_are_gone_not_an_error(
+    letters_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.web.jobs import views as job_views
+
+    app = letters_app
+    clerk, job_id = made_letters(app)
+
+    def swept(path: Path) -> Path:
+        path.unlink()
+        return path.with_name(f".{path.name}.sending-0123456789ab")
+
+    monkeypatch.setattr(job_views, "claim", swept)
+    response = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    assert response.status_code == 410 and "ダウンロード済み" in response.get_data(as_text=True)
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+
+
+def test_letters_drawn_before_a_person_was_protected_are_never_sent(letters_app: Flask) -> None:
+    app = letters_app
+    clerk, job_id = made_letters(app)
+    database = factories.database_of(app)
+    with database.read_session() as session:
+        first = session.scalars(select(Contact.item_id).order_by(Contact.item_id)).first()
+    assert first is not None
+    protect(app, first, whole_envelope=False)  # 支援措置 placed after the PDF was drawn
+    response = clerk.get(f"/jobs/{job_id}/letters.pdf")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'data-testid="job-file-changed"' in page
+    assert made_files(app) == []  # the stale file is deleted, not left to be fetched
+    assert AuditAction.NOTICE_PRINT.value not in actions(app)
+    # Made again, the letters leave the protected person out (as the reprint does).
+    batch_id = jobs.params_of(job_row(database, job_id))["batch_id"]
+    again = letters_job(app, clerk, batch_id)
+    pdf = clerk.get(f"/jobs/{again}/letters.pdf")
+    assert pdf.status_code == 200 and len(PdfReader(io.BytesIO(pdf.data)).pages) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        (JobKind.IMPORT, Role.CLERK),
+        (JobKind.REGISTER_CHECK, Role.AUDITOR),
+        (JobKind.PURGE, Role.CLERK),
+    ],
+)
+def test_an_officers_jobs_are_closed_to_them_once_they_hold_another_role(
+    app: Flask, client: FlaskClient, kind: JobKind, role: Role
+) -> None:
+    officer = user(app, Role.RECORDS_OFFICER, "officer1")
+    with app.extensions["tracker.db"].session_scope() as session:
+        job_id = jobs.queue(session, kind=kind, actor="officer1", now=now_utc()).id
+    assert login(client, officer).status_code == 302
+    assert client.get(f"/jobs/{job_id}").status_code == 200
+    with app.extensions["tracker.db"].session_scope() as session:  # an admin changed the role
+        session.execute(update(User).where(User.username == "officer1").values(role=role.value))
+    assert client.get(f"/jobs/{job_id}").status_code == 403
+    assert client.get(f"/jobs/{job_id}/progress").status_code == 403
+
+
+def test_a_stale_notices_job_leaves_no_letters_behind(letters_app: Flask) -> None:
+    from tracker.jobs import made_file_name
+
+    app = letters_app
+    clerk_account = user(app, Role.CLERK, "clerk1")
+    stale = app.config["TRACKER"].jobs_stale_after + timedelta(seconds=1)
+    with app.extensions["tracker.db"].session_scope() as session:
+        job_id = jobs.queue(session, kind=JobKind.NOTICES, actor="clerk1", now=now_utc()).id
+        other_id = jobs.queue(session, kind=JobKind.NOTICES, actor="clerk1", now=now_utc()).id
+        jobs.start(session, job_id, now=now_utc() - stale)  # its worker was killed mid-way
+    folder = app.config["TRACKER"].jobs_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    left = [f".{made_file_name(job_id)}.partial", made_file_name(job_id)]
+    kept = [made_file_name(other_id), f".{made_file_name(other_id)}.partial"]
+    for name in left + kept:
+        (folder / name).write_bytes(b"%PDF- names and addresses")
+    clerk = app.test_client()
+    assert login(clerk, clerk_account).status_code == 302
+    assert clerk.get(f"/jobs/{job_id}/progress").get_json()["state"] == JobState.FAILED
+    assert made_files(app) == sorted(kept)  # another job's files are not touched

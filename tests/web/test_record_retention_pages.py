@@ -12,12 +12,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
+from tests.factories import NOW
 from tests.factories_purge import LAST4, RECIPIENT, at, closed, purged_then_voided, status_of
 from tests.helpers import csrf_token, login, search
-from tracker.domain.codes import AuditAction, RecordClass, Role
+from tracker.domain.codes import AuditAction, JobKind, RecordClass, Role
 from tracker.domain.record_retention import PLACEHOLDER
-from tracker.models import AuditEvent, HandoverItem, Item
-from tracker.services import purge, record_retention
+from tracker.models import AuditEvent, HandoverItem, Item, Job
+from tracker.services import jobs, purge, record_retention
 
 PERIODS = {"items": "5", "handovers": "5", "reservations": "365", "contacts": "5"}
 
@@ -211,3 +212,43 @@ def test_auditors_see_the_purge_preview_but_cannot_start_it(app: Flask, logged_i
         as_text=True
     )
     assert client.get("/records-retention/purge?as_of=2026-01-01").status_code == 403
+
+
+def test_a_second_purge_is_not_queued_while_one_waits_or_runs(app: Flask, make_user) -> None:
+    database = factories.database_of(app)
+    closed(database, 1, on=date(2020, 6, 1))
+    first = make_user(Role.RECORDS_OFFICER, "officer1")
+    second = make_user(Role.RECORDS_OFFICER, "officer2")
+    with database.session_scope() as session:  # first's purge waits for a worker
+        waiting = jobs.queue(
+            session, kind=JobKind.PURGE, actor=first.username, now=NOW, params={"as_of": "x"}
+        ).id
+
+    def start(account) -> FlaskClient:  # type: ignore[no-untyped-def]
+        client = app.test_client()
+        assert login(client, account).status_code == 302
+        return client
+
+    def post(client: FlaskClient):  # type: ignore[no-untyped-def]
+        token = csrf_token(client, "/records-retention/purge?as_of=2026-01-01")
+        return client.post(
+            "/records-retention/purge", data={"csrf_token": token, "as_of": "2026-01-01"}
+        )
+
+    other = start(second)
+    refused = post(other)
+    assert refused.status_code == 302 and refused.headers["Location"] == "/records-retention"
+    page = other.get("/records-retention").get_data(as_text=True)
+    assert f"消去処理（処理番号 {waiting}" in page and "開始しませんでした" in page
+    mine = start(first)
+    again = post(mine)  # a double click: to the purge already queued
+    assert again.headers["Location"] == f"/jobs/{waiting}"
+    with database.read_session() as session:
+        kinds = session.scalars(select(Job.kind).where(Job.kind == JobKind.PURGE.value)).all()
+        assert len(kinds) == 1
+        assert AuditAction.PURGE_RUN.value not in session.scalars(select(AuditEvent.action))
+    with database.session_scope() as session:
+        jobs.fail(session, waiting, now=NOW, reason="test", actor="system:worker")
+    started = post(mine)  # once it has ended, a purge starts again
+    assert started.headers["Location"] != f"/jobs/{waiting}"
+    assert 'data-state="succeeded"' in mine.get(started.headers["Location"]).get_data(as_text=True)

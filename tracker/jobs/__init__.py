@@ -111,9 +111,17 @@ def still_alive(config: Config, job_id: int) -> bool:
 
 
 def forget(config: Config, job_id: int, upload: str | None) -> None:
-    """Delete what a failed job left behind: its upload and its alive file."""
+    """Delete what a failed job left behind: its upload, its alive file, and a notices job's
+    letters (its ``.partial`` file and a finished PDF: names and addresses)."""
     remove_upload(upload)
     alive_file(config, job_id).unlink(missing_ok=True)
+    folder = config.jobs_folder
+    if not folder.is_dir():
+        return
+    for pattern in (f"notices-{job_id}-*", f".notices-{job_id}-*"):
+        for path in folder.glob(pattern):
+            if _MADE.match(path.name) or _LEFTOVER.match(path.name):
+                path.unlink(missing_ok=True)
 
 
 # --- files a job makes (the letters PDF of a notices job) -------------------------------------

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc, today_jst
@@ -42,26 +43,37 @@ HEARTBEAT_INTERVAL = 5.0
 
 
 def run_job(database: Database, config: Config, job_id: int) -> None:
-    """Run the job ``job_id`` if it is still queued; never raises (the failure is recorded)."""
-    with database.session_scope() as session:
-        if not jobs.start(session, job_id, now=now_utc()):
-            log.info("job %s is not queued any more; skipped", job_id)
-            return
-        job = session.get(Job, job_id)
-        assert job is not None
-        kind, actor, file_path = JobKind(job.kind), job.requested_by, job.file_path
-        params = jobs.params_of(job)
-    watcher = Watcher(database, job_id, alive_file(config, job_id))
-    watcher.start()
-    task = Task(database, config, watcher, job_id, actor, Path(file_path or ""), params)
+    """Run the job ``job_id`` if it is still queued; never raises (the failure is recorded).
+
+    Starting the job is inside the ``try``: a start that fails (the database locked past its
+    timeout, a lost connection) fails the job rather than leaving it queued for ever."""
+    watcher: Watcher | None = None
+    file_path: str | None = None
     try:
+        with database.session_scope() as session:
+            file_path = session.scalar(select(Job.file_path).where(Job.id == job_id))
+            if not jobs.start(session, job_id, now=now_utc()):
+                log.info("job %s is not queued any more; skipped", job_id)
+                file_path = None  # its upload is its runner's (or already gone)
+                return
+            job = session.get(Job, job_id)
+            assert job is not None
+            kind, actor = JobKind(job.kind), job.requested_by
+            params = jobs.params_of(job)
+        watcher = Watcher(database, job_id, alive_file(config, job_id))
+        watcher.start()
+        task = Task(database, config, watcher, job_id, actor, Path(file_path or ""), params)
         RUNNERS[kind](task)
     except Exception:
-        log.exception("job %s (%s) failed", job_id, kind)
-        with database.session_scope() as session:
-            jobs.fail(session, job_id, now=now_utc(), reason=jobs.CRASHED, actor=WORKER_ACTOR)
+        log.exception("job %s failed", job_id)
+        try:
+            with database.session_scope() as session:
+                jobs.fail(session, job_id, now=now_utc(), reason=jobs.CRASHED, actor=WORKER_ACTOR)
+        except Exception:  # the database is gone: logged; the job stays queued
+            log.exception("job %s: its failure not recorded", job_id)
     finally:
-        watcher.stop()
+        if watcher is not None:
+            watcher.stop()
         remove_upload(file_path)
         try:
             sweep_files(config)
@@ -273,9 +285,11 @@ def _run_notices(task: Task) -> None:
                 task.job_id,
                 now=now_utc(),
                 report=report,
-                failure=failure,
+                failure=None if failure is None else failure[0],
                 rows_written=0 if report is None else int(report["letters"]),
             )
+            if failure is not None:  # audited like any job's failure: its code only
+                jobs.record_failure(session, task.job_id, reason=failure[1], actor=WORKER_ACTOR)
     except BaseException:
         final.unlink(missing_ok=True)
         raise
@@ -283,13 +297,19 @@ def _run_notices(task: Task) -> None:
         partial.unlink(missing_ok=True)
 
 
+#: Why a notices job failed, as its JOB_FAIL audit event says (the page shows the message).
+BATCH_MISSING = "batch_missing"
+LETTER_TOO_LONG = "letter_too_long"
+
+
 def _draw_letters(
     task: Task, reader: Session, partial: Path, name: str
-) -> tuple[str | None, dict[str, Any] | None]:
-    """(failure, None) or (None, the job's report), the letters drawn into ``partial``."""
+) -> tuple[tuple[str, str] | None, dict[str, Any] | None]:
+    """((the failure's message, its code), None) or (None, the job's report), the letters
+    drawn into ``partial``."""
     batch = reader.get(NoticeBatch, int(task.params["batch_id"]))
     if batch is None:
-        return "発送の記録が見つかりません", None
+        return ("発送の記録が見つかりません", BATCH_MISSING), None
     total = batch.item_count
     task.watcher.report(jobs.Progress(PHASE_RENDERING, rows_total=total), force=True)
 
@@ -303,7 +323,7 @@ def _draw_letters(
         try:
             tally = notices.write_letters(reader, batch, out, drawn=drawn)
         except LetterTooLong as error:  # never cut: the page says which letter, as a reprint
-            return str(error), None
+            return (str(error), LETTER_TOO_LONG), None
     return None, {
         "type": "notices",
         "batch_id": batch.id,
@@ -311,6 +331,9 @@ def _draw_letters(
         "letters": tally.letters,
         "excluded": tally.excluded_total,
         "file": name,
+        # Which items have a letter in the file: the download refuses a file the batch no
+        # longer matches (someone protected since would still be in it).
+        "letters_digest": notices.letters_digest(tally.item_ids),
     }
 
 

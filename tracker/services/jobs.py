@@ -28,7 +28,7 @@ from tracker.services import audit
 from tracker.services.importer import ImportReport, RowProblem
 from tracker.services.purge import Summary as PurgeSummary
 from tracker.services.register import RegisterReport
-from tracker.services.transitions import Conflict
+from tracker.services.transitions import Conflict, serialise
 
 #: The reason shown for a job whose worker stopped (killed, power cut) while it ran.
 INTERRUPTED = "処理が中断されました（処理していたワーカーが停止しました）。何も書き込んでいません。"
@@ -71,6 +71,35 @@ def queue(
         details={"kind": kind.value, **(params or {})},
     )
     return job
+
+
+def queue_alone(
+    session: Session,
+    *,
+    kind: JobKind,
+    actor: str,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+) -> tuple[Job, bool]:
+    """Queue a job of ``kind`` unless one is already queued or running (two purges at once,
+    from a double click or two officers, would each erase what the other counted):
+    (the new job, True), or (the job waiting or running, False) and nothing written.
+
+    Serialised per kind (PostgreSQL: an advisory lock; SQLite: its write lock), so two
+    requests at the same moment cannot both find none."""
+    serialise(session, f"jobs.alone.{kind.value}")
+    waiting = session.scalars(
+        select(Job)
+        .where(
+            Job.kind == kind.value,
+            Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+        )
+        .order_by(Job.id)
+        .limit(1)
+    ).first()
+    if waiting is not None:
+        return waiting, False
+    return queue(session, kind=kind, actor=actor, now=now, params=params), True
 
 
 def counts_by_kind_and_state(session: Session) -> dict[tuple[str, str], int]:
@@ -196,6 +225,13 @@ def fail(session: Session, job_id: int, *, now: datetime, reason: str, actor: st
     )
     if _rowcount(result) != 1:
         return False
+    record_failure(session, job_id, reason=reason, actor=actor)
+    return True
+
+
+def record_failure(session: Session, job_id: int, *, reason: str, actor: str) -> None:
+    """The JOB_FAIL audit event of a job that failed. ``reason``: a code or a fixed message,
+    never a text quoting the job's data (no personal values in the chain)."""
     kind = session.scalar(select(Job.kind).where(Job.id == job_id))
     audit.record(
         session,
@@ -206,7 +242,6 @@ def fail(session: Session, job_id: int, *, now: datetime, reason: str, actor: st
         outcome="failed",
         details={"kind": kind, "reason": reason},
     )
-    return True
 
 
 def stale_jobs(

@@ -22,8 +22,9 @@ item already notified on that date (:data:`ALREADY`) and is refused as empty.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
@@ -208,6 +209,8 @@ class Tally:
 
     letters: int = 0
     excluded: Counter[str] = field(default_factory=Counter)
+    #: The items with a letter, as drawn (a reprint's: :func:`batch_letters` fills it).
+    item_ids: list[int] = field(default_factory=list)
 
     @property
     def excluded_total(self) -> int:
@@ -711,7 +714,7 @@ def batch_letters(
         .join(Envelope, Envelope.id == Item.envelope_id)
         .join(Location, Location.id == Envelope.location_id)
         .outerjoin(RegisterResult, RegisterResult.item_id == Item.id)
-        .where(Contact.notice_batch_id == batch.id, Contact.kind == ContactKind.NOTICE_MAIL.value)
+        .where(_of_batch(batch))
         .order_by(Item.control_no)
     )
     result = session.execute(query.execution_options(yield_per=CHUNK))
@@ -722,6 +725,7 @@ def batch_letters(
                 continue
             last = last_day(row, rules, batch.sent_on)
             tally.letters += 1
+            tally.item_ids.append(row.id)
             yield Letter(
                 row.id,
                 row.envelope_id,
@@ -734,6 +738,33 @@ def batch_letters(
             )
     finally:
         result.close()
+
+
+def _of_batch(batch: NoticeBatch) -> Any:
+    """SQL: the item (joined to its contacts) was mailed in ``batch``."""
+    return and_(Contact.notice_batch_id == batch.id, Contact.kind == ContactKind.NOTICE_MAIL.value)
+
+
+def letters_digest(item_ids: Iterable[int]) -> str:
+    """A digest of which items have a letter (their ids: nothing personal), whatever order."""
+    text = ",".join(str(item_id) for item_id in sorted(item_ids))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def batch_letters_digest(session: Session, batch: NoticeBatch) -> str:
+    """:func:`letters_digest` of the letters the batch would have if drawn now: a PDF drawn
+    earlier is stale if it differs (someone protected since would still be in it)."""
+    query = (
+        select(
+            Item.id,
+            protection.protected(Item.__table__.c.id).label("protected"),
+            _household_protected().label("household_protected"),
+        )
+        .join(Contact, Contact.item_id == Item.id)
+        .where(_of_batch(batch))
+    )
+    rows = session.execute(query.execution_options(yield_per=CHUNK))
+    return letters_digest(row.id for row in rows if not (row.protected or row.household_protected))
 
 
 @dataclass(frozen=True)

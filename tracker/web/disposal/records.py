@@ -25,10 +25,11 @@ from tracker.domain.record_retention import PERIODS, PeriodError, kept_until
 from tracker.domain.wareki import format_wareki_with_iso, parse_date
 from tracker.extensions import db
 from tracker.services import purge, record_retention
+from tracker.services.transitions import person
 from tracker.web.access import allow
 from tracker.web.disposal.forms import PurgeForm, RecordRetentionForm
 from tracker.web.disposal.views import A, R, bp
-from tracker.web.jobs.views import queue_job
+from tracker.web.jobs.views import queue_job_alone
 
 
 def _page(form: RecordRetentionForm, status: int = 200) -> ResponseReturnValue:
@@ -145,5 +146,18 @@ def start_purge() -> ResponseReturnValue:
     if problem is not None:
         flash(problem, "error")
         return redirect(url_for("disposal.record_retention"))
-    job_id = queue_job(JobKind.PURGE, {"as_of": as_of.isoformat()})
+    job_id, busy = queue_job_alone(JobKind.PURGE, {"as_of": as_of.isoformat()})
+    if busy is None:
+        return redirect(url_for("jobs.show", job_id=job_id))
+    flash(
+        _(
+            "消去処理（処理番号 %(id)s、%(who)s さんが開始）が待機中または実行中のため、"
+            "開始しませんでした。終わってから、もう一度件数を確かめて開始してください。",
+            id=job_id,
+            who=person(db.session, busy),
+        ),
+        "error",
+    )
+    if busy != current_user.username:  # another officer's job page is theirs only
+        return redirect(url_for("disposal.record_retention"))
     return redirect(url_for("jobs.show", job_id=job_id))

@@ -9,10 +9,20 @@ refresh reloads the page. A running job whose heartbeat stopped is marked failed
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -63,6 +73,14 @@ FILE_KINDS = (JobKind.IMPORT.value, JobKind.REGISTER_CHECK.value)
 #: A job's page is its requester's only; a notices job may be queued by whoever may print
 #: letters (clerks, records officers, auditors), the other kinds by records officers.
 C, R, A = Role.CLERK, Role.RECORDS_OFFICER, Role.AUDITOR
+#: Who may open a job's pages, by kind (and only its requester): the roles that may queue it.
+#: An import's report quotes the file's cells; a records officer made a clerk since loses it.
+KIND_ROLES: dict[str, frozenset[str]] = {
+    JobKind.IMPORT.value: frozenset({R.value}),
+    JobKind.REGISTER_CHECK.value: frozenset({R.value}),
+    JobKind.PURGE.value: frozenset({R.value}),
+    JobKind.NOTICES.value: frozenset({C.value, R.value, A.value}),
+}
 
 
 def job_queue() -> JobQueue:
@@ -110,6 +128,20 @@ def queue_job(kind: JobKind, params: dict[str, Any]) -> int:
     return job_id
 
 
+def queue_job_alone(kind: JobKind, params: dict[str, Any]) -> tuple[int, str | None]:
+    """Queue a job without a file unless one of its kind is queued or running: (its id,
+    None), or (the waiting or running job's id, who queued it) and nothing queued."""
+    with db.session_scope() as session:
+        job, new = jobs.queue_alone(
+            session, kind=kind, actor=current_user.username, now=now_utc(), params=params
+        )
+        job_id, requester = job.id, job.requested_by
+    if not new:
+        return job_id, requester
+    job_queue().enqueue(job_id)
+    return job_id, None
+
+
 def _visible_job(job_id: int) -> Job:
     """The current user's job, after marking it failed if its worker stopped (404 else).
 
@@ -140,6 +172,8 @@ def _visible_job(job_id: int) -> Job:
     job = jobs.visible_job(db.session, job_id, current_user.username)
     if job is None:
         abort(404)
+    if current_user.role not in KIND_ROLES.get(job.kind, frozenset()):
+        abort(403)
     return job
 
 
@@ -238,8 +272,13 @@ def show(job_id: int) -> ResponseReturnValue:
 @allow(C, R, A)
 def download(job_id: int) -> ResponseReturnValue:
     """A notices job's letters PDF, once: to the person who queued it, while they still hold
-    the role they queued it with; audited as NOTICE_PRINT like the reprint. The file is
-    deleted as it is sent (a second download finds it gone: make it again)."""
+    the role they queued it with; audited as NOTICE_PRINT like the reprint.
+
+    The file is taken (renamed out of the way) and the print's audit event committed in a
+    unit of work of its own; only then is the file deleted and sent (a second download finds
+    it gone: make it again). If the event cannot be written, the file is put back. A HEAD
+    request (a link checker, a browser's probe) answers without taking it. A file whose
+    letters the batch no longer has (a person protected since) is deleted, never sent."""
     job = _visible_job(job_id)
     if job.kind != JobKind.NOTICES:
         abort(404)
@@ -247,24 +286,52 @@ def download(job_id: int) -> ResponseReturnValue:
         abort(403)
     data = jobs.load_report(job)
     path = _made_file(job, data)
-    taken = claim(path) if path is not None else None
-    if taken is None or data is None:
-        return render_template("jobs/gone.html", job=job, back_url=url_for("notices.index")), 410
-    try:
-        body = taken.read_bytes()
-    finally:
-        taken.unlink(missing_ok=True)
+    if path is None or data is None:
+        return _gone(job)
     batch = db.session.get(NoticeBatch, int(data["batch_id"]))
     if batch is None:
-        abort(404)
-    notices.record_print(
-        db.session, actor=current_user.username, batch=batch, letters=int(data["letters"])
-    )
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="notices-{batch.batch_no}.pdf"'},
-    )
+        path.unlink(missing_ok=True)
+        return _gone(job)
+    if data.get("letters_digest") != notices.batch_letters_digest(db.session, batch):
+        # Someone protected (支援措置) since the letters were drawn would still be in the
+        # file; the reprint would leave them out. The file goes: make it again.
+        path.unlink(missing_ok=True)
+        page = render_template(
+            "jobs/changed.html", job=job, back_url=url_for("notices.batch", batch_id=batch.id)
+        )
+        return page, 409
+    disposition = f'attachment; filename="notices-{batch.batch_no}.pdf"'
+    if request.method == "HEAD":
+        return Response(mimetype="application/pdf", headers={"Content-Disposition": disposition})
+    taken = claim(path)
+    if taken is None:
+        return _gone(job)
+    try:
+        body = taken.read_bytes()
+    except FileNotFoundError:  # swept meanwhile
+        return _gone(job)
+    try:
+        with db.session_scope() as own:
+            notices.record_print(
+                own, actor=current_user.username, batch=batch, letters=int(data["letters"])
+            )
+    except BaseException:
+        _put_back(taken, path)
+        raise
+    taken.unlink(missing_ok=True)
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": disposition})
+
+
+def _gone(job: Job) -> ResponseReturnValue:
+    return render_template("jobs/gone.html", job=job, back_url=url_for("notices.index")), 410
+
+
+def _put_back(taken: Path, path: Path) -> None:
+    """The taken file back under its name (the print was not recorded: it was not sent)."""
+    try:
+        os.rename(taken, path)
+    except OSError:
+        taken.unlink(missing_ok=True)
 
 
 @bp.route("/jobs/<int:job_id>/progress")
