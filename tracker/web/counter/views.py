@@ -186,7 +186,9 @@ def item(item_id: int) -> ResponseReturnValue:
         details.update(purpose.detail(gate.purpose))
     elif request.method == "POST":
         return redirect(url_for("counter.item", item_id=record.id))
-    audit.record(
+    # Appended at the commit, after the page is rendered: the chain's lock is held only for
+    # the append (issue 18).
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_VIEW,
