@@ -28,10 +28,10 @@ BUDGET = 25
 
 #: Pages allowed more, and why (each a fixed number of queries, none per row).
 EXCEPTIONS: dict[str, int] = {
-    # The item page: the item, its envelope, holds, extensions, register result, handovers,
-    # re-mailings, contacts, reservations, protection, the rules of eligibility, its audit
-    # event: one query per section, none per row.
-    "counter.item": 30,
+    # The records' retention page previews ``tracker purge``: a count and an oldest date per
+    # purge step (purge.STEPS), a fixed number of summary queries whatever the data.
+    "disposal.record_retention": 45,
+    "disposal.save_record_retention": 45,
 }
 
 HOUSEHOLD = 30
