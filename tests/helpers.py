@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, event
 from werkzeug.test import TestResponse
 
 from tracker.domain.codes import Role
@@ -56,3 +60,25 @@ def scan(client: FlaskClient, q: str, *, follow: bool = False) -> TestResponse:
     """Type ``q`` into the scan box in the header and press Enter (it posts, issue 16)."""
     token = csrf_token(client, "/items")
     return client.post("/search", data={"q": q, "csrf_token": token}, follow_redirects=follow)
+
+
+#: Transaction control, not counted as a statement (SQLite's BEGIN is sent as SQL, PostgreSQL's
+#: is not; SAVEPOINTs come with db.attempt()).
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends inside the block (``before_cursor_execute``),
+    transaction control left out: ``with count_statements(engine) as sent: …; len(sent)``."""
+    sent: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not _TRANSACTION_CONTROL.match(statement):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

@@ -99,6 +99,9 @@ def register_extensions(app: Flask, config: Config) -> None:
     login_manager.session_protection = None  # the server-side session is the protection
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from tracker.web import i18n
+
+    i18n.install(app)  # the templates' gettext: translations resolved once per request
 
     import tracker.web.principal  # noqa: F401  (registers the user loader)
 

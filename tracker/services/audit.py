@@ -11,9 +11,11 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from sqlalchemy import String, case, func, select, text, type_coerce
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
@@ -134,6 +136,64 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+#: Key in ``Session.info``: events to append when the session commits (:func:`record_at_commit`).
+_AT_COMMIT = "tracker_audit_at_commit"
+
+
+def record_at_commit(
+    session: Session,
+    *,
+    actor: str,
+    action: AuditAction,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    outcome: str = "ok",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one event as :func:`record` does, but when ``session`` commits (issue 18).
+
+    For events that record a reading (a page of personal data, a search): the event still
+    exists if and only if the unit of work commits, and a web page is only sent after its
+    commit, but the chain's lock (the advisory lock; SQLite's write lock) is held for the
+    append and the commit only, not while the page is read and rendered. The details are
+    checked now. Inside a savepoint the event is appended at once (a savepoint rolled back
+    must take its events with it).
+    """
+    append = partial(
+        record,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        details=dict(details or {}),
+    )
+    if session.in_nested_transaction():
+        append(session)
+        return
+    if outcome not in Outcome.__members__.values():
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    personal = digests.personal_keys_in(details or {}, action=str(action), outcome=outcome)
+    if personal:
+        raise PersonalDetails(
+            f"audit details of {action} hold personal values under {', '.join(personal)}: "
+            "write a digest (tracker.services.audit.digest) instead"
+        )
+    session.info.setdefault(_AT_COMMIT, []).append(append)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _append_at_commit(session: Session) -> None:
+    for append in session.info.pop(_AT_COMMIT, None) or ():
+        append(session)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_at_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the whole unit of work, not a savepoint
+        session.info.pop(_AT_COMMIT, None)
 
 
 def _lock_chain(session: Session) -> None:

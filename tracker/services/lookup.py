@@ -243,7 +243,9 @@ def search(
     kind = [query.kind] if not query.empty else []
     kind += ["status"] if statuses else []
     kind += ["location"] if location_id is not None else []
-    audit.record(
+    # At the commit (the page is rendered by then): the chain's lock is held for the append
+    # only (issue 18).
+    audit.record_at_commit(
         session,
         actor=actor,
         action=AuditAction.ITEM_SEARCH,

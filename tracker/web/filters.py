@@ -6,7 +6,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from tracker.clock import to_jst
@@ -17,6 +16,7 @@ from tracker.domain.tracking import format_tracking_no
 from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 from tracker.extensions import db
 from tracker.services import people
+from tracker.web.i18n import gettext
 
 # Written out here (not taken from the domain tables) so that pybabel extracts them.
 KIND_LABELS = {

@@ -23,6 +23,7 @@ from tracker.domain.wareki import parse_date
 from tracker.extensions import db
 from tracker.models import Envelope, Handover, HandoverItem, Item, Location
 from tracker.models.custody import Protection
+from tracker.models.lifecycle import RegisterResult
 from tracker.services import (
     audit,
     handover,
@@ -158,10 +159,11 @@ def _search_page(
 
 
 def _item_or_404(item_id: int) -> Item:
+    envelope = selectinload(Item.envelope)
     item = db.session.scalar(
         select(Item)
         .where(Item.id == item_id)
-        .options(selectinload(Item.envelope).selectinload(Envelope.items))
+        .options(envelope.selectinload(Envelope.items), envelope.joinedload(Envelope.location))
     )
     if item is None:
         abort(404)
@@ -186,7 +188,9 @@ def item(item_id: int) -> ResponseReturnValue:
         details.update(purpose.detail(gate.purpose))
     elif request.method == "POST":
         return redirect(url_for("counter.item", item_id=record.id))
-    audit.record(
+    # Appended at the commit, after the page is rendered: the chain's lock is held only for
+    # the append (issue 18).
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_VIEW,
@@ -195,6 +199,7 @@ def item(item_id: int) -> ResponseReturnValue:
         details=details,
     )
     history = voids.handovers_of(db.session, record.id)
+    register_result = register.current(db.session, record.id)
     return render_template(
         "counter/item.html",
         item=record,
@@ -202,8 +207,8 @@ def item(item_id: int) -> ResponseReturnValue:
         handovers=history,
         can_hand_over=current_user.has_role(C, R),
         can_manage=current_user.has_role(R),
-        decision=_eligibility_today(record),
-        register_result=register.current(db.session, record.id),
+        decision=_eligibility_today(record, register_result),
+        register_result=register_result,
         register_form=_register_form() if current_user.has_role(C, R) else None,
         **remail_views.item_section(record),
         **contact_views.item_section(record),
@@ -234,14 +239,12 @@ def _register_form() -> RegisterResultForm:
     return form
 
 
-def _eligibility_today(record: Item) -> object:
+def _eligibility_today(record: Item, register: RegisterResult | None) -> object:
     """Why this item is or is not disposal-eligible today (SPEC §3), for the item page."""
     from tracker.domain.retention import ItemFacts, eligibility
-    from tracker.models.lifecycle import RegisterResult
     from tracker.services.retention import load_rules
 
     extension = max((e.retain_until for e in record.extensions), default=None)
-    register = db.session.get(RegisterResult, record.id)
     facts = ItemFacts(
         status=record.status,
         has_active_hold=any(h.released_at is None for h in record.holds),
