@@ -230,6 +230,11 @@ def test_the_auditor_changes_nothing(stocked: Flask, logged_in) -> None:
             # is in a URL; an empty one goes home or asks again, nothing written
             assert response.status_code in (302, 422), (rule.endpoint, response.status_code)
             continue
+        if rule.endpoint == "notices.letters_job":
+            # auditors may reprint letters (issue 15), which a large mailing does as a job
+            # (issue 17): queuing one writes only the job; there is no mailing 1 here
+            assert response.status_code == 404, response.status_code
+            continue
         if rule.endpoint == "audit.event":
             # the auditor's one POST (issue 16) checks a value against a digest and writes
             # only its own audit event; an event without digests: refused, nothing written
