@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from flask import Flask
@@ -22,6 +23,7 @@ from tracker.domain.codes import JobKind, Role
 from tracker.logs import ACCESS_LOGGER, formatter
 from tracker.schema import head_revision
 from tracker.services import jobs
+from tracker.web.requestlog import new_request_id
 
 
 def access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -66,6 +68,15 @@ def test_each_request_gets_its_own_id_and_a_client_cannot_choose_it(
     ids = [first.headers["X-Request-Id"], second.headers["X-Request-Id"]]
     assert len(set(ids)) == 2 and "forged-by-the-client-123" not in ids
     assert [r.request_id for r in access_records(caplog)] == ids  # type: ignore[attr-defined]
+
+
+def test_request_ids_never_look_like_an_individual_number() -> None:
+    """A log scanner for My Numbers must not flag our own ids: no 12 digits in a row (16 plain
+    hex digits held a run of 9 or more in about one id of ten)."""
+    ids = [new_request_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{8}", rid) for rid in ids)
+    assert not [rid for rid in ids if re.search(r"\d{9}", rid)]
 
 
 def test_behind_a_trusted_proxy_its_request_id_is_kept_if_sane(database_url: str) -> None:
