@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 import os
 import signal
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -29,6 +30,8 @@ from tests.factories_jobs import (
 from tests.helpers import csrf_token, login
 from tracker import create_app
 from tracker.domain.codes import JobState, Role
+from tracker.jobs import alive_file
+from tracker.models import Job
 from tracker.services import jobs
 
 
@@ -97,7 +100,10 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_failed(
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     assert stored_counts(database) == (0, 0)
-    time.sleep(2.5)  # the app's stale_after is 2 s in this test
+    # The dead worker's last heartbeat and alive-file touch went by the machine's clock, which
+    # the suite's pinned clock may be hours before or after: put both 3 s back on the suite's
+    # clock (the app's stale_after is 2 s here), as if the worker had died 3 s ago.
+    _last_sign_of_life_ago(app, job_id, seconds=3)
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "処理が中断されました" in page and 'data-state="failed"' in page
     assert stored_counts(database) == (0, 0)
@@ -191,3 +197,12 @@ def test_the_worker_runs_a_queued_import_from_a_redis_queue(
         queue.close()
     finally:
         app.extensions["tracker.db"].dispose()
+
+
+def _last_sign_of_life_ago(app: Flask, job_id: int, seconds: int) -> None:
+    moment = datetime.now(UTC) - timedelta(seconds=seconds)  # the suite's clock
+    with app.extensions["tracker.db"].session_scope() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=moment))
+    alive = alive_file(app.config["TRACKER"], job_id)
+    if alive.exists():
+        os.utime(alive, (moment.timestamp(), moment.timestamp()))

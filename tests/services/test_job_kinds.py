@@ -251,9 +251,10 @@ def test_made_files_are_swept_after_their_retention(tmp_path: Path) -> None:
     made = tmp_path / job_files.made_file_name(7)
     leftover = tmp_path / f".{job_files.made_file_name(8)}.partial"
     upload = tmp_path / "upload-0123.csv"  # an upload waits for its job, not swept here
+    now = time.time()  # the suite's clock, which may be pinned away from the file system's
     for path in (made, leftover, upload):
         path.write_bytes(b"x")
-    now = time.time()
+        os.utime(path, (now, now))
     assert job_files.sweep_files(config, now=now) == []
     later = now + job_files.FILE_RETENTION.total_seconds() + 1
     assert sorted(job_files.sweep_files(config, now=later)) == sorted([made.name, leftover.name])
