@@ -29,7 +29,12 @@ class OpenDayPage(Screen):
     path = "/pickup/days/open"
 
     def fill(self, day: str, *, weekend_pattern: bool = True) -> None:
-        """Typed from the keyboard: the date field has the focus when the page opens."""
+        """Typed from the keyboard: the date field has the focus when the page opens.
+
+        Waits for that focus first: typing before the page has focused the field loses the
+        first characters (「令和」 became 「和」 in one CI run).
+        """
+        expect(self.page.get_by_label("日付", exact=True)).to_be_focused()
         self.page.keyboard.type(day)
         self.page.get_by_label("週末の標準" if weekend_pattern else "下の表で指定").check()
 
