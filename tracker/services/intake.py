@@ -374,8 +374,9 @@ def move_envelope(
 
 
 def record_view(session: Session, *, actor: str, envelope: Envelope) -> None:
-    """PPC access log: someone saw the personal data of this envelope's items (SPEC §8)."""
-    audit.record(
+    """PPC access log: someone saw the personal data of this envelope's items (SPEC §8).
+    Appended at the commit, after the page is rendered (issue 18)."""
+    audit.record_at_commit(
         session,
         actor=actor,
         action=AuditAction.ENVELOPE_VIEW,

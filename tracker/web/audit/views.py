@@ -144,7 +144,7 @@ def verify() -> ResponseReturnValue:
     """The same check as ``tracker audit-verify``; the first broken event is linked."""
     with db.read_session() as session:
         result = audit.verify_chain(session)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.AUDIT_VERIFY,
@@ -161,7 +161,7 @@ def export() -> ResponseReturnValue:
     encoding = request.args.get("encoding", "utf-8-sig")
     if encoding not in ENCODINGS:
         abort(400)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.AUDIT_EXPORT,
@@ -204,7 +204,7 @@ def item_history(item_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         return redirect(url_for("audit.item_history", item_id=item.id))
     events = auditlog.history(db.session, item)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_HISTORY_VIEW,
@@ -274,7 +274,7 @@ def handover_log() -> ResponseReturnValue:
     args = _review_filter()
     page = handover_review.review_page(db.session, args, after=id_arg("after"))
     rows = page.rows
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.HANDOVER_REVIEW,
@@ -339,7 +339,7 @@ def handover_export() -> ResponseReturnValue:
         ]
         for r in rows
     ]
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.HANDOVER_EXPORT,

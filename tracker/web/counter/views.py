@@ -344,7 +344,7 @@ def hand_over() -> ResponseReturnValue:
         gone = [i.id for i in chosen if i.status != ItemStatus.IN_CUSTODY.value]
         if gone:  # e.g. 再送付中 or 紛失 (issue 13): say why before the clerk checks any ID
             problems = [handover.describe_unavailable(db.session, gone)]
-        audit.record(
+        audit.record_at_commit(
             db.session,
             actor=current_user.username,
             action=AuditAction.HANDOVER_FORM,
@@ -454,7 +454,7 @@ def _handover_or_404(handover_id: int) -> Handover:
 @allow(C, R, A)
 def handover_detail(handover_id: int) -> ResponseReturnValue:
     record = _handover_or_404(handover_id)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.HANDOVER_VIEW,

@@ -340,7 +340,7 @@ def edit_item(item_id: int) -> ResponseReturnValue:
                 flash(_("修正しました。") if changed else _("変更はありません。"), "info")
                 return redirect(url_for("custody.envelope", envelope_id=item.envelope_id))
     if gate.purpose is not None:  # a protected person's data: the opening is logged
-        audit.record(
+        audit.record_at_commit(
             db.session,
             actor=current_user.username,
             action=AuditAction.ITEM_VIEW,

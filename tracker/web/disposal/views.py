@@ -108,7 +108,7 @@ def eligible() -> ResponseReturnValue:
         after=_control_no_arg("after"),
         before=_control_no_arg("before"),
     )
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.DISPOSAL_LIST_VIEW,
@@ -177,7 +177,7 @@ def eligible_csv() -> ResponseReturnValue:
             return redirect(
                 url_for("disposal.eligible", as_of=as_of.isoformat(), rule=rule_id or "")
             )
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.DISPOSAL_LIST_EXPORT,
@@ -484,7 +484,7 @@ def certificate(batch_id: int) -> ResponseReturnValue:
         pdf = disposal.certificate_pdf(db.session, record)
     except disposal.DisposalError:
         abort(404)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.CERTIFICATE_PRINT,
@@ -514,7 +514,7 @@ def verify() -> ResponseReturnValue:
         checked = True
         if HEX64.fullmatch(digest):
             found = certificates.find_by_certificate_sha256(db.session, digest)
-        audit.record(
+        audit.record_at_commit(
             db.session,
             actor=current_user.username,
             action=AuditAction.CERTIFICATE_VERIFY,

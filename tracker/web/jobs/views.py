@@ -245,7 +245,7 @@ def show(job_id: int) -> ResponseReturnValue:
     elif data is not None:
         report = jobs.report_from_json(data)
         # The report quotes cells of the file (bad values): reading it is recorded.
-        audit.record(
+        audit.record_at_commit(
             db.session,
             actor=current_user.username,
             action=AuditAction.JOB_VIEW,

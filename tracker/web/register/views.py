@@ -131,7 +131,7 @@ def investigation() -> ResponseReturnValue:
     """Items in custody whose addressee is still registered (現住): names, so the view is
     logged (SPEC §8)."""
     rows = register.investigation_list(db.session)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.INVESTIGATION_LIST_VIEW,
@@ -218,7 +218,7 @@ def investigation_pdf() -> ResponseReturnValue:
 
 
 def _record_export(kind: str, count: int, encoding: str | None = None) -> None:
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.INVESTIGATION_LIST_EXPORT,
@@ -244,7 +244,7 @@ def requests() -> ResponseReturnValue:
     names, so the view is logged (SPEC §8). No address on this list (so nothing to mask for a
     protected person, as the 実態調査依頼一覧 masks only the address)."""
     rows = notice_returns.register_requests(db.session)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.REGISTER_REQUEST_VIEW,
@@ -268,7 +268,7 @@ def requests_csv() -> ResponseReturnValue:
     except ExportEncodingError as error:
         flash(str(error), "error")
         return redirect(url_for("register.requests"))
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.REGISTER_REQUEST_EXPORT,

@@ -120,7 +120,7 @@ def request_remail(item_id: int) -> ResponseReturnValue:
 
 def _record_view(item: Item, why: str | None = None) -> None:
     """The standalone form pages show the person's name: logged like the item page."""
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_VIEW,
@@ -347,7 +347,7 @@ def index() -> ResponseReturnValue:
     days = settings.load(db.session).remail_close_days
     due = remailing.due_count(db.session, as_of=today, days=days)
     # Names on screen: logged like a search (PPC access log, SPEC §8).
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.ITEM_SEARCH,

@@ -129,7 +129,7 @@ def new() -> ResponseReturnValue:
         if day is not None:  # counts may have moved
             day = reservations.pickup_day(db.session, day.id)
     for item in items:  # the page shows the items' names: logged like the item page
-        audit.record(
+        audit.record_at_commit(
             db.session,
             actor=current_user.username,
             action=AuditAction.ITEM_VIEW,
@@ -194,7 +194,7 @@ def _reservation_or_404(reservation_id: int) -> Reservation:
 
 
 def _log_view(reservation: Reservation, view_purpose: str | None = None) -> None:
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.RESERVATION_VIEW,
@@ -324,7 +324,7 @@ def today() -> ResponseReturnValue:
     rows = {s.id: SlotRow(s, reservations.slot_label(s)) for s in slots}
     for reservation in listed:
         rows[reservation.slot_id].rows.append(reservation)
-    audit.record(
+    audit.record_at_commit(
         db.session,
         actor=current_user.username,
         action=AuditAction.RESERVATION_VIEW,
