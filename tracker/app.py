@@ -20,7 +20,7 @@ from tracker.extensions import babel, csrf, login_manager
 from tracker.services import audit
 from tracker.services.accounts import make_hasher
 from tracker.services.transitions import Conflict
-from tracker.web import template_cache
+from tracker.web import menu, template_cache
 from tracker.web.rules import LazyBuilderRule
 
 log = logging.getLogger(__name__)
@@ -334,6 +334,7 @@ def register_template_helpers(app: Flask) -> None:
     from tracker.web.filters import register_filters
 
     register_filters(app)
+    menu.install(app)
     app.jinja_env.bytecode_cache = template_cache.SHARED  # compiled once per process
 
     @app.context_processor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.helpers import Account, csrf_token, login
@@ -95,3 +96,26 @@ def test_the_password_rule_applies_in_the_admin_form(app: Flask, logged_in) -> N
         assert password not in page  # a password field is never echoed back
     with app.extensions["tracker.db"].session_scope() as session:
         assert session.scalar(select(User).where(User.username == "yamada")) is None
+
+
+def test_each_role_gets_its_own_menu_in_its_own_language(app: Flask, make_user) -> None:
+    """The menu is rendered once per role and language and kept (issue 18): the one kept for a
+    clerk must never be shown to an admin or an auditor, nor the Japanese one in English."""
+
+    def menu(client: FlaskClient) -> str:
+        page = client.get("/").get_data(as_text=True)
+        return page[page.index('<nav class="mainnav"') : page.index("</nav>")]
+
+    menus = {}
+    for n, role in enumerate((Role.CLERK, Role.ADMIN, Role.AUDITOR, Role.CLERK)):
+        client = app.test_client()
+        assert login(client, make_user(role, f"{role.value}-{n}")).status_code == 302
+        menus.setdefault(role, set()).add(menu(client))
+    assert all(len(kept) == 1 for kept in menus.values())  # the second clerk: the same menu
+    clerk, admin, auditor = (menus[r].pop() for r in (Role.CLERK, Role.ADMIN, Role.AUDITOR))
+    assert "受付" in clerk and "/admin/users" not in clerk and "監査ログ" not in clerk
+    assert "/admin/users" in admin and "受付" not in admin
+    assert "監査ログ" in auditor and "受付" not in auditor
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    english = menu(client)
+    assert "受付" not in english and english != clerk

@@ -373,6 +373,22 @@ def test_a_status_only_search_lists_that_status_page_by_page(
     assert json.loads(last.details) == {"query_kind": "status", "results": 3}
 
 
+def test_a_search_with_more_matches_than_are_counted_says_at_least(
+    app: Flask, logged_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting stops at lookup.COUNT_LIMIT (a common フリガナ matches tens of thousands of a
+    million items): the page says 「N件以上」 and still lists the first page."""
+    namesakes(app)
+    client = logged_in(Role.CLERK)
+    monkeypatch.setattr(lookup, "COUNT_LIMIT", 3)
+    page = client.get("/items?status=in_custody").get_data(as_text=True)
+    assert re.search(r'data-testid="result-count">3件以上<', page)
+    assert len(re.findall(r'<a href="/items/\d+">', page)) == 4
+    monkeypatch.setattr(lookup, "COUNT_LIMIT", 4)
+    page = client.get("/items?status=in_custody").get_data(as_text=True)
+    assert re.search(r'data-testid="result-count">4件<', page)
+
+
 def test_a_status_with_nothing_in_it_says_so(app: Flask, logged_in) -> None:
     namesakes(app)
     page = logged_in(Role.CLERK).get("/items?status=destroyed").get_data(as_text=True)

@@ -39,6 +39,10 @@ from tracker.services import audit
 
 #: Rows per page of results.
 RESULT_LIMIT = 50
+#: Matches counted at most: a common フリガナ prefix matches tens of thousands of a million
+#: items, and counting them all cost more than the page (issue 18); past this the page says
+#: 「1,000件以上」 and the clerk narrows the search.
+COUNT_LIMIT = 1000
 #: A shorter run of digits is more likely part of a date or a household code than a
 #: tracking number typed into the search box.
 TRACKING_MIN_DIGITS = 10
@@ -142,8 +146,9 @@ class Results:
     """One page of matches in フリガナ order, with the cursors of its neighbours."""
 
     items: list[Item] = field(default_factory=list)
-    #: Matches in all pages.
+    #: Matches in all pages, counted up to :data:`COUNT_LIMIT` (``total_is_lower_bound``: more).
     total: int = 0
+    total_is_lower_bound: bool = False
     #: ``after=`` for the next page, ``before=`` for the previous one; None at either end.
     next_after: int | None = None
     previous_before: int | None = None
@@ -217,7 +222,8 @@ def search(
     if query.empty and not statuses and location_id is None:
         return Results()
     statement = search_statement(query, statuses=statuses, location_id=location_id)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    counted = statement.order_by(None).with_only_columns(Item.id).limit(COUNT_LIMIT + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     key = tuple_(*ORDER)
     backwards = False
     if (cursor := _cursor(session, after)) is not None:
@@ -253,7 +259,8 @@ def search(
     )
     return Results(
         rows,
-        total=total or 0,
+        total=min(total, COUNT_LIMIT),
+        total_is_lower_bound=total > COUNT_LIMIT,
         next_after=rows[-1].id if rows and has_next else None,
         previous_before=rows[0].id if rows and has_previous else None,
     )
