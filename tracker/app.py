@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Flask, current_app, g, render_template, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -21,6 +20,7 @@ from tracker.services import audit
 from tracker.services.accounts import make_hasher
 from tracker.services.transitions import Conflict
 from tracker.web import menu, template_cache
+from tracker.web.i18n import gettext as _
 from tracker.web.rules import LazyBuilderRule
 
 log = logging.getLogger(__name__)

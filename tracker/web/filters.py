@@ -6,7 +6,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import lazy_gettext as _l
 
 from tracker.clock import to_jst
 from tracker.domain.codes import CODE_LISTS, ItemKind
@@ -17,6 +16,7 @@ from tracker.domain.wareki import format_wareki, format_wareki_with_iso
 from tracker.extensions import db
 from tracker.services import people
 from tracker.web.i18n import gettext
+from tracker.web.i18n import lazy_gettext as _l
 
 # Written out here (not taken from the domain tables) so that pybabel extracts them.
 KIND_LABELS = {

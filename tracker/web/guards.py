@@ -31,7 +31,8 @@ def keep_search_words_out_of_urls() -> Any:
     if not request.args.get("q", "").strip():
         return None
     from flask import flash, redirect
-    from flask_babel import gettext as _
+
+    from tracker.web.i18n import gettext as _
 
     kept = [(k, v) for k, v in request.args.items(multi=True) if k != "q"]
     flash(_("検索語はURLに入れられません。検索欄に入力して検索してください。"), "warning")

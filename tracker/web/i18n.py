@@ -15,6 +15,7 @@ from typing import Any
 from babel.support import NullTranslations
 from flask import Flask, g
 from flask_babel import _get_current_context, get_translations
+from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
@@ -62,3 +63,9 @@ def install(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """``flask_babel.lazy_gettext`` whose string is translated by :func:`gettext` when used
+    (form labels, code labels: many per page)."""
+    return LazyString(gettext, string, **variables)

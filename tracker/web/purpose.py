@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 
 from flask import redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from tracker.clock import now_utc
 from tracker.domain.errors import InputError
 from tracker.extensions import db
 from tracker.models import Item
 from tracker.services import audit, protection
+from tracker.web.i18n import gettext as _
 from tracker.web.protection.forms import PurposeForm
 
 

@@ -4,10 +4,11 @@ length and carry the CSRF token. The name and birth date are posted, never put i
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectMultipleField, StringField
 from wtforms.validators import Length
+
+from tracker.web.i18n import lazy_gettext as _l
 
 #: The longest name or date a person types here.
 TYPED_MAX = 100

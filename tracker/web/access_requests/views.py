@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -39,6 +38,7 @@ from tracker.web.access_requests.forms import (
     NewRequestForm,
 )
 from tracker.web.auth.views import password_reentered
+from tracker.web.i18n import gettext as _
 from tracker.web.params import is_id
 
 bp = Blueprint("access_requests", __name__)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -29,6 +28,7 @@ from wtforms.validators import (
 
 from tracker.domain.codes import Role
 from tracker.domain.passwords import password_problems
+from tracker.web.i18n import lazy_gettext as _l
 
 ROLE_CHOICES = [
     SelectChoice(Role.CLERK.value, _l("窓口担当")),

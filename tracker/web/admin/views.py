@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -41,6 +40,7 @@ from tracker.web.admin.forms import (
     UnlockForm,
 )
 from tracker.web.auth.forms import EmptyForm
+from tracker.web.i18n import gettext as _
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

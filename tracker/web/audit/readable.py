@@ -17,8 +17,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
@@ -44,6 +42,8 @@ from tracker.models import AuditEvent
 from tracker.services import audit_references, protection
 from tracker.services.audit_references import NUMBER, Policies, References
 from tracker.web.filters import KIND_LABELS, code_label
+from tracker.web.i18n import gettext as _
+from tracker.web.i18n import lazy_gettext as _l
 
 #: Labels of the keys services write into an event's details (and of the fields a change
 #: lists under ``changes``, ``before`` and ``after``).

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -44,6 +43,7 @@ from tracker.web.access import allow
 from tracker.web.audit import readable
 from tracker.web.audit.forms import DigestCheckForm
 from tracker.web.filters import code_label
+from tracker.web.i18n import lazy_gettext as _l
 from tracker.web.params import date_arg, id_arg
 
 bp = Blueprint("audit", __name__)

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from tracker.extensions import db, password_hasher
 from tracker.services import accounts
 from tracker.web.access import allow, public
 from tracker.web.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from tracker.web.i18n import gettext as _
 from tracker.web.principal import Principal
 
 bp = Blueprint("auth", __name__)

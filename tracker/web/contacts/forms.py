@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -22,6 +21,7 @@ from tracker.domain.errors import InputError
 from tracker.domain.records import FIRST_MAILING
 from tracker.domain.wareki import format_wareki_with_iso, parse_date
 from tracker.services.contacts import check_note
+from tracker.web.i18n import lazy_gettext as _l
 
 
 def _check(field: Any, check: Any) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,6 +26,7 @@ from tracker.models import Contact, Envelope, Item, NoticeBatch
 from tracker.services import contacts, notice_returns, protection
 from tracker.web.access import allow
 from tracker.web.contacts.forms import BulkReturnForm, ContactForm, NoticeReturnForm
+from tracker.web.i18n import gettext as _
 
 bp = Blueprint("contacts", __name__)
 

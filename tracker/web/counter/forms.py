@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +9,7 @@ from wtforms.validators import Length
 from wtforms.widgets import TextArea
 
 from tracker.domain.identity import AUTHORITY_PROOFS, IdentityPolicy, RecipientKind
+from tracker.web.i18n import lazy_gettext as _l
 
 
 class VoidForm(FlaskForm):

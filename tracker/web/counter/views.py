@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -41,6 +40,7 @@ from tracker.web.contacts import views as contact_views
 from tracker.web.counter import searches
 from tracker.web.counter.forms import HandoverForm, SearchForm, VoidForm, VoidRequestForm
 from tracker.web.filters import code_label
+from tracker.web.i18n import gettext as _
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args, is_id
 from tracker.web.protection.forms import PlaceForm, ReleaseForm, ReviewForm
 from tracker.web.register.forms import RegisterResultForm

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc
@@ -17,6 +16,7 @@ from tracker.services import voids
 from tracker.web.access import allow
 from tracker.web.counter.forms import VoidForm, VoidRequestForm
 from tracker.web.counter.views import C, R, _handover_or_404, bp, render_detail
+from tracker.web.i18n import gettext as _
 
 
 @bp.route("/handovers/<int:handover_id>/void", methods=["POST"])

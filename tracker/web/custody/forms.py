@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +19,7 @@ from tracker.domain.records import (
     check_envelope,
     check_item,
 )
+from tracker.web.i18n import lazy_gettext as _l
 
 REASON_CHOICES = [SelectChoice(r.value, label) for r, label in RETURN_REASON_LABELS.items()]
 KIND_CHOICES = [SelectChoice(k.value, label) for k, label in ITEM_KIND_LABELS.items()]

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +38,7 @@ from tracker.web.custody.forms import (
     MoveForm,
     NoticeSentForm,
 )
+from tracker.web.i18n import gettext as _
 from tracker.web.params import InvalidParameter, id_arg, id_args
 
 bp = Blueprint("custody", __name__)

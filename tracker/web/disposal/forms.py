@@ -7,9 +7,10 @@ for these pages, the command line and the import. Field names are the ones the p
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField
+
+from tracker.web.i18n import lazy_gettext as _l
 
 
 class RuleForm(FlaskForm):

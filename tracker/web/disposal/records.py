@@ -15,7 +15,6 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
@@ -29,6 +28,7 @@ from tracker.services.transitions import person
 from tracker.web.access import allow
 from tracker.web.disposal.forms import PurgeForm, RecordRetentionForm
 from tracker.web.disposal.views import A, R, bp
+from tracker.web.i18n import gettext as _
 from tracker.web.jobs.views import queue_job_alone
 
 

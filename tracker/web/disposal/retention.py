@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
@@ -36,6 +35,7 @@ from tracker.web.disposal.forms import (
     RuleForm,
 )
 from tracker.web.disposal.views import A, R, bp
+from tracker.web.i18n import gettext as _
 from tracker.web.params import is_id
 
 KIND_LABELS = {

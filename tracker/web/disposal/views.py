@@ -20,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -44,6 +43,7 @@ from tracker.web.disposal.forms import (
     ExcludeForm,
     ExecuteForm,
 )
+from tracker.web.i18n import gettext as _
 from tracker.web.params import date_arg, id_arg, is_id
 
 bp = Blueprint("disposal", __name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,6 +14,7 @@ from tracker.domain.codes import JobKind, Role
 from tracker.extensions import db
 from tracker.services import importer, jobs
 from tracker.web.access import allow
+from tracker.web.i18n import lazy_gettext as _l
 from tracker.web.jobs.views import queue_upload
 
 bp = Blueprint("imports", __name__)

@@ -24,8 +24,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -45,6 +43,8 @@ from tracker.jobs import (
 from tracker.models import Job, NoticeBatch
 from tracker.services import audit, jobs, notices
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
+from tracker.web.i18n import lazy_gettext as _l
 
 bp = Blueprint("jobs", __name__)
 

@@ -14,7 +14,6 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import text
 
 from tracker.clock import today_jst
@@ -23,6 +22,7 @@ from tracker.domain.wareki import era_of
 from tracker.extensions import db
 from tracker.services import pickup, settings, stats, stock_checks
 from tracker.web.access import allow, public
+from tracker.web.i18n import gettext as _
 
 bp = Blueprint("main", __name__)
 log = logging.getLogger(__name__)

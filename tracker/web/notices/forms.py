@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from tracker.domain.codes import NOTICE_METHOD_LABELS
+from tracker.web.i18n import lazy_gettext as _l
 
 MODE_CHOICES = [
     SelectChoice("rule", _l("廃棄基準（対象の返戻分）")),

@@ -14,7 +14,6 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -28,6 +27,7 @@ from tracker.models import Contact, Item, NoticeBatch
 from tracker.pdf.notices import LetterTooLong
 from tracker.services import jobs, notice_templates, notices, retention
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.jobs.views import queue_job
 from tracker.web.notices.forms import LettersJobForm, SelectionForm, SendForm, TemplateForm
 from tracker.web.params import InvalidParameter

@@ -4,11 +4,12 @@ and refuse the same times, lengths and capacities."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+
+from tracker.web.i18n import lazy_gettext as _l
 
 #: How many rows the custom pattern offers (the seed's pattern needs four).
 PATTERN_ROWS = 6

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from tracker.extensions import db
 from tracker.models import Location, PickupDay, PickupSlot
 from tracker.services import pickup, slot_import
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.params import date_arg
 from tracker.web.pickup.forms import (
     AddSlotForm,

@@ -6,8 +6,6 @@ import json
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, IntegerField, SelectField, StringField
@@ -22,6 +20,8 @@ from tracker.extensions import db
 from tracker.services import identity_policy
 from tracker.services.handover import current_policy
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
+from tracker.web.i18n import lazy_gettext as _l
 
 bp = Blueprint("policy", __name__)
 

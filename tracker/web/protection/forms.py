@@ -6,10 +6,11 @@ number); the forms only carry them.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.widgets import TextArea
+
+from tracker.web.i18n import lazy_gettext as _l
 
 
 class PlaceForm(FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
@@ -16,6 +15,7 @@ from tracker.models import Item
 from tracker.models.custody import Protection
 from tracker.services import protection
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.protection.forms import PlaceForm, ReleaseForm, ReviewForm
 
 bp = Blueprint("protection", __name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
@@ -24,6 +23,7 @@ from tracker.domain.register import (
     check_note,
     check_outcome,
 )
+from tracker.web.i18n import lazy_gettext as _l
 
 
 class UploadForm(FlaskForm):

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import now_utc, today_jst
@@ -34,6 +33,7 @@ from tracker.pdf.investigation import (
 )
 from tracker.services import audit, notice_returns, people, register, settings
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.jobs.views import queue_upload
 from tracker.web.register.forms import RegisterResultForm, UploadForm
 

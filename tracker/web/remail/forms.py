@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from tracker.domain.codes import REMAIL_ADDRESS_KIND_LABELS
 from tracker.web.custody.forms import REASON_CHOICES, TrackingConfirmation
+from tracker.web.i18n import lazy_gettext as _l
 
 ADDRESS_KIND_CHOICES = [
     SelectChoice(kind.value, label) for kind, label in REMAIL_ADDRESS_KIND_LABELS.items()

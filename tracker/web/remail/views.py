@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -31,6 +29,8 @@ from tracker.models import Item, Location, Remailing
 from tracker.services import audit, people, protection, remailing, settings
 from tracker.web import purpose
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
+from tracker.web.i18n import lazy_gettext as _l
 from tracker.web.params import InvalidParameter, date_arg
 from tracker.web.remail.forms import CancelForm, CloseDueForm, MailForm, RequestForm, ReturnForm
 

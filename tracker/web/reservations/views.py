@@ -13,7 +13,6 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -28,6 +27,7 @@ from tracker.services import audit, protection, reservations
 from tracker.services.transitions import Conflict
 from tracker.web import purpose
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.params import InvalidParameter, date_arg, id_arg, id_args
 from tracker.web.reservations.forms import BookForm, CancelForm, NoShowForm
 

@@ -4,9 +4,10 @@ tracker.services.stock_checks."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+
+from tracker.web.i18n import lazy_gettext as _l
 
 
 class StartForm(FlaskForm):

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,6 +24,7 @@ from tracker.models import Envelope, Item, Location
 from tracker.models.lifecycle import LossReport, StockCheck, StockCheckEntry
 from tracker.services import settings, stock_checks
 from tracker.web.access import allow
+from tracker.web.i18n import gettext as _
 from tracker.web.params import id_arg
 from tracker.web.stock.forms import (
     CancelForm,
