@@ -31,13 +31,14 @@ def revision_of(database_url: str) -> str | None:
 
 
 def columns_of(database_url: str) -> dict[str, set[str]]:
-    """Each table's column names: what a migration adds or drops; on PostgreSQL also the
-    settings of the audit trigger functions (migration 0016 changes only those)."""
+    """Each table's column and index names: what a migration adds or drops; on PostgreSQL
+    also the settings of the audit trigger functions (migration 0016 changes only those)."""
     database = Database(database_url)
     try:
         inspector = inspect(database.engine)
         schema = {
             table: {column["name"] for column in inspector.get_columns(table)}
+            | {f"index {index['name']}" for index in inspector.get_indexes(table)}
             for table in inspector.get_table_names()
         }
         if database.dialect == "postgresql":

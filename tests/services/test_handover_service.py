@@ -167,8 +167,63 @@ def test_a_kana_prefix_search_is_an_index_range_scan(database: Database) -> None
         found = session.scalars(statement).all()
     assert found and all(item.kana_key.startswith("ヤマ") for item in found)
     if database.dialect == "sqlite":
-        assert "USING INDEX ix_items_kana_key (kana_key>? AND kana_key<?)" in plan, plan
+        assert "USING INDEX ix_items_kana_order (kana_key>? AND kana_key<?)" in plan, plan
     else:
         # an (bitmap) index scan on the key's b-tree with the prefix as a range condition
-        assert "Index Scan" in plan and "on ix_items_kana_key" in plan, plan
+        assert "Index Scan" in plan and "on ix_items_kana_order" in plan, plan
         assert "Index Cond: (((kana_key)::text >= 'ヤマ'" in plan and "Seq Scan" not in plan, plan
+
+
+def test_search_pages_merge_name_and_alias_matches_in_kana_order(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is the merge of the kana-key side and the 通称 side (issue 18): walked forwards
+    and backwards two at a time, every match shows once, in フリガナ order, wherever the
+    alias match falls."""
+    people = [
+        factories.item(f"山田 {given}", f"ヤマダ {kana}", birth_date=date(1960 + n, 1, 1))
+        for n, (given, kana) in enumerate(
+            [("一郎", "イチロウ"), ("次郎", "ジロウ"), ("三郎", "サブロウ"), ("四郎", "シロウ")]
+        )
+    ]
+    people += [
+        factories.item("阿部 一郎", "アベ イチロウ"),
+        factories.item("和田 花子", "ワダ ハナコ"),
+    ]
+    ids = factories.envelope(database, 1, items=people)
+    with database.session_scope() as session:  # 阿部 and 和田 go by 山口 / 山本 (通称)
+        for item_id, alias in ((ids[4], "ヤマグチ"), (ids[5], "ヤマモト")):
+            session.execute(
+                text("UPDATE items SET alias = :a, alias_key = :a WHERE id = :i"),
+                {"a": alias, "i": item_id},
+            )
+    monkeypatch.setattr(lookup, "RESULT_LIMIT", 2)
+    query = lookup.parse_query("やま")
+    expected = [
+        "アベイチロウ",
+        "ヤマダイチロウ",
+        "ヤマダサブロウ",
+        "ヤマダシロウ",
+        "ヤマダジロウ",
+        "ワダハナコ",
+    ]
+    expected.sort()  # the kana key's own order
+    pages: list[list[str]] = []
+    after: int | None = None
+    with database.session_scope() as session:
+        while True:
+            found = lookup.search(session, query, actor="clerk", after=after)
+            pages.append([item.kana_key for item in found.items])
+            assert found.total == 6
+            if found.next_after is None:
+                break
+            after = found.next_after
+        assert [key for page in pages for key in page] == expected
+        assert [len(page) for page in pages] == [2, 2, 2]
+        before = found.previous_before
+        backwards: list[list[str]] = []
+        while before is not None:
+            found = lookup.search(session, query, actor="clerk", before=before)
+            backwards.insert(0, [item.kana_key for item in found.items])
+            before = found.previous_before
+        assert backwards == pages[:-1]

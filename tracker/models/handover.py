@@ -72,6 +72,8 @@ class HandoverItem(Base):
             sqlite_where=text("NOT voided"),
             postgresql_where=text("NOT voided"),
         ),
+        # every handover of an item, voided ones included (the item page)
+        Index("ix_handover_items_item_id", "item_id"),
     )
 
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), primary_key=True)
