@@ -354,6 +354,36 @@ def test_same_certificate_gives_byte_identical_pdfs_even_in_a_fresh_process() ->
     assert render_certificate(later) != first
 
 
+@pytest.mark.parametrize("ascii85", [True, False], ids=["ascii85", "binary"])
+def test_pages_encoded_as_they_end_write_the_bytes_reportlab_would(
+    monkeypatch: pytest.MonkeyPatch, ascii85: bool
+) -> None:
+    """Pages are compressed when they end, not kept as text until the end (issue 18: memory of a
+    100,000-item certificate); the file is the same, so a recorded SHA-256 still verifies."""
+    from reportlab import rl_config
+
+    from tracker.pdf import layout
+
+    monkeypatch.setattr(rl_config, "useA85", int(ascii85))
+    certificate = many(300)
+    held: list[Any] = []
+    encode_now = layout._compress_now
+
+    def watching(page: Any) -> None:
+        encode_now(page)
+        held.append(page)
+
+    monkeypatch.setattr(layout, "_compress_now", watching)
+    early = render_certificate(certificate)
+    monkeypatch.setattr(layout, "_compress_now", lambda page: None)
+    at_save = render_certificate(certificate)
+
+    assert early == at_save
+    assert len(held) > 5
+    assert all(page.stream is None for page in held)
+    assert len(PdfReader(io.BytesIO(early)).pages) == len(held)
+
+
 def test_metadata_names_the_document_but_nothing_in_it() -> None:
     metadata = PdfReader(io.BytesIO(render_certificate(make_certificate()))).metadata
 
