@@ -15,10 +15,11 @@ from sqlalchemy.exc import ProgrammingError
 
 from tests.factories import NOW, TODAY
 from tests.factories_backup import SELF_WITH_PASSPORT, cards
+from tests.factories_jobs import returns_csv
 from tracker.cli import main
 from tracker.db import Database
-from tracker.models import AuditEvent, HandoverItem
-from tracker.services import audit, handover
+from tracker.models import AuditEvent, Envelope, HandoverItem, Item
+from tracker.services import audit, handover, importer
 
 PASSWORD = "app role password 1"
 
@@ -115,6 +116,64 @@ def test_the_app_role_works_but_cannot_change_the_audit_log(
         assert [audit.details_of(e)["created"] for e in events] == [True, False]
         assert all("password" not in e.details.replace("password_set", "") for e in events)
     owner.dispose()
+
+
+def _app_database(postgres_url: str, role_name: str) -> Database:
+    return Database(
+        make_url(postgres_url)
+        .set(username=role_name, password=PASSWORD)
+        .render_as_string(hide_password=False)
+    )
+
+
+def test_a_large_import_by_the_app_role_leaves_the_planner_fresh_statistics(
+    postgres_url: str, role_name: str, tmp_path: Path
+) -> None:
+    """Issue 18: planned from an empty table's statistics, the search page read every match of
+    a kana prefix. The import analyzes what it grew by a large share, though the app role owns
+    no table; a small import leaves the statistics as they are."""
+    result = invoke(
+        postgres_url, tmp_path, "init-db", "--app-role", role_name, "--app-password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    app = _app_database(postgres_url, role_name)
+
+    def run(rows: int, seed: int) -> None:
+        with app.session_scope() as session:
+            settled = importer.import_file(
+                session,
+                returns_csv(tmp_path / f"returns-{seed}.csv", rows, seed=seed),
+                actor="officer",
+                today=TODAY,
+                now=NOW,
+            )
+            assert settled.ok, settled
+
+    def planner_rows() -> dict[str, float]:
+        with app.read_session() as session:
+            return dict(
+                session.execute(  # type: ignore[arg-type]
+                    text(
+                        "SELECT relname, reltuples FROM pg_class"
+                        " WHERE relname IN ('items', 'envelopes') AND relkind = 'r'"
+                    )
+                ).all()
+            )
+
+    try:
+        stale = planner_rows()  # an empty table's, or an earlier test's
+        run(1_500, seed=5)
+        with app.read_session() as session:
+            stored = {
+                "items": session.scalar(select(func.count()).select_from(Item)),
+                "envelopes": session.scalar(select(func.count()).select_from(Envelope)),
+            }
+        assert planner_rows() == stored != stale
+        run(30, seed=6)  # 2% more: not worth a sample of the whole table
+        assert planner_rows() == stored
+    finally:
+        app.dispose()
 
 
 def test_app_role_is_refused_on_sqlite(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ def revision_of(database_url: str) -> str | None:
 
 def columns_of(database_url: str) -> dict[str, set[str]]:
     """Each table's column and index names: what a migration adds or drops; on PostgreSQL
-    also the settings of the audit trigger functions (migration 0016 changes only those)."""
+    also the tracker's functions and their settings (migrations 0016 and 0018 change only
+    those)."""
     database = Database(database_url)
     try:
         inspector = inspect(database.engine)
@@ -46,7 +47,10 @@ def columns_of(database_url: str) -> dict[str, set[str]]:
                 schema["(functions)"] = {
                     f"{name} {config}"
                     for name, config in conn.execute(
-                        text("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'audit%'")
+                        text(
+                            "SELECT proname, proconfig FROM pg_proc"
+                            " WHERE proname LIKE 'audit%' OR proname LIKE 'tracker%'"
+                        )
                     )
                 }
         return schema

@@ -227,3 +227,34 @@ def test_search_pages_merge_name_and_alias_matches_in_kana_order(
             backwards.insert(0, [item.kana_key for item in found.items])
             before = found.previous_before
         assert backwards == pages[:-1]
+
+
+def test_search_counts_a_match_on_both_sides_once_and_stops_counting_at_the_limit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count is read side by side, each up to the limit (issue 18): a person found by the
+    name and by the 通称 counts once, and past the limit the count is a lower bound."""
+    people = [
+        factories.item(f"山田 {given}", f"ヤマダ {kana}")
+        for given, kana in [("一郎", "イチロウ"), ("次郎", "ジロウ"), ("三郎", "サブロウ")]
+    ]
+    people += [factories.item("阿部 一郎", "アベ イチロウ")]
+    ids = factories.envelope(database, 1, items=people)
+    with database.session_scope() as session:  # 山田 一郎 also goes by 山口; 阿部 by 山本
+        for item_id, alias in ((ids[0], "ヤマグチ"), (ids[3], "ヤマモト")):
+            session.execute(
+                text("UPDATE items SET alias = :a, alias_key = :a WHERE id = :i"),
+                {"a": alias, "i": item_id},
+            )
+    query = lookup.parse_query("やま")
+    with database.session_scope() as session:
+        found = lookup.search(session, query, actor="clerk")
+        assert (found.total, found.total_is_lower_bound, len(found.items)) == (4, False, 4)
+        monkeypatch.setattr(lookup, "COUNT_LIMIT", 4)
+        assert lookup.search(session, query, actor="clerk").total_is_lower_bound is False
+        monkeypatch.setattr(lookup, "COUNT_LIMIT", 3)
+        found = lookup.search(session, query, actor="clerk")
+        assert (found.total, found.total_is_lower_bound, len(found.items)) == (3, True, 4)
+        monkeypatch.setattr(lookup, "COUNT_LIMIT", 1)  # the 通称 side alone, at the limit
+        found = lookup.search(session, lookup.parse_query("やまも"), actor="clerk")
+        assert (found.total, found.total_is_lower_bound) == (1, False)

@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select, tuple_, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    func,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.domain.codes import AuditAction
@@ -216,6 +225,27 @@ def _cursor(session: Session, item_id: int | None) -> tuple[str, date, int] | No
     return (row[0], row[1], row[2]) if row is not None else None
 
 
+def _union_of_sides(
+    query: Query,
+    statuses: Sequence[str],
+    location_id: int | None,
+    boundary: ColumnElement[bool] | None,
+    order: list[Any],
+    limit: int,
+) -> CompoundSelect[tuple[int]]:
+    """The ids of the first ``limit`` matches of each side of a name prefix (its own key, the
+    通称 key) in ``order``, past ``boundary``: at most twice ``limit`` rows, read in index order."""
+    sides = []
+    for branch in ("name", "alias"):
+        side = search_statement(
+            query, statuses=statuses, location_id=location_id, branch=branch
+        ).with_only_columns(Item.id)
+        if boundary is not None:
+            side = side.where(boundary)
+        sides.append(select(side.order_by(None).order_by(*order).limit(limit).subquery().c.id))
+    return union(*sides)
+
+
 def search(
     session: Session,
     query: Query,
@@ -231,7 +261,14 @@ def search(
     if query.empty and not statuses and location_id is None:
         return Results()
     statement = search_statement(query, statuses=statuses, location_id=location_id)
-    counted = statement.order_by(None).with_only_columns(Item.id).limit(COUNT_LIMIT + 1)
+    by_prefix = bool(query.kana_prefixes or query.name_prefixes)
+    counted: Select[int] | CompoundSelect[tuple[int]]
+    if by_prefix:
+        # Each side read in index order up to the limit: a count of the OR read every match
+        # of a prefix into a bitmap first (253,000 of them at 10,000,000 items).
+        counted = _union_of_sides(query, statuses, location_id, None, list(ORDER), COUNT_LIMIT + 1)
+    else:
+        counted = statement.order_by(None).with_only_columns(Item.id).limit(COUNT_LIMIT + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     key = tuple_(*ORDER)
     order: list[Any] = list(ORDER)
@@ -244,20 +281,13 @@ def search(
         order = [column.desc() for column in ORDER]
         backwards = True
     wanted = RESULT_LIMIT + 1
-    if query.kana_prefixes or query.name_prefixes:
+    if by_prefix:
         # The page of an OR of two key ranges, in フリガナ order: each side's first rows
         # (the kana side read in index order: ix_items_kana_order), then the merge of the
         # two. The OR itself made both databases read every match and sort it: a prefix
         # shared by 22,000 of a million items cost 170 ms a page (issue 18).
-        sides = []
-        for branch in ("name", "alias"):
-            side = search_statement(
-                query, statuses=statuses, location_id=location_id, branch=branch
-            ).with_only_columns(Item.id)
-            if boundary is not None:
-                side = side.where(boundary)
-            sides.append(select(side.order_by(None).order_by(*order).limit(wanted).subquery().c.id))
-        statement = select(Item).where(Item.id.in_(union(*sides)))
+        sides = _union_of_sides(query, statuses, location_id, boundary, order, wanted)
+        statement = select(Item).where(Item.id.in_(sides))
     elif boundary is not None:
         statement = statement.where(boundary)
     rows: list[Item] = list(

@@ -208,6 +208,8 @@ def _run(
             f" expected {report.envelopes}/{report.items}"
         )
     staging.drop(conn)
+    with _phase("statistics"):
+        writing.refresh_statistics(conn, inserted_envelopes, inserted_items)
     remailed.record(session, returns, actor=actor, now=now)
     audit.record(
         session,
