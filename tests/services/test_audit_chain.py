@@ -304,3 +304,35 @@ def test_a_time_stored_in_another_sqlite_text_form_reads_as_the_same_time(
     )
     code, output = run_verify(database_url)
     assert code == 1 and "事象 3" in output
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        "",
+        "UPDATE audit_events SET actor = 'someone_else' WHERE seq = 25",
+        "DELETE FROM audit_events WHERE seq = 12",
+        "DELETE FROM audit_events WHERE seq BETWEEN 11 AND 21",
+        "UPDATE audit_events SET prev_hash = hash WHERE seq = 21",
+        "DELETE FROM audit_events WHERE seq > 28",
+    ],
+    ids=["intact", "edited", "deleted", "range-emptied", "relinked", "tail-deleted"],
+)
+def test_verify_in_several_processes_answers_as_one(
+    database: Database, database_url: str, tampering: str
+) -> None:
+    """Issue 18: the chain is cut into ranges verified side by side; the exit code, the event
+    named and the message are those of one walk, wherever the break falls."""
+    append_events(database, 30)  # 31 events: three ranges of 11, 11 and 9
+    with database.read_session() as session:
+        head = f"31:{audit.head_hash(session)}"  # recorded before, e.g. on a certificate
+    if tampering:
+        as_superuser(database, lambda c: c.execute(text(tampering)))
+
+    for recorded in ((), ("--expect-head", head)):
+        one = run_verify(database_url, "--processes", "1", *recorded)
+        three = run_verify(database_url, "--processes", "3", *recorded)
+        assert three == one
+        assert (one[0] == 0) is (not tampering or ("seq > 28" in tampering and not recorded))
+    if "BETWEEN" in tampering:
+        assert "event 11 is missing (next event found is 22)" in three[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -207,8 +208,28 @@ def verify_rows(rows: Iterable[Any], checkpoint: Checkpoint | None = None) -> Ve
     equal to the stored hash of the event before). Each event's details are parsed and dumped
     once: the canonical check, after which the stored text itself is what is hashed.
     """
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+    return _with_tail_check(_walk(rows, checkpoint, 1, GENESIS_HASH), checkpoint)
+
+
+def _with_tail_check(result: Verification, checkpoint: Checkpoint | None) -> Verification:
+    checked = result.checked
+    if result.ok and checkpoint is not None and checked < checkpoint.seq:
+        return Verification(
+            False,
+            checked,
+            result.head_hash,
+            checked + 1,
+            f"the chain ends at event {checked}, but event {checkpoint.seq} was recorded:"
+            " the newest events were deleted",
+        )
+    return result
+
+
+def _walk(
+    rows: Iterable[Any], checkpoint: Checkpoint | None, expected_seq: int, prev_hash: str
+) -> Verification:
+    """The walk of :func:`verify_rows` from ``expected_seq`` after ``prev_hash``; ``checked``
+    counts this walk's events, so the last one it accepted is ``expected_seq + checked - 1``."""
     checked = 0
     sha256 = hashlib.sha256
     for row in rows:
@@ -216,22 +237,14 @@ def verify_rows(rows: Iterable[Any], checkpoint: Checkpoint | None = None) -> Ve
             row
         )
         if seq != expected_seq:
-            return Verification(
-                False,
-                checked,
-                prev_hash,
-                seq,
-                f"event {expected_seq} is missing (next event found is {seq})",
-            )
+            problem = f"event {expected_seq} is missing (next event found is {seq})"
+            return Verification(False, checked, prev_hash, seq, problem)
         if link != prev_hash:
-            return Verification(
-                False,
-                checked,
-                prev_hash,
-                seq,
+            problem = (
                 f"event {seq} does not follow event {seq - 1}: its prev_hash "
-                "differs (a row was removed, inserted or reordered)",
+                "differs (a row was removed, inserted or reordered)"
             )
+            return Verification(False, checked, prev_hash, seq, problem)
         try:
             body = event_body(
                 seq, occurred_at, actor, action, object_type, object_id, outcome, details
@@ -243,31 +256,63 @@ def verify_rows(rows: Iterable[Any], checkpoint: Checkpoint | None = None) -> Ve
         except (ValueError, TypeError):
             intact = False
         if not intact:
-            return Verification(
-                False,
-                checked,
-                prev_hash,
-                seq,
-                f"event {seq} was altered: its content does not match its hash",
-            )
+            problem = f"event {seq} was altered: its content does not match its hash"
+            return Verification(False, checked, prev_hash, seq, problem)
         if checkpoint is not None and seq == checkpoint.seq and stored != checkpoint.hash:
-            return Verification(
-                False,
-                checked,
-                prev_hash,
-                seq,
-                f"event {seq} differs from the recorded head {checkpoint.hash[:16]}…",
-            )
+            problem = f"event {seq} differs from the recorded head {checkpoint.hash[:16]}…"
+            return Verification(False, checked, prev_hash, seq, problem)
         prev_hash = stored
         expected_seq += 1
         checked += 1
-    if checkpoint is not None and checked < checkpoint.seq:
-        return Verification(
-            False,
-            checked,
-            prev_hash,
-            checked + 1,
-            f"the chain ends at event {checked}, but event {checkpoint.seq} was recorded:"
-            " the newest events were deleted",
-        )
     return Verification(True, checked, prev_hash)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What one worker found in the events of a ``seq`` range (:func:`verify_segment`), for
+    :func:`join_segments` to put together in order. Its first event's ``seq`` and ``prev_hash``
+    are taken as they are: only the join can check them against the range before."""
+
+    first_seq: int | None  # None: no event in the range
+    first_link: str | None
+    walk: Verification | None
+
+
+def verify_segment(rows: Iterable[Any], checkpoint: Checkpoint | None = None) -> Segment:
+    """The walk of :func:`verify_rows` over one ``seq`` range of the stored events, in order."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return Segment(None, None, None)
+    seq, link = first[0], first[8]
+    return Segment(seq, link, _walk(itertools.chain([first], iterator), checkpoint, seq, link))
+
+
+def join_segments(
+    segments: Iterable[Segment], checkpoint: Checkpoint | None = None
+) -> Verification:
+    """The :func:`verify_rows` outcome of the whole chain from the walks of consecutive ``seq``
+    ranges, the same event and message it would name (tests/domain/test_chain_segments.py)."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for segment in segments:
+        if segment.walk is None or segment.first_seq is None:
+            continue  # nothing stored in this range: the next one's first event tells
+        seq = segment.first_seq
+        if seq != expected_seq:
+            problem = f"event {expected_seq} is missing (next event found is {seq})"
+            return Verification(False, checked, prev_hash, seq, problem)
+        if segment.first_link != prev_hash:
+            problem = (
+                f"event {seq} does not follow event {seq - 1}: its prev_hash "
+                "differs (a row was removed, inserted or reordered)"
+            )
+            return Verification(False, checked, prev_hash, seq, problem)
+        walk = segment.walk
+        if not walk.ok:
+            return Verification(
+                False, checked + walk.checked, walk.head_hash, walk.broken_seq, walk.problem
+            )
+        checked += walk.checked
+        prev_hash = walk.head_hash
+        expected_seq = seq + walk.checked
+    return _with_tail_check(Verification(True, checked, prev_hash), checkpoint)

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import getpass
 import json
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -19,16 +23,19 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
-from tracker.db import begin_writing
+from tracker.db import Database, begin_writing
 from tracker.domain import digests
 from tracker.domain.chain import (
     GENESIS_HASH,
     ROW_COLUMNS,
     ChainEvent,
     Checkpoint,
+    Segment,
     Verification,
     canonical_json,
+    join_segments,
     verify_rows,
+    verify_segment,
 )
 from tracker.domain.codes import AuditAction, Outcome
 from tracker.models import AuditEvent
@@ -221,6 +228,15 @@ def verify_chain(
     each event is canonicalised once (:func:`tracker.domain.chain.verify_rows`). The time is
     read as the text the chain hashes, formatted by PostgreSQL or from SQLite's stored text.
     """
+    with _stored_rows(session, batch_size) as rows:
+        return verify_rows(rows, checkpoint)
+
+
+@contextmanager
+def _stored_rows(
+    session: Session, batch_size: int, low: int | None = None, high: int | None = None
+) -> Iterator[Iterable[Any]]:
+    """The events as :data:`ROW_COLUMNS` tuples in ``seq`` order, ``low <= seq < high``."""
     table = AuditEvent.__table__
     dialect = session.get_bind().dialect
     columns: list[Any] = [table.c[name] for name in ROW_COLUMNS]
@@ -236,16 +252,69 @@ def verify_chain(
             ),
             else_=None,
         )
-    result = session.execute(
-        select(*columns).order_by(table.c.seq), execution_options={"yield_per": batch_size}
-    )
+    statement = select(*columns).order_by(table.c.seq)
+    if low is not None:
+        statement = statement.where(table.c.seq >= low)
+    if high is not None:
+        statement = statement.where(table.c.seq < high)
+    result = session.execute(statement, execution_options={"yield_per": batch_size})
     rows: Iterable[Any] = result
     if dialect.name != "postgresql":
         rows = _read_other_stamps(session, rows)
     try:
-        return verify_rows(rows, checkpoint)
+        yield rows
     finally:
         result.close()  # verification may stop at the first break, mid-stream
+
+
+#: Below this many events one process verifies the chain: starting others costs more.
+PARALLEL_MIN_EVENTS = 50_000
+
+
+def verify_chain_in_processes(
+    url: str, processes: int | None = None, checkpoint: Checkpoint | None = None
+) -> Verification:
+    """:func:`verify_chain` with the ``seq`` range cut among ``processes`` processes (default:
+    the CPUs, at most 8; one below :data:`PARALLEL_MIN_EVENTS` events), each reading and
+    hashing its own part over its own connection, then joined in order
+    (:func:`tracker.domain.chain.join_segments`: the same event and message as one walk).
+
+    An event's hash covers its own content and its stored ``prev_hash`` only, so the parts are
+    independent; the joins check the links between them. Events appended while it runs are
+    past the range it read, as they would be past one walk's snapshot.
+    """
+    database = Database(url)
+    try:
+        with database.read_session() as session:
+            newest = session.scalar(select(func.max(AuditEvent.seq))) or 0
+            if processes is None:
+                processes = min(os.cpu_count() or 1, 8) if newest >= PARALLEL_MIN_EVENTS else 1
+            if processes <= 1 or newest < 2:
+                return verify_chain(session, checkpoint=checkpoint)
+    finally:
+        database.dispose()
+    step = -(-newest // processes)  # ceiling division
+    bounds: list[tuple[int, int | None]] = [(low, low + step) for low in range(1, newest + 1, step)]
+    bounds[-1] = (bounds[-1][0], None)  # the last part reads to the end
+    # fork: the workers need nothing from this process but these arguments, and start at
+    # once (a spawned interpreter would import the app again).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(bounds), mp_context=context) as pool:
+        segments = list(
+            pool.map(_verify_part, [(url, low, high, checkpoint) for low, high in bounds])
+        )
+    return join_segments(segments, checkpoint)
+
+
+def _verify_part(task: tuple[str, int, int | None, Checkpoint | None]) -> Segment:
+    """One worker: the events ``low <= seq < high`` over a connection of its own."""
+    url, low, high, checkpoint = task
+    database = Database(url)  # never a connection inherited from the parent
+    try:
+        with database.read_session() as session, _stored_rows(session, 5000, low, high) as rows:
+            return verify_segment(rows, checkpoint)
+    finally:
+        database.dispose()
 
 
 #: ``format_timestamp`` done by PostgreSQL: UTC, microseconds, ``Z``.
