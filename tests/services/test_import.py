@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -337,3 +339,79 @@ def test_locations_resolve_by_name_or_code_in_any_width(database: Database) -> N
     assert locate("東区役所") == locate("HIGASHI") == locate("ｈｉｇａｓｈｉ") == east
     assert locate("") == default
     assert locate("どこか") is None
+
+
+# --- rows checked in several processes (issue 18) ------------------------------------------
+
+
+def mixed_file(path: Path) -> Path:
+    """Households with good rows, warnings (private-use characters, odd kana) and refused rows
+    (bad dates, an unknown location, too many fields) spread over the whole file."""
+    lines = [JA_HEADER]
+    for n in range(1, 60):
+        rows = household_rows(n, members=1 + n % 3)
+        if n % 7 == 0:
+            rows[0] = rows[0].replace("S45.1.2", "S45.13.2")  # no 13th month
+        if n % 11 == 0:
+            rows[-1] = rows[-1].replace(",,H30", ",どこか,H30")  # no such location
+        if n % 13 == 0:
+            rows[0] += ",余分,項目"  # more fields than the header
+        if n % 5 == 0:
+            rows[-1] = rows[-1].replace("髙橋 子", "\ue000橋 子")  # a private-use character
+        lines += rows
+    return write(path, lines)
+
+
+def checked(path: Path, locate: importer.LocationLookup, processes: int) -> tuple[list, Any]:  # type: ignore[type-arg]
+    report = importer.ImportReport()
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = [
+            staged.row
+            for staged in importer.iter_rows(
+                stream, today=TODAY, locate=locate, report=report, processes=processes
+            )
+        ]
+    return rows, report
+
+
+def test_rows_checked_in_several_processes_give_the_same_rows_and_report(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.services.importer import reading
+
+    path = mixed_file(tmp_path / "mixed.csv")
+    with database.session_scope() as session:
+        locate = importer.location_lookup(session)
+    alone_rows, alone = checked(path, locate, 1)
+    assert alone.error_count >= 10 and alone.warning_count >= 5 and len(alone_rows) > 80
+
+    monkeypatch.setattr(reading, "CHUNK_ROWS", 7)  # many chunks, households cut in two
+    rows, report = checked(path, locate, 3)
+
+    assert rows == alone_rows
+    assert report == alone
+    monkeypatch.setattr(reading, "REPORT_LIMIT", 4)  # the first problems in file order are kept
+    rows, report = checked(path, locate, 2)
+    assert report.errors == alone.errors[:4] and report.warnings == alone.warnings[:4]
+    assert (report.error_count, report.warning_count) == (alone.error_count, alone.warning_count)
+
+
+def test_a_large_file_is_checked_in_several_processes_and_imported_whole(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [JA_HEADER]
+    for n in range(1, 400):
+        lines += household_rows(n, members=1 + n % 3)
+    path = write(tmp_path / "large.csv", lines)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr("tracker.services.importer.reading.CHUNK_ROWS", 50)
+    assert importer.check_processes(path) == min(len(os.sched_getaffinity(0)), 8)
+    monkeypatch.setattr(importer, "check_processes", lambda _path: 3)
+
+    report = run(database, path)
+
+    assert report.committed and report.items == len(lines) - 1 and report.envelopes == 399
+    with database.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == len(lines) - 1
+        names = session.scalars(select(Item.name).order_by(Item.id).limit(3)).all()
+    assert names == ["髙橋 一郎1", "髙橋 子1", "髙橋 一郎2"]  # file order

@@ -288,7 +288,8 @@ def verify_chain_in_processes(
         with database.read_session() as session:
             newest = session.scalar(select(func.max(AuditEvent.seq))) or 0
             if processes is None:
-                processes = min(os.cpu_count() or 1, 8) if newest >= PARALLEL_MIN_EVENTS else 1
+                cpus = len(os.sched_getaffinity(0))
+                processes = min(cpus, 8) if newest >= PARALLEL_MIN_EVENTS else 1
             if processes <= 1 or newest < 2:
                 return verify_chain(session, checkpoint=checkpoint)
     finally:

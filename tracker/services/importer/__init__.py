@@ -23,6 +23,7 @@ checks (step 2), :mod:`.writing` inserts (step 3).
 from __future__ import annotations
 
 import logging
+import os
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -79,20 +80,26 @@ def location_lookup(session: Session) -> LocationLookup:
         by_key[_location_key(location.code)] = location.id
         if location.is_default:
             default_id = location.id
+    return Locations(by_key, default_id)
 
-    # Every row names its location; a file holds a handful of spellings, each resolved once.
-    seen: dict[str, int | None] = {}
 
-    def locate(value: str) -> int | None:
+class Locations:
+    """The active locations by name and code: a plain object, so that the workers that check
+    rows (``reading.iter_rows(processes=N)``) can be sent a copy."""
+
+    def __init__(self, by_key: dict[str, int], default_id: int | None) -> None:
+        self.by_key, self.default_id = by_key, default_id
+        # Every row names its location; a file holds a handful of spellings, each resolved once.
+        self.seen: dict[str, int | None] = {}
+
+    def __call__(self, value: str) -> int | None:
         try:
-            return seen[value]
+            return self.seen[value]
         except KeyError:
-            found = default_id if not value.strip() else by_key.get(_location_key(value))
-            if len(seen) < 10_000:
-                seen[value] = found
+            found = self.default_id if not value.strip() else self.by_key.get(_location_key(value))
+            if len(self.seen) < 10_000:
+                self.seen[value] = found
             return found
-
-    return locate
 
 
 def _location_key(value: str) -> str:
@@ -136,6 +143,21 @@ def run_import(
         conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
 
+#: Files from this size on have their rows checked in several processes: below it, starting
+#: them costs more than they save (~20,000 rows of SPEC §6.4 columns).
+PARALLEL_MIN_BYTES = 4_000_000
+#: At most this many checking processes, whatever the CPUs (this process stages their rows).
+MAX_CHECK_PROCESSES = 8
+
+
+def check_processes(path: Path) -> int:
+    """How many processes check the rows of ``path``: the CPUs this process may use (at most
+    :data:`MAX_CHECK_PROCESSES`) for a large file, one otherwise."""
+    if path.stat().st_size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_CHECK_PROCESSES))
+
+
 def _counted(report: ImportReport) -> ImportReport:
     """Count the finished import for ``/metrics`` (issue 17)."""
     outcome = "committed" if report.committed else "refused" if report.error_count else "dry_run"
@@ -173,7 +195,10 @@ def _run(
         _phase("validate+stage"),
         path.open(encoding=report.encoding, errors="strict", newline="") as stream,
     ):
-        staging.load(conn, iter_rows(stream, today=today, locate=locate, report=report), staged)
+        rows = iter_rows(
+            stream, today=today, locate=locate, report=report, processes=check_processes(path)
+        )
+        staging.load(conn, rows, staged)
     if observe:
         # Before SQLite's write lock is taken below: an observer writing its progress from
         # another connection must not wait for it.
