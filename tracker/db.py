@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -143,6 +143,20 @@ def _promote(conn: Connection) -> None:
     assert dbapi is not None
     dbapi.execute("COMMIT")  # only reads so far: nothing to lose
     dbapi.execute("BEGIN IMMEDIATE")
+
+
+def streamed(session: Session, statement: Executable, batch_size: int) -> Result[Any]:
+    """Execute ``statement`` for reading every row, ``batch_size`` rows at a time (a
+    server-side cursor on PostgreSQL, SQLite's own stepping).
+
+    PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction``), as if
+    a screen were to show them: the disposal list of 166,556 of a million items then took
+    6.2 s against 3.5 s planned for them all (issue 18). Every caller reads to the end, so the
+    transaction plans for every row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+    return session.execute(statement, execution_options={"yield_per": batch_size})
 
 
 def begin_writing(session: Session) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from tracker.clock import now_utc
-from tracker.db import Database, begin_writing
+from tracker.db import Database, begin_writing, streamed
 from tracker.domain import digests
 from tracker.domain.chain import (
     GENESIS_HASH,
@@ -257,7 +257,7 @@ def _stored_rows(
         statement = statement.where(table.c.seq >= low)
     if high is not None:
         statement = statement.where(table.c.seq < high)
-    result = session.execute(statement, execution_options={"yield_per": batch_size})
+    result = streamed(session, statement, batch_size)
     rows: Iterable[Any] = result
     if dialect.name != "postgresql":
         rows = _read_other_stamps(session, rows)

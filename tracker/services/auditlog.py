@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import JST
+from tracker.db import streamed
 from tracker.domain.chain import canonical_json
 from tracker.domain.codes import Outcome
 from tracker.domain.control import envelope_control_no, item_control_no, parse_control_no
@@ -177,9 +178,7 @@ def page(
 
 def iter_events(session: Session, f: AuditFilter, batch_size: int = 2000) -> Iterator[AuditEvent]:
     """All matching events, oldest first, streamed (for exports)."""
-    result = session.execute(
-        statement(session, f).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
-    )
+    result = streamed(session, statement(session, f).order_by(AuditEvent.seq), batch_size)
     try:
         yield from result.scalars()
     finally:

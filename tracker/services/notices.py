@@ -33,6 +33,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.clock import JST
+from tracker.db import streamed
 from tracker.domain.codes import (
     AuditAction,
     ContactKind,
@@ -340,7 +341,7 @@ def walk(
     rules = _rules(session)
     query = _candidates(session, selection, rules, as_of, sent_on)
     seen: set[str] = set()
-    result = session.execute(query.execution_options(yield_per=CHUNK))
+    result = streamed(session, query, CHUNK)
     try:
         for row in result:
             if selection.mode == "items":
@@ -717,7 +718,7 @@ def batch_letters(
         .where(_of_batch(batch))
         .order_by(Item.control_no)
     )
-    result = session.execute(query.execution_options(yield_per=CHUNK))
+    result = streamed(session, query, CHUNK)
     try:
         for row in result:
             if row.protected or row.household_protected:
@@ -763,7 +764,7 @@ def batch_letters_digest(session: Session, batch: NoticeBatch) -> str:
         .join(Contact, Contact.item_id == Item.id)
         .where(_of_batch(batch))
     )
-    rows = session.execute(query.execution_options(yield_per=CHUNK))
+    rows = streamed(session, query, CHUNK)
     return letters_digest(row.id for row in rows if not (row.protected or row.household_protected))
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, tru
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from tracker.db import streamed
 from tracker.domain.codes import AuditAction, ItemStatus, RuleAnchor, RuleKind
 from tracker.domain.retention import (
     ANCHORS,
@@ -510,12 +511,7 @@ def iter_eligible(
     ``rules`` limits the list to those rules' cohorts; an item under an ordinary and an event
     rule is listed once, under the rule that made it eligible earliest."""
     rules = list(rules) if rules is not None else [s.rule for s in load_rules(session)]
-    statement = (
-        eligible_select(rules, as_of)
-        .order_by(Item.control_no)
-        .execution_options(yield_per=batch_size)
-    )
-    result = session.execute(statement)
+    result = streamed(session, eligible_select(rules, as_of).order_by(Item.control_no), batch_size)
     decided: dict[tuple[Any, ...], Applied] = {}
     try:
         for row in result:
