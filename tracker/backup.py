@@ -525,6 +525,14 @@ def _restore_postgres(url: str, dump: Path) -> None:
         raise BackupError(
             f"pg_restore が失敗しました（何も復元していません）: {done.stderr.strip()}"
         )
+    # pg_restore brings no planner statistics: without them the search page read every item
+    # of a kana prefix (docs/deployment.md, "Planner statistics").
+    engine = create_engine(url, hide_parameters=True, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
 
 
 def verify_restored(engine: Engine, manifest: dict[str, Any]) -> None:

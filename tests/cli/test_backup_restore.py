@@ -94,6 +94,16 @@ def test_restore_drill_backup_during_handovers(
     assert restored["handovers"] == manifest["counts"]["handovers"]
     assert restored["audit_events"] == manifest["audit_head"]["seq"] + 1  # + system.restore
     _assert_audit_log_is_append_only(empty_target)
+    if empty_target.startswith("postgresql"):  # planned from statistics at once (issue 18)
+        engine = create_engine(empty_target)
+        try:
+            with engine.connect() as conn:
+                planned = conn.exec_driver_sql(
+                    "SELECT reltuples FROM pg_class WHERE relname = 'items' AND relkind = 'r'"
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        assert planned == restored["items"]
 
     # the live chain holds the backup's event: counts and head, nothing personal
     with database.read_session() as session:
