@@ -68,6 +68,29 @@ class TextSetter:
     def __init__(self, font: str, fallback: str | None, size: float) -> None:
         self.font, self.fallback, self.size = font, fallback, size
         self._cache: dict[tuple[str, float], _Cell] = {}
+        #: Advances of the printable ASCII characters (all in IPAex), in 1/1000 of the size.
+        self._ascii = [
+            stringWidth(chr(c), font, 1000) if 32 <= c < 127 else 0.0 for c in range(128)
+        ]
+
+    def fits_unmeasured(self, text: str, width: float) -> bool:
+        """Whether ``text`` is one line in ``width``, known without laying it out: printable
+        ASCII (codes, numbers, dates) whose advances, summed from a table, leave room."""
+        if not (text.isascii() and text.isprintable()):
+            return False
+        advance = sum(map(self._ascii.__getitem__, text.encode())) * self.size / 1000
+        return advance < width - 0.01  # on the very edge, :meth:`cell` decides
+
+    def line_count(self, text: str, width: float) -> int:
+        return 1 if self.fits_unmeasured(text, width) else len(self.cell(text, width))
+
+    def left_cell(self, text: str, width: float) -> _Cell:
+        """:meth:`cell` for a left-aligned cell, whose lines' widths are never used: a text
+        that fits unmeasured is one line, its width left at 0 (issue 18: 100,000 rows measured
+        ~500,000 cells twice, once for the row heights and once to draw them)."""
+        if self.fits_unmeasured(text, width):
+            return (_Line(((self.font, text),), 0.0),)
+        return self.cell(text, width)
 
     def cell(self, text: str, width: float) -> _Cell:
         key = (text, width)
@@ -164,20 +187,26 @@ class ListData:
         self.rows: list[tuple[str, ...]] = []
         #: tops[i] is the distance from the first row's top to row i's top; tops[-1] the total.
         self.tops = [0.0]
+        line_count = body.line_count
+        row_height = self._row_height
         for row in rows:
             texts = tuple(row)
             self.rows.append(texts)
-            self.tops.append(self.tops[-1] + self._height(self._set_row(texts)))
+            lines = max(line_count(t, w) for t, w in zip(texts, inner, strict=True))
+            self.tops.append(self.tops[-1] + row_height(lines))
+        self._setters = [body.left_cell if c.align == "left" else body.cell for c in self.columns]
 
     def cells(self, index: int) -> tuple[_Cell, ...]:
         """The lines of each cell of row `index`, as they are drawn."""
-        return self._set_row(self.rows[index])
-
-    def _set_row(self, texts: tuple[str, ...]) -> tuple[_Cell, ...]:
-        return tuple(self._body.cell(t, w) for t, w in zip(texts, self._inner, strict=True))
+        return tuple(
+            setter(t, w)
+            for setter, t, w in zip(self._setters, self.rows[index], self._inner, strict=True)
+        )
 
     def _height(self, cells: Sequence[_Cell]) -> float:
-        lines = max(len(cell) for cell in cells)
+        return self._row_height(max(len(cell) for cell in cells))
+
+    def _row_height(self, lines: int) -> float:
         return lines * self.style.leading + 2 * self.style.padding_y
 
 
