@@ -37,7 +37,6 @@ def audit_verify(state: CliState, expect_head: str | None, processes: int | None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--expect-head") from None
     try:
-        state.database.dispose()  # the workers open their own connections
         result = audit.verify_chain_in_processes(
             state.config.database_url, processes, checkpoint=checkpoint
         )

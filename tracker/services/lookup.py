@@ -260,7 +260,6 @@ def search(
     ``before`` (ids from an earlier page). Words, a status or a location must be given."""
     if query.empty and not statuses and location_id is None:
         return Results()
-    statement = search_statement(query, statuses=statuses, location_id=location_id)
     by_prefix = bool(query.kana_prefixes or query.name_prefixes)
     counted: Select[int] | CompoundSelect[tuple[int]]
     if by_prefix:
@@ -268,6 +267,7 @@ def search(
         # of a prefix into a bitmap first (253,000 of them at 10,000,000 items).
         counted = _union_of_sides(query, statuses, location_id, None, list(ORDER), COUNT_LIMIT + 1)
     else:
+        statement = search_statement(query, statuses=statuses, location_id=location_id)
         counted = statement.order_by(None).with_only_columns(Item.id).limit(COUNT_LIMIT + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     key = tuple_(*ORDER)
